@@ -1,0 +1,315 @@
+//! `mirrorguard check`: discovery, reading, parsing and rule evaluation of many files.
+//!
+//! Files are found with the `ignore` crate (honouring `.gitignore`), read and parsed in
+//! parallel with rayon, grouped into units (a CloudFormation template, a Terraform module
+//! folder) and evaluated with one regorus engine per worker. A file that cannot declare a
+//! traffic mirror resource (a byte scan finds no `TrafficMirror`/`traffic_mirror`) is not
+//! parsed at all. Errors about one file never stop the others; everything is sorted before
+//! it is returned, so the output is the same bytes for the same input.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use rayon::prelude::*;
+
+use crate::error::FileError;
+use crate::finding::{Finding, Skipped, sort_findings};
+use crate::model::Unit;
+use crate::parse::cloudformation::{self, ParameterValues, Shape};
+use crate::parse::terraform::{self, ParsedFile};
+use crate::parse::{json, yaml};
+use crate::rules::RuleSet;
+use crate::rules::eval::{UnitResult, evaluate};
+use crate::source::SourceFile;
+
+/// Files larger than this are reported instead of read (CloudFormation's own limit is 1 MB).
+pub const MAX_FILE_BYTES: u64 = 32 * 1024 * 1024;
+
+/// Settings for a check.
+#[derive(Debug, Clone, Default)]
+pub struct CheckOptions {
+    /// CloudFormation parameter values (`--parameters`, `--parameter-file`).
+    pub parameters: ParameterValues,
+    /// Terraform variable files applied to every module (`--var-file`), in order.
+    pub var_files: Vec<PathBuf>,
+}
+
+/// Everything a check found.
+#[derive(Debug, Default)]
+pub struct Report {
+    /// Rule violations, sorted.
+    pub findings: Vec<Finding>,
+    /// Checks hidden by unknown values, sorted.
+    pub skipped: Vec<Skipped>,
+    /// Files or rules that could not be processed, sorted.
+    pub errors: Vec<FileError>,
+    /// Files read.
+    pub files_read: usize,
+    /// Templates and modules that declare traffic mirror resources.
+    pub units: usize,
+    /// Sessions (resource instances) checked.
+    pub sessions: usize,
+}
+
+/// A file format found by discovery.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Kind {
+    /// `.yaml`, `.yml`, `.json`, `.template`: CloudFormation if its content says so.
+    Document,
+    /// `.tf`
+    Terraform,
+    /// `terraform.tfvars`, `*.auto.tfvars`
+    TfVars,
+}
+
+fn kind_of(path: &Path) -> Option<Kind> {
+    let name = path.file_name()?.to_str()?;
+    if terraform::is_tfvars(name) {
+        return Some(Kind::TfVars);
+    }
+    if name.ends_with(".tf.json") {
+        return None;
+    }
+    let ext = path.extension()?.to_str()?.to_ascii_lowercase();
+    match ext.as_str() {
+        "yaml" | "yml" | "json" | "template" => Some(Kind::Document),
+        "tf" => Some(Kind::Terraform),
+        _ => None,
+    }
+}
+
+/// Finds the files to check under `paths` (files named explicitly are always included).
+pub fn discover(paths: &[PathBuf]) -> (Vec<PathBuf>, Vec<FileError>) {
+    let mut files = Vec::new();
+    let mut errors = Vec::new();
+    for root in paths {
+        if root.is_file() {
+            files.push(root.clone());
+            continue;
+        }
+        if !root.exists() {
+            errors.push(FileError::whole_file(display_path(root), "no such file or directory"));
+            continue;
+        }
+        let walker = ignore::WalkBuilder::new(root)
+            .require_git(false)
+            .follow_links(false)
+            .sort_by_file_name(std::cmp::Ord::cmp)
+            .build();
+        for entry in walker {
+            match entry {
+                Ok(e) => {
+                    if e.file_type().is_some_and(|t| t.is_file()) && kind_of(e.path()).is_some() {
+                        files.push(e.into_path());
+                    }
+                }
+                Err(e) => errors.push(FileError::whole_file(display_path(root), e.to_string())),
+            }
+        }
+    }
+    files.sort();
+    files.dedup();
+    (files, errors)
+}
+
+/// The path shown in reports: relative to the working directory when under it, `/`-separated.
+pub fn display_path(path: &Path) -> String {
+    let rel = std::env::current_dir()
+        .ok()
+        .and_then(|cwd| {
+            let abs = if path.is_absolute() { path.to_path_buf() } else { cwd.join(path) };
+            abs.strip_prefix(&cwd).ok().map(Path::to_path_buf)
+        })
+        .unwrap_or_else(|| path.to_path_buf());
+    let s = rel.to_string_lossy().replace('\\', "/");
+    s.strip_prefix("./").map(str::to_owned).unwrap_or(s)
+}
+
+/// Reads a file, refusing huge and non-UTF-8 files with a clear error.
+pub fn read_source(path: &Path) -> Result<SourceFile, FileError> {
+    let display = display_path(path);
+    let meta = std::fs::metadata(path).map_err(|e| FileError::whole_file(display.clone(), format!("cannot read: {e}")))?;
+    if meta.len() > MAX_FILE_BYTES {
+        return Err(FileError::whole_file(
+            display,
+            format!("file is {} bytes, more than the {MAX_FILE_BYTES}-byte limit", meta.len()),
+        ));
+    }
+    let bytes = std::fs::read(path).map_err(|e| FileError::whole_file(display.clone(), format!("cannot read: {e}")))?;
+    let text = String::from_utf8(bytes).map_err(|e| {
+        FileError::whole_file(
+            display.clone(),
+            format!("not valid UTF-8 (first bad byte at offset {})", e.utf8_error().valid_up_to()),
+        )
+    })?;
+    let text = text.strip_prefix('\u{feff}').map(str::to_owned).unwrap_or(text);
+    Ok(SourceFile::new(path.to_path_buf(), display, Arc::from(text)))
+}
+
+/// Checks files and folders on disk.
+pub fn check_paths(paths: &[PathBuf], options: &CheckOptions, rules: &RuleSet) -> Report {
+    let (files, mut errors) = discover(paths);
+    let loaded: Vec<(Kind, Result<SourceFile, FileError>)> = files
+        .par_iter()
+        .map(|p| (kind_of(p).unwrap_or(Kind::Document), read_source(p)))
+        .collect();
+    let mut sources = Vec::new();
+    for (kind, r) in loaded {
+        match r {
+            Ok(s) => sources.push((kind, Arc::new(s))),
+            Err(e) => errors.push(e),
+        }
+    }
+    let mut var_files = Vec::new();
+    for p in &options.var_files {
+        match read_source(p) {
+            Ok(s) => var_files.push(Arc::new(s)),
+            Err(e) => errors.push(e),
+        }
+    }
+    let mut report = check_loaded(sources, &var_files, options, rules);
+    report.errors.extend(errors);
+    finish(&mut report);
+    report
+}
+
+/// Checks in-memory sources (rule examples, tests): CloudFormation by content, `.tf`
+/// files grouped by their folder.
+pub fn check_sources(sources: Vec<SourceFile>, options: &CheckOptions, rules: &RuleSet) -> Report {
+    let sources = sources
+        .into_iter()
+        .filter_map(|s| kind_of(&s.path).map(|k| (k, Arc::new(s))))
+        .collect();
+    let mut report = check_loaded(sources, &[], options, rules);
+    finish(&mut report);
+    report
+}
+
+fn finish(report: &mut Report) {
+    sort_findings(&mut report.findings);
+    report.skipped.sort_by(|a, b| {
+        (a.location.file(), a.location.span.start, &a.property).cmp(&(b.location.file(), b.location.span.start, &b.property))
+    });
+    report.errors.sort_by(|a, b| (&a.file, a.line, a.column, &a.message).cmp(&(&b.file, b.line, b.column, &b.message)));
+}
+
+/// One unit of work: a document or a Terraform module folder.
+enum Job {
+    Document(Arc<SourceFile>),
+    Module { dir: String, tf: Vec<Arc<SourceFile>>, tfvars: Vec<Arc<SourceFile>> },
+}
+
+fn check_loaded(
+    sources: Vec<(Kind, Arc<SourceFile>)>,
+    var_files: &[Arc<SourceFile>],
+    options: &CheckOptions,
+    rules: &RuleSet,
+) -> Report {
+    let files_read = sources.len();
+    let mut jobs = Vec::new();
+    let mut modules: BTreeMap<String, (Vec<Arc<SourceFile>>, Vec<Arc<SourceFile>>)> = BTreeMap::new();
+    for (kind, src) in sources {
+        match kind {
+            Kind::Document => jobs.push(Job::Document(src)),
+            Kind::Terraform | Kind::TfVars => {
+                let dir = src.dir().to_string_lossy().replace('\\', "/");
+                let entry = modules.entry(dir).or_default();
+                if kind == Kind::Terraform { entry.0.push(src) } else { entry.1.push(src) }
+            }
+        }
+    }
+    for (dir, (tf, mut tfvars)) in modules {
+        if tf.is_empty() {
+            continue;
+        }
+        tfvars.sort_by_key(|s| {
+            let name = s.path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+            (name != "terraform.tfvars", name)
+        });
+        tfvars.extend(var_files.iter().cloned());
+        jobs.push(Job::Module { dir, tf, tfvars });
+    }
+
+    let results: Vec<(Option<Unit>, Vec<FileError>, UnitResult)> = jobs
+        .par_iter()
+        .map_init(
+            || rules.engine(),
+            |engine, job| {
+                let (unit, errors) = build_unit(job, options);
+                let result = unit.as_ref().map(|u| evaluate(rules, engine, u)).unwrap_or_default();
+                (unit, errors, result)
+            },
+        )
+        .collect();
+
+    let mut report = Report { files_read, ..Report::default() };
+    for (unit, errors, result) in results {
+        if let Some(u) = &unit {
+            if !u.sessions.is_empty() || !u.targets.is_empty() {
+                report.units += 1;
+            }
+            report.sessions += u.sessions.len();
+        }
+        report.errors.extend(errors);
+        report.findings.extend(result.findings);
+        report.skipped.extend(result.skipped);
+        report.errors.extend(result.errors);
+    }
+    report
+}
+
+/// Whether a document's text could declare a traffic mirror resource, or looks like
+/// CloudFormation at all (for deciding whether a parse failure is worth reporting).
+fn mentions(text: &str, needle: &str) -> bool {
+    text.contains(needle)
+}
+
+fn build_unit(job: &Job, options: &CheckOptions) -> (Option<Unit>, Vec<FileError>) {
+    match job {
+        Job::Document(src) => {
+            // Fast path: a document that never says "TrafficMirror" cannot declare a session
+            // or target, whatever else it is.
+            if !mentions(&src.text, "TrafficMirror") {
+                return (None, Vec::new());
+            }
+            let is_json = src.path.extension().is_some_and(|e| e.eq_ignore_ascii_case("json"))
+                || src.text.trim_start().starts_with('{');
+            let parsed = if is_json { json::parse(src) } else { yaml::parse(src) };
+            let root = match parsed {
+                Ok(Some(root)) => root,
+                Ok(None) => return (None, Vec::new()),
+                Err(e) => {
+                    let looks_like_cfn = mentions(&src.text, "AWS::") || mentions(&src.text, "AWSTemplateFormatVersion");
+                    return (None, if looks_like_cfn { vec![e] } else { Vec::new() });
+                }
+            };
+            match cloudformation::shape(&root) {
+                Shape::NotCloudFormation => (None, Vec::new()),
+                shape => (Some(cloudformation::read(src.clone(), &root, shape, &options.parameters)), Vec::new()),
+            }
+        }
+        Job::Module { dir, tf, tfvars } => {
+            if !tf.iter().any(|s| mentions(&s.text, "traffic_mirror")) {
+                return (None, Vec::new());
+            }
+            let mut errors = Vec::new();
+            let mut parse_all = |files: &[Arc<SourceFile>]| -> Vec<ParsedFile> {
+                files
+                    .iter()
+                    .filter_map(|s| match terraform::parse_file(s) {
+                        Ok(body) => Some(ParsedFile { source: s.clone(), body }),
+                        Err(e) => {
+                            errors.push(e);
+                            None
+                        }
+                    })
+                    .collect()
+            };
+            let tf_parsed = parse_all(tf);
+            let vars_parsed = parse_all(tfvars);
+            let name = if dir.is_empty() { ".".to_owned() } else { display_path(Path::new(dir)) };
+            (Some(terraform::read_module(name, &tf_parsed, &vars_parsed)), errors)
+        }
+    }
+}

@@ -1,0 +1,104 @@
+//! Findings and skipped checks: plain data, produced by rule evaluation and consumed by
+//! the renderers. Nothing here does I/O.
+
+use std::sync::Arc;
+
+use crate::rules::metadata::Severity;
+use crate::source::{Position, SourceFile, Span};
+
+/// A place in a file, with its positions already computed.
+#[derive(Debug, Clone)]
+pub struct Location {
+    /// The file (for rendering snippets).
+    pub source: Arc<SourceFile>,
+    /// Byte span.
+    pub span: Span,
+    /// Start position.
+    pub start: Position,
+    /// End position.
+    pub end: Position,
+}
+
+impl Location {
+    /// A location covering `span` of `source`.
+    pub fn new(source: Arc<SourceFile>, span: Span) -> Self {
+        let start = source.position(span.start);
+        let end = source.position(span.end);
+        Self {
+            source,
+            span,
+            start,
+            end,
+        }
+    }
+
+    /// File as shown in reports.
+    pub fn file(&self) -> &str {
+        &self.source.display
+    }
+}
+
+/// Another place that explains a finding (the other session of a duplicate, a default).
+#[derive(Debug, Clone)]
+pub struct Related {
+    /// Where.
+    pub location: Location,
+    /// What is there.
+    pub message: String,
+}
+
+/// One rule violation.
+#[derive(Debug, Clone)]
+pub struct Finding {
+    /// Rule id (`MG001`).
+    pub rule_id: String,
+    /// Severity from the rule's metadata.
+    pub severity: Severity,
+    /// What is wrong, with the conditions it depends on.
+    pub message: String,
+    /// The offending value.
+    pub location: Location,
+    /// Resource address or logical id.
+    pub address: String,
+    /// Property path within the resource (`session_number`, `tags[2].key`).
+    pub property: String,
+    /// Related places.
+    pub related: Vec<Related>,
+    /// Stable identity across line moves: hash of rule, file, resource and property.
+    pub fingerprint: String,
+}
+
+/// A check that could not be made because a value is unknown.
+#[derive(Debug, Clone)]
+pub struct Skipped {
+    /// The unknown value.
+    pub location: Location,
+    /// Resource address or logical id.
+    pub address: String,
+    /// The property.
+    pub property: String,
+    /// Why the value is unknown.
+    pub reason: String,
+    /// Rules that could not check it.
+    pub rules: Vec<String>,
+}
+
+/// 64-bit FNV-1a, hex: stable across platforms and releases (unlike `DefaultHasher`).
+pub(crate) fn stable_hash(parts: &[&str]) -> String {
+    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
+    for part in parts {
+        for b in part.bytes().chain(std::iter::once(0u8)) {
+            h ^= u64::from(b);
+            h = h.wrapping_mul(0x0100_0000_01b3);
+        }
+    }
+    format!("{h:016x}")
+}
+
+/// Sort key giving deterministic output: file, position, rule, message.
+pub(crate) fn sort_findings(findings: &mut [Finding]) {
+    findings.sort_by(|a, b| {
+        (a.location.file(), a.location.span.start, &a.rule_id, &a.message, a.location.span.end)
+            .cmp(&(b.location.file(), b.location.span.start, &b.rule_id, &b.message, b.location.span.end))
+    });
+}

@@ -1,0 +1,8 @@
+//! Parsers: source text into the session model, one [`Unit`](crate::model::Unit) per
+//! CloudFormation template or Terraform module.
+
+pub(crate) mod cloudformation;
+pub(crate) mod json;
+pub(crate) mod terraform;
+pub(crate) mod tree;
+pub(crate) mod yaml;

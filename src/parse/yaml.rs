@@ -1,0 +1,380 @@
+//! YAML loader: saphyr-parser events into a [`Node`] tree with byte spans.
+//!
+//! saphyr keeps CloudFormation short-form tags (`!Ref`, `!If`, ...) and exact marks, but
+//! its own tree merges duplicate keys and expands aliases without limit. Building the tree
+//! from its event stream here keeps every entry, bounds nesting and alias expansion, and
+//! converts saphyr's character marks into byte offsets once.
+
+use std::collections::HashMap;
+
+use saphyr_parser::{Event, Marker, Parser, ScalarStyle, Span as YSpan, Tag};
+
+use super::tree::{Entry, MAX_DEPTH, Node, NodeKind};
+use crate::error::FileError;
+use crate::source::{SourceFile, Span};
+
+/// Most nodes alias expansion may create in one document (a "billion laughs" guard).
+const MAX_ALIAS_NODES: usize = 100_000;
+
+/// Parses the first YAML document of `source`. An empty file gives `None`.
+pub(crate) fn parse(source: &SourceFile) -> Result<Option<Node>, FileError> {
+    let text: &str = &source.text;
+    let ascii = text.is_ascii();
+    let to_byte = |m: &Marker| -> usize {
+        if ascii {
+            m.index().min(text.len())
+        } else {
+            source.offset_of_line_char(m.line(), m.col())
+        }
+    };
+    let span_of = |s: &YSpan| Span::new(to_byte(&s.start), to_byte(&s.end));
+
+    let mut builder = Builder::default();
+    for event in Parser::new_from_str(text) {
+        let (event, yspan) = match event {
+            Ok(e) => e,
+            Err(err) => {
+                let at = to_byte(err.marker());
+                return Err(FileError::at(
+                    source,
+                    Span::new(at, at),
+                    format!("invalid YAML: {}", err.info()),
+                ));
+            }
+        };
+        let span = span_of(&yspan);
+        match builder.push(event, span) {
+            Ok(Step::Continue) => {}
+            Ok(Step::Done) => break,
+            Err(message) => return Err(FileError::at(source, span, message)),
+        }
+    }
+    Ok(builder.root)
+}
+
+enum Step {
+    Continue,
+    Done,
+}
+
+enum Frame {
+    Seq {
+        start: Span,
+        tag: Option<String>,
+        anchor: usize,
+        items: Vec<Node>,
+    },
+    Map {
+        start: Span,
+        tag: Option<String>,
+        anchor: usize,
+        entries: Vec<Entry>,
+        pending_key: Option<(String, Span)>,
+    },
+}
+
+#[derive(Default)]
+struct Builder {
+    stack: Vec<Frame>,
+    anchors: HashMap<usize, Node>,
+    alias_nodes: usize,
+    root: Option<Node>,
+    in_document: bool,
+}
+
+impl Builder {
+    fn push(&mut self, event: Event<'_>, span: Span) -> Result<Step, String> {
+        match event {
+            Event::StreamStart | Event::Nothing => {}
+            Event::StreamEnd => return Ok(Step::Done),
+            Event::DocumentStart(_) => self.in_document = true,
+            Event::DocumentEnd => return Ok(Step::Done),
+            Event::Scalar(value, style, anchor, tag) => {
+                let node = scalar_node(&value, style, tag.as_deref(), span);
+                if anchor > 0 {
+                    self.anchors.insert(anchor, node.clone());
+                }
+                return self.add(node);
+            }
+            Event::Alias(id) => {
+                let node = self
+                    .anchors
+                    .get(&id)
+                    .cloned()
+                    .ok_or_else(|| "alias to an unknown anchor".to_owned())?;
+                self.alias_nodes += count_nodes(&node);
+                if self.alias_nodes > MAX_ALIAS_NODES {
+                    return Err(format!(
+                        "YAML aliases expand to more than {MAX_ALIAS_NODES} nodes (alias bomb?)"
+                    ));
+                }
+                let node = Node { span, ..node };
+                return self.add(node);
+            }
+            Event::SequenceStart(anchor, tag) => {
+                self.open(Frame::Seq {
+                    start: span,
+                    tag: tag_name(tag.as_deref()),
+                    anchor,
+                    items: Vec::new(),
+                })?;
+            }
+            Event::MappingStart(anchor, tag) => {
+                self.open(Frame::Map {
+                    start: span,
+                    tag: tag_name(tag.as_deref()),
+                    anchor,
+                    entries: Vec::new(),
+                    pending_key: None,
+                })?;
+            }
+            Event::SequenceEnd | Event::MappingEnd => {
+                let frame = self
+                    .stack
+                    .pop()
+                    .ok_or_else(|| "unbalanced YAML collection".to_owned())?;
+                let (node, anchor) = match frame {
+                    Frame::Seq {
+                        start,
+                        tag,
+                        anchor,
+                        items,
+                    } => (
+                        Node {
+                            span: Span::new(start.start, span.end.max(start.end)),
+                            tag,
+                            kind: NodeKind::Seq(items),
+                        },
+                        anchor,
+                    ),
+                    Frame::Map {
+                        start,
+                        tag,
+                        anchor,
+                        entries,
+                        ..
+                    } => (
+                        Node {
+                            span: Span::new(start.start, span.end.max(start.end)),
+                            tag,
+                            kind: NodeKind::Map(entries),
+                        },
+                        anchor,
+                    ),
+                };
+                if anchor > 0 {
+                    self.anchors.insert(anchor, node.clone());
+                }
+                return self.add(node);
+            }
+        }
+        Ok(Step::Continue)
+    }
+
+    fn open(&mut self, frame: Frame) -> Result<(), String> {
+        if self.stack.len() >= MAX_DEPTH {
+            return Err(format!("YAML nested deeper than {MAX_DEPTH} levels"));
+        }
+        self.stack.push(frame);
+        Ok(())
+    }
+
+    fn add(&mut self, node: Node) -> Result<Step, String> {
+        match self.stack.last_mut() {
+            None => {
+                self.root = Some(node);
+                Ok(Step::Done)
+            }
+            Some(Frame::Seq { items, .. }) => {
+                items.push(node);
+                Ok(Step::Continue)
+            }
+            Some(Frame::Map {
+                entries,
+                pending_key,
+                ..
+            }) => {
+                match pending_key.take() {
+                    None => {
+                        let key = match &node.kind {
+                            NodeKind::Null => String::new(),
+                            _ => node
+                                .scalar_text()
+                                .ok_or_else(|| "mapping keys must be scalars".to_owned())?,
+                        };
+                        *pending_key = Some((key, node.span));
+                    }
+                    Some((key, key_span)) => entries.push(Entry {
+                        key,
+                        key_span,
+                        value: node,
+                    }),
+                }
+                Ok(Step::Continue)
+            }
+        }
+    }
+}
+
+fn count_nodes(node: &Node) -> usize {
+    match &node.kind {
+        NodeKind::Seq(items) => 1 + items.iter().map(count_nodes).sum::<usize>(),
+        NodeKind::Map(entries) => {
+            1 + entries
+                .iter()
+                .map(|e| 1 + count_nodes(&e.value))
+                .sum::<usize>()
+        }
+        _ => 1,
+    }
+}
+
+/// The local tag's name (`!Ref` gives `Ref`); core `!!` tags give `None`.
+fn tag_name(tag: Option<&Tag>) -> Option<String> {
+    let tag = tag?;
+    if tag.handle == "!" {
+        Some(tag.suffix.clone())
+    } else {
+        None
+    }
+}
+
+fn is_core_str_tag(tag: Option<&Tag>) -> bool {
+    tag.is_some_and(|t| {
+        (t.handle == "!!" && t.suffix == "str") || t.suffix == "tag:yaml.org,2002:str"
+    })
+}
+
+fn scalar_node(value: &str, style: ScalarStyle, tag: Option<&Tag>, span: Span) -> Node {
+    let kind = if style != ScalarStyle::Plain || is_core_str_tag(tag) || tag_name(tag).is_some()
+    {
+        NodeKind::Str(value.to_owned())
+    } else {
+        resolve_plain(value)
+    };
+    Node {
+        span,
+        tag: tag_name(tag),
+        kind,
+    }
+}
+
+/// Resolves a plain scalar with the YAML 1.2 core schema.
+fn resolve_plain(value: &str) -> NodeKind {
+    match value {
+        "" | "~" | "null" | "Null" | "NULL" => return NodeKind::Null,
+        "true" | "True" | "TRUE" => return NodeKind::Bool(true),
+        "false" | "False" | "FALSE" => return NodeKind::Bool(false),
+        _ => {}
+    }
+    if let Some(i) = parse_int(value) {
+        return NodeKind::Int(i);
+    }
+    let first = value.as_bytes().first().copied().unwrap_or(b' ');
+    if (first.is_ascii_digit() || matches!(first, b'-' | b'+' | b'.'))
+        && value
+            .bytes()
+            .all(|b| b.is_ascii_digit() || matches!(b, b'-' | b'+' | b'.' | b'e' | b'E'))
+        && value.bytes().any(|b| b.is_ascii_digit())
+    {
+        if let Ok(f) = value.parse::<f64>() {
+            return NodeKind::Float(f);
+        }
+    }
+    match value {
+        ".inf" | ".Inf" | ".INF" | "+.inf" => NodeKind::Float(f64::INFINITY),
+        "-.inf" | "-.Inf" | "-.INF" => NodeKind::Float(f64::NEG_INFINITY),
+        ".nan" | ".NaN" | ".NAN" => NodeKind::Float(f64::NAN),
+        _ => NodeKind::Str(value.to_owned()),
+    }
+}
+
+fn parse_int(value: &str) -> Option<i64> {
+    let (neg, digits) = match value.as_bytes().first()? {
+        b'-' => (true, value.get(1..)?),
+        b'+' => (false, value.get(1..)?),
+        _ => (false, value),
+    };
+    let parsed = if let Some(hex) = digits.strip_prefix("0x") {
+        i64::from_str_radix(hex, 16).ok()?
+    } else if let Some(oct) = digits.strip_prefix("0o") {
+        i64::from_str_radix(oct, 8).ok()?
+    } else if !digits.is_empty() && digits.bytes().all(|b| b.is_ascii_digit()) {
+        digits.parse::<i64>().ok()?
+    } else {
+        return None;
+    };
+    Some(if neg { -parsed } else { parsed })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn load(text: &str) -> Node {
+        let f = SourceFile::in_memory("t.yaml", text);
+        match parse(&f) {
+            Ok(Some(n)) => n,
+            other => panic!("unexpected {other:?}"),
+        }
+    }
+
+    #[test]
+    fn short_form_tags_keep_name_and_span() {
+        let text = "a: !Ref X\nb: !If [C, 1, !Ref Y]\n";
+        let root = load(text);
+        let a = root.get("a").expect("a");
+        assert_eq!(a.tag.as_deref(), Some("Ref"));
+        assert_eq!(&text[a.span.start..a.span.end], "!Ref X");
+        let b = root.get("b").expect("b");
+        assert_eq!(b.tag.as_deref(), Some("If"));
+        let third = &b.as_seq().expect("seq")[2];
+        assert_eq!(&text[third.span.start..third.span.end], "!Ref Y");
+    }
+
+    #[test]
+    fn non_ascii_text_gives_byte_spans() {
+        let text = "d: é✓\nn: 40000\n";
+        let root = load(text);
+        let n = root.get("n").expect("n");
+        assert_eq!(&text[n.span.start..n.span.end], "40000");
+        assert_eq!(n.kind, NodeKind::Int(40000));
+    }
+
+    #[test]
+    fn duplicate_keys_are_kept() {
+        let root = load("a: 1\na: 2\n");
+        assert_eq!(root.as_map().map(<[Entry]>::len), Some(2));
+        assert_eq!(root.get("a").map(|n| n.kind.clone()), Some(NodeKind::Int(2)));
+    }
+
+    #[test]
+    fn alias_bomb_is_rejected() {
+        let mut text = String::from("a: &a [x, x, x, x, x, x, x, x, x, x]\n");
+        let mut prev = 'a';
+        for c in 'b'..='k' {
+            text.push_str(&format!(
+                "{c}: &{c} [*{prev}, *{prev}, *{prev}, *{prev}, *{prev}, *{prev}, *{prev}, *{prev}, *{prev}, *{prev}]\n"
+            ));
+            prev = c;
+        }
+        let f = SourceFile::in_memory("bomb.yaml", &text);
+        let err = parse(&f).expect_err("bomb");
+        assert!(err.message.contains("alias"), "{}", err.message);
+    }
+
+    #[test]
+    fn deep_nesting_is_rejected() {
+        let text = format!("{}1{}", "[".repeat(5000), "]".repeat(5000));
+        let f = SourceFile::in_memory("deep.yaml", &text);
+        assert!(parse(&f).is_err());
+    }
+
+    #[test]
+    fn quoted_numbers_stay_strings() {
+        let root = load("a: '5'\nb: 5\nc: 2010-09-09\n");
+        assert_eq!(root.get("a").map(|n| n.kind.clone()), Some(NodeKind::Str("5".into())));
+        assert_eq!(root.get("b").map(|n| n.kind.clone()), Some(NodeKind::Int(5)));
+        assert!(matches!(root.get("c").map(|n| &n.kind), Some(NodeKind::Str(_))));
+    }
+}

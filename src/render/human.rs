@@ -1,0 +1,174 @@
+//! Terminal output with miette: the only module that names miette's report handler.
+//!
+//! Findings carry runtime metadata (id, severity, help from Rego), so they implement
+//! `Diagnostic` by hand (the kdl-rs pattern) rather than through the derive macro.
+
+use std::fmt;
+
+use miette::{
+    Diagnostic, GraphicalReportHandler, GraphicalTheme, LabeledSpan, NamedSource, SourceCode,
+};
+
+use crate::check::Report;
+use crate::finding::Finding;
+use crate::rules::{RuleSet, Severity};
+
+struct FindingDiagnostic<'a> {
+    finding: &'a Finding,
+    help: Option<String>,
+    url: Option<String>,
+    source: NamedSource<std::sync::Arc<str>>,
+}
+
+impl fmt::Debug for FindingDiagnostic<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("FindingDiagnostic").field("rule", &self.finding.rule_id).finish()
+    }
+}
+
+impl fmt::Display for FindingDiagnostic<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let p = self.finding.location.start;
+        write!(
+            f,
+            "{}:{}:{}: {}: {}",
+            self.finding.location.file(),
+            p.line,
+            p.column,
+            self.finding.address,
+            self.finding.message
+        )
+    }
+}
+
+impl std::error::Error for FindingDiagnostic<'_> {}
+
+impl Diagnostic for FindingDiagnostic<'_> {
+    fn code<'b>(&'b self) -> Option<Box<dyn fmt::Display + 'b>> {
+        Some(Box::new(&self.finding.rule_id))
+    }
+
+    fn severity(&self) -> Option<miette::Severity> {
+        Some(match self.finding.severity {
+            Severity::Error => miette::Severity::Error,
+            Severity::Warning => miette::Severity::Warning,
+            Severity::Note => miette::Severity::Advice,
+        })
+    }
+
+    fn help<'b>(&'b self) -> Option<Box<dyn fmt::Display + 'b>> {
+        self.help.as_ref().map(|h| Box::new(h) as Box<dyn fmt::Display>)
+    }
+
+    fn url<'b>(&'b self) -> Option<Box<dyn fmt::Display + 'b>> {
+        self.url.as_ref().map(|u| Box::new(u) as Box<dyn fmt::Display>)
+    }
+
+    fn source_code(&self) -> Option<&dyn SourceCode> {
+        Some(&self.source)
+    }
+
+    fn labels(&self) -> Option<Box<dyn Iterator<Item = LabeledSpan> + '_>> {
+        let f = self.finding;
+        let mut labels = vec![LabeledSpan::new_primary_with_span(
+            Some(f.rule_id.clone()),
+            (f.location.span.start, f.location.span.len()),
+        )];
+        for r in &f.related {
+            if r.location.file() == f.location.file() {
+                labels.push(LabeledSpan::new_with_span(
+                    Some(r.message.clone()),
+                    (r.location.span.start, r.location.span.len()),
+                ));
+            }
+        }
+        Some(Box::new(labels.into_iter()))
+    }
+}
+
+/// Renders findings, errors, skipped checks and a summary line.
+pub(crate) fn render(report: &Report, rules: &RuleSet, color: bool, width: usize) -> String {
+    let theme = if color { GraphicalTheme::unicode() } else { GraphicalTheme::unicode_nocolor() };
+    let handler = GraphicalReportHandler::new_themed(theme)
+        .without_syntax_highlighting()
+        .with_width(width)
+        .with_links(false);
+    let mut out = String::new();
+    for f in &report.findings {
+        let rule = rules.find(&f.rule_id);
+        let mut help = rule.map(|r| r.meta.help.clone());
+        let elsewhere: Vec<String> = f
+            .related
+            .iter()
+            .filter(|r| r.location.file() != f.location.file())
+            .map(|r| format!("{}:{}:{}: {}", r.location.file(), r.location.start.line, r.location.start.column, r.message))
+            .collect();
+        if !elsewhere.is_empty() {
+            let h = help.get_or_insert_with(String::new);
+            for e in elsewhere {
+                h.push_str("\nsee ");
+                h.push_str(&e);
+            }
+        }
+        let diag = FindingDiagnostic {
+            finding: f,
+            help,
+            url: rule.and_then(|r| r.meta.related.first().cloned()),
+            source: NamedSource::new(f.location.file(), f.location.source.text.clone()),
+        };
+        let _ = handler.render_report(&mut out, &diag);
+    }
+    for e in &report.errors {
+        let _ = handler.render_report(&mut out, e);
+    }
+    if !report.skipped.is_empty() {
+        out.push_str("Checks skipped because a value is not known:\n");
+        for s in &report.skipped {
+            out.push_str(&format!(
+                "  {}:{}:{}: {} of {}: {} (not checked: {})\n",
+                s.location.file(),
+                s.location.start.line,
+                s.location.start.column,
+                s.property,
+                s.address,
+                s.reason,
+                s.rules.join(", ")
+            ));
+        }
+        out.push('\n');
+    }
+    out.push_str(&summary(report));
+    out.push('\n');
+    out
+}
+
+fn plural(n: usize, one: &str, many: &str) -> String {
+    format!("{n} {}", if n == 1 { one } else { many })
+}
+
+/// One line: counts of findings by severity, files, sessions, skipped checks and errors.
+pub(crate) fn summary(report: &Report) -> String {
+    let count = |s: Severity| report.findings.iter().filter(|f| f.severity == s).count();
+    let mut parts = vec![
+        plural(count(Severity::Error), "error", "errors"),
+        plural(count(Severity::Warning), "warning", "warnings"),
+    ];
+    let notes = count(Severity::Note);
+    if notes > 0 {
+        parts.push(plural(notes, "note", "notes"));
+    }
+    let mut line = format!(
+        "mirrorguard: {} in {} ({} in {} read)",
+        parts.join(", "),
+        plural(report.units, "template or module", "templates and modules"),
+        plural(report.sessions, "session", "sessions"),
+        plural(report.files_read, "file", "files"),
+    );
+    if !report.skipped.is_empty() {
+        line.push_str(&format!("; {} skipped on unknown values", plural(report.skipped.len(), "check", "checks")));
+    }
+    if !report.errors.is_empty() {
+        line.push_str(&format!("; {} could not be checked", plural(report.errors.len(), "file or rule", "files or rules")));
+    }
+    line
+}

@@ -1,0 +1,78 @@
+//! The JSON report: a documented, versioned schema (`schema_version` 1; see README.md).
+//! Fields are only ever added within a schema version, never renamed or removed.
+
+use serde_json::{Value, json};
+
+use crate::check::Report;
+use crate::finding::Location;
+
+/// Version of the JSON report schema.
+pub(crate) const SCHEMA_VERSION: u32 = 1;
+
+fn location(l: &Location) -> Value {
+    json!({
+        "file": l.file(),
+        "start": {"line": l.start.line, "column": l.start.column},
+        "end": {"line": l.end.line, "column": l.end.column},
+        "byte_range": [l.span.start, l.span.end],
+    })
+}
+
+/// Renders a report as pretty JSON ending in a newline.
+pub(crate) fn render(report: &Report, command: &str) -> String {
+    let findings: Vec<Value> = report
+        .findings
+        .iter()
+        .map(|f| {
+            json!({
+                "rule_id": f.rule_id,
+                "severity": f.severity.as_str(),
+                "message": f.message,
+                "location": location(&f.location),
+                "resource": f.address,
+                "property": f.property,
+                "fingerprint": f.fingerprint,
+                "related": f.related.iter().map(|r| json!({"message": r.message, "location": location(&r.location)})).collect::<Vec<_>>(),
+            })
+        })
+        .collect();
+    let skipped: Vec<Value> = report
+        .skipped
+        .iter()
+        .map(|s| {
+            json!({
+                "resource": s.address,
+                "property": s.property,
+                "reason": s.reason,
+                "rules": s.rules,
+                "location": location(&s.location),
+            })
+        })
+        .collect();
+    let errors: Vec<Value> = report
+        .errors
+        .iter()
+        .map(|e| json!({"file": e.file, "line": e.line, "column": e.column, "message": e.message}))
+        .collect();
+    let doc = json!({
+        "schema_version": SCHEMA_VERSION,
+        "tool": {"name": "mirrorguard", "version": env!("CARGO_PKG_VERSION")},
+        "command": command,
+        "summary": {
+            "files_read": report.files_read,
+            "units": report.units,
+            "sessions": report.sessions,
+            "errors": report.findings.iter().filter(|f| f.severity == crate::rules::Severity::Error).count(),
+            "warnings": report.findings.iter().filter(|f| f.severity == crate::rules::Severity::Warning).count(),
+            "notes": report.findings.iter().filter(|f| f.severity == crate::rules::Severity::Note).count(),
+            "skipped_checks": report.skipped.len(),
+            "failed_files": report.errors.len(),
+        },
+        "findings": findings,
+        "skipped": skipped,
+        "errors": errors,
+    });
+    let mut s = serde_json::to_string_pretty(&doc).unwrap_or_default();
+    s.push('\n');
+    s
+}

@@ -1,0 +1,221 @@
+//! SARIF 2.1.0 for GitHub code scanning, built with serde-sarif's typed builders.
+//!
+//! One run per invocation with its own `automationDetails.id` category; every loaded rule
+//! in `tool.driver.rules`; repo-relative, `/`-separated URIs under `%SRCROOT%`; regions in
+//! 1-based lines and UTF-16 columns (SARIF's default `columnKind`); `partialFingerprints`
+//! from rule, file, resource and property so alerts survive line moves; files that could
+//! not be read or parsed, and checks hidden by unknown values, as notifications.
+
+use std::collections::BTreeMap;
+
+use serde_json::json;
+use serde_sarif::sarif::{
+    ArtifactLocation, Invocation, Location as SLocation, LogicalLocation, Message,
+    MultiformatMessageString, Notification, PhysicalLocation, PropertyBag, Region,
+    ReportingConfiguration, ReportingDescriptor, Result as SResult, ResultLevel, Run,
+    RunAutomationDetails, Sarif, Tool, ToolComponent,
+};
+
+use crate::check::Report;
+use crate::finding::Location;
+use crate::rules::RuleSet;
+
+/// The `partialFingerprints` key (versioned: change it if the hash inputs change).
+pub(crate) const FINGERPRINT_KEY: &str = "mirrorguard/v1";
+
+fn region(loc: &Location) -> Region {
+    Region::builder()
+        .start_line(i64::try_from(loc.start.line).unwrap_or(i64::MAX))
+        .start_column(i64::try_from(loc.start.utf16_column).unwrap_or(i64::MAX))
+        .end_line(i64::try_from(loc.end.line).unwrap_or(i64::MAX))
+        .end_column(i64::try_from(loc.end.utf16_column.max(if loc.end.line == loc.start.line { loc.start.utf16_column + 1 } else { 1 })).unwrap_or(i64::MAX))
+        .build()
+}
+
+fn artifact(uri: &str) -> ArtifactLocation {
+    ArtifactLocation::builder().uri(uri).uri_base_id("%SRCROOT%").build()
+}
+
+fn physical(loc: &Location) -> PhysicalLocation {
+    PhysicalLocation::builder()
+        .artifact_location(artifact(loc.file()))
+        .region(region(loc))
+        .build()
+}
+
+fn level(s: crate::rules::Severity) -> ResultLevel {
+    match s {
+        crate::rules::Severity::Error => ResultLevel::Error,
+        crate::rules::Severity::Warning => ResultLevel::Warning,
+        crate::rules::Severity::Note => ResultLevel::Note,
+    }
+}
+
+fn descriptor(rule: &crate::rules::Rule) -> ReportingDescriptor {
+    let m = &rule.meta;
+    let mut extra = BTreeMap::new();
+    extra.insert("security-severity".to_owned(), json!(m.severity.security_severity()));
+    extra.insert("precision".to_owned(), json!("very-high"));
+    extra.insert("problem.severity".to_owned(), json!(match m.severity {
+        crate::rules::Severity::Error => "error",
+        crate::rules::Severity::Warning => "warning",
+        crate::rules::Severity::Note => "recommendation",
+    }));
+    let help_markdown = format!(
+        "**{}** ({})\n\n{}\n\n**Fix:** {}{}",
+        m.title,
+        m.id,
+        m.description,
+        m.help,
+        if m.related.is_empty() {
+            String::new()
+        } else {
+            format!(
+                "\n\n**References:**\n{}",
+                m.related.iter().map(|r| format!("- <{r}>")).collect::<Vec<_>>().join("\n")
+            )
+        }
+    );
+    let mut d = ReportingDescriptor::builder()
+        .id(m.id.as_str())
+        .name(pascal(&m.name))
+        .short_description(MultiformatMessageString::builder().text(m.title.as_str()).build())
+        .full_description(MultiformatMessageString::builder().text(m.description.as_str()).build())
+        .help(
+            MultiformatMessageString::builder()
+                .text(format!("{}\n\nFix: {}", m.description, m.help))
+                .markdown(help_markdown)
+                .build(),
+        )
+        .default_configuration(ReportingConfiguration::builder().level(json!(m.severity.as_str())).build())
+        .properties(
+            PropertyBag::builder()
+                .tags(vec!["security".to_owned(), "traffic-mirroring".to_owned(), m.name.clone()])
+                .additional_properties(extra)
+                .build(),
+        )
+        .build();
+    d.help_uri = m.related.first().cloned();
+    d
+}
+
+/// `session-number-out-of-range` → `SessionNumberOutOfRange` (SARIF rule names are identifiers).
+fn pascal(name: &str) -> String {
+    name.split(['-', '_'])
+        .map(|w| {
+            let mut c = w.chars();
+            c.next().map(|f| f.to_uppercase().chain(c).collect::<String>()).unwrap_or_default()
+        })
+        .collect()
+}
+
+/// Renders a report as a SARIF log (pretty-printed JSON, ending in a newline).
+pub(crate) fn render(report: &Report, rules: &RuleSet, category: &str) -> String {
+    let descriptors: Vec<ReportingDescriptor> = rules.rules().iter().map(descriptor).collect();
+    let rule_index = |id: &str| rules.rules().iter().position(|r| r.meta.id == id);
+    let results: Vec<SResult> = report
+        .findings
+        .iter()
+        .map(|f| {
+            let logical = LogicalLocation::builder()
+                .name(f.address.as_str())
+                .fully_qualified_name(format!("{}#{}", f.location.file(), f.address))
+                .kind("resource")
+                .build();
+            let location = SLocation::builder()
+                .physical_location(physical(&f.location))
+                .logical_locations(vec![logical])
+                .build();
+            let related: Vec<SLocation> = f
+                .related
+                .iter()
+                .enumerate()
+                .map(|(i, r)| {
+                    SLocation::builder()
+                        .id(i64::try_from(i).unwrap_or(0))
+                        .physical_location(physical(&r.location))
+                        .message(Message::builder().text(r.message.as_str()).build())
+                        .build()
+                })
+                .collect();
+            let mut fp = BTreeMap::new();
+            fp.insert(FINGERPRINT_KEY.to_owned(), f.fingerprint.clone());
+            let b = SResult::builder()
+                .rule_id(f.rule_id.as_str())
+                .level(level(f.severity))
+                .message(Message::builder().text(f.message.as_str()).build())
+                .locations(vec![location])
+                .partial_fingerprints(fp);
+            let mut r = b.build();
+            r.rule_index = rule_index(&f.rule_id).and_then(|i| i64::try_from(i).ok());
+            if !related.is_empty() {
+                r.related_locations = Some(related);
+            }
+            r
+        })
+        .collect();
+
+    let mut notifications: Vec<Notification> = report
+        .errors
+        .iter()
+        .map(|e| {
+            let region = Region::builder()
+                .start_line(i64::try_from(e.line).unwrap_or(1))
+                .start_column(i64::try_from(e.column).unwrap_or(1))
+                .build();
+            Notification::builder()
+                .level(json!("error"))
+                .message(Message::builder().text(e.message.as_str()).build())
+                .locations(vec![SLocation::builder()
+                    .physical_location(
+                        PhysicalLocation::builder().artifact_location(artifact(&e.file)).region(region).build(),
+                    )
+                    .build()])
+                .build()
+        })
+        .collect();
+    notifications.extend(report.skipped.iter().map(|s| {
+        Notification::builder()
+            .level(json!("note"))
+            .message(
+                Message::builder()
+                    .text(format!(
+                        "{} of {} is not known ({}); not checked by {}",
+                        s.property,
+                        s.address,
+                        s.reason,
+                        s.rules.join(", ")
+                    ))
+                    .build(),
+            )
+            .locations(vec![SLocation::builder().physical_location(physical(&s.location)).build()])
+            .build()
+    }));
+
+    let mut invocation = Invocation::builder().execution_successful(report.errors.is_empty()).build();
+    if !notifications.is_empty() {
+        invocation.tool_execution_notifications = Some(notifications);
+    }
+    let driver = ToolComponent::builder()
+        .name("mirrorguard")
+        .version(env!("CARGO_PKG_VERSION"))
+        .semantic_version(env!("CARGO_PKG_VERSION"))
+        .information_uri(env!("CARGO_PKG_REPOSITORY"))
+        .rules(descriptors)
+        .build();
+    let run = Run::builder()
+        .tool(Tool::builder().driver(driver).build())
+        .results(results)
+        .invocations(vec![invocation])
+        .automation_details(RunAutomationDetails::builder().id(format!("{category}/")).build())
+        .column_kind(json!("utf16CodeUnits"))
+        .build();
+    let log = Sarif::builder()
+        .schema(serde_sarif::sarif::SCHEMA_URL)
+        .version(json!("2.1.0"))
+        .runs(vec![run])
+        .build();
+    let mut text = serde_json::to_string_pretty(&log).unwrap_or_default();
+    text.push('\n');
+    text
+}

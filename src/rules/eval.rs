@@ -1,0 +1,257 @@
+//! Evaluates the rules on one unit and maps what they return back to source spans.
+//!
+//! A violation's `path` walks the rule input; the deepest object on the way that carries a
+//! `ref` gives the span (the value itself, or the resource when a property is missing).
+//! Conditions found on the way (`when` of an alternative, `conditions` of a session) are
+//! appended to the message, so a finding in one `Fn::If` branch says which branch.
+
+use regorus::Engine;
+use serde_json::Value as Json;
+
+use super::RuleSet;
+use crate::error::FileError;
+use crate::finding::{Finding, Location, Related, Skipped, stable_hash};
+use crate::model::{Alt, RuleInput, Unit, Val};
+
+/// What evaluating one unit produced.
+#[derive(Debug, Default)]
+pub(crate) struct UnitResult {
+    pub(crate) findings: Vec<Finding>,
+    pub(crate) skipped: Vec<Skipped>,
+    pub(crate) errors: Vec<FileError>,
+}
+
+/// Fields whose checks need the literal value, so that a reference hides them too.
+const LITERAL_FIELDS: &[&str] = &["session_number", "packet_length", "virtual_network_id"];
+
+/// Runs every rule of `rules` on `unit` with `engine` (a clone of the prepared engine).
+pub(crate) fn evaluate(rules: &RuleSet, engine: &mut Engine, unit: &Unit) -> UnitResult {
+    let mut out = UnitResult::default();
+    if unit.sessions.is_empty() && unit.references.is_empty() {
+        return out;
+    }
+    let input = unit.to_input();
+    engine.set_input(regorus::Value::from(input.json.clone()));
+    for rule in rules.rules() {
+        let value = match engine.eval_rule(rule.deny_path()) {
+            Ok(v) => v,
+            Err(e) => {
+                out.errors.push(FileError::whole_file(
+                    unit.name.clone(),
+                    format!("rule {} failed: {e}", rule.meta.id),
+                ));
+                continue;
+            }
+        };
+        let violations = match serde_json::to_value(&value) {
+            Ok(Json::Array(items)) => items,
+            Ok(Json::Null) => Vec::new(),
+            Ok(Json::String(s)) if s == "<undefined>" => Vec::new(),
+            Ok(other) => {
+                out.errors.push(FileError::whole_file(
+                    unit.name.clone(),
+                    format!("rule {}: deny must be a set, got {other}", rule.meta.id),
+                ));
+                continue;
+            }
+            Err(e) => {
+                out.errors.push(FileError::whole_file(unit.name.clone(), format!("rule {}: {e}", rule.meta.id)));
+                continue;
+            }
+        };
+        for v in violations {
+            match to_finding(rule, unit, &input, &v) {
+                Ok(f) => out.findings.push(f),
+                Err(message) => out.errors.push(FileError::whole_file(
+                    unit.name.clone(),
+                    format!("rule {} returned an unusable violation ({message}): {v}", rule.meta.id),
+                )),
+            }
+        }
+    }
+    out.skipped = skipped_checks(rules, unit);
+    out
+}
+
+/// A resolved path: span, resource address, property text and conditions on the way.
+struct Resolved {
+    loc: crate::model::Loc,
+    address: String,
+    property: String,
+    conditions: Vec<String>,
+    /// Where the literal was written, when not at `loc`, and how it got there.
+    origin: Option<(Option<crate::model::Loc>, String)>,
+}
+
+fn resolve(unit: &Unit, input: &RuleInput, path: &[Json]) -> Result<Resolved, String> {
+    let mut node = &input.json;
+    let mut loc = None;
+    let mut address = unit.name.clone();
+    let mut property = Vec::new();
+    let mut conditions = Vec::new();
+    let mut origin = None;
+    let note = |node: &Json, conditions: &mut Vec<String>| {
+        for key in ["when", "conditions"] {
+            if let Some(Json::Array(cs)) = node.get(key) {
+                for c in cs {
+                    let name = c.get("name").and_then(Json::as_str).unwrap_or("");
+                    let value = c.get("value").and_then(Json::as_bool).unwrap_or(true);
+                    let text = if value { name.to_owned() } else { format!("not {name}") };
+                    if !conditions.contains(&text) {
+                        conditions.push(text);
+                    }
+                }
+            }
+        }
+    };
+    for (depth, step) in path.iter().enumerate() {
+        let next = match step {
+            Json::String(k) => node.get(k.as_str()),
+            Json::Number(n) => n.as_u64().and_then(|i| node.get(usize::try_from(i).ok()?)),
+            _ => None,
+        };
+        let Some(next) = next else {
+            return Err(format!("path step {step} does not exist in the input"));
+        };
+        node = next;
+        if depth == 1 && matches!(path.first(), Some(Json::String(s)) if s == "sessions") {
+            address = node.get("address").and_then(Json::as_str).unwrap_or("").to_owned();
+        } else if depth == 1 && matches!(path.first(), Some(Json::String(s)) if s == "references") {
+            let session = node.get("session").and_then(Json::as_u64).and_then(|i| usize::try_from(i).ok());
+            if let Some(s) = session.and_then(|i| unit.sessions.get(i)) {
+                address.clone_from(&s.address);
+            }
+            property.push(format!("reference {}", node.get("name").and_then(Json::as_str).unwrap_or("")));
+        } else if depth == 1 && matches!(path.first(), Some(Json::String(s)) if s == "targets") {
+            address = node.get("address").and_then(Json::as_str).unwrap_or("").to_owned();
+        } else if depth >= 2 {
+            match step {
+                Json::String(k) => property.push(k.clone()),
+                Json::Number(n) => {
+                    if let Some(last) = property.last_mut() {
+                        last.push_str(&format!("[{n}]"));
+                    }
+                }
+                _ => {}
+            }
+        }
+        note(node, &mut conditions);
+        if let Some(r) = node.get("ref").and_then(Json::as_u64) {
+            loc = usize::try_from(r).ok().and_then(|i| input.locs.get(i)).copied();
+            origin = node.get("origin").and_then(Json::as_str).map(|how| {
+                let at = node
+                    .get("origin_ref")
+                    .and_then(Json::as_u64)
+                    .and_then(|i| usize::try_from(i).ok())
+                    .and_then(|i| input.locs.get(i))
+                    .copied();
+                (at, how.to_owned())
+            });
+        }
+    }
+    let loc = loc.ok_or("path does not lead to a located value")?;
+    Ok(Resolved {
+        loc,
+        address,
+        property: property.join("."),
+        conditions,
+        origin,
+    })
+}
+
+fn path_of(v: &Json) -> Result<Vec<Json>, String> {
+    match v.get("path") {
+        Some(Json::Array(p)) => Ok(p.clone()),
+        Some(_) => Err("`path` must be an array".into()),
+        None => Err("`path` is missing".into()),
+    }
+}
+
+fn to_finding(rule: &super::Rule, unit: &Unit, input: &RuleInput, v: &Json) -> Result<Finding, String> {
+    let msg = v.get("msg").and_then(Json::as_str).ok_or("`msg` is missing")?;
+    let r = resolve(unit, input, &path_of(v)?)?;
+    let source = unit.files.get(r.loc.file).cloned().ok_or("bad file index")?;
+    let mut message = msg.to_owned();
+    let mut related = Vec::new();
+    match &r.origin {
+        Some((Some(at), how)) => {
+            if let Some(src) = unit.files.get(at.file).cloned() {
+                related.push(Related {
+                    location: Location::new(src, at.span),
+                    message: format!("the value is written here ({how})"),
+                });
+            }
+        }
+        Some((None, how)) => message.push_str(&format!(" (from {how})")),
+        None => {}
+    }
+    if !r.conditions.is_empty() {
+        message.push_str(&format!(" (only when {})", r.conditions.join(" and ")));
+    }
+    if let Some(Json::Array(items)) = v.get("related") {
+        for item in items {
+            let rr = resolve(unit, input, &path_of(item)?)?;
+            let src = unit.files.get(rr.loc.file).cloned().ok_or("bad file index")?;
+            let mut text = item.get("msg").and_then(Json::as_str).unwrap_or("related").to_owned();
+            if !rr.conditions.is_empty() {
+                text.push_str(&format!(" (only when {})", rr.conditions.join(" and ")));
+            }
+            related.push(Related {
+                location: Location::new(src, rr.loc.span),
+                message: text,
+            });
+        }
+    }
+    let fingerprint = stable_hash(&[&rule.meta.id, &source.display, &r.address, &r.property]);
+    Ok(Finding {
+        rule_id: rule.meta.id.clone(),
+        severity: rule.meta.severity,
+        message,
+        location: Location::new(source, r.loc.span),
+        address: r.address,
+        property: r.property,
+        related,
+        fingerprint,
+    })
+}
+
+/// Lists the checks each unknown value hides, by the rules' declared inputs.
+fn skipped_checks(rules: &RuleSet, unit: &Unit) -> Vec<Skipped> {
+    let mut out = Vec::new();
+    for s in &unit.sessions {
+        for (field, alts) in s.fields() {
+            let hidden: Vec<String> = rules
+                .rules()
+                .iter()
+                .filter(|r| r.meta.inputs.iter().any(|i| i == field))
+                .map(|r| r.meta.id.clone())
+                .collect();
+            if hidden.is_empty() {
+                continue;
+            }
+            for alt in alts {
+                if let Some(reason) = hides_checks(field, alt) {
+                    let Some(source) = unit.files.get(alt.loc.file).cloned() else {
+                        continue;
+                    };
+                    out.push(Skipped {
+                        location: Location::new(source, alt.loc.span),
+                        address: s.address.clone(),
+                        property: field.to_owned(),
+                        reason,
+                        rules: hidden.clone(),
+                    });
+                }
+            }
+        }
+    }
+    out
+}
+
+fn hides_checks(field: &str, alt: &Alt) -> Option<String> {
+    match &alt.val {
+        Val::Unknown(why) => Some(why.clone()),
+        Val::Symbol { why, .. } if LITERAL_FIELDS.contains(&field) => Some(why.clone()),
+        _ => None,
+    }
+}
