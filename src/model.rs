@@ -37,17 +37,6 @@ pub(crate) struct Condition {
     pub(crate) value: bool,
 }
 
-impl Condition {
-    /// How the condition is written in messages.
-    pub(crate) fn describe(&self) -> String {
-        if self.value {
-            self.name.clone()
-        } else {
-            format!("not {}", self.name)
-        }
-    }
-}
-
 /// What is known about one alternative of a value.
 #[derive(Debug, Clone, PartialEq)]
 pub(crate) enum Val {
@@ -141,7 +130,6 @@ pub(crate) struct TagSet {
 pub(crate) enum Provider {
     Aws,
     Awscc,
-    Alicloud,
 }
 
 impl Provider {
@@ -149,7 +137,6 @@ impl Provider {
         match self {
             Self::Aws => "aws",
             Self::Awscc => "awscc",
-            Self::Alicloud => "alicloud",
         }
     }
 }

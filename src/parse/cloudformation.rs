@@ -710,7 +710,7 @@ Resources:
         assert_eq!(s.session_number.len(), 2);
         let first = s.session_number.first().expect("alt");
         assert_eq!(first.val, Val::Known(json!(40000)));
-        assert_eq!(first.when.first().map(Condition::describe).as_deref(), Some("IsProd"));
+        assert_eq!(first.when.first().map(|c| (c.name.as_str(), c.value)), Some(("IsProd", true)));
         let second = s.session_number.get(1).expect("alt");
         assert_eq!(second.val, Val::Known(json!(7)));
         assert!(second.origin.is_some());

@@ -8,7 +8,7 @@
 //! `aws_network_interface.src.id` names the same ENI wherever it is written. A conditional
 //! whose condition is unknown gives one alternative per branch, like CloudFormation's `Fn::If`.
 
-use std::collections::{BTreeMap, HashMap, HashSet};
+use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
 
 use hcl_edit::expr::{
@@ -1098,13 +1098,6 @@ pub(crate) fn is_tfvars(name: &str) -> bool {
     name == "terraform.tfvars" || name.ends_with(".auto.tfvars")
 }
 
-/// Orders a module's auto-loaded variable files the way Terraform applies them.
-pub(crate) fn tfvars_order(names: &mut [String]) {
-    names.sort_by_key(|n| (n != "terraform.tfvars", n.clone()));
-}
-
-/// Module folders and their files, as grouped by discovery.
-pub(crate) type ModuleFiles = BTreeMap<String, Vec<Arc<SourceFile>>>;
 
 #[cfg(test)]
 mod tests {

@@ -7,7 +7,7 @@ pub(crate) mod sarif;
 
 /// Output formats of `check`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
-pub enum OutputFormat {
+pub(crate) enum OutputFormat {
     /// miette diagnostics with source snippets (default on a terminal).
     Human,
     /// The versioned JSON report.

@@ -128,11 +128,6 @@ impl RuleSet {
         self.rules.iter().find(|r| r.meta.id.eq_ignore_ascii_case(id))
     }
 
-    /// Drops rules by id (configuration, `--disable`).
-    pub(crate) fn retain(&mut self, keep: impl Fn(&Rule) -> bool) {
-        self.rules.retain(keep);
-    }
-
     /// A fresh copy of the prepared engine for one worker.
     pub(crate) fn engine(&self) -> Engine {
         self.engine.clone()

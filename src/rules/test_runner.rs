@@ -18,17 +18,17 @@ use crate::source::SourceFile;
 
 /// The result of a test run.
 #[derive(Debug, Default)]
-pub struct Outcome {
+pub(crate) struct Outcome {
     /// Human-readable log, one line per test, and a summary line.
-    pub text: String,
+    pub(crate) text: String,
     /// Tests that passed.
-    pub passed: usize,
+    pub(crate) passed: usize,
     /// Tests that failed.
-    pub failed: usize,
+    pub(crate) failed: usize,
 }
 
 /// Runs every rule's tests and examples.
-pub fn run_all(set: &RuleSet) -> Outcome {
+pub(crate) fn run_all(set: &RuleSet) -> Outcome {
     let mut o = Outcome::default();
     for rule in set.rules() {
         unit_tests(set, rule, &mut o);

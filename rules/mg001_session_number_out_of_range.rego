@@ -1,0 +1,49 @@
+# METADATA
+# title: Session number outside 1..32766
+# description: |
+#   The session number orders the sessions of one source network interface: the first
+#   session whose filter matches a packet mirrors it. EC2 accepts only 1 to 32766
+#   (1 is the highest priority); any other value fails CreateTrafficMirrorSession at
+#   deploy time. CloudFormation's schema and cfn-lint do not check this range.
+# related_resources:
+#   - ref: https://docs.aws.amazon.com/AWSEC2/latest/APIReference/API_CreateTrafficMirrorSession.html
+#   - ref: https://docs.aws.amazon.com/vpc/latest/mirroring/traffic-mirroring-session.html
+# custom:
+#   id: MG001
+#   name: session-number-out-of-range
+#   severity: error
+#   help: >-
+#     Use a whole number from 1 to 32766 (EC2 API reference, CreateTrafficMirrorSession,
+#     SessionNumber: "Valid values are 1-32766"; Terraform validates IntBetween(1, 32766)).
+#   inputs: [session_number]
+package mirrorguard.rules.mg001
+
+deny contains v if {
+	some i, s in input.sessions
+	some j, alt in s.session_number
+	n := alt.known
+	is_number(n)
+	not in_range(n)
+	v := {
+		"msg": sprintf("session number %v is outside 1..32766", [n]),
+		"path": ["sessions", i, "session_number", j],
+	}
+}
+
+deny contains v if {
+	some i, s in input.sessions
+	some j, alt in s.session_number
+	x := alt.known
+	not is_number(x)
+	not is_null(x)
+	v := {
+		"msg": sprintf("session number %v is not a whole number", [x]),
+		"path": ["sessions", i, "session_number", j],
+	}
+}
+
+in_range(n) if {
+	n >= 1
+	n <= 32766
+	round(n) == n
+}

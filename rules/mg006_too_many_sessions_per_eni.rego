@@ -1,0 +1,40 @@
+# METADATA
+# title: More than 3 sessions on one source ENI
+# description: |
+#   AWS allows at most 3 traffic mirror sessions per source network interface, and the quota
+#   cannot be raised. The fourth session fails at deploy time, often in a different stack or
+#   module from the first three.
+# related_resources:
+#   - ref: https://docs.aws.amazon.com/vpc/latest/mirroring/traffic-mirroring-quotas.html
+# custom:
+#   id: MG006
+#   name: too-many-sessions-per-eni
+#   severity: error
+#   help: >-
+#     Keep at most 3 sessions per source network interface ("Maximum number of sessions per
+#     source network interface: 3, adjustable: No", Traffic Mirroring quotas); combine targets
+#     behind a Network Load Balancer or Gateway Load Balancer endpoint instead.
+#   inputs: [network_interface_id]
+package mirrorguard.rules.mg006
+
+by_eni[id] contains [i, j, eni] if {
+	some i, s in input.sessions
+	some j, a in s.network_interface_id
+	id := a.id
+	eni := object.get(a, "known", object.get(a, "symbol", id))
+}
+
+deny contains v if {
+	some id, members in by_eni
+	sessions := sort({m[0] | some m in members})
+	count(sessions) > 3
+	some k, i in sessions
+	k >= 3
+	some m in members
+	m[0] == i
+	v := {
+		"msg": sprintf("%v sessions use source network interface %v; AWS allows at most 3 (this is session %v)", [count(sessions), m[2], k + 1]),
+		"path": ["sessions", i, "network_interface_id", m[1]],
+		"related": [{"path": ["sessions", f, "network_interface_id", 0], "msg": sprintf("%v is one of the first three", [input.sessions[f].address])} | some f in array.slice(sessions, 0, 3)],
+	}
+}
