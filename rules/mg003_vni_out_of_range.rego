@@ -42,6 +42,19 @@ deny contains v if {
 	}
 }
 
+# The Terraform AWS provider validates IntBetween(1, 16777216): 0 fails at plan time there.
+deny contains v if {
+	some i, s in input.sessions
+	s.format == "terraform"
+	s.provider == "aws"
+	some j, alt in s.virtual_network_id
+	alt.known == 0
+	v := {
+		"msg": "VXLAN network id 0 is rejected by the Terraform AWS provider (it accepts 1..16777216); leave virtual_network_id out instead",
+		"path": ["sessions", i, "virtual_network_id", j],
+	}
+}
+
 in_range(n) if {
 	n >= 0
 	n <= 16777215

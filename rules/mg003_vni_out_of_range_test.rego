@@ -25,3 +25,10 @@ test_text_is_flagged if {
 test_unknown_is_not_flagged if {
 	count(mg003.deny) == 0 with input as {"sessions": [{"virtual_network_id": [{"ref": 0, "when": [], "unknown": "no default"}]}]}
 }
+
+test_zero_is_rejected_for_terraform_aws_only if {
+	tf := {"sessions": [{"format": "terraform", "provider": "aws", "virtual_network_id": [{"ref": 0, "when": [], "known": 0}]}]}
+	count(mg003.deny) == 1 with input as tf
+	cfn := {"sessions": [{"format": "cloudformation", "provider": "aws", "virtual_network_id": [{"ref": 0, "when": [], "known": 0}]}]}
+	count(mg003.deny) == 0 with input as cfn
+}

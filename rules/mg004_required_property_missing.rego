@@ -16,7 +16,7 @@
 #     Declare NetworkInterfaceId, TrafficMirrorTargetId, TrafficMirrorFilterId and SessionNumber
 #     (network_interface_id, traffic_mirror_target_id, traffic_mirror_filter_id, session_number
 #     in Terraform); all four are required by the EC2 API and the CloudFormation schema.
-#   inputs: [network_interface_id, traffic_mirror_target_id, traffic_mirror_filter_id, session_number]
+#   inputs: []
 package mirrorguard.rules.mg004
 
 names := {

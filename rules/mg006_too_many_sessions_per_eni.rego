@@ -33,7 +33,7 @@ deny contains v if {
 	some m in members
 	m[0] == i
 	v := {
-		"msg": sprintf("%v sessions use source network interface %v; AWS allows at most 3 (this is session %v)", [count(sessions), m[2], k + 1]),
+		"msg": sprintf("%v sessions use source network interface %v; AWS allows at most 3", [count(sessions), m[2]]),
 		"path": ["sessions", i, "network_interface_id", m[1]],
 		"related": [{"path": ["sessions", f, "network_interface_id", 0], "msg": sprintf("%v is one of the first three", [input.sessions[f].address])} | some f in array.slice(sessions, 0, 3)],
 	}

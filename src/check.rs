@@ -89,7 +89,10 @@ pub fn discover(paths: &[PathBuf]) -> (Vec<PathBuf>, Vec<FileError>) {
             continue;
         }
         if !root.exists() {
-            errors.push(FileError::whole_file(display_path(root), "no such file or directory"));
+            errors.push(FileError::whole_file(
+                display_path(root),
+                "no such file or directory",
+            ));
             continue;
         }
         let walker = ignore::WalkBuilder::new(root)
@@ -118,7 +121,11 @@ pub fn display_path(path: &Path) -> String {
     let rel = std::env::current_dir()
         .ok()
         .and_then(|cwd| {
-            let abs = if path.is_absolute() { path.to_path_buf() } else { cwd.join(path) };
+            let abs = if path.is_absolute() {
+                path.to_path_buf()
+            } else {
+                cwd.join(path)
+            };
             abs.strip_prefix(&cwd).ok().map(Path::to_path_buf)
         })
         .unwrap_or_else(|| path.to_path_buf());
@@ -129,22 +136,37 @@ pub fn display_path(path: &Path) -> String {
 /// Reads a file, refusing huge and non-UTF-8 files with a clear error.
 pub fn read_source(path: &Path) -> Result<SourceFile, FileError> {
     let display = display_path(path);
-    let meta = std::fs::metadata(path).map_err(|e| FileError::whole_file(display.clone(), format!("cannot read: {e}")))?;
+    let meta = std::fs::metadata(path)
+        .map_err(|e| FileError::whole_file(display.clone(), format!("cannot read: {e}")))?;
     if meta.len() > MAX_FILE_BYTES {
         return Err(FileError::whole_file(
             display,
-            format!("file is {} bytes, more than the {MAX_FILE_BYTES}-byte limit", meta.len()),
+            format!(
+                "file is {} bytes, more than the {MAX_FILE_BYTES}-byte limit",
+                meta.len()
+            ),
         ));
     }
-    let bytes = std::fs::read(path).map_err(|e| FileError::whole_file(display.clone(), format!("cannot read: {e}")))?;
+    let bytes = std::fs::read(path)
+        .map_err(|e| FileError::whole_file(display.clone(), format!("cannot read: {e}")))?;
     let text = String::from_utf8(bytes).map_err(|e| {
         FileError::whole_file(
             display.clone(),
-            format!("not valid UTF-8 (first bad byte at offset {})", e.utf8_error().valid_up_to()),
+            format!(
+                "not valid UTF-8 (first bad byte at offset {})",
+                e.utf8_error().valid_up_to()
+            ),
         )
     })?;
-    let text = text.strip_prefix('\u{feff}').map(str::to_owned).unwrap_or(text);
-    Ok(SourceFile::new(path.to_path_buf(), display, Arc::from(text)))
+    let text = text
+        .strip_prefix('\u{feff}')
+        .map(str::to_owned)
+        .unwrap_or(text);
+    Ok(SourceFile::new(
+        path.to_path_buf(),
+        display,
+        Arc::from(text),
+    ))
 }
 
 /// Checks files and folders on disk.
@@ -188,16 +210,49 @@ pub fn check_sources(sources: Vec<SourceFile>, options: &CheckOptions, rules: &R
 
 fn finish(report: &mut Report) {
     sort_findings(&mut report.findings);
-    report.skipped.sort_by(|a, b| {
-        (a.location.file(), a.location.span.start, &a.property).cmp(&(b.location.file(), b.location.span.start, &b.property))
+    // Instances of one `count`/`for_each` resource share their source: one finding per place.
+    report.findings.dedup_by(|a, b| {
+        a.rule_id == b.rule_id
+            && a.location.file() == b.location.file()
+            && a.location.span == b.location.span
+            && a.message == b.message
     });
-    report.errors.sort_by(|a, b| (&a.file, a.line, a.column, &a.message).cmp(&(&b.file, b.line, b.column, &b.message)));
+    report.skipped.sort_by(|a, b| {
+        (
+            a.location.file(),
+            a.location.span.start,
+            &a.property,
+            &a.reason,
+        )
+            .cmp(&(
+                b.location.file(),
+                b.location.span.start,
+                &b.property,
+                &b.reason,
+            ))
+    });
+    report.skipped.dedup_by(|a, b| {
+        a.location.file() == b.location.file()
+            && a.location.span == b.location.span
+            && a.property == b.property
+            && a.reason == b.reason
+    });
+    report.errors.sort_by(|a, b| {
+        (&a.file, a.line, a.column, &a.message).cmp(&(&b.file, b.line, b.column, &b.message))
+    });
 }
+
+/// A module folder's `.tf` files and variable files.
+type ModuleFiles = (Vec<Arc<SourceFile>>, Vec<Arc<SourceFile>>);
 
 /// One unit of work: a document or a Terraform module folder.
 enum Job {
     Document(Arc<SourceFile>),
-    Module { dir: String, tf: Vec<Arc<SourceFile>>, tfvars: Vec<Arc<SourceFile>> },
+    Module {
+        dir: String,
+        tf: Vec<Arc<SourceFile>>,
+        tfvars: Vec<Arc<SourceFile>>,
+    },
 }
 
 fn check_loaded(
@@ -208,14 +263,18 @@ fn check_loaded(
 ) -> Report {
     let files_read = sources.len();
     let mut jobs = Vec::new();
-    let mut modules: BTreeMap<String, (Vec<Arc<SourceFile>>, Vec<Arc<SourceFile>>)> = BTreeMap::new();
+    let mut modules: BTreeMap<String, ModuleFiles> = BTreeMap::new();
     for (kind, src) in sources {
         match kind {
             Kind::Document => jobs.push(Job::Document(src)),
             Kind::Terraform | Kind::TfVars => {
                 let dir = src.dir().to_string_lossy().replace('\\', "/");
                 let entry = modules.entry(dir).or_default();
-                if kind == Kind::Terraform { entry.0.push(src) } else { entry.1.push(src) }
+                if kind == Kind::Terraform {
+                    entry.0.push(src)
+                } else {
+                    entry.1.push(src)
+                }
             }
         }
     }
@@ -224,7 +283,11 @@ fn check_loaded(
             continue;
         }
         tfvars.sort_by_key(|s| {
-            let name = s.path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+            let name = s
+                .path
+                .file_name()
+                .map(|n| n.to_string_lossy().into_owned())
+                .unwrap_or_default();
             (name != "terraform.tfvars", name)
         });
         tfvars.extend(var_files.iter().cloned());
@@ -237,13 +300,19 @@ fn check_loaded(
             || rules.engine(),
             |engine, job| {
                 let (unit, errors) = build_unit(job, options);
-                let result = unit.as_ref().map(|u| evaluate(rules, engine, u)).unwrap_or_default();
+                let result = unit
+                    .as_ref()
+                    .map(|u| evaluate(rules, engine, u))
+                    .unwrap_or_default();
                 (unit, errors, result)
             },
         )
         .collect();
 
-    let mut report = Report { files_read, ..Report::default() };
+    let mut report = Report {
+        files_read,
+        ..Report::default()
+    };
     for (unit, errors, result) in results {
         if let Some(u) = &unit {
             if !u.sessions.is_empty() || !u.targets.is_empty() {
@@ -273,20 +342,36 @@ fn build_unit(job: &Job, options: &CheckOptions) -> (Option<Unit>, Vec<FileError
             if !mentions(&src.text, "TrafficMirror") {
                 return (None, Vec::new());
             }
-            let is_json = src.path.extension().is_some_and(|e| e.eq_ignore_ascii_case("json"))
+            let is_json = src
+                .path
+                .extension()
+                .is_some_and(|e| e.eq_ignore_ascii_case("json"))
                 || src.text.trim_start().starts_with('{');
-            let parsed = if is_json { json::parse(src) } else { yaml::parse(src) };
+            let parsed = if is_json {
+                json::parse(src)
+            } else {
+                yaml::parse(src)
+            };
             let root = match parsed {
                 Ok(Some(root)) => root,
                 Ok(None) => return (None, Vec::new()),
                 Err(e) => {
-                    let looks_like_cfn = mentions(&src.text, "AWS::") || mentions(&src.text, "AWSTemplateFormatVersion");
+                    let looks_like_cfn = mentions(&src.text, "AWS::")
+                        || mentions(&src.text, "AWSTemplateFormatVersion");
                     return (None, if looks_like_cfn { vec![e] } else { Vec::new() });
                 }
             };
             match cloudformation::shape(&root) {
                 Shape::NotCloudFormation => (None, Vec::new()),
-                shape => (Some(cloudformation::read(src.clone(), &root, shape, &options.parameters)), Vec::new()),
+                shape => (
+                    Some(cloudformation::read(
+                        src.clone(),
+                        &root,
+                        shape,
+                        &options.parameters,
+                    )),
+                    Vec::new(),
+                ),
             }
         }
         Job::Module { dir, tf, tfvars } => {
@@ -298,7 +383,10 @@ fn build_unit(job: &Job, options: &CheckOptions) -> (Option<Unit>, Vec<FileError
                 files
                     .iter()
                     .filter_map(|s| match terraform::parse_file(s) {
-                        Ok(body) => Some(ParsedFile { source: s.clone(), body }),
+                        Ok(body) => Some(ParsedFile {
+                            source: s.clone(),
+                            body,
+                        }),
                         Err(e) => {
                             errors.push(e);
                             None
@@ -308,8 +396,15 @@ fn build_unit(job: &Job, options: &CheckOptions) -> (Option<Unit>, Vec<FileError
             };
             let tf_parsed = parse_all(tf);
             let vars_parsed = parse_all(tfvars);
-            let name = if dir.is_empty() { ".".to_owned() } else { display_path(Path::new(dir)) };
-            (Some(terraform::read_module(name, &tf_parsed, &vars_parsed)), errors)
+            let name = if dir.is_empty() {
+                ".".to_owned()
+            } else {
+                display_path(Path::new(dir))
+            };
+            (
+                Some(terraform::read_module(name, &tf_parsed, &vars_parsed)),
+                errors,
+            )
         }
     }
 }

@@ -89,6 +89,9 @@ enum RulesCommand {
         /// Folder of additional Rego rules (repeatable).
         #[arg(long = "rules", value_name = "DIR")]
         rules: Vec<PathBuf>,
+        /// `text` (aligned columns) or `markdown` (the README's rule table).
+        #[arg(long, value_enum, default_value = "text")]
+        format: ListFormat,
     },
     /// Show everything about one rule.
     Explain {
@@ -103,6 +106,12 @@ enum RulesCommand {
         /// A folder of rules; the built-in rules when omitted.
         dir: Option<PathBuf>,
     },
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+enum ListFormat {
+    Text,
+    Markdown,
 }
 
 /// How a run ended: 0 nothing at or above `--fail-on`, 1 findings, 2 an error.
@@ -137,17 +146,22 @@ fn write_stderr(text: &str) {
 }
 
 /// Parses `Key=Value` parameters and parameter files into one map (flags win).
-pub(crate) fn parameter_values(pairs: &[String], files: &[PathBuf]) -> Result<ParameterValues, AppError> {
+pub(crate) fn parameter_values(
+    pairs: &[String],
+    files: &[PathBuf],
+) -> Result<ParameterValues, AppError> {
     let mut out = ParameterValues::new();
     for file in files {
         out.extend(read_parameter_file(file)?);
     }
     for pair in pairs {
-        let (k, v) = pair
-            .split_once('=')
-            .ok_or_else(|| AppError::Usage(format!("--parameters needs KEY=VALUE, got `{pair}`")))?;
+        let (k, v) = pair.split_once('=').ok_or_else(|| {
+            AppError::Usage(format!("--parameters needs KEY=VALUE, got `{pair}`"))
+        })?;
         if k.is_empty() {
-            return Err(AppError::Usage(format!("--parameters needs a key, got `{pair}`")));
+            return Err(AppError::Usage(format!(
+                "--parameters needs a key, got `{pair}`"
+            )));
         }
         out.insert(k.to_owned(), v.to_owned());
     }
@@ -171,18 +185,30 @@ fn read_parameter_file(path: &Path) -> Result<ParameterValues, AppError> {
     match json {
         serde_json::Value::Array(items) => {
             for item in items {
-                let key = item.get("ParameterKey").and_then(serde_json::Value::as_str).ok_or_else(|| bad("every entry needs ParameterKey"))?;
-                let value = item.get("ParameterValue").and_then(scalar).ok_or_else(|| bad("every entry needs ParameterValue"))?;
+                let key = item
+                    .get("ParameterKey")
+                    .and_then(serde_json::Value::as_str)
+                    .ok_or_else(|| bad("every entry needs ParameterKey"))?;
+                let value = item
+                    .get("ParameterValue")
+                    .and_then(scalar)
+                    .ok_or_else(|| bad("every entry needs ParameterValue"))?;
                 out.insert(key.to_owned(), value);
             }
         }
         serde_json::Value::Object(map) => {
             for (k, v) in map {
-                let value = scalar(&v).ok_or_else(|| bad(&format!("value of {k} must be a string, number or boolean")))?;
+                let value = scalar(&v).ok_or_else(|| {
+                    bad(&format!("value of {k} must be a string, number or boolean"))
+                })?;
                 out.insert(k, value);
             }
         }
-        _ => return Err(bad("must be a JSON list of {ParameterKey, ParameterValue} or an object")),
+        _ => {
+            return Err(bad(
+                "must be a JSON list of {ParameterKey, ParameterValue} or an object",
+            ));
+        }
     }
     Ok(out)
 }
@@ -225,7 +251,11 @@ fn run_check(args: CheckArgs) -> Result<ExitStatus, AppError> {
     match &args.output {
         Some(path) => {
             std::fs::write(path, text.as_bytes())?;
-            write_stderr(&format!("{}\nreport written to {}\n", render::human::summary(&report), path.display()));
+            write_stderr(&format!(
+                "{}\nreport written to {}\n",
+                render::human::summary(&report),
+                path.display()
+            ));
         }
         None => write_stdout(&text)?,
     }
@@ -234,9 +264,23 @@ fn run_check(args: CheckArgs) -> Result<ExitStatus, AppError> {
 
 fn run_rules(cmd: RulesCommand) -> Result<ExitStatus, AppError> {
     match cmd {
-        RulesCommand::List { rules } => {
+        RulesCommand::List { rules, format } => {
             let set = RuleSet::load(&rules)?;
             let mut out = String::new();
+            if format == ListFormat::Markdown {
+                out.push_str("| ID | Severity | Name | What it catches |\n|---|---|---|---|\n");
+                for r in set.rules() {
+                    out.push_str(&format!(
+                        "| {} | {} | `{}` | {} |\n",
+                        r.meta.id,
+                        r.meta.severity.as_str(),
+                        r.meta.name,
+                        r.meta.title
+                    ));
+                }
+                write_stdout(&out)?;
+                return Ok(ExitStatus::Clean);
+            }
             for r in set.rules() {
                 out.push_str(&format!(
                     "{:<8} {:<8} {:<40} {}\n",
@@ -251,13 +295,22 @@ fn run_rules(cmd: RulesCommand) -> Result<ExitStatus, AppError> {
         }
         RulesCommand::Explain { id, rules } => {
             let set = RuleSet::load(&rules)?;
-            let rule = set
-                .find(&id)
-                .ok_or_else(|| AppError::Usage(format!("no rule with id {id}; see `mirrorguard rules list`")))?;
+            let rule = set.find(&id).ok_or_else(|| {
+                AppError::Usage(format!(
+                    "no rule with id {id}; see `mirrorguard rules list`"
+                ))
+            })?;
             let m = &rule.meta;
             let mut out = format!(
                 "{} {} ({})\n\n{}\n\nSeverity: {}\nRule file: {}\n\nWhy:\n{}\n\nFix:\n{}\n",
-                m.id, m.title, m.name, m.title, m.severity.as_str(), rule.origin, m.description, m.help
+                m.id,
+                m.title,
+                m.name,
+                m.title,
+                m.severity.as_str(),
+                rule.origin,
+                m.description,
+                m.help
             );
             if !m.related.is_empty() {
                 out.push_str("\nReferences:\n");
@@ -275,7 +328,11 @@ fn run_rules(cmd: RulesCommand) -> Result<ExitStatus, AppError> {
             };
             let outcome = crate::rules::test_runner::run_all(&set);
             write_stdout(&outcome.text)?;
-            Ok(if outcome.failed == 0 { ExitStatus::Clean } else { ExitStatus::Findings })
+            Ok(if outcome.failed == 0 {
+                ExitStatus::Clean
+            } else {
+                ExitStatus::Findings
+            })
         }
     }
 }

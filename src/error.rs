@@ -46,7 +46,10 @@ impl FileError {
             column: pos.column,
             message: message.into(),
             span,
-            src: Some(NamedSource::new(source.display.clone(), source.text.clone())),
+            src: Some(NamedSource::new(
+                source.display.clone(),
+                source.text.clone(),
+            )),
             label: Some(SourceSpan::new(span.start.into(), span.len())),
         }
     }

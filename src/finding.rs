@@ -98,7 +98,19 @@ pub(crate) fn stable_hash(parts: &[&str]) -> String {
 /// Sort key giving deterministic output: file, position, rule, message.
 pub(crate) fn sort_findings(findings: &mut [Finding]) {
     findings.sort_by(|a, b| {
-        (a.location.file(), a.location.span.start, &a.rule_id, &a.message, a.location.span.end)
-            .cmp(&(b.location.file(), b.location.span.start, &b.rule_id, &b.message, b.location.span.end))
+        (
+            a.location.file(),
+            a.location.span.start,
+            &a.rule_id,
+            &a.message,
+            a.location.span.end,
+        )
+            .cmp(&(
+                b.location.file(),
+                b.location.span.start,
+                &b.rule_id,
+                &b.message,
+                b.location.span.end,
+            ))
     });
 }

@@ -56,7 +56,9 @@ impl SourceFile {
         let rest = &self.text[start..];
         let line_text = rest.split('\n').next().unwrap_or("");
         if line_text.is_ascii() {
-            return (start + char_col).min(start + line_text.len() + 1).min(self.text.len());
+            return (start + char_col)
+                .min(start + line_text.len() + 1)
+                .min(self.text.len());
         }
         match line_text.char_indices().nth(char_col) {
             Some((b, _)) => start + b,

@@ -1,1 +1,9 @@
-//! integration tests
+//! One integration test binary (ripgrep's layout): a module per area.
+
+mod integration {
+    pub(crate) mod cli;
+    pub(crate) mod common;
+    pub(crate) mod golden;
+    pub(crate) mod parsing;
+    pub(crate) mod registry;
+}

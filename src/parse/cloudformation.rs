@@ -99,7 +99,8 @@ pub(crate) fn read<'a>(
     }
     if let Some(conds) = root.get("Conditions").and_then(Node::as_map) {
         for e in conds {
-            cx.conditions.insert(e.key.clone(), normalize_condition(&e.key, &e.value));
+            cx.conditions
+                .insert(e.key.clone(), normalize_condition(&e.key, &e.value));
         }
     }
     let resources = resources_node.and_then(Node::as_map).unwrap_or(&[]);
@@ -338,7 +339,10 @@ impl<'a> Context<'a> {
                         None => (s.clone(), String::new()),
                     },
                     NodeKind::Seq(items) => (
-                        items.first().and_then(Node::scalar_text).unwrap_or_default(),
+                        items
+                            .first()
+                            .and_then(Node::scalar_text)
+                            .unwrap_or_default(),
                         items.get(1).and_then(Node::scalar_text).unwrap_or_default(),
                     ),
                     _ => (String::new(), String::new()),
@@ -375,7 +379,11 @@ impl<'a> Context<'a> {
             };
         }
         if PSEUDO_PARAMETERS.contains(&name) {
-            return Alt::symbol(here, format!("Ref({name})"), format!("{name} is set at deployment"));
+            return Alt::symbol(
+                here,
+                format!("Ref({name})"),
+                format!("{name} is set at deployment"),
+            );
         }
         if let Some(param) = self.params.get(name).copied() {
             self.reference(node.span, RefKind::Parameter, name, true);
@@ -445,7 +453,11 @@ impl<'a> Context<'a> {
         let (template, vars) = match &arg.kind {
             NodeKind::Str(s) => (s.clone(), None),
             NodeKind::Seq(items) => (
-                items.first().and_then(Node::as_str).unwrap_or("").to_owned(),
+                items
+                    .first()
+                    .and_then(Node::as_str)
+                    .unwrap_or("")
+                    .to_owned(),
                 items.get(1),
             ),
             _ => return Alt::unknown(here, "malformed Fn::Sub"),
@@ -516,7 +528,10 @@ impl<'a> Context<'a> {
             Alt::symbol(
                 here,
                 format!("Sub({out})"),
-                format!("Fn::Sub uses {} which is not known before deployment", unresolved.join(", ")),
+                format!(
+                    "Fn::Sub uses {} which is not known before deployment",
+                    unresolved.join(", ")
+                ),
             )
         }
     }
@@ -529,7 +544,9 @@ impl<'a> Context<'a> {
             .take(3)
             .map(|k| self.resolve_text(k, depth))
             .collect();
-        if let (Some(Some(map)), Some(Some(k1)), Some(Some(k2))) = (keys.first(), keys.get(1), keys.get(2)) {
+        if let (Some(Some(map)), Some(Some(k1)), Some(Some(k2))) =
+            (keys.first(), keys.get(1), keys.get(2))
+        {
             let declared = self.mappings.and_then(|m| m.get(map)).is_some();
             self.reference(node.span, RefKind::Mapping, map, declared);
             if let Some(v) = self
@@ -543,7 +560,11 @@ impl<'a> Context<'a> {
                 return alt;
             }
         }
-        Alt::symbol(here, canonical(node), "Fn::FindInMap keys are not known before deployment")
+        Alt::symbol(
+            here,
+            canonical(node),
+            "Fn::FindInMap keys are not known before deployment",
+        )
     }
 
     fn eval_select(&mut self, node: &'a Node, arg: &'a Node, depth: usize) -> Vec<Alt> {
@@ -560,7 +581,11 @@ impl<'a> Context<'a> {
                 }
             }
         }
-        vec![Alt::symbol(here, canonical(node), "Fn::Select over values known only at deployment")]
+        vec![Alt::symbol(
+            here,
+            canonical(node),
+            "Fn::Select over values known only at deployment",
+        )]
     }
 
     fn eval_join(&mut self, node: &'a Node, arg: &'a Node, depth: usize) -> Alt {
@@ -575,7 +600,11 @@ impl<'a> Context<'a> {
                 }
             }
         }
-        Alt::symbol(here, canonical(node), "Fn::Join over values known only at deployment")
+        Alt::symbol(
+            here,
+            canonical(node),
+            "Fn::Join over values known only at deployment",
+        )
     }
 
     fn tags(&mut self, node: &'a Node) -> Vec<TagSet> {
@@ -584,7 +613,11 @@ impl<'a> Context<'a> {
         let branches: Vec<(Vec<Condition>, &'a Node)> = match intrinsic(node) {
             Some(("Fn::If", arg)) => {
                 let items = arg.as_seq().unwrap_or(&[]);
-                match (items.first().and_then(Node::as_str), items.get(1), items.get(2)) {
+                match (
+                    items.first().and_then(Node::as_str),
+                    items.get(1),
+                    items.get(2),
+                ) {
                     (Some(c), Some(a), Some(b)) => vec![
                         (vec![self.condition(c, true)], a),
                         (vec![self.condition(c, false)], b),
@@ -710,28 +743,48 @@ Resources:
         assert_eq!(s.session_number.len(), 2);
         let first = s.session_number.first().expect("alt");
         assert_eq!(first.val, Val::Known(json!(40000)));
-        assert_eq!(first.when.first().map(|c| (c.name.as_str(), c.value)), Some(("IsProd", true)));
+        assert_eq!(
+            first.when.first().map(|c| (c.name.as_str(), c.value)),
+            Some(("IsProd", true))
+        );
         let second = s.session_number.get(1).expect("alt");
         assert_eq!(second.val, Val::Known(json!(7)));
         assert!(second.origin.is_some());
-        assert_eq!(s.packet_length.first().map(|a| a.val.clone()), Some(Val::Absent));
-        assert_eq!(s.packet_length.get(1).map(|a| a.val.clone()), Some(Val::Known(json!(100))));
+        assert_eq!(
+            s.packet_length.first().map(|a| a.val.clone()),
+            Some(Val::Absent)
+        );
+        assert_eq!(
+            s.packet_length.get(1).map(|a| a.val.clone()),
+            Some(Val::Known(json!(100)))
+        );
         // IsDev is a negation of IsProd: the resource condition is recorded as "not IsProd".
-        assert_eq!(s.conditions.first().map(|c| (c.name.as_str(), c.value)), Some(("IsProd", false)));
+        assert_eq!(
+            s.conditions.first().map(|c| (c.name.as_str(), c.value)),
+            Some(("IsProd", false))
+        );
     }
 
     #[test]
     fn parameter_without_default_is_a_reference_and_overrides_win() {
         let u = unit(TEMPLATE, &ParameterValues::new());
         let s = u.sessions.first().expect("session");
-        assert!(matches!(&s.network_interface_id.first().map(|a| &a.val), Some(Val::Symbol { expr, .. }) if expr == "Ref(Eni)"));
+        assert!(
+            matches!(&s.network_interface_id.first().map(|a| &a.val), Some(Val::Symbol { expr, .. }) if expr == "Ref(Eni)")
+        );
         let mut o = ParameterValues::new();
         o.insert("Eni".into(), "eni-0123456789abcdef0".into());
         o.insert("Num".into(), "0".into());
         let u = unit(TEMPLATE, &o);
         let s = u.sessions.first().expect("session");
-        assert_eq!(s.network_interface_id.first().map(|a| a.val.clone()), Some(Val::Known(json!("eni-0123456789abcdef0"))));
-        assert_eq!(s.session_number.get(1).map(|a| a.val.clone()), Some(Val::Known(json!(0))));
+        assert_eq!(
+            s.network_interface_id.first().map(|a| a.val.clone()),
+            Some(Val::Known(json!("eni-0123456789abcdef0")))
+        );
+        assert_eq!(
+            s.session_number.get(1).map(|a| a.val.clone()),
+            Some(Val::Known(json!(0)))
+        );
     }
 
     #[test]
@@ -739,7 +792,10 @@ Resources:
         let u = unit(TEMPLATE, &ParameterValues::new());
         let s = u.sessions.first().expect("session");
         let enis = u.target_enis(s);
-        assert_eq!(enis.first().map(|a| a.val.clone()), Some(Val::Known(json!("eni-0123456789abcdef0"))));
+        assert_eq!(
+            enis.first().map(|a| a.val.clone()),
+            Some(Val::Known(json!("eni-0123456789abcdef0")))
+        );
     }
 
     #[test]
@@ -747,7 +803,13 @@ Resources:
         let text = "Parameters:\n  P: {Type: String, Default: abc}\nResources:\n  S:\n    Type: AWS::EC2::TrafficMirrorSession\n    Properties:\n      Description: !Sub 'x-${P}-${AWS::Region}'\n      SessionNumber: !Sub '${P}'\n";
         let u = unit(text, &ParameterValues::new());
         let s = u.sessions.first().expect("session");
-        assert!(matches!(&s.description.first().map(|a| &a.val), Some(Val::Symbol { .. })));
-        assert_eq!(s.session_number.first().map(|a| a.val.clone()), Some(Val::Known(json!("abc"))));
+        assert!(matches!(
+            &s.description.first().map(|a| &a.val),
+            Some(Val::Symbol { .. })
+        ));
+        assert_eq!(
+            s.session_number.first().map(|a| a.val.clone()),
+            Some(Val::Known(json!("abc")))
+        );
     }
 }

@@ -36,20 +36,25 @@ pub(crate) fn parse(source: &SourceFile) -> Result<Option<Node>, FileError> {
             format!("JSON nested deeper than {MAX_DEPTH} levels"),
         ));
     }
-    let parsed = parse_to_ast(&source.text, &CollectOptions::default(), &strict()).map_err(|e| {
-        let r = e.range();
-        FileError::at(
-            source,
-            Span::new(r.start, r.end),
-            format!("invalid JSON: {}", e.kind()),
-        )
-    })?;
+    let parsed =
+        parse_to_ast(&source.text, &CollectOptions::default(), &strict()).map_err(|e| {
+            let r = e.range();
+            FileError::at(
+                source,
+                Span::new(r.start, r.end),
+                format!("invalid JSON: {}", e.kind()),
+            )
+        })?;
     Ok(parsed.value.map(|v| convert(&v)))
 }
 
 fn convert(value: &Value<'_>) -> Node {
     let (start, end, kind) = match value {
-        Value::StringLit(s) => (s.range.start, s.range.end, NodeKind::Str(s.value.to_string())),
+        Value::StringLit(s) => (
+            s.range.start,
+            s.range.end,
+            NodeKind::Str(s.value.to_string()),
+        ),
         Value::NumberLit(n) => (n.range.start, n.range.end, number(n.value)),
         Value::BooleanLit(b) => (b.range.start, b.range.end, NodeKind::Bool(b.value)),
         Value::NullKeyword(n) => (n.range.start, n.range.end, NodeKind::Null),

@@ -11,9 +11,7 @@
 use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
 
-use hcl_edit::expr::{
-    BinaryOperator, Expression, ObjectKey, TraversalOperator, UnaryOperator,
-};
+use hcl_edit::expr::{BinaryOperator, Expression, ObjectKey, TraversalOperator, UnaryOperator};
 use hcl_edit::structure::{Attribute, Block, Body};
 use hcl_edit::template::{Element, Template};
 use serde_json::{Map, Value as Json, json};
@@ -40,7 +38,10 @@ pub(crate) const SESSION_TYPES: &[(&str, Provider)] = &[
     ("aws_ec2_traffic_mirror_session", Provider::Aws),
     ("awscc_ec2_traffic_mirror_session", Provider::Awscc),
 ];
-const TARGET_TYPES: &[&str] = &["aws_ec2_traffic_mirror_target", "awscc_ec2_traffic_mirror_target"];
+const TARGET_TYPES: &[&str] = &[
+    "aws_ec2_traffic_mirror_target",
+    "awscc_ec2_traffic_mirror_target",
+];
 
 /// Parses one HCL file.
 pub(crate) fn parse_file(source: &SourceFile) -> Result<Body, FileError> {
@@ -54,7 +55,9 @@ pub(crate) fn parse_file(source: &SourceFile) -> Result<Body, FileError> {
     hcl_edit::parser::parse_body(&source.text).map_err(|e| {
         let loc = e.location();
         let offset = source.line_start(loc.line()).map_or(loc.offset(), |s| {
-            source.offset_of_line_char(loc.line(), loc.column().saturating_sub(1)).max(s)
+            source
+                .offset_of_line_char(loc.line(), loc.column().saturating_sub(1))
+                .max(s)
         });
         FileError::at(
             source,
@@ -93,7 +96,13 @@ pub(crate) fn read_module(name: String, tf: &[ParsedFile], tfvars: &[ParsedFile]
             if let Val::Known(j) = v.val {
                 index.tfvars.insert(
                     attr.key.as_str().to_owned(),
-                    (j, Loc { file, span: span_of(&attr.value) }),
+                    (
+                        j,
+                        Loc {
+                            file,
+                            span: span_of(&attr.value),
+                        },
+                    ),
                 );
             }
         }
@@ -126,7 +135,8 @@ fn labels(block: &Block) -> [String; 2] {
 }
 
 fn span_of(x: &impl hcl_edit::Span) -> Span {
-    x.span().map_or(Span::default(), |r| Span::new(r.start, r.end))
+    x.span()
+        .map_or(Span::default(), |r| Span::new(r.start, r.end))
 }
 
 /// Where findings about a whole block point: its labels.
@@ -147,7 +157,12 @@ struct Instance {
     conditions: Vec<Condition>,
 }
 
-fn instances(index: &Index<'_>, file: FileId, block: &Block, refs: &mut Vec<Reference>) -> Vec<Instance> {
+fn instances(
+    index: &Index<'_>,
+    file: FileId,
+    block: &Block,
+    refs: &mut Vec<Reference>,
+) -> Vec<Instance> {
     let single = |key: &str, conditions: Vec<Condition>| Instance {
         key: key.to_owned(),
         count_index: None,
@@ -160,7 +175,10 @@ fn instances(index: &Index<'_>, file: FileId, block: &Block, refs: &mut Vec<Refe
         refs.append(&mut ev.refs);
         let text = compact(&count.value.to_string());
         return match v.val {
-            Val::Known(Json::Number(n)) if n.as_u64().is_some_and(|n| n > 0 && n as usize <= MAX_INSTANCES) => {
+            Val::Known(Json::Number(n))
+                if n.as_u64()
+                    .is_some_and(|n| n > 0 && n as usize <= MAX_INSTANCES) =>
+            {
                 let n = n.as_u64().unwrap_or(0);
                 (0..n)
                     .map(|i| Instance {
@@ -174,7 +192,9 @@ fn instances(index: &Index<'_>, file: FileId, block: &Block, refs: &mut Vec<Refe
             Val::Known(Json::Number(n)) if n.as_u64() == Some(0) => vec![single(
                 "[count.index]",
                 vec![Condition {
-                    name: format!("count = {text} is non-zero (it is 0 with the current variable values)"),
+                    name: format!(
+                        "count = {text} is non-zero (it is 0 with the current variable values)"
+                    ),
                     value: true,
                 }],
             )],
@@ -192,7 +212,9 @@ fn instances(index: &Index<'_>, file: FileId, block: &Block, refs: &mut Vec<Refe
         let v = ev.eval(&for_each.value);
         refs.append(&mut ev.refs);
         let items: Option<Vec<(Json, Json)>> = match &v.val {
-            Val::Known(Json::Object(m)) => Some(m.iter().map(|(k, v)| (json!(k), v.clone())).collect()),
+            Val::Known(Json::Object(m)) => {
+                Some(m.iter().map(|(k, v)| (json!(k), v.clone())).collect())
+            }
             Val::Known(Json::Array(a)) => Some(a.iter().map(|v| (v.clone(), v.clone())).collect()),
             _ => None,
         };
@@ -228,7 +250,10 @@ fn read_sessions(
     name: &str,
     provider: Provider,
 ) {
-    let loc = Loc { file, span: block_span(block) };
+    let loc = Loc {
+        file,
+        span: block_span(block),
+    };
     let mut refs = Vec::new();
     let insts = instances(index, file, block, &mut refs);
     for r in &mut refs {
@@ -244,13 +269,24 @@ fn read_sessions(
         ev.each = inst.each;
         let body = &block.body;
         let field = |ev: &mut Evaluator<'_, '_>, key: &str| -> Vec<Alt> {
-            body.get_attribute(key).map(|a| ev.alternatives(a)).unwrap_or_default()
+            body.get_attribute(key)
+                .map(|a| ev.alternatives(a))
+                .unwrap_or_default()
         };
         s.network_interface_id = field(&mut ev, "network_interface_id");
         s.traffic_mirror_target_id = field(&mut ev, "traffic_mirror_target_id");
         s.traffic_mirror_filter_id = field(&mut ev, "traffic_mirror_filter_id");
         s.session_number = numeric(field(&mut ev, "session_number"));
-        s.packet_length = numeric(field(&mut ev, "packet_length"));
+        // The AWS provider sends packet_length only when it is non-zero: 0 means "not set".
+        s.packet_length = numeric(field(&mut ev, "packet_length"))
+            .into_iter()
+            .map(|mut a| {
+                if a.val == Val::Known(json!(0)) && provider == Provider::Aws {
+                    a.val = Val::Absent;
+                }
+                a
+            })
+            .collect();
         s.virtual_network_id = numeric(field(&mut ev, "virtual_network_id"));
         s.description = field(&mut ev, "description");
         if let Some(tags) = body.get_attribute("tags") {
@@ -264,8 +300,18 @@ fn read_sessions(
     }
 }
 
-fn read_targets(index: &Index<'_>, unit: &mut Unit, file: FileId, block: &Block, ty: &str, name: &str) {
-    let loc = Loc { file, span: block_span(block) };
+fn read_targets(
+    index: &Index<'_>,
+    unit: &mut Unit,
+    file: FileId,
+    block: &Block,
+    ty: &str,
+    name: &str,
+) {
+    let loc = Loc {
+        file,
+        span: block_span(block),
+    };
     let mut refs = Vec::new();
     for inst in instances(index, file, block, &mut refs) {
         let mut ev = Evaluator::new(index, file);
@@ -293,6 +339,8 @@ struct Index<'a> {
     has_variables: bool,
     locals: HashMap<String, (&'a Expression, FileId)>,
     declared: HashSet<String>,
+    /// `count` or `for_each` of each resource that has one: `length(aws_x.y)` is its size.
+    repetition: HashMap<String, (&'a Attribute, FileId)>,
     tfvars: HashMap<String, (Json, Loc)>,
 }
 
@@ -308,11 +356,19 @@ impl<'a> Index<'a> {
                 }
                 "locals" => {
                     for attr in block.body.attributes() {
-                        self.locals.insert(attr.key.as_str().to_owned(), (&attr.value, file));
+                        self.locals
+                            .insert(attr.key.as_str().to_owned(), (&attr.value, file));
                     }
                 }
                 "resource" => {
                     let [ty, name] = labels(block);
+                    let rep = block
+                        .body
+                        .get_attribute("count")
+                        .or_else(|| block.body.get_attribute("for_each"));
+                    if let Some(attr) = rep {
+                        self.repetition.insert(format!("{ty}.{name}"), (attr, file));
+                    }
                     self.declared.insert(format!("{ty}.{name}"));
                 }
                 "data" => {
@@ -338,14 +394,23 @@ struct Ev {
 
 impl Ev {
     fn known(v: Json) -> Self {
-        Self { val: Val::Known(v), origin: None }
+        Self {
+            val: Val::Known(v),
+            origin: None,
+        }
     }
     fn unknown(why: impl Into<String>) -> Self {
-        Self { val: Val::Unknown(why.into()), origin: None }
+        Self {
+            val: Val::Unknown(why.into()),
+            origin: None,
+        }
     }
     fn symbol(expr: impl Into<String>, why: impl Into<String>) -> Self {
         Self {
-            val: Val::Symbol { expr: expr.into(), why: why.into() },
+            val: Val::Symbol {
+                expr: expr.into(),
+                why: why.into(),
+            },
             origin: None,
         }
     }
@@ -389,7 +454,10 @@ impl<'i, 'a> Evaluator<'i, 'a> {
     }
 
     fn loc(&self, x: &impl hcl_edit::Span) -> Loc {
-        Loc { file: self.file, span: span_of(x) }
+        Loc {
+            file: self.file,
+            span: span_of(x),
+        }
     }
 
     /// The alternatives of an attribute's value: one per branch of a top-level conditional
@@ -400,7 +468,13 @@ impl<'i, 'a> Evaluator<'i, 'a> {
         out
     }
 
-    fn branches(&mut self, expr: &Expression, when: Vec<Condition>, out: &mut Vec<Alt>, depth: usize) {
+    fn branches(
+        &mut self,
+        expr: &Expression,
+        when: Vec<Condition>,
+        out: &mut Vec<Alt>,
+        depth: usize,
+    ) {
         let expr = strip_parens(expr);
         if let Expression::Conditional(c) = expr {
             let cond = self.eval(&c.cond_expr);
@@ -408,7 +482,10 @@ impl<'i, 'a> Evaluator<'i, 'a> {
                 let name = compact(&c.cond_expr.to_string());
                 for (branch, value) in [(&c.true_expr, true), (&c.false_expr, false)] {
                     let mut w = when.clone();
-                    w.push(Condition { name: name.clone(), value });
+                    w.push(Condition {
+                        name: name.clone(),
+                        value,
+                    });
                     self.branches(branch, w, out, depth + 1);
                 }
                 return;
@@ -452,10 +529,7 @@ impl<'i, 'a> Evaluator<'i, 'a> {
             Expression::String(s) => Ev::known(json!(s.value())),
             Expression::Array(a) => {
                 let items: Vec<Ev> = a.iter().map(|e| self.eval(e)).collect();
-                collect_known(items).map_or_else(
-                    |why| Ev::unknown(why),
-                    |v| Ev::known(Json::Array(v)),
-                )
+                collect_known(items).map_or_else(Ev::unknown, |v| Ev::known(Json::Array(v)))
             }
             Expression::Object(o) => {
                 let mut map = Map::new();
@@ -488,7 +562,10 @@ impl<'i, 'a> Evaluator<'i, 'a> {
             Expression::Parenthesis(p) => self.eval(p.inner()),
             Expression::Variable(v) => {
                 let name = v.as_str();
-                Ev::symbol(name, format!("{name} is not a value mirrorguard can evaluate"))
+                Ev::symbol(
+                    name,
+                    format!("{name} is not a value mirrorguard can evaluate"),
+                )
             }
             Expression::Conditional(c) => {
                 let cond = self.eval(&c.cond_expr);
@@ -577,7 +654,9 @@ impl<'i, 'a> Evaluator<'i, 'a> {
                                 None => s.push_str(&format!("[{}]", self.canonical(e))),
                             }
                         }
-                        TraversalOperator::LegacyIndex(i) => s.push_str(&format!("[{}]", i.value())),
+                        TraversalOperator::LegacyIndex(i) => {
+                            s.push_str(&format!("[{}]", i.value()))
+                        }
                         TraversalOperator::AttrSplat(_) => s.push_str(".*"),
                         TraversalOperator::FullSplat(_) => s.push_str("[*]"),
                     }
@@ -624,7 +703,10 @@ impl<'i, 'a> Evaluator<'i, 'a> {
                     let base = Ev::known(i.clone());
                     self.apply_ops(base, rest, expr)
                 }
-                None => Ev::symbol("count.index", "count.index depends on a count that is not known"),
+                None => Ev::symbol(
+                    "count.index",
+                    "count.index depends on a count that is not known",
+                ),
             },
             ("each", Some(attr)) => {
                 let base = match (&self.each, attr.as_str()) {
@@ -634,7 +716,10 @@ impl<'i, 'a> Evaluator<'i, 'a> {
                 };
                 self.apply_ops(base, rest, expr)
             }
-            ("path" | "terraform" | "self", _) => Ev::symbol(self.canonical(expr), format!("{root}.* is known only to Terraform")),
+            ("path" | "terraform" | "self", _) => Ev::symbol(
+                self.canonical(expr),
+                format!("{root}.* is known only to Terraform"),
+            ),
             ("data", Some(ty)) => {
                 let name = match rest.first().map(|o| o.value()) {
                     Some(TraversalOperator::GetAttr(i)) => i.as_str().to_owned(),
@@ -649,13 +734,19 @@ impl<'i, 'a> Evaluator<'i, 'a> {
                 let full = format!("module.{name}");
                 let declared = self.index.declared.contains(&full);
                 self.reference(expr, RefKind::Resource, &full, declared);
-                Ev::symbol(self.canonical(expr), format!("{full} outputs are known only after apply"))
+                Ev::symbol(
+                    self.canonical(expr),
+                    format!("{full} outputs are known only after apply"),
+                )
             }
             (ty, Some(name)) if ty.contains('_') => {
                 let full = format!("{ty}.{name}");
                 let declared = self.index.declared.contains(&full);
                 self.reference(expr, RefKind::Resource, &full, declared);
-                Ev::symbol(self.canonical(expr), format!("{full} is known only after apply"))
+                Ev::symbol(
+                    self.canonical(expr),
+                    format!("{full} is known only after apply"),
+                )
             }
             _ => Ev::symbol(self.canonical(expr), "not a value mirrorguard can evaluate"),
         }
@@ -670,7 +761,10 @@ impl<'i, 'a> Evaluator<'i, 'a> {
         if let Some((v, loc)) = self.index.tfvars.get(name) {
             return Ev {
                 val: empty_is_unknown(v.clone(), &display),
-                origin: Some((Some(*loc), format!("value of {display} from a variables file"))),
+                origin: Some((
+                    Some(*loc),
+                    format!("value of {display} from a variables file"),
+                )),
             };
         }
         let Some((default, file)) = declared else {
@@ -680,7 +774,10 @@ impl<'i, 'a> Evaluator<'i, 'a> {
             );
         };
         let Some(default) = default else {
-            return Ev::symbol(display.clone(), format!("{display} has no default and no value in a variables file"));
+            return Ev::symbol(
+                display.clone(),
+                format!("{display} has no default and no value in a variables file"),
+            );
         };
         let saved = self.file;
         self.file = file;
@@ -699,7 +796,10 @@ impl<'i, 'a> Evaluator<'i, 'a> {
     fn local(&mut self, name: &str, expr: &Expression) -> Ev {
         let Some(&(value, file)) = self.index.locals.get(name) else {
             self.reference(expr, RefKind::Local, name, false);
-            return Ev::symbol(format!("local.{name}"), format!("local.{name} is not declared"));
+            return Ev::symbol(
+                format!("local.{name}"),
+                format!("local.{name} is not declared"),
+            );
         };
         if self.evaluating.iter().any(|n| n == name) {
             return Ev::unknown(format!("local.{name} refers to itself"));
@@ -716,19 +816,33 @@ impl<'i, 'a> Evaluator<'i, 'a> {
                 val: Val::Known(j),
                 origin: Some((Some(loc), format!("value of local.{name}"))),
             },
-            Val::Symbol { expr, why } => Ev { val: Val::Symbol { expr, why }, origin: None },
-            other => Ev { val: other, origin: None },
+            Val::Symbol { expr, why } => Ev {
+                val: Val::Symbol { expr, why },
+                origin: None,
+            },
+            other => Ev {
+                val: other,
+                origin: None,
+            },
         }
     }
 
-    fn apply_ops(&mut self, base: Ev, ops: &[hcl_edit::Decorated<TraversalOperator>], expr: &Expression) -> Ev {
+    fn apply_ops(
+        &mut self,
+        base: Ev,
+        ops: &[hcl_edit::Decorated<TraversalOperator>],
+        expr: &Expression,
+    ) -> Ev {
         if ops.is_empty() {
             return base;
         }
         let Val::Known(mut cur) = base.val else {
             return match base.val {
                 Val::Symbol { why, .. } => Ev::symbol(self.canonical(expr), why),
-                other => Ev { val: other, origin: None },
+                other => Ev {
+                    val: other,
+                    origin: None,
+                },
             };
         };
         for op in ops {
@@ -737,9 +851,13 @@ impl<'i, 'a> Evaluator<'i, 'a> {
                 TraversalOperator::Index(e) => {
                     let k = self.eval(e);
                     match (k.json(), &cur) {
-                        (Some(Json::Number(n)), Json::Array(a)) => n.as_u64().and_then(|i| a.get(i as usize)).cloned(),
+                        (Some(Json::Number(n)), Json::Array(a)) => {
+                            n.as_u64().and_then(|i| a.get(i as usize)).cloned()
+                        }
                         (Some(Json::String(s)), Json::Object(m)) => m.get(s).cloned(),
-                        (Some(Json::String(s)), Json::Array(a)) => s.parse::<usize>().ok().and_then(|i| a.get(i)).cloned(),
+                        (Some(Json::String(s)), Json::Array(a)) => {
+                            s.parse::<usize>().ok().and_then(|i| a.get(i)).cloned()
+                        }
                         _ => return Ev::symbol(self.canonical(expr), k.why()),
                     }
                 }
@@ -748,14 +866,24 @@ impl<'i, 'a> Evaluator<'i, 'a> {
             };
             match next {
                 Some(n) => cur = n,
-                None => return Ev::unknown(format!("{} does not exist", compact(&expr.to_string()))),
+                None => {
+                    return Ev::unknown(format!("{} does not exist", compact(&expr.to_string())));
+                }
             }
         }
-        Ev { val: Val::Known(cur), origin: base.origin }
+        Ev {
+            val: Val::Known(cur),
+            origin: base.origin,
+        }
     }
 
     fn call(&mut self, f: &hcl_edit::expr::FuncCall, expr: &Expression) -> Ev {
         let name = f.name.name.as_str();
+        if name == "length" && f.args.len() == 1 {
+            if let Some(n) = f.args.iter().next().and_then(|a| self.instance_count(a)) {
+                return Ev::known(json!(n));
+            }
+        }
         let args: Vec<Ev> = f.args.iter().map(|a| self.eval(a)).collect();
         if name == "try" || name == "coalesce" {
             for a in &args {
@@ -779,6 +907,47 @@ impl<'i, 'a> Evaluator<'i, 'a> {
         })
     }
 
+    /// The number of instances of a resource named by a bare `type.name` reference, when its
+    /// `count` or `for_each` resolves (`length(aws_network_interface.app)`).
+    fn instance_count(&mut self, arg: &Expression) -> Option<usize> {
+        let Expression::Traversal(t) = strip_parens(arg) else {
+            return None;
+        };
+        let Expression::Variable(root) = &t.expr else {
+            return None;
+        };
+        let [op] = t.operators.as_slice() else {
+            return None;
+        };
+        let TraversalOperator::GetAttr(name) = op.value() else {
+            return None;
+        };
+        let full = format!("{}.{}", root.as_str(), name.as_str());
+        let &(attr, file) = self.index.repetition.get(&full)?;
+        if self.evaluating.contains(&full) {
+            return None;
+        }
+        self.evaluating.push(full);
+        let saved = self.file;
+        self.file = file;
+        let v = self.eval(&attr.value);
+        self.file = saved;
+        self.evaluating.pop();
+        let n = match v.json()? {
+            Json::Number(n) if attr.key.as_str() == "count" => usize::try_from(n.as_u64()?).ok()?,
+            Json::Object(m) if attr.key.as_str() == "for_each" => m.len(),
+            Json::Array(a) if attr.key.as_str() == "for_each" => a.len(),
+            _ => return None,
+        };
+        self.reference(
+            arg,
+            RefKind::Resource,
+            &format!("{}.{}", root.as_str(), name.as_str()),
+            true,
+        );
+        Some(n)
+    }
+
     /// The tag sets of a `tags` attribute: per-tag spans when it is an object literal.
     fn tags(&mut self, attr: &Attribute, provider: Provider) -> Vec<TagSet> {
         let expr = strip_parens(&attr.value);
@@ -794,9 +963,19 @@ impl<'i, 'a> Evaluator<'i, 'a> {
                     let value = self.eval(v.expr());
                     let value_loc = self.loc(v.expr());
                     items.push(TagItem {
-                        loc: Loc { file: self.file, span: Span::new(key_loc.span.start, value_loc.span.end) },
-                        key: Alt { val: key, ..Alt::unknown(key_loc, "") },
-                        value: Alt { val: value.val, origin: value.origin, ..Alt::unknown(value_loc, "") },
+                        loc: Loc {
+                            file: self.file,
+                            span: Span::new(key_loc.span.start, value_loc.span.end),
+                        },
+                        key: Alt {
+                            val: key,
+                            ..Alt::unknown(key_loc, "")
+                        },
+                        value: Alt {
+                            val: value.val,
+                            origin: value.origin,
+                            ..Alt::unknown(value_loc, "")
+                        },
                     });
                 }
             }
@@ -810,10 +989,16 @@ impl<'i, 'a> Evaluator<'i, 'a> {
                     for (k, v) in o.iter() {
                         let kname = match k {
                             ObjectKey::Ident(i) => i.as_str().to_owned(),
-                            ObjectKey::Expression(e) => compact(&e.to_string()).trim_matches('"').to_owned(),
+                            ObjectKey::Expression(e) => {
+                                compact(&e.to_string()).trim_matches('"').to_owned()
+                            }
                         };
                         let ev = self.eval(v.expr());
-                        let alt = Alt { val: ev.val, origin: ev.origin, ..Alt::unknown(self.loc(v.expr()), "") };
+                        let alt = Alt {
+                            val: ev.val,
+                            origin: ev.origin,
+                            ..Alt::unknown(self.loc(v.expr()), "")
+                        };
                         match kname.as_str() {
                             "key" => key = Some(alt),
                             "value" => value = Some(alt),
@@ -821,7 +1006,11 @@ impl<'i, 'a> Evaluator<'i, 'a> {
                         }
                     }
                     if let (Some(key), Some(value)) = (key, value) {
-                        items.push(TagItem { loc: self.loc(item), key, value });
+                        items.push(TagItem {
+                            loc: self.loc(item),
+                            key,
+                            value,
+                        });
                     }
                 }
             }
@@ -843,12 +1032,22 @@ impl<'i, 'a> Evaluator<'i, 'a> {
                             Val::Symbol { why, .. } | Val::Unknown(why) => why,
                             _ => "tags are not a map".into(),
                         };
-                        return vec![TagSet { loc: here, when: Vec::new(), items: None, why }];
+                        return vec![TagSet {
+                            loc: here,
+                            when: Vec::new(),
+                            items: None,
+                            why,
+                        }];
                     }
                 }
             }
         }
-        vec![TagSet { loc: here, when: Vec::new(), items: Some(items), why: String::new() }]
+        vec![TagSet {
+            loc: here,
+            when: Vec::new(),
+            items: Some(items),
+            why: String::new(),
+        }]
     }
 }
 
@@ -916,7 +1115,9 @@ fn binary(op: BinaryOperator, l: &Ev, r: &Ev) -> Ev {
     };
     use BinaryOperator as B;
     let num = |f: fn(f64, f64) -> Option<f64>| match (as_f64(a), as_f64(b)) {
-        (Some(x), Some(y)) => f(x, y).map_or_else(|| Ev::unknown("arithmetic error"), |v| Ev::known(number(v))),
+        (Some(x), Some(y)) => {
+            f(x, y).map_or_else(|| Ev::unknown("arithmetic error"), |v| Ev::known(number(v)))
+        }
         _ => Ev::unknown("arithmetic on a value that is not a number"),
     };
     let cmp = |f: fn(f64, f64) -> bool| match (as_f64(a), as_f64(b)) {
@@ -996,7 +1197,13 @@ fn call_function(name: &str, args: &[Json]) -> Option<Ev> {
             let nums: Option<Vec<f64>> = args.iter().map(as_f64).collect();
             let nums = nums?;
             let first = *nums.first()?;
-            let r = nums.iter().fold(first, |acc, &x| if name == "min" { acc.min(x) } else { acc.max(x) });
+            let r = nums.iter().fold(first, |acc, &x| {
+                if name == "min" {
+                    acc.min(x)
+                } else {
+                    acc.max(x)
+                }
+            });
             number(r)
         }
         "element" => {
@@ -1042,7 +1249,12 @@ fn call_function(name: &str, args: &[Json]) -> Option<Ev> {
         "contains" => json!(a0?.as_array()?.contains(a1?)),
         "join" => {
             let sep = text_of(a0?)?;
-            let parts: Option<Vec<String>> = args.get(1..)?.iter().flat_map(|l| l.as_array().cloned().unwrap_or_default()).map(|x| text_of(&x)).collect();
+            let parts: Option<Vec<String>> = args
+                .get(1..)?
+                .iter()
+                .flat_map(|l| l.as_array().cloned().unwrap_or_default())
+                .map(|x| text_of(&x))
+                .collect();
             json!(parts?.join(&sep))
         }
         "split" => {
@@ -1098,7 +1310,6 @@ pub(crate) fn is_tfvars(name: &str) -> bool {
     name == "terraform.tfvars" || name.ends_with(".auto.tfvars")
 }
 
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -1122,11 +1333,23 @@ mod tests {
             "variable \"base\" {\n  default = 40\n}\nlocals {\n  n = var.base * 1000\n}\nresource \"aws_ec2_traffic_mirror_session\" \"s\" {\n  session_number = local.n + 1\n  packet_length  = \"1024\"\n  network_interface_id = aws_network_interface.src.id\n}\n",
         )]);
         let s = u.sessions.first().expect("session");
-        assert_eq!(s.session_number.first().map(|a| a.val.clone()), Some(Val::Known(json!(40001))));
-        assert_eq!(s.packet_length.first().map(|a| a.val.clone()), Some(Val::Known(json!(1024))));
-        assert!(matches!(&s.network_interface_id.first().map(|a| &a.val), Some(Val::Symbol { expr, .. }) if expr == "aws_network_interface.src.id"));
+        assert_eq!(
+            s.session_number.first().map(|a| a.val.clone()),
+            Some(Val::Known(json!(40001)))
+        );
+        assert_eq!(
+            s.packet_length.first().map(|a| a.val.clone()),
+            Some(Val::Known(json!(1024)))
+        );
+        assert!(
+            matches!(&s.network_interface_id.first().map(|a| &a.val), Some(Val::Symbol { expr, .. }) if expr == "aws_network_interface.src.id")
+        );
         // The reference to an undeclared resource is recorded.
-        assert!(u.references.iter().any(|r| r.name == "aws_network_interface.src" && !r.declared));
+        assert!(
+            u.references
+                .iter()
+                .any(|r| r.name == "aws_network_interface.src" && !r.declared)
+        );
     }
 
     #[test]
@@ -1137,13 +1360,29 @@ mod tests {
         )]);
         assert_eq!(u.sessions.len(), 2);
         let addrs: Vec<&str> = u.sessions.iter().map(|s| s.address.as_str()).collect();
-        assert_eq!(addrs, ["aws_ec2_traffic_mirror_session.s[0]", "aws_ec2_traffic_mirror_session.s[1]"]);
+        assert_eq!(
+            addrs,
+            [
+                "aws_ec2_traffic_mirror_session.s[0]",
+                "aws_ec2_traffic_mirror_session.s[1]"
+            ]
+        );
         let enis: Vec<Option<String>> = u
             .sessions
             .iter()
-            .map(|s| s.network_interface_id.first().and_then(|a| crate::model::identity(&a.val)))
+            .map(|s| {
+                s.network_interface_id
+                    .first()
+                    .and_then(|a| crate::model::identity(&a.val))
+            })
             .collect();
-        assert_eq!(enis, [Some("ref:var.enis[0]".into()), Some("ref:var.enis[1]".into())]);
+        assert_eq!(
+            enis,
+            [
+                Some("ref:var.enis[0]".into()),
+                Some("ref:var.enis[1]".into())
+            ]
+        );
     }
 
     #[test]
@@ -1154,13 +1393,19 @@ mod tests {
         )]);
         let s = u.sessions.first().expect("session");
         assert_eq!(s.session_number.len(), 2);
-        assert_eq!(s.session_number.first().map(|a| a.when.clone()), Some(vec![Condition { name: "var.prod".into(), value: true }]));
+        assert_eq!(
+            s.session_number.first().map(|a| a.when.clone()),
+            Some(vec![Condition {
+                name: "var.prod".into(),
+                value: true
+            }])
+        );
     }
 
     #[test]
     fn syntax_error_has_line_and_column() {
         let src = SourceFile::in_memory("bad.tf", "resource \"a\" \"b\" {\n  x = \n}\n");
-        let err = parse_file(&src).err().expect("error");
+        let err = parse_file(&src).expect_err("error");
         assert_eq!(err.line, 2);
     }
 }

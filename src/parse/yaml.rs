@@ -246,8 +246,7 @@ fn is_core_str_tag(tag: Option<&Tag>) -> bool {
 }
 
 fn scalar_node(value: &str, style: ScalarStyle, tag: Option<&Tag>, span: Span) -> Node {
-    let kind = if style != ScalarStyle::Plain || is_core_str_tag(tag) || tag_name(tag).is_some()
-    {
+    let kind = if style != ScalarStyle::Plain || is_core_str_tag(tag) || tag_name(tag).is_some() {
         NodeKind::Str(value.to_owned())
     } else {
         resolve_plain(value)
@@ -345,7 +344,10 @@ mod tests {
     fn duplicate_keys_are_kept() {
         let root = load("a: 1\na: 2\n");
         assert_eq!(root.as_map().map(<[Entry]>::len), Some(2));
-        assert_eq!(root.get("a").map(|n| n.kind.clone()), Some(NodeKind::Int(2)));
+        assert_eq!(
+            root.get("a").map(|n| n.kind.clone()),
+            Some(NodeKind::Int(2))
+        );
     }
 
     #[test]
@@ -373,8 +375,17 @@ mod tests {
     #[test]
     fn quoted_numbers_stay_strings() {
         let root = load("a: '5'\nb: 5\nc: 2010-09-09\n");
-        assert_eq!(root.get("a").map(|n| n.kind.clone()), Some(NodeKind::Str("5".into())));
-        assert_eq!(root.get("b").map(|n| n.kind.clone()), Some(NodeKind::Int(5)));
-        assert!(matches!(root.get("c").map(|n| &n.kind), Some(NodeKind::Str(_))));
+        assert_eq!(
+            root.get("a").map(|n| n.kind.clone()),
+            Some(NodeKind::Str("5".into()))
+        );
+        assert_eq!(
+            root.get("b").map(|n| n.kind.clone()),
+            Some(NodeKind::Int(5))
+        );
+        assert!(matches!(
+            root.get("c").map(|n| &n.kind),
+            Some(NodeKind::Str(_))
+        ));
     }
 }

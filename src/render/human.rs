@@ -22,7 +22,9 @@ struct FindingDiagnostic<'a> {
 
 impl fmt::Debug for FindingDiagnostic<'_> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("FindingDiagnostic").field("rule", &self.finding.rule_id).finish()
+        f.debug_struct("FindingDiagnostic")
+            .field("rule", &self.finding.rule_id)
+            .finish()
     }
 }
 
@@ -57,11 +59,15 @@ impl Diagnostic for FindingDiagnostic<'_> {
     }
 
     fn help<'b>(&'b self) -> Option<Box<dyn fmt::Display + 'b>> {
-        self.help.as_ref().map(|h| Box::new(h) as Box<dyn fmt::Display>)
+        self.help
+            .as_ref()
+            .map(|h| Box::new(h) as Box<dyn fmt::Display>)
     }
 
     fn url<'b>(&'b self) -> Option<Box<dyn fmt::Display + 'b>> {
-        self.url.as_ref().map(|u| Box::new(u) as Box<dyn fmt::Display>)
+        self.url
+            .as_ref()
+            .map(|u| Box::new(u) as Box<dyn fmt::Display>)
     }
 
     fn source_code(&self) -> Option<&dyn SourceCode> {
@@ -88,7 +94,11 @@ impl Diagnostic for FindingDiagnostic<'_> {
 
 /// Renders findings, errors, skipped checks and a summary line.
 pub(crate) fn render(report: &Report, rules: &RuleSet, color: bool, width: usize) -> String {
-    let theme = if color { GraphicalTheme::unicode() } else { GraphicalTheme::unicode_nocolor() };
+    let theme = if color {
+        GraphicalTheme::unicode()
+    } else {
+        GraphicalTheme::unicode_nocolor()
+    };
     let handler = GraphicalReportHandler::new_themed(theme)
         .without_syntax_highlighting()
         .with_width(width)
@@ -101,7 +111,15 @@ pub(crate) fn render(report: &Report, rules: &RuleSet, color: bool, width: usize
             .related
             .iter()
             .filter(|r| r.location.file() != f.location.file())
-            .map(|r| format!("{}:{}:{}: {}", r.location.file(), r.location.start.line, r.location.start.column, r.message))
+            .map(|r| {
+                format!(
+                    "{}:{}:{}: {}",
+                    r.location.file(),
+                    r.location.start.line,
+                    r.location.start.column,
+                    r.message
+                )
+            })
             .collect();
         if !elsewhere.is_empty() {
             let h = help.get_or_insert_with(String::new);
@@ -165,10 +183,16 @@ pub(crate) fn summary(report: &Report) -> String {
         plural(report.files_read, "file", "files"),
     );
     if !report.skipped.is_empty() {
-        line.push_str(&format!("; {} skipped on unknown values", plural(report.skipped.len(), "check", "checks")));
+        line.push_str(&format!(
+            "; {} skipped on unknown values",
+            plural(report.skipped.len(), "check", "checks")
+        ));
     }
     if !report.errors.is_empty() {
-        line.push_str(&format!("; {} could not be checked", plural(report.errors.len(), "file or rule", "files or rules")));
+        line.push_str(&format!(
+            "; {} could not be checked",
+            plural(report.errors.len(), "file or rule", "files or rules")
+        ));
     }
     line
 }

@@ -28,12 +28,48 @@ fn region(loc: &Location) -> Region {
         .start_line(i64::try_from(loc.start.line).unwrap_or(i64::MAX))
         .start_column(i64::try_from(loc.start.utf16_column).unwrap_or(i64::MAX))
         .end_line(i64::try_from(loc.end.line).unwrap_or(i64::MAX))
-        .end_column(i64::try_from(loc.end.utf16_column.max(if loc.end.line == loc.start.line { loc.start.utf16_column + 1 } else { 1 })).unwrap_or(i64::MAX))
+        .end_column(
+            i64::try_from(loc.end.utf16_column.max(if loc.end.line == loc.start.line {
+                loc.start.utf16_column + 1
+            } else {
+                1
+            }))
+            .unwrap_or(i64::MAX),
+        )
         .build()
 }
 
-fn artifact(uri: &str) -> ArtifactLocation {
-    ArtifactLocation::builder().uri(uri).uri_base_id("%SRCROOT%").build()
+/// A repo-relative path under `%SRCROOT%`; a path outside the working directory (absolute)
+/// becomes an absolute `file://` URI, since a relative reference must not start with `/`.
+fn artifact(path: &str) -> ArtifactLocation {
+    let encoded = percent_encode(path);
+    if path.starts_with('/') {
+        ArtifactLocation::builder()
+            .uri(format!("file://{encoded}"))
+            .build()
+    } else if path.as_bytes().get(1) == Some(&b':') {
+        ArtifactLocation::builder()
+            .uri(format!("file:///{encoded}"))
+            .build()
+    } else {
+        ArtifactLocation::builder()
+            .uri(encoded)
+            .uri_base_id("%SRCROOT%")
+            .build()
+    }
+}
+
+/// Percent-encodes what may not appear in a URI path (RFC 3986), keeping `/`.
+fn percent_encode(path: &str) -> String {
+    let mut out = String::with_capacity(path.len());
+    for b in path.bytes() {
+        if b.is_ascii_alphanumeric() || b"-._~/:@!$&'()*+,;=".contains(&b) {
+            out.push(char::from(b));
+        } else {
+            out.push_str(&format!("%{b:02X}"));
+        }
+    }
+    out
 }
 
 fn physical(loc: &Location) -> PhysicalLocation {
@@ -54,13 +90,19 @@ fn level(s: crate::rules::Severity) -> ResultLevel {
 fn descriptor(rule: &crate::rules::Rule) -> ReportingDescriptor {
     let m = &rule.meta;
     let mut extra = BTreeMap::new();
-    extra.insert("security-severity".to_owned(), json!(m.severity.security_severity()));
+    extra.insert(
+        "security-severity".to_owned(),
+        json!(m.severity.security_severity()),
+    );
     extra.insert("precision".to_owned(), json!("very-high"));
-    extra.insert("problem.severity".to_owned(), json!(match m.severity {
-        crate::rules::Severity::Error => "error",
-        crate::rules::Severity::Warning => "warning",
-        crate::rules::Severity::Note => "recommendation",
-    }));
+    extra.insert(
+        "problem.severity".to_owned(),
+        json!(match m.severity {
+            crate::rules::Severity::Error => "error",
+            crate::rules::Severity::Warning => "warning",
+            crate::rules::Severity::Note => "recommendation",
+        }),
+    );
     let help_markdown = format!(
         "**{}** ({})\n\n{}\n\n**Fix:** {}{}",
         m.title,
@@ -72,25 +114,45 @@ fn descriptor(rule: &crate::rules::Rule) -> ReportingDescriptor {
         } else {
             format!(
                 "\n\n**References:**\n{}",
-                m.related.iter().map(|r| format!("- <{r}>")).collect::<Vec<_>>().join("\n")
+                m.related
+                    .iter()
+                    .map(|r| format!("- <{r}>"))
+                    .collect::<Vec<_>>()
+                    .join("\n")
             )
         }
     );
     let mut d = ReportingDescriptor::builder()
         .id(m.id.as_str())
         .name(pascal(&m.name))
-        .short_description(MultiformatMessageString::builder().text(m.title.as_str()).build())
-        .full_description(MultiformatMessageString::builder().text(m.description.as_str()).build())
+        .short_description(
+            MultiformatMessageString::builder()
+                .text(m.title.as_str())
+                .build(),
+        )
+        .full_description(
+            MultiformatMessageString::builder()
+                .text(m.description.as_str())
+                .build(),
+        )
         .help(
             MultiformatMessageString::builder()
                 .text(format!("{}\n\nFix: {}", m.description, m.help))
                 .markdown(help_markdown)
                 .build(),
         )
-        .default_configuration(ReportingConfiguration::builder().level(json!(m.severity.as_str())).build())
+        .default_configuration(
+            ReportingConfiguration::builder()
+                .level(json!(m.severity.as_str()))
+                .build(),
+        )
         .properties(
             PropertyBag::builder()
-                .tags(vec!["security".to_owned(), "traffic-mirroring".to_owned(), m.name.clone()])
+                .tags(vec![
+                    "security".to_owned(),
+                    "traffic-mirroring".to_owned(),
+                    m.name.clone(),
+                ])
                 .additional_properties(extra)
                 .build(),
         )
@@ -104,7 +166,9 @@ fn pascal(name: &str) -> String {
     name.split(['-', '_'])
         .map(|w| {
             let mut c = w.chars();
-            c.next().map(|f| f.to_uppercase().chain(c).collect::<String>()).unwrap_or_default()
+            c.next()
+                .map(|f| f.to_uppercase().chain(c).collect::<String>())
+                .unwrap_or_default()
         })
         .collect()
 }
@@ -166,11 +230,16 @@ pub(crate) fn render(report: &Report, rules: &RuleSet, category: &str) -> String
             Notification::builder()
                 .level(json!("error"))
                 .message(Message::builder().text(e.message.as_str()).build())
-                .locations(vec![SLocation::builder()
-                    .physical_location(
-                        PhysicalLocation::builder().artifact_location(artifact(&e.file)).region(region).build(),
-                    )
-                    .build()])
+                .locations(vec![
+                    SLocation::builder()
+                        .physical_location(
+                            PhysicalLocation::builder()
+                                .artifact_location(artifact(&e.file))
+                                .region(region)
+                                .build(),
+                        )
+                        .build(),
+                ])
                 .build()
         })
         .collect();
@@ -188,11 +257,17 @@ pub(crate) fn render(report: &Report, rules: &RuleSet, category: &str) -> String
                     ))
                     .build(),
             )
-            .locations(vec![SLocation::builder().physical_location(physical(&s.location)).build()])
+            .locations(vec![
+                SLocation::builder()
+                    .physical_location(physical(&s.location))
+                    .build(),
+            ])
             .build()
     }));
 
-    let mut invocation = Invocation::builder().execution_successful(report.errors.is_empty()).build();
+    let mut invocation = Invocation::builder()
+        .execution_successful(report.errors.is_empty())
+        .build();
     if !notifications.is_empty() {
         invocation.tool_execution_notifications = Some(notifications);
     }
@@ -207,7 +282,11 @@ pub(crate) fn render(report: &Report, rules: &RuleSet, category: &str) -> String
         .tool(Tool::builder().driver(driver).build())
         .results(results)
         .invocations(vec![invocation])
-        .automation_details(RunAutomationDetails::builder().id(format!("{category}/")).build())
+        .automation_details(
+            RunAutomationDetails::builder()
+                .id(format!("{category}/"))
+                .build(),
+        )
         .column_kind(json!("utf16CodeUnits"))
         .build();
     let log = Sarif::builder()

@@ -55,7 +55,10 @@ pub(crate) fn evaluate(rules: &RuleSet, engine: &mut Engine, unit: &Unit) -> Uni
                 continue;
             }
             Err(e) => {
-                out.errors.push(FileError::whole_file(unit.name.clone(), format!("rule {}: {e}", rule.meta.id)));
+                out.errors.push(FileError::whole_file(
+                    unit.name.clone(),
+                    format!("rule {}: {e}", rule.meta.id),
+                ));
                 continue;
             }
         };
@@ -64,7 +67,10 @@ pub(crate) fn evaluate(rules: &RuleSet, engine: &mut Engine, unit: &Unit) -> Uni
                 Ok(f) => out.findings.push(f),
                 Err(message) => out.errors.push(FileError::whole_file(
                     unit.name.clone(),
-                    format!("rule {} returned an unusable violation ({message}): {v}", rule.meta.id),
+                    format!(
+                        "rule {} returned an unusable violation ({message}): {v}",
+                        rule.meta.id
+                    ),
                 )),
             }
         }
@@ -96,7 +102,11 @@ fn resolve(unit: &Unit, input: &RuleInput, path: &[Json]) -> Result<Resolved, St
                 for c in cs {
                     let name = c.get("name").and_then(Json::as_str).unwrap_or("");
                     let value = c.get("value").and_then(Json::as_bool).unwrap_or(true);
-                    let text = if value { name.to_owned() } else { format!("not {name}") };
+                    let text = if value {
+                        name.to_owned()
+                    } else {
+                        format!("not {name}")
+                    };
                     if !conditions.contains(&text) {
                         conditions.push(text);
                     }
@@ -115,15 +125,29 @@ fn resolve(unit: &Unit, input: &RuleInput, path: &[Json]) -> Result<Resolved, St
         };
         node = next;
         if depth == 1 && matches!(path.first(), Some(Json::String(s)) if s == "sessions") {
-            address = node.get("address").and_then(Json::as_str).unwrap_or("").to_owned();
+            address = node
+                .get("address")
+                .and_then(Json::as_str)
+                .unwrap_or("")
+                .to_owned();
         } else if depth == 1 && matches!(path.first(), Some(Json::String(s)) if s == "references") {
-            let session = node.get("session").and_then(Json::as_u64).and_then(|i| usize::try_from(i).ok());
+            let session = node
+                .get("session")
+                .and_then(Json::as_u64)
+                .and_then(|i| usize::try_from(i).ok());
             if let Some(s) = session.and_then(|i| unit.sessions.get(i)) {
                 address.clone_from(&s.address);
             }
-            property.push(format!("reference {}", node.get("name").and_then(Json::as_str).unwrap_or("")));
+            property.push(format!(
+                "reference {}",
+                node.get("name").and_then(Json::as_str).unwrap_or("")
+            ));
         } else if depth == 1 && matches!(path.first(), Some(Json::String(s)) if s == "targets") {
-            address = node.get("address").and_then(Json::as_str).unwrap_or("").to_owned();
+            address = node
+                .get("address")
+                .and_then(Json::as_str)
+                .unwrap_or("")
+                .to_owned();
         } else if depth >= 2 {
             match step {
                 Json::String(k) => property.push(k.clone()),
@@ -137,7 +161,10 @@ fn resolve(unit: &Unit, input: &RuleInput, path: &[Json]) -> Result<Resolved, St
         }
         note(node, &mut conditions);
         if let Some(r) = node.get("ref").and_then(Json::as_u64) {
-            loc = usize::try_from(r).ok().and_then(|i| input.locs.get(i)).copied();
+            loc = usize::try_from(r)
+                .ok()
+                .and_then(|i| input.locs.get(i))
+                .copied();
             origin = node.get("origin").and_then(Json::as_str).map(|how| {
                 let at = node
                     .get("origin_ref")
@@ -167,10 +194,22 @@ fn path_of(v: &Json) -> Result<Vec<Json>, String> {
     }
 }
 
-fn to_finding(rule: &super::Rule, unit: &Unit, input: &RuleInput, v: &Json) -> Result<Finding, String> {
-    let msg = v.get("msg").and_then(Json::as_str).ok_or("`msg` is missing")?;
+fn to_finding(
+    rule: &super::Rule,
+    unit: &Unit,
+    input: &RuleInput,
+    v: &Json,
+) -> Result<Finding, String> {
+    let msg = v
+        .get("msg")
+        .and_then(Json::as_str)
+        .ok_or("`msg` is missing")?;
     let r = resolve(unit, input, &path_of(v)?)?;
-    let source = unit.files.get(r.loc.file).cloned().ok_or("bad file index")?;
+    let source = unit
+        .files
+        .get(r.loc.file)
+        .cloned()
+        .ok_or("bad file index")?;
     let mut message = msg.to_owned();
     let mut related = Vec::new();
     match &r.origin {
@@ -185,21 +224,51 @@ fn to_finding(rule: &super::Rule, unit: &Unit, input: &RuleInput, v: &Json) -> R
         Some((None, how)) => message.push_str(&format!(" (from {how})")),
         None => {}
     }
-    if !r.conditions.is_empty() {
-        message.push_str(&format!(" (only when {})", r.conditions.join(" and ")));
+    // A finding that relates two declarations holds only when both exist: its conditions are
+    // those of the offending value and of every related one.
+    let mut conditions = r.conditions.clone();
+    if let Some(Json::Array(items)) = v.get("related") {
+        for item in items {
+            let rr = resolve(unit, input, &path_of(item)?)?;
+            for c in rr.conditions {
+                if !conditions.contains(&c) {
+                    conditions.push(c);
+                }
+            }
+        }
+    }
+    if !conditions.is_empty() {
+        message.push_str(&format!(" (only when {})", conditions.join(" and ")));
     }
     if let Some(Json::Array(items)) = v.get("related") {
         for item in items {
             let rr = resolve(unit, input, &path_of(item)?)?;
-            let src = unit.files.get(rr.loc.file).cloned().ok_or("bad file index")?;
-            let mut text = item.get("msg").and_then(Json::as_str).unwrap_or("related").to_owned();
+            let src = unit
+                .files
+                .get(rr.loc.file)
+                .cloned()
+                .ok_or("bad file index")?;
+            let mut text = item
+                .get("msg")
+                .and_then(Json::as_str)
+                .unwrap_or("related")
+                .to_owned();
             if !rr.conditions.is_empty() {
                 text.push_str(&format!(" (only when {})", rr.conditions.join(" and ")));
             }
-            related.push(Related {
-                location: Location::new(src, rr.loc.span),
-                message: text,
-            });
+            // Instances of one `count` resource share a span: one label listing them all.
+            if let Some(same) = related
+                .iter_mut()
+                .find(|r| r.location.span == rr.loc.span && r.location.file() == src.display)
+            {
+                same.message.push_str("; ");
+                same.message.push_str(&text);
+            } else {
+                related.push(Related {
+                    location: Location::new(src, rr.loc.span),
+                    message: text,
+                });
+            }
         }
     }
     let fingerprint = stable_hash(&[&rule.meta.id, &source.display, &r.address, &r.property]);

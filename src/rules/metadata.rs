@@ -77,7 +77,10 @@ const CUSTOM_KEYS: &[&str] = &["id", "name", "severity", "help", "inputs"];
 
 /// Parses the first `# METADATA` block of a Rego file.
 pub fn parse(path: &str, rego: &str) -> Result<RuleMeta, String> {
-    let mut lines = rego.lines().enumerate().skip_while(|(_, l)| l.trim() != "# METADATA");
+    let mut lines = rego
+        .lines()
+        .enumerate()
+        .skip_while(|(_, l)| l.trim() != "# METADATA");
     if lines.next().is_none() {
         return Err("no `# METADATA` block".into());
     }
@@ -104,14 +107,18 @@ pub fn parse(path: &str, rego: &str) -> Result<RuleMeta, String> {
         .map_err(|e| format!("METADATA is not valid YAML: {}", e.message))?
         .ok_or("empty METADATA block")?;
     let text = |n: Option<&Node>| n.and_then(Node::scalar_text).map(|s| s.trim().to_owned());
-    let custom = root.get("custom").ok_or("METADATA has no `custom` section")?;
+    let custom = root
+        .get("custom")
+        .ok_or("METADATA has no `custom` section")?;
     for entry in custom.as_map().unwrap_or(&[]) {
         if !CUSTOM_KEYS.contains(&entry.key.as_str()) {
             return Err(format!("unknown METADATA key custom.{}", entry.key));
         }
     }
     let required = |n: Option<&Node>, what: &str| -> Result<String, String> {
-        text(n).filter(|s| !s.is_empty()).ok_or(format!("METADATA needs {what}"))
+        text(n)
+            .filter(|s| !s.is_empty())
+            .ok_or(format!("METADATA needs {what}"))
     };
     let id = required(custom.get("id"), "custom.id")?;
     let title = required(root.get("title"), "title")?;
@@ -167,9 +174,13 @@ mod tests {
     #[test]
     fn rejects_unknown_custom_keys_and_bad_severity() {
         let typo = RULE.replace("#   help:", "#   hlep:");
-        assert!(parse("r.rego", &typo).unwrap_err().contains("custom.hlep"));
+        assert!(
+            parse("r.rego", &typo)
+                .expect_err("typo")
+                .contains("custom.hlep")
+        );
         let bad = RULE.replace("severity: error", "severity: HIGH");
-        assert!(parse("r.rego", &bad).unwrap_err().contains("severity"));
+        assert!(parse("r.rego", &bad).expect_err("bad").contains("severity"));
         assert!(parse("r.rego", "package x\n").is_err());
     }
 }

@@ -70,7 +70,10 @@ impl RuleSet {
 
     /// Only the rules in `dir` (for `mirrorguard rules test DIR`).
     pub fn load_dir_only(dir: &Path) -> Result<Self, AppError> {
-        let files = read_rule_dir(dir)?.into_iter().map(|(n, t)| (n, t, false)).collect();
+        let files = read_rule_dir(dir)?
+            .into_iter()
+            .map(|(n, t)| (n, t, false))
+            .collect();
         Self::from_files(files)
     }
 
@@ -88,7 +91,10 @@ impl RuleSet {
             if meta.package != expected {
                 return Err(AppError::Rule {
                     path: origin.clone(),
-                    message: format!("rule {} must be in package {expected}, not {}", meta.id, meta.package),
+                    message: format!(
+                        "rule {} must be in package {expected}, not {}",
+                        meta.id, meta.package
+                    ),
                 });
             }
             if let Some(other) = rules.iter().find(|r| r.meta.id == meta.id) {
@@ -125,7 +131,9 @@ impl RuleSet {
 
     /// The rule with this id (case-insensitive).
     pub fn find(&self, id: &str) -> Option<&Rule> {
-        self.rules.iter().find(|r| r.meta.id.eq_ignore_ascii_case(id))
+        self.rules
+            .iter()
+            .find(|r| r.meta.id.eq_ignore_ascii_case(id))
     }
 
     /// A fresh copy of the prepared engine for one worker.
@@ -150,7 +158,10 @@ fn prepare(rules: &[Rule]) -> Result<Engine, AppError> {
         if package != format!("data.{}", rule.meta.package) {
             return Err(AppError::Rule {
                 path: rule.origin.clone(),
-                message: format!("METADATA documents package {} but the file declares {package}", rule.meta.package),
+                message: format!(
+                    "METADATA documents package {} but the file declares {package}",
+                    rule.meta.package
+                ),
             });
         }
     }
@@ -160,10 +171,12 @@ fn prepare(rules: &[Rule]) -> Result<Engine, AppError> {
         "sessions": [], "targets": [], "references": [], "format": "", "unit": ""
     })));
     for rule in rules {
-        engine.eval_rule(rule.deny_path()).map_err(|e| AppError::Rule {
-            path: rule.origin.clone(),
-            message: e.to_string(),
-        })?;
+        engine
+            .eval_rule(rule.deny_path())
+            .map_err(|e| AppError::Rule {
+                path: rule.origin.clone(),
+                message: e.to_string(),
+            })?;
     }
     Ok(engine)
 }

@@ -50,7 +50,12 @@ fn record(o: &mut Outcome, ok: bool, name: &str, detail: &str) {
 
 fn unit_tests(set: &RuleSet, rule: &Rule, o: &mut Outcome) {
     let Some((origin, text)) = &rule.tests else {
-        record(o, false, &format!("{} tests", rule.meta.id), "no _test.rego file beside the rule");
+        record(
+            o,
+            false,
+            &format!("{} tests", rule.meta.id),
+            "no _test.rego file beside the rule",
+        );
         return;
     };
     let mut engine = Engine::new();
@@ -93,7 +98,12 @@ fn unit_tests(set: &RuleSet, rule: &Rule, o: &mut Outcome) {
 
 fn examples(set: &RuleSet, rule: &Rule, o: &mut Outcome) {
     let Some((origin, text)) = &rule.examples else {
-        record(o, false, &format!("{} examples", rule.meta.id), "no examples .yaml beside the rule");
+        record(
+            o,
+            false,
+            &format!("{} examples", rule.meta.id),
+            "no examples .yaml beside the rule",
+        );
         return;
     };
     let source = SourceFile::in_memory(origin, text);
@@ -109,8 +119,13 @@ fn examples(set: &RuleSet, rule: &Rule, o: &mut Outcome) {
         }
     };
     let mut bad_count = 0;
-    for (format, file_name) in [("cloudformation", "template.yaml"), ("terraform", "main.tf")] {
-        let Some(section) = root.get(format) else { continue };
+    for (format, file_name) in [
+        ("cloudformation", "template.yaml"),
+        ("terraform", "main.tf"),
+    ] {
+        let Some(section) = root.get(format) else {
+            continue;
+        };
         for (kind, want_bad) in [("good", false), ("bad", true)] {
             let items: &[Node] = section.get(kind).and_then(Node::as_seq).unwrap_or(&[]);
             for (i, item) in items.iter().enumerate() {
@@ -134,7 +149,15 @@ fn examples(set: &RuleSet, rule: &Rule, o: &mut Outcome) {
                         ids.is_empty()
                     };
                 let detail = if errors.is_empty() {
-                    format!("expected {}, got {:?}", if want_bad { format!("exactly one {}", rule.meta.id) } else { "no findings".into() }, ids)
+                    format!(
+                        "expected {}, got {:?}",
+                        if want_bad {
+                            format!("exactly one {}", rule.meta.id)
+                        } else {
+                            "no findings".into()
+                        },
+                        ids
+                    )
                 } else {
                     errors.join("; ")
                 };
@@ -143,6 +166,11 @@ fn examples(set: &RuleSet, rule: &Rule, o: &mut Outcome) {
         }
     }
     if bad_count == 0 {
-        record(o, false, &format!("{} examples", rule.meta.id), "no bad example");
+        record(
+            o,
+            false,
+            &format!("{} examples", rule.meta.id),
+            "no bad example",
+        );
     }
 }

@@ -1,0 +1,1 @@
+subnet_id = "subnet-0123456789abcdef0"

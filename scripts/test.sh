@@ -1,0 +1,49 @@
+#!/usr/bin/env bash
+# The whole test suite, from a fresh machine: installs what the tests need (PyPI and npm
+# packages by name), then formats, lints, tests, validates every SARIF the tests wrote and
+# checks the real-world corpus when ../shared/corpus is present.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+root=$(pwd)
+
+step() { printf '\n== %s\n' "$*"; }
+
+step "installing test tools (check-jsonschema, SARIF Multitool)"
+python3 -m pip install --quiet --disable-pip-version-check check-jsonschema jsonschema
+if [ ! -x .tools/node_modules/@microsoft/sarif-multitool-linux/Sarif.Multitool ]; then
+  npm install --silent --no-audit --no-fund --prefix .tools @microsoft/sarif-multitool >/dev/null
+fi
+multitool="$root/.tools/node_modules/@microsoft/sarif-multitool-linux/Sarif.Multitool"
+[ -x "$multitool" ] || { echo "SARIF Multitool not installed at $multitool"; exit 1; }
+
+step "cargo fmt --check"
+cargo fmt --all -- --check
+
+step "cargo clippy --all-targets -- -D warnings"
+cargo clippy --all-targets --quiet -- -D warnings
+
+step "cargo test"
+rm -rf target/test-sarif
+cargo test --quiet 2>&1 | tee target/test-output.txt
+grep -q "test result: ok" target/test-output.txt
+
+step "mirrorguard rules test (Rego unit tests and rule examples)"
+./target/debug/mirrorguard rules test
+
+step "SARIF: every log the tests wrote, against the 2.1.0 schema and the SARIF Multitool"
+python3 scripts/validate-sarif.py target/test-sarif 7 "$multitool"
+
+step "examples/ (planted mistakes: exit status 1 expected)"
+set +e
+./target/debug/mirrorguard check examples --color never > target/examples.txt
+status=$?
+set -e
+tail -n 1 target/examples.txt
+[ "$status" -eq 1 ] || { echo "examples: expected exit 1, got $status"; exit 1; }
+
+if [ -d ../shared/corpus ]; then
+  step "real-world corpus (../shared/corpus)"
+  python3 scripts/check-corpus.py target/debug/mirrorguard ../shared/corpus
+fi
+
+step "all checks passed"

@@ -1,0 +1,356 @@
+//! The command line: exit codes, flags, error handling and determinism.
+
+use super::common::{code, fixture, keep_sarif, run_in, sarif_of, stderr, stdout};
+
+#[test]
+fn clean_files_exit_0() {
+    let out = run_in(&fixture("clean"), &["check"]);
+    assert_eq!(code(&out), 0, "{}", stdout(&out));
+    assert!(
+        stdout(&out).contains("0 errors, 0 warnings"),
+        "{}",
+        stdout(&out)
+    );
+}
+
+#[test]
+fn findings_exit_1() {
+    let out = run_in(&fixture("cfn"), &["check", "--color", "never"]);
+    assert_eq!(code(&out), 1);
+    assert!(stdout(&out).contains("sessions.yaml:27:35: WebSession: session number 40000 is outside 1..32766 (only when IsProd)"));
+}
+
+#[test]
+fn a_broken_file_exits_2_and_the_other_files_are_still_reported() {
+    let out = run_in(&fixture("broken"), &["check", "--color", "never"]);
+    assert_eq!(code(&out), 2);
+    let text = stdout(&out);
+    assert!(text.contains("bad.yaml:6:50: invalid YAML"), "{text}");
+    assert!(text.contains("bad.tf:2:"), "{text}");
+    assert!(
+        text.contains("good.yaml:8:22: Session: session number 0 is outside 1..32766"),
+        "{text}"
+    );
+
+    let (status, sarif, _) = sarif_of(&fixture("broken"), "cli-broken", &[]);
+    assert_eq!(status, 2);
+    let run = &sarif["runs"][0];
+    assert_eq!(run["invocations"][0]["executionSuccessful"], false);
+    let notes = run["invocations"][0]["toolExecutionNotifications"]
+        .as_array()
+        .expect("notifications");
+    assert!(notes.iter().any(|n| n["level"] == "error"
+        && n["locations"][0]["physicalLocation"]["artifactLocation"]["uri"] == "bad.yaml"
+        && n["locations"][0]["physicalLocation"]["region"]["startLine"] == 6
+        && n["locations"][0]["physicalLocation"]["region"]["startColumn"] == 50));
+    assert_eq!(run["results"].as_array().map(Vec::len), Some(1));
+    assert_eq!(run["results"][0]["ruleId"], "MG001");
+}
+
+#[test]
+fn fail_on_sets_the_threshold() {
+    // Only warnings in this folder: MG010 on a malformed id.
+    let dir = tempfile::tempdir().expect("tempdir");
+    std::fs::write(
+        dir.path().join("t.yaml"),
+        "Resources:\n  S:\n    Type: AWS::EC2::TrafficMirrorSession\n    Properties:\n      NetworkInterfaceId: eni-EXAMPLE\n      TrafficMirrorTargetId: tmt-0123456789abcdef0\n      TrafficMirrorFilterId: tmf-0123456789abcdef0\n      SessionNumber: 1\n",
+    )
+    .expect("write");
+    assert_eq!(code(&run_in(dir.path(), &["check"])), 0);
+    assert_eq!(
+        code(&run_in(dir.path(), &["check", "--fail-on", "warning"])),
+        1
+    );
+    assert_eq!(
+        code(&run_in(dir.path(), &["check", "--fail-on", "note"])),
+        1
+    );
+    assert_eq!(
+        code(&run_in(&fixture("cfn"), &["check", "--fail-on", "never"])),
+        0
+    );
+    // `never` does not hide errors about files.
+    assert_eq!(
+        code(&run_in(
+            &fixture("broken"),
+            &["check", "--fail-on", "never"]
+        )),
+        2
+    );
+}
+
+#[test]
+fn usage_errors_exit_2() {
+    let out = run_in(&fixture("cfn"), &["check", "--parameters", "NoEquals"]);
+    assert_eq!(code(&out), 2);
+    assert!(stderr(&out).contains("KEY=VALUE"), "{}", stderr(&out));
+    let out = run_in(&fixture("cfn"), &["check", "--format", "xml"]);
+    assert_eq!(code(&out), 2);
+    let out = run_in(&fixture("cfn"), &["check", "does-not-exist"]);
+    assert_eq!(code(&out), 2);
+    assert!(stdout(&out).contains("does-not-exist"), "{}", stdout(&out));
+}
+
+#[test]
+fn parameters_override_defaults() {
+    let base = stdout(&run_in(&fixture("cfn"), &["check", "--format", "json"]));
+    assert!(base.contains("packet length 9001"));
+    let out = run_in(
+        &fixture("cfn"),
+        &[
+            "check",
+            "--format",
+            "json",
+            "--parameters",
+            "PacketBytes=100",
+            "--parameters",
+            "SourceEni=eni-0123456789abcdef0",
+        ],
+    );
+    let text = stdout(&out);
+    assert!(!text.contains("packet length"), "{text}");
+    assert!(
+        text.contains("source network interface eni-0123456789abcdef0"),
+        "{text}"
+    );
+}
+
+#[test]
+fn parameter_files_in_both_shapes() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let list = dir.path().join("list.json");
+    std::fs::write(
+        &list,
+        r#"[{"ParameterKey": "PacketBytes", "ParameterValue": "0"}]"#,
+    )
+    .expect("write");
+    let obj = dir.path().join("obj.json");
+    std::fs::write(&obj, r#"{"PacketBytes": 8500}"#).expect("write");
+    let with_list = stdout(&run_in(
+        &fixture("cfn"),
+        &[
+            "check",
+            "--format",
+            "json",
+            "--parameter-file",
+            list.to_str().expect("utf8"),
+        ],
+    ));
+    assert!(
+        with_list.contains("packet length 0 is outside"),
+        "{with_list}"
+    );
+    let with_obj = stdout(&run_in(
+        &fixture("cfn"),
+        &[
+            "check",
+            "--format",
+            "json",
+            "--parameter-file",
+            obj.to_str().expect("utf8"),
+        ],
+    ));
+    assert!(!with_obj.contains("packet length"), "{with_obj}");
+    // The flag wins over the file.
+    let both = stdout(&run_in(
+        &fixture("cfn"),
+        &[
+            "check",
+            "--format",
+            "json",
+            "--parameter-file",
+            obj.to_str().expect("utf8"),
+            "--parameters",
+            "PacketBytes=9999",
+        ],
+    ));
+    assert!(both.contains("packet length 9999"), "{both}");
+}
+
+#[test]
+fn var_files_override_tfvars_and_defaults() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let vars = dir.path().join("prod.tfvars");
+    std::fs::write(&vars, "session_count = 1\nunset_number = 0\n").expect("write");
+    let text = stdout(&run_in(
+        &fixture("terraform"),
+        &[
+            "check",
+            "--format",
+            "json",
+            "--var-file",
+            vars.to_str().expect("utf8"),
+        ],
+    ));
+    // With one web session the quota is not exceeded, and the unset number is now known.
+    assert!(!text.contains("\"MG006\""), "{text}");
+    assert!(
+        text.contains("session number 0 is outside 1..32766"),
+        "{text}"
+    );
+}
+
+#[test]
+fn output_file_gets_the_report_and_stderr_the_summary() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let path = dir.path().join("out.sarif");
+    let out = run_in(
+        &fixture("cfn"),
+        &[
+            "check",
+            "--format",
+            "sarif",
+            "--output",
+            path.to_str().expect("utf8"),
+        ],
+    );
+    assert_eq!(code(&out), 1);
+    assert!(stdout(&out).is_empty());
+    assert!(
+        stderr(&out).contains("6 errors, 2 warnings"),
+        "{}",
+        stderr(&out)
+    );
+    let text = std::fs::read_to_string(&path).expect("report written");
+    keep_sarif("cli-output-file", &text);
+    assert!(text.contains("\"ruleId\": \"MG002\""));
+}
+
+#[test]
+fn same_input_same_bytes() {
+    for format in ["human", "json", "sarif"] {
+        let a = stdout(&run_in(
+            &fixture("terraform"),
+            &["check", "--format", format, "--color", "never"],
+        ));
+        let b = stdout(&run_in(
+            &fixture("terraform"),
+            &["check", "--format", format, "--color", "never"],
+        ));
+        assert_eq!(a, b, "{format} output differs between runs");
+    }
+}
+
+#[test]
+fn gitignored_files_are_not_checked_but_named_files_are() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let bad = "Resources:\n  S:\n    Type: AWS::EC2::TrafficMirrorSession\n    Properties:\n      NetworkInterfaceId: eni-0123456789abcdef0\n      TrafficMirrorTargetId: tmt-0123456789abcdef0\n      TrafficMirrorFilterId: tmf-0123456789abcdef0\n      SessionNumber: 0\n";
+    std::fs::create_dir(dir.path().join("build")).expect("mkdir");
+    std::fs::write(dir.path().join("build/t.yaml"), bad).expect("write");
+    std::fs::write(dir.path().join(".gitignore"), "build/\n").expect("write");
+    assert_eq!(code(&run_in(dir.path(), &["check"])), 0);
+    assert_eq!(code(&run_in(dir.path(), &["check", "build/t.yaml"])), 1);
+}
+
+#[test]
+fn rules_list_explain_and_test() {
+    let out = run_in(&fixture("clean"), &["rules", "list"]);
+    assert_eq!(code(&out), 0);
+    for id in [
+        "MG001", "MG002", "MG003", "MG004", "MG005", "MG006", "MG007", "MG008", "MG009", "MG010",
+        "MG011",
+    ] {
+        assert!(stdout(&out).contains(id), "{id} missing from rules list");
+    }
+    let out = run_in(&fixture("clean"), &["rules", "explain", "mg006"]);
+    assert_eq!(code(&out), 0);
+    assert!(
+        stdout(&out).contains("traffic-mirroring-quotas"),
+        "{}",
+        stdout(&out)
+    );
+    assert_eq!(
+        code(&run_in(&fixture("clean"), &["rules", "explain", "MG999"])),
+        2
+    );
+    let out = run_in(&fixture("clean"), &["rules", "test"]);
+    assert_eq!(code(&out), 0, "{}", stdout(&out));
+    assert!(
+        stdout(&out).ends_with(" passed, 0 failed\n"),
+        "{}",
+        stdout(&out)
+    );
+}
+
+const USER_RULE: &str = r#"# METADATA
+# title: Session without description
+# description: Every session should say what it mirrors.
+# custom:
+#   id: ACME001
+#   name: session-without-description
+#   severity: warning
+#   help: Add a Description.
+#   inputs: [description]
+package mirrorguard.rules.acme001
+
+deny contains v if {
+	some i, s in input.sessions
+	count(s.description) == 0
+	v := {"msg": "session has no description", "path": ["sessions", i]}
+}
+"#;
+
+#[test]
+fn user_rules_run_beside_the_built_in_ones() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    std::fs::write(
+        dir.path().join("acme001_session_without_description.rego"),
+        USER_RULE,
+    )
+    .expect("write");
+    let rules = dir.path().to_str().expect("utf8");
+    let (status, sarif, _) = sarif_of(
+        &fixture("clean"),
+        "cli-user-rule",
+        &["--rules", rules, "--fail-on", "warning"],
+    );
+    assert_eq!(status, 1);
+    let results = sarif["runs"][0]["results"].as_array().expect("results");
+    assert!(results.iter().any(|r| r["ruleId"] == "ACME001"));
+    let ids: Vec<&str> = sarif["runs"][0]["tool"]["driver"]["rules"]
+        .as_array()
+        .expect("rules")
+        .iter()
+        .filter_map(|r| r["id"].as_str())
+        .collect();
+    assert!(ids.contains(&"ACME001") && ids.contains(&"MG001"));
+    // `rules test DIR` reports the missing test and example files of the user rule.
+    let out = run_in(&fixture("clean"), &["rules", "test", rules]);
+    assert_eq!(code(&out), 1);
+    assert!(
+        stdout(&out).contains("no _test.rego file"),
+        "{}",
+        stdout(&out)
+    );
+}
+
+#[test]
+fn a_broken_user_rule_is_a_usage_error_naming_the_file() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    std::fs::write(
+        dir.path().join("x.rego"),
+        USER_RULE.replace("count(s.description) == 0", "count(s.description) = = 0"),
+    )
+    .expect("write");
+    let out = run_in(
+        &fixture("clean"),
+        &["check", "--rules", dir.path().to_str().expect("utf8")],
+    );
+    assert_eq!(code(&out), 2);
+    assert!(stderr(&out).contains("x.rego"), "{}", stderr(&out));
+    std::fs::write(
+        dir.path().join("x.rego"),
+        USER_RULE.replace("id: ACME001", "id: ACME002"),
+    )
+    .expect("write");
+    let out = run_in(
+        &fixture("clean"),
+        &["check", "--rules", dir.path().to_str().expect("utf8")],
+    );
+    assert_eq!(code(&out), 2);
+    assert!(
+        stderr(&out).contains("mirrorguard.rules.acme002"),
+        "{}",
+        stderr(&out)
+    );
+}
