@@ -18,7 +18,7 @@ use crate::finding::{Finding, Skipped, sort_findings};
 use crate::model::Unit;
 use crate::parse::cloudformation::{self, ParameterValues, Shape};
 use crate::parse::terraform::{self, ParsedFile};
-use crate::parse::{json, yaml};
+use crate::parse::{json, tfplan, yaml};
 use crate::rules::RuleSet;
 use crate::rules::eval::{UnitResult, evaluate};
 use crate::source::SourceFile;
@@ -33,6 +33,9 @@ pub struct CheckOptions {
     pub parameters: ParameterValues,
     /// Terraform variable files applied to every module (`--var-file`), in order.
     pub var_files: Vec<PathBuf>,
+    /// Terraform plan JSON files (`--plan`); the Terraform files among the paths are then the
+    /// plan's configuration, used to point at declaring lines, and not checked on their own.
+    pub plans: Vec<PathBuf>,
 }
 
 /// Everything a check found.
@@ -69,7 +72,7 @@ fn kind_of(path: &Path) -> Option<Kind> {
         return Some(Kind::TfVars);
     }
     if name.ends_with(".tf.json") {
-        return None;
+        return Some(Kind::Terraform);
     }
     let ext = path.extension()?.to_str()?.to_ascii_lowercase();
     match ext.as_str() {
@@ -190,7 +193,19 @@ pub fn check_paths(paths: &[PathBuf], options: &CheckOptions, rules: &RuleSet) -
             Err(e) => errors.push(e),
         }
     }
-    let mut report = check_loaded(sources, &var_files, options, rules);
+    let mut plans = Vec::new();
+    for p in &options.plans {
+        match read_source(p) {
+            Ok(s) => plans.push(Arc::new(s)),
+            Err(e) => errors.push(e),
+        }
+    }
+    let root = paths
+        .iter()
+        .find(|p| p.is_dir())
+        .cloned()
+        .unwrap_or_else(|| PathBuf::from("."));
+    let mut report = check_loaded(sources, &var_files, &plans, &root, options, rules);
     report.errors.extend(errors);
     finish(&mut report);
     report
@@ -203,7 +218,7 @@ pub fn check_sources(sources: Vec<SourceFile>, options: &CheckOptions, rules: &R
         .into_iter()
         .filter_map(|s| kind_of(&s.path).map(|k| (k, Arc::new(s))))
         .collect();
-    let mut report = check_loaded(sources, &[], options, rules);
+    let mut report = check_loaded(sources, &[], &[], Path::new("."), options, rules);
     finish(&mut report);
     report
 }
@@ -253,16 +268,43 @@ enum Job {
         tf: Vec<Arc<SourceFile>>,
         tfvars: Vec<Arc<SourceFile>>,
     },
+    /// A plan given with `--plan`, with the configuration's `.tf` files.
+    Plan {
+        plan: Arc<SourceFile>,
+        root: PathBuf,
+        config: Arc<Vec<Arc<SourceFile>>>,
+    },
 }
 
 fn check_loaded(
     sources: Vec<(Kind, Arc<SourceFile>)>,
     var_files: &[Arc<SourceFile>],
+    plans: &[Arc<SourceFile>],
+    root: &Path,
     options: &CheckOptions,
     rules: &RuleSet,
 ) -> Report {
-    let files_read = sources.len();
+    let files_read = sources.len() + plans.len();
     let mut jobs = Vec::new();
+    let (sources, config): (Vec<_>, Vec<_>) = if plans.is_empty() {
+        (sources, Vec::new())
+    } else {
+        sources.into_iter().partition(|(k, _)| *k == Kind::Document)
+    };
+    let config = Arc::new(
+        config
+            .into_iter()
+            .filter(|(k, _)| *k == Kind::Terraform)
+            .map(|(_, s)| s)
+            .collect::<Vec<_>>(),
+    );
+    for plan in plans {
+        jobs.push(Job::Plan {
+            plan: plan.clone(),
+            root: root.to_path_buf(),
+            config: config.clone(),
+        });
+    }
     let mut modules: BTreeMap<String, ModuleFiles> = BTreeMap::new();
     for (kind, src) in sources {
         match kind {
@@ -336,10 +378,45 @@ fn mentions(text: &str, needle: &str) -> bool {
 
 fn build_unit(job: &Job, options: &CheckOptions) -> (Option<Unit>, Vec<FileError>) {
     match job {
+        Job::Plan { plan, root, config } => {
+            let mut errors = Vec::new();
+            let parsed: Vec<ParsedFile> = config
+                .iter()
+                .filter_map(|s| terraform::parse_file(s).map_err(|e| errors.push(e)).ok())
+                .collect();
+            let mut modules: std::collections::HashMap<PathBuf, Vec<&ParsedFile>> =
+                std::collections::HashMap::new();
+            for p in &parsed {
+                modules
+                    .entry(tfplan::normalize(p.source.dir()))
+                    .or_default()
+                    .push(p);
+            }
+            let config = tfplan::Config {
+                root: tfplan::normalize(root),
+                modules,
+            };
+            let root_node = match json::parse(plan) {
+                Ok(Some(n)) => n,
+                Ok(None) => return (None, errors),
+                Err(e) => {
+                    errors.push(e);
+                    return (None, errors);
+                }
+            };
+            if !tfplan::is_plan(&root_node) {
+                errors.push(FileError::whole_file(plan.display.clone(), "not a Terraform plan (`terraform show -json` output has format_version and resource_changes or planned_values)"));
+                return (None, errors);
+            }
+            (
+                Some(tfplan::read(plan.clone(), &root_node, Some(&config))),
+                errors,
+            )
+        }
         Job::Document(src) => {
-            // Fast path: a document that never says "TrafficMirror" cannot declare a session
-            // or target, whatever else it is.
-            if !mentions(&src.text, "TrafficMirror") {
+            // Fast path: a document that never names a traffic mirror resource cannot declare
+            // a session or target, whatever else it is.
+            if !mentions(&src.text, "TrafficMirror") && !mentions(&src.text, "traffic_mirror") {
                 return (None, Vec::new());
             }
             let is_json = src
@@ -361,6 +438,9 @@ fn build_unit(job: &Job, options: &CheckOptions) -> (Option<Unit>, Vec<FileError
                     return (None, if looks_like_cfn { vec![e] } else { Vec::new() });
                 }
             };
+            if tfplan::is_plan(&root) {
+                return (Some(tfplan::read(src.clone(), &root, None)), Vec::new());
+            }
             match cloudformation::shape(&root) {
                 Shape::NotCloudFormation => (None, Vec::new()),
                 shape => (
@@ -383,10 +463,7 @@ fn build_unit(job: &Job, options: &CheckOptions) -> (Option<Unit>, Vec<FileError
                 files
                     .iter()
                     .filter_map(|s| match terraform::parse_file(s) {
-                        Ok(body) => Some(ParsedFile {
-                            source: s.clone(),
-                            body,
-                        }),
+                        Ok(parsed) => Some(parsed),
                         Err(e) => {
                             errors.push(e);
                             None

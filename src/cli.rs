@@ -74,6 +74,10 @@ struct CheckArgs {
     /// Terraform variables file applied to every module (repeatable; later files win).
     #[arg(long, value_name = "FILE")]
     var_file: Vec<PathBuf>,
+    /// Terraform plan JSON (`terraform show -json`); the Terraform folders among PATHs are its
+    /// configuration, so findings also point at the declaring `.tf` lines (repeatable).
+    #[arg(long, value_name = "FILE")]
+    plan: Vec<PathBuf>,
     /// Folder of additional Rego rules (repeatable).
     #[arg(long = "rules", value_name = "DIR")]
     rules: Vec<PathBuf>,
@@ -235,6 +239,7 @@ fn run_check(args: CheckArgs) -> Result<ExitStatus, AppError> {
     let options = CheckOptions {
         parameters: parameter_values(&args.parameters, &args.parameter_file)?,
         var_files: args.var_file.clone(),
+        plans: args.plan.clone(),
     };
     let report = check_paths(&args.paths, &options, &rules);
     let to_terminal = args.output.is_none() && std::io::stdout().is_terminal();

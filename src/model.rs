@@ -33,8 +33,35 @@ pub(crate) struct Loc {
 pub(crate) struct Condition {
     /// Name of the condition (a CloudFormation condition name or a Terraform expression).
     pub(crate) name: String,
-    /// The truth value this branch needs.
-    pub(crate) value: bool,
+    /// The value this branch needs.
+    pub(crate) value: CondValue,
+}
+
+/// The value a condition must have: a truth value (`IsProd` true), or equality with a text
+/// (stackql-deploy `stack_env` = `prod`). Two conditions on one name with different values
+/// exclude each other.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub(crate) enum CondValue {
+    Bool(bool),
+    Text(String),
+}
+
+impl Condition {
+    /// `name` must be `value`.
+    pub(crate) fn is(name: impl Into<String>, value: bool) -> Self {
+        Self {
+            name: name.into(),
+            value: CondValue::Bool(value),
+        }
+    }
+
+    /// `name` must equal `text`.
+    pub(crate) fn equals(name: impl Into<String>, text: impl Into<String>) -> Self {
+        Self {
+            name: name.into(),
+            value: CondValue::Text(text.into()),
+        }
+    }
 }
 
 /// What is known about one alternative of a value.
@@ -399,7 +426,10 @@ fn conditions_json(conds: &[Condition]) -> Json {
     Json::Array(
         conds
             .iter()
-            .map(|c| json!({"name": c.name, "value": c.value}))
+            .map(|c| match &c.value {
+                CondValue::Bool(b) => json!({"name": c.name, "value": b}),
+                CondValue::Text(t) => json!({"name": c.name, "value": t}),
+            })
             .collect(),
     )
 }

@@ -264,14 +264,8 @@ struct Context<'a> {
 impl<'a> Context<'a> {
     fn condition(&self, name: &str, value: bool) -> Condition {
         match self.conditions.get(name) {
-            Some((base, polarity)) => Condition {
-                name: base.clone(),
-                value: value == *polarity,
-            },
-            None => Condition {
-                name: name.to_owned(),
-                value,
-            },
+            Some((base, polarity)) => Condition::is(base.clone(), value == *polarity),
+            None => Condition::is(name, value),
         }
     }
 
@@ -744,8 +738,11 @@ Resources:
         let first = s.session_number.first().expect("alt");
         assert_eq!(first.val, Val::Known(json!(40000)));
         assert_eq!(
-            first.when.first().map(|c| (c.name.as_str(), c.value)),
-            Some(("IsProd", true))
+            first
+                .when
+                .first()
+                .map(|c| (c.name.as_str(), c.value.clone())),
+            Some(("IsProd", crate::model::CondValue::Bool(true)))
         );
         let second = s.session_number.get(1).expect("alt");
         assert_eq!(second.val, Val::Known(json!(7)));
@@ -760,8 +757,10 @@ Resources:
         );
         // IsDev is a negation of IsProd: the resource condition is recorded as "not IsProd".
         assert_eq!(
-            s.conditions.first().map(|c| (c.name.as_str(), c.value)),
-            Some(("IsProd", false))
+            s.conditions
+                .first()
+                .map(|c| (c.name.as_str(), c.value.clone())),
+            Some(("IsProd", crate::model::CondValue::Bool(false)))
         );
     }
 

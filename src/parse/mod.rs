@@ -4,5 +4,7 @@
 pub(crate) mod cloudformation;
 pub(crate) mod json;
 pub(crate) mod terraform;
+pub(crate) mod tfjson;
+pub(crate) mod tfplan;
 pub(crate) mod tree;
 pub(crate) mod yaml;

@@ -22,7 +22,8 @@ use crate::model::{
     Target, Unit, Val,
 };
 use crate::parse::cloudformation::numeric;
-use crate::parse::json::nesting_exceeds;
+use crate::parse::json::{self, nesting_exceeds};
+use crate::parse::tfjson::{self, Remap};
 use crate::source::{SourceFile, Span};
 
 /// Most instances one `count` or `for_each` is expanded to; larger ones are checked as one
@@ -38,13 +39,57 @@ pub(crate) const SESSION_TYPES: &[(&str, Provider)] = &[
     ("aws_ec2_traffic_mirror_session", Provider::Aws),
     ("awscc_ec2_traffic_mirror_session", Provider::Awscc),
 ];
-const TARGET_TYPES: &[&str] = &[
+pub(crate) const TARGET_TYPES: &[&str] = &[
     "aws_ec2_traffic_mirror_target",
     "awscc_ec2_traffic_mirror_target",
 ];
 
-/// Parses one HCL file.
-pub(crate) fn parse_file(source: &SourceFile) -> Result<Body, FileError> {
+/// Parses one `.tf`, `.tf.json`, `.tfvars` or `.tfvars.json` file.
+pub(crate) fn parse_file(source: &Arc<SourceFile>) -> Result<ParsedFile, FileError> {
+    let name = source
+        .path
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    if name.ends_with(".json") {
+        let root = json::parse(source)?;
+        let Some(root) = root else {
+            return Ok(ParsedFile {
+                source: source.clone(),
+                body: Body::new(),
+                remap: None,
+            });
+        };
+        let generated = if name.ends_with(".tfvars.json") {
+            tfjson::generate_tfvars(source, &root)?
+        } else {
+            tfjson::generate(source, &root)?
+        };
+        let body = hcl_edit::parser::parse_body(&generated.text).map_err(|e| {
+            let at = generated
+                .remap
+                .map(Span::new(e.location().offset(), e.location().offset()));
+            FileError::at(
+                source,
+                at,
+                format!("invalid Terraform expression: {}", e.message()),
+            )
+        })?;
+        return Ok(ParsedFile {
+            source: source.clone(),
+            body,
+            remap: Some(generated.remap),
+        });
+    }
+    let body = parse_hcl(source)?;
+    Ok(ParsedFile {
+        source: source.clone(),
+        body,
+        remap: None,
+    })
+}
+
+fn parse_hcl(source: &SourceFile) -> Result<Body, FileError> {
     if let Some(at) = nesting_exceeds(source.text.as_bytes(), MAX_NESTING) {
         return Err(FileError::at(
             source,
@@ -68,9 +113,12 @@ pub(crate) fn parse_file(source: &SourceFile) -> Result<Body, FileError> {
 }
 
 /// A parsed file of a module: its source and body.
+#[derive(Debug)]
 pub(crate) struct ParsedFile {
     pub(crate) source: Arc<SourceFile>,
     pub(crate) body: Body,
+    /// For JSON syntax: where each generated value came from in the JSON.
+    pub(crate) remap: Option<Remap>,
 }
 
 /// Reads a module: its `.tf` files and the variable files that apply to it (in increasing
@@ -86,24 +134,24 @@ pub(crate) fn read_module(name: String, tf: &[ParsedFile], tfvars: &[ParsedFile]
     for &(file, body) in &bodies {
         index.add(file, body);
     }
+    for (file, f) in tf.iter().enumerate() {
+        if let Some(r) = &f.remap {
+            index.remaps.insert(file, r);
+        }
+    }
     // Variable values from tfvars files, later files winning.
     for f in tfvars {
         let file = files.len();
         files.push(f.source.clone());
+        if let Some(r) = &f.remap {
+            index.remaps.insert(file, r);
+        }
         for attr in f.body.attributes() {
             let mut ev = Evaluator::new(&index, file);
             let v = ev.eval(&attr.value);
+            let loc = ev.loc(&attr.value);
             if let Val::Known(j) = v.val {
-                index.tfvars.insert(
-                    attr.key.as_str().to_owned(),
-                    (
-                        j,
-                        Loc {
-                            file,
-                            span: span_of(&attr.value),
-                        },
-                    ),
-                );
+                index.tfvars.insert(attr.key.as_str().to_owned(), (j, loc));
             }
         }
     }
@@ -191,19 +239,16 @@ fn instances(
             }
             Val::Known(Json::Number(n)) if n.as_u64() == Some(0) => vec![single(
                 "[count.index]",
-                vec![Condition {
-                    name: format!(
+                vec![Condition::is(
+                    format!(
                         "count = {text} is non-zero (it is 0 with the current variable values)"
                     ),
-                    value: true,
-                }],
+                    true,
+                )],
             )],
             _ => vec![single(
                 "[count.index]",
-                vec![Condition {
-                    name: format!("count = {text} is non-zero"),
-                    value: true,
-                }],
+                vec![Condition::is(format!("count = {text} is non-zero"), true)],
             )],
         };
     }
@@ -232,10 +277,10 @@ fn instances(
         let text = compact(&for_each.value.to_string());
         return vec![single(
             "[each.key]",
-            vec![Condition {
-                name: format!("for_each = {text} is non-empty"),
-                value: true,
-            }],
+            vec![Condition::is(
+                format!("for_each = {text} is non-empty"),
+                true,
+            )],
         )];
     }
     vec![single("", Vec::new())]
@@ -250,10 +295,7 @@ fn read_sessions(
     name: &str,
     provider: Provider,
 ) {
-    let loc = Loc {
-        file,
-        span: block_span(block),
-    };
+    let loc = index.locate(file, block_span(block));
     let mut refs = Vec::new();
     let insts = instances(index, file, block, &mut refs);
     for r in &mut refs {
@@ -308,10 +350,7 @@ fn read_targets(
     ty: &str,
     name: &str,
 ) {
-    let loc = Loc {
-        file,
-        span: block_span(block),
-    };
+    let loc = index.locate(file, block_span(block));
     let mut refs = Vec::new();
     for inst in instances(index, file, block, &mut refs) {
         let mut ev = Evaluator::new(index, file);
@@ -339,12 +378,20 @@ struct Index<'a> {
     has_variables: bool,
     locals: HashMap<String, (&'a Expression, FileId)>,
     declared: HashSet<String>,
+    /// Span maps of files written in JSON syntax.
+    remaps: HashMap<FileId, &'a Remap>,
     /// `count` or `for_each` of each resource that has one: `length(aws_x.y)` is its size.
     repetition: HashMap<String, (&'a Attribute, FileId)>,
     tfvars: HashMap<String, (Json, Loc)>,
 }
 
 impl<'a> Index<'a> {
+    /// A location in the file the user wrote (JSON syntax: mapped back through the remap).
+    fn locate(&self, file: FileId, span: Span) -> Loc {
+        let span = self.remaps.get(&file).map_or(span, |r| r.map(span));
+        Loc { file, span }
+    }
+
     fn add(&mut self, file: FileId, body: &'a Body) {
         for block in body.blocks() {
             match block.ident.as_str() {
@@ -454,10 +501,7 @@ impl<'i, 'a> Evaluator<'i, 'a> {
     }
 
     fn loc(&self, x: &impl hcl_edit::Span) -> Loc {
-        Loc {
-            file: self.file,
-            span: span_of(x),
-        }
+        self.index.locate(self.file, span_of(x))
     }
 
     /// The alternatives of an attribute's value: one per branch of a top-level conditional
@@ -482,10 +526,7 @@ impl<'i, 'a> Evaluator<'i, 'a> {
                 let name = compact(&c.cond_expr.to_string());
                 for (branch, value) in [(&c.true_expr, true), (&c.false_expr, false)] {
                     let mut w = when.clone();
-                    w.push(Condition {
-                        name: name.clone(),
-                        value,
-                    });
+                    w.push(Condition::is(name.clone(), value));
                     self.branches(branch, w, out, depth + 1);
                 }
                 return;
@@ -1307,6 +1348,7 @@ fn call_function(name: &str, args: &[Json]) -> Option<Ev> {
 
 /// Variable values from a `.tfvars` file that are used as `--var-file` or auto-loaded.
 pub(crate) fn is_tfvars(name: &str) -> bool {
+    let name = name.strip_suffix(".json").unwrap_or(name);
     name == "terraform.tfvars" || name.ends_with(".auto.tfvars")
 }
 
@@ -1319,8 +1361,7 @@ mod tests {
             .iter()
             .map(|(name, text)| {
                 let source = Arc::new(SourceFile::in_memory(name, text));
-                let body = parse_file(&source).expect("parses");
-                ParsedFile { source, body }
+                parse_file(&source).expect("parses")
             })
             .collect();
         read_module("m".into(), &parsed, &[])
@@ -1395,16 +1436,16 @@ mod tests {
         assert_eq!(s.session_number.len(), 2);
         assert_eq!(
             s.session_number.first().map(|a| a.when.clone()),
-            Some(vec![Condition {
-                name: "var.prod".into(),
-                value: true
-            }])
+            Some(vec![Condition::is("var.prod", true)])
         );
     }
 
     #[test]
     fn syntax_error_has_line_and_column() {
-        let src = SourceFile::in_memory("bad.tf", "resource \"a\" \"b\" {\n  x = \n}\n");
+        let src = Arc::new(SourceFile::in_memory(
+            "bad.tf",
+            "resource \"a\" \"b\" {\n  x = \n}\n",
+        ));
         let err = parse_file(&src).expect_err("error");
         assert_eq!(err.line, 2);
     }

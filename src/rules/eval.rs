@@ -101,11 +101,10 @@ fn resolve(unit: &Unit, input: &RuleInput, path: &[Json]) -> Result<Resolved, St
             if let Some(Json::Array(cs)) = node.get(key) {
                 for c in cs {
                     let name = c.get("name").and_then(Json::as_str).unwrap_or("");
-                    let value = c.get("value").and_then(Json::as_bool).unwrap_or(true);
-                    let text = if value {
-                        name.to_owned()
-                    } else {
-                        format!("not {name}")
+                    let text = match c.get("value") {
+                        Some(Json::Bool(false)) => format!("not {name}"),
+                        Some(Json::String(v)) => format!("{name} = {v}"),
+                        _ => name.to_owned(),
                     };
                     if !conditions.contains(&text) {
                         conditions.push(text);
