@@ -14,7 +14,8 @@
 #   severity: error
 #   help: >-
 #     Use a whole number from 1 to 32766 (EC2 API reference, CreateTrafficMirrorSession,
-#     SessionNumber: "Valid values are 1-32766"; Terraform validates IntBetween(1, 32766)).
+#     SessionNumber: "Valid values are 1-32766"; Terraform validates IntBetween(1, 32766); Alibaba
+#     Cloud's priority has the same range, alicloud_vpc_traffic_mirror_session).
 #   inputs: [session_number]
 package mirrorguard.rules.mg001
 
@@ -25,7 +26,7 @@ deny contains v if {
 	is_number(n)
 	not in_range(n)
 	v := {
-		"msg": sprintf("session number %v is outside 1..32766", [n]),
+		"msg": sprintf("%v %v is outside 1..32766", [label(s), n]),
 		"path": ["sessions", i, "session_number", j],
 	}
 }
@@ -37,10 +38,15 @@ deny contains v if {
 	not is_number(x)
 	not is_null(x)
 	v := {
-		"msg": sprintf("session number %v is not a whole number", [x]),
+		"msg": sprintf("%v %v is not a whole number", [label(s), x]),
 		"path": ["sessions", i, "session_number", j],
 	}
 }
+
+# Alibaba Cloud calls the session number `priority` (same range, same meaning).
+label(s) := "priority" if s.provider == "alicloud"
+
+else := "session number"
 
 in_range(n) if {
 	n >= 1

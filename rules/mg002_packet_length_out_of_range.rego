@@ -19,6 +19,7 @@ package mirrorguard.rules.mg002
 
 deny contains v if {
 	some i, s in input.sessions
+	not s.provider == "alicloud"
 	some j, alt in s.packet_length
 	n := alt.known
 	is_number(n)
@@ -31,6 +32,7 @@ deny contains v if {
 
 deny contains v if {
 	some i, s in input.sessions
+	not s.provider == "alicloud"
 	some j, alt in s.packet_length
 	x := alt.known
 	not is_number(x)

@@ -5,7 +5,7 @@ import data.mirrorguard.rules.mg004
 alt(v) := {"ref": 1, "when": [], "known": v}
 
 complete := {
-	"address": "S", "format": "cloudformation", "ref": 0,
+	"address": "S", "format": "cloudformation", "provider": "aws", "ref": 0,
 	"network_interface_id": [alt("eni-1")],
 	"traffic_mirror_target_id": [alt("tmt-1")],
 	"traffic_mirror_filter_id": [alt("tmf-1")],
@@ -37,5 +37,16 @@ test_removed_in_a_branch_is_reported_at_the_branch if {
 
 test_unknown_value_counts_as_present if {
 	s := object.union(complete, {"network_interface_id": [{"ref": 3, "when": [], "symbol": "Ref(P)", "unknown": "no default"}]})
+	count(mg004.deny) == 0 with input as {"sessions": [s]}
+}
+
+test_alicloud_needs_the_target_type if {
+	s := object.union(complete, {"provider": "alicloud", "format": "terraform", "target_type": []})
+	some v in mg004.deny with input as {"sessions": [s]}
+	contains(v.msg, "traffic_mirror_target_type")
+}
+
+test_partial_declarations_need_nothing if {
+	s := object.union(complete, {"partial": true, "session_number": []})
 	count(mg004.deny) == 0 with input as {"sessions": [s]}
 }

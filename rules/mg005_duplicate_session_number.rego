@@ -6,6 +6,8 @@
 #   same number on the same interface leave that order undefined: one of them silently
 #   mirrors nothing, or EC2 rejects the second. The interface may be a literal id or the same
 #   reference (`!Ref Eni`, `aws_instance.x[count.index].primary_network_interface_id`).
+#   Alibaba Cloud is stricter: a priority may be used once per account and region, whatever
+#   the source.
 # related_resources:
 #   - ref: https://docs.aws.amazon.com/vpc/latest/mirroring/traffic-mirroring-session.html
 #   - ref: https://docs.aws.amazon.com/vpc/latest/mirroring/traffic-mirroring-sessions.html
@@ -16,20 +18,40 @@
 #   help: >-
 #     Give every session on the same source network interface its own session number; lower
 #     numbers are evaluated first (Traffic Mirroring guide, "Traffic mirror sessions": "The
-#     first session with a matching filter is the one that mirrors the packets").
-#   inputs: [network_interface_id, session_number]
+#     first session with a matching filter is the one that mirrors the packets"). For
+#     alicloud_vpc_traffic_mirror_session, give each session in a region its own priority ("You
+#     cannot specify the same priority for traffic mirror sessions that are created in the same
+#     region with the same Alibaba Cloud account").
+#   inputs: [network_interface_id, session_number, region]
 package mirrorguard.rules.mg005
 
 # Sessions grouped by (source ENI identity, session number): linear, not pairwise.
 groups[key] contains [i, j, eni] if {
 	some i, s in input.sessions
+	not s.provider == "alicloud"
 	some a in s.network_interface_id
 	a.id
 	some j, n in s.session_number
 	is_number(n.known)
-	key := [a.id, n.known]
+	key := ["eni", a.id, n.known]
 	eni := object.get(a, "known", object.get(a, "symbol", a.id))
 }
+
+# Alibaba Cloud: one priority per region (and account), whatever the source.
+groups[key] contains [i, j, region] if {
+	some i, s in input.sessions
+	s.provider == "alicloud"
+	some r in s.region
+	r.id
+	some j, n in s.session_number
+	is_number(n.known)
+	key := ["region", r.id, n.known]
+	region := object.get(r, "known", object.get(r, "symbol", r.id))
+}
+
+message(key, other, where) := sprintf("session number %v is also used by %v on the same source network interface %v", [key[2], other, where]) if key[0] == "eni"
+
+else := sprintf("priority %v is also used by %v in the same region %v", [key[2], other, where])
 
 deny contains v if {
 	some key, members in groups
@@ -41,11 +63,11 @@ deny contains v if {
 	not contradicts(conditions(m), conditions(first))
 	other := input.sessions[first[0]]
 	v := {
-		"msg": sprintf("session number %v is also used by %s on the same source network interface %v", [key[1], other.address, m[2]]),
+		"msg": message(key, other.address, m[2]),
 		"path": ["sessions", m[0], "session_number", m[1]],
 		"related": [{
 			"path": ["sessions", first[0], "session_number", first[1]],
-			"msg": sprintf("%s uses session number %v here", [other.address, key[1]]),
+			"msg": sprintf("%s uses %v here", [other.address, key[2]]),
 		}],
 	}
 }

@@ -3,7 +3,7 @@ package mirrorguard.rules.mg005_test
 import data.mirrorguard.rules.mg005
 
 session(addr, eni, n, conds) := {
-	"address": addr, "conditions": conds,
+	"address": addr, "provider": "aws", "conditions": conds,
 	"network_interface_id": [{"ref": 0, "when": [], "known": eni, "id": eni}],
 	"session_number": [{"ref": 1, "when": [], "known": n}],
 }
@@ -28,7 +28,7 @@ test_distinct_enis_pass if {
 }
 
 test_symbolic_eni_identity_collides if {
-	s1 := {"address": "A", "conditions": [], "network_interface_id": [{"ref": 0, "when": [], "symbol": "x.id", "id": "ref:x.id"}], "session_number": [{"ref": 1, "when": [], "known": 1}]}
+	s1 := {"address": "A", "provider": "aws", "conditions": [], "network_interface_id": [{"ref": 0, "when": [], "symbol": "x.id", "id": "ref:x.id"}], "session_number": [{"ref": 1, "when": [], "known": 1}]}
 	s2 := object.union(s1, {"address": "B"})
 	count(mg005.deny) == 1 with input as {"sessions": [s1, s2]}
 }
@@ -44,4 +44,22 @@ test_exclusive_conditions_do_not_collide if {
 test_three_sessions_give_two_findings if {
 	inp := {"sessions": [session("A", "eni-1", 1, []), session("B", "eni-1", 1, []), session("C", "eni-1", 1, [])]}
 	count(mg005.deny) == 2 with input as inp
+}
+
+ali(addr, region, n) := {
+	"address": addr, "provider": "alicloud", "conditions": [],
+	"network_interface_id": [{"ref": 0, "when": [], "known": sprintf("eni-%v", [addr]), "id": sprintf("eni-%v", [addr])}],
+	"region": [{"ref": 2, "when": [], "known": region, "id": region}],
+	"session_number": [{"ref": 1, "when": [], "known": n}],
+}
+
+test_alicloud_priority_is_unique_per_region_whatever_the_source if {
+	vs := mg005.deny with input as {"sessions": [ali("a", "cn-hangzhou", 1), ali("b", "cn-hangzhou", 1)]}
+	count(vs) == 1
+	some v in vs
+	contains(v.msg, "same region cn-hangzhou")
+}
+
+test_alicloud_other_regions_do_not_collide if {
+	count(mg005.deny) == 0 with input as {"sessions": [ali("a", "cn-hangzhou", 1), ali("b", "cn-beijing", 1)]}
 }

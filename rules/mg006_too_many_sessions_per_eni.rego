@@ -19,6 +19,7 @@ package mirrorguard.rules.mg006
 
 by_eni[id] contains [i, j, eni] if {
 	some i, s in input.sessions
+	not s.provider == "alicloud"
 	some j, a in s.network_interface_id
 	id := a.id
 	eni := object.get(a, "known", object.get(a, "symbol", id))

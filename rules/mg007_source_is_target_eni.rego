@@ -25,6 +25,7 @@ target_enis[id] contains [t, k] if {
 
 deny contains v if {
 	some i, s in input.sessions
+	not s.provider == "alicloud"
 	some j, a in s.network_interface_id
 	a.id
 	some pair in target_enis[a.id]

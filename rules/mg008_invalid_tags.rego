@@ -23,6 +23,7 @@ item_path(i, t, k, part) := ["sessions", i, "tags", t, "items", k, part]
 
 deny contains v if {
 	some i, s in input.sessions
+	not s.provider == "alicloud"
 	some t, set in s.tags
 	some k, item in set.items
 	key := item.key.known
@@ -33,6 +34,7 @@ deny contains v if {
 
 deny contains v if {
 	some i, s in input.sessions
+	not s.provider == "alicloud"
 	some t, set in s.tags
 	some k, item in set.items
 	key := item.key.known
@@ -43,6 +45,7 @@ deny contains v if {
 
 deny contains v if {
 	some i, s in input.sessions
+	not s.provider == "alicloud"
 	some t, set in s.tags
 	some k, item in set.items
 	key := item.key.known
@@ -53,6 +56,7 @@ deny contains v if {
 
 deny contains v if {
 	some i, s in input.sessions
+	not s.provider == "alicloud"
 	some t, set in s.tags
 	some k, item in set.items
 	value := item.value.known
@@ -63,6 +67,7 @@ deny contains v if {
 
 deny contains v if {
 	some i, s in input.sessions
+	not s.provider == "alicloud"
 	some t, set in s.tags
 	count(set.items) > 50
 	v := {"msg": sprintf("%v tags; a resource can have at most 50", [count(set.items)]), "path": ["sessions", i, "tags", t]}
@@ -71,6 +76,7 @@ deny contains v if {
 # Duplicate keys: sort, compare neighbours, then report every later occurrence.
 deny contains v if {
 	some i, s in input.sessions
+	not s.provider == "alicloud"
 	some t, set in s.tags
 	keys := sort([x.key.known | some x in set.items; is_string(x.key.known)])
 	dups := {keys[p] | some p, _ in keys; p > 0; keys[p] == keys[p - 1]}

@@ -26,6 +26,7 @@ prefixes := {
 
 deny contains v if {
 	some i, s in input.sessions
+	not s.provider == "alicloud"
 	some field, p in prefixes
 	some j, alt in s[field]
 	id := alt.known

@@ -18,7 +18,8 @@ use crate::finding::{Finding, Skipped, sort_findings};
 use crate::model::Unit;
 use crate::parse::cloudformation::{self, ParameterValues, Shape};
 use crate::parse::terraform::{self, ParsedFile};
-use crate::parse::{json, tfplan, yaml};
+use crate::parse::stackql::{self, StackqlOptions};
+use crate::parse::{cli_input, json, tfplan, yaml};
 use crate::rules::RuleSet;
 use crate::rules::eval::{UnitResult, evaluate};
 use crate::source::SourceFile;
@@ -36,6 +37,11 @@ pub struct CheckOptions {
     /// Terraform plan JSON files (`--plan`); the Terraform files among the paths are then the
     /// plan's configuration, used to point at declaring lines, and not checked on their own.
     pub plans: Vec<PathBuf>,
+    /// stackql-deploy environment and template variables (`--stack-env`, `--var`).
+    pub stackql: StackqlOptions,
+    /// Region of provider configurations that set none (`--region`; Alibaba Cloud scopes
+    /// session priorities by region).
+    pub region: Option<String>,
 }
 
 /// Everything a check found.
@@ -64,12 +70,19 @@ enum Kind {
     Terraform,
     /// `terraform.tfvars`, `*.auto.tfvars`
     TfVars,
+    /// `stackql_manifest.yml`
+    Manifest,
+    /// `.iql` query files of stackql-deploy resources
+    Query,
 }
 
 fn kind_of(path: &Path) -> Option<Kind> {
     let name = path.file_name()?.to_str()?;
     if terraform::is_tfvars(name) {
         return Some(Kind::TfVars);
+    }
+    if stackql::is_manifest(name) {
+        return Some(Kind::Manifest);
     }
     if name.ends_with(".tf.json") {
         return Some(Kind::Terraform);
@@ -78,6 +91,7 @@ fn kind_of(path: &Path) -> Option<Kind> {
     match ext.as_str() {
         "yaml" | "yml" | "json" | "template" => Some(Kind::Document),
         "tf" => Some(Kind::Terraform),
+        "iql" => Some(Kind::Query),
         _ => None,
     }
 }
@@ -111,6 +125,20 @@ pub fn discover(paths: &[PathBuf]) -> (Vec<PathBuf>, Vec<FileError>) {
                     }
                 }
                 Err(e) => errors.push(FileError::whole_file(display_path(root), e.to_string())),
+            }
+        }
+    }
+    // A manifest's query files live in its resources/ folder, even when only the manifest
+    // was named on the command line.
+    let manifests: Vec<PathBuf> = files.iter().filter(|f| kind_of(f) == Some(Kind::Manifest)).cloned().collect();
+    for m in manifests {
+        let resources = m.parent().unwrap_or_else(|| Path::new(".")).join("resources");
+        if let Ok(rd) = std::fs::read_dir(&resources) {
+            for e in rd.filter_map(Result::ok) {
+                let p = e.path();
+                if p.extension().is_some_and(|x| x == "iql") && p.is_file() {
+                    files.push(p);
+                }
             }
         }
     }
@@ -268,6 +296,11 @@ enum Job {
         tf: Vec<Arc<SourceFile>>,
         tfvars: Vec<Arc<SourceFile>>,
     },
+    /// A stackql-deploy manifest and the query files under its folder, by relative path.
+    Manifest {
+        manifest: Arc<SourceFile>,
+        queries: BTreeMap<String, Arc<SourceFile>>,
+    },
     /// A plan given with `--plan`, with the configuration's `.tf` files.
     Plan {
         plan: Arc<SourceFile>,
@@ -306,9 +339,13 @@ fn check_loaded(
         });
     }
     let mut modules: BTreeMap<String, ModuleFiles> = BTreeMap::new();
+    let mut manifests = Vec::new();
+    let mut queries = Vec::new();
     for (kind, src) in sources {
         match kind {
             Kind::Document => jobs.push(Job::Document(src)),
+            Kind::Manifest => manifests.push(src),
+            Kind::Query => queries.push(src),
             Kind::Terraform | Kind::TfVars => {
                 let dir = src.dir().to_string_lossy().replace('\\', "/");
                 let entry = modules.entry(dir).or_default();
@@ -319,6 +356,17 @@ fn check_loaded(
                 }
             }
         }
+    }
+    for manifest in manifests {
+        let dir = manifest.dir().to_path_buf();
+        let queries = queries
+            .iter()
+            .filter_map(|q| {
+                let rel = q.path.strip_prefix(&dir).ok()?;
+                Some((rel.to_string_lossy().replace('\\', "/"), q.clone()))
+            })
+            .collect();
+        jobs.push(Job::Manifest { manifest, queries });
     }
     for (dir, (tf, mut tfvars)) in modules {
         if tf.is_empty() {
@@ -413,6 +461,11 @@ fn build_unit(job: &Job, options: &CheckOptions) -> (Option<Unit>, Vec<FileError
                 errors,
             )
         }
+        Job::Manifest { manifest, queries } => match yaml::parse(manifest) {
+            Ok(Some(root)) => (Some(stackql::read(manifest.clone(), &root, queries, &options.stackql)), Vec::new()),
+            Ok(None) => (None, Vec::new()),
+            Err(e) => (None, vec![e]),
+        },
         Job::Document(src) => {
             // Fast path: a document that never names a traffic mirror resource cannot declare
             // a session or target, whatever else it is.
@@ -440,6 +493,9 @@ fn build_unit(job: &Job, options: &CheckOptions) -> (Option<Unit>, Vec<FileError
             };
             if tfplan::is_plan(&root) {
                 return (Some(tfplan::read(src.clone(), &root, None)), Vec::new());
+            }
+            if let Some(request) = cli_input::request(&root) {
+                return (Some(cli_input::read(src.clone(), &root, request)), Vec::new());
             }
             match cloudformation::shape(&root) {
                 Shape::NotCloudFormation => (None, Vec::new()),
@@ -479,7 +535,7 @@ fn build_unit(job: &Job, options: &CheckOptions) -> (Option<Unit>, Vec<FileError
                 display_path(Path::new(dir))
             };
             (
-                Some(terraform::read_module(name, &tf_parsed, &vars_parsed)),
+                Some(terraform::read_module(name, &tf_parsed, &vars_parsed, options.region.as_deref())),
                 errors,
             )
         }

@@ -78,6 +78,16 @@ struct CheckArgs {
     /// configuration, so findings also point at the declaring `.tf` lines (repeatable).
     #[arg(long, value_name = "FILE")]
     plan: Vec<PathBuf>,
+    /// stackql-deploy environment to check (all environments the manifest names by default).
+    #[arg(long, value_name = "ENV")]
+    stack_env: Option<String>,
+    /// stackql-deploy template variable, `KEY=VALUE` (repeatable).
+    #[arg(long = "var", value_name = "KEY=VALUE")]
+    vars: Vec<String>,
+    /// Region for provider configurations that set none (Alibaba Cloud priorities are unique
+    /// per region).
+    #[arg(long)]
+    region: Option<String>,
     /// Folder of additional Rego rules (repeatable).
     #[arg(long = "rules", value_name = "DIR")]
     rules: Vec<PathBuf>,
@@ -147,6 +157,20 @@ fn write_stdout(text: &str) -> Result<(), AppError> {
 fn write_stderr(text: &str) {
     let mut err = std::io::stderr().lock();
     let _ = err.write_all(text.as_bytes());
+}
+
+/// Parses repeated `KEY=VALUE` flags.
+fn key_values(pairs: &[String], flag: &str) -> Result<std::collections::BTreeMap<String, String>, AppError> {
+    let mut out = std::collections::BTreeMap::new();
+    for pair in pairs {
+        match pair.split_once('=') {
+            Some((k, v)) if !k.is_empty() => {
+                out.insert(k.to_owned(), v.to_owned());
+            }
+            _ => return Err(AppError::Usage(format!("{flag} needs KEY=VALUE, got `{pair}`"))),
+        }
+    }
+    Ok(out)
 }
 
 /// Parses `Key=Value` parameters and parameter files into one map (flags win).
@@ -240,6 +264,11 @@ fn run_check(args: CheckArgs) -> Result<ExitStatus, AppError> {
         parameters: parameter_values(&args.parameters, &args.parameter_file)?,
         var_files: args.var_file.clone(),
         plans: args.plan.clone(),
+        region: args.region.clone(),
+        stackql: crate::parse::stackql::StackqlOptions {
+            stack_env: args.stack_env.clone(),
+            vars: key_values(&args.vars, "--var")?,
+        },
     };
     let report = check_paths(&args.paths, &options, &rules);
     let to_terminal = args.output.is_none() && std::io::stdout().is_terminal();

@@ -11,7 +11,7 @@ pub mod cli;
 pub mod error;
 pub mod finding;
 pub(crate) mod model;
-pub(crate) mod parse;
+pub mod parse;
 pub(crate) mod render;
 pub mod rules;
 pub mod source;

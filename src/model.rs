@@ -157,6 +157,7 @@ pub(crate) struct TagSet {
 pub(crate) enum Provider {
     Aws,
     Awscc,
+    Alicloud,
 }
 
 impl Provider {
@@ -164,6 +165,7 @@ impl Provider {
         match self {
             Self::Aws => "aws",
             Self::Awscc => "awscc",
+            Self::Alicloud => "alicloud",
         }
     }
 }
@@ -173,6 +175,10 @@ impl Provider {
 pub(crate) enum Format {
     CloudFormation,
     Terraform,
+    /// `aws ec2 … --cli-input-json` files.
+    AwsCli,
+    /// stackql-deploy manifests.
+    Stackql,
 }
 
 impl Format {
@@ -180,6 +186,8 @@ impl Format {
         match self {
             Self::CloudFormation => "cloudformation",
             Self::Terraform => "terraform",
+            Self::AwsCli => "aws-cli",
+            Self::Stackql => "stackql",
         }
     }
 }
@@ -203,6 +211,14 @@ pub(crate) struct Session {
     pub(crate) virtual_network_id: Field,
     pub(crate) description: Field,
     pub(crate) tags: Vec<TagSet>,
+    /// Alibaba Cloud: the session name.
+    pub(crate) name: Field,
+    /// Alibaba Cloud: `NetworkInterface` or `SLB`.
+    pub(crate) target_type: Field,
+    /// The region the session is created in, where the provider scopes uniqueness by it.
+    pub(crate) region: Field,
+    /// A partial declaration (a modify request): properties it leaves out are unchanged.
+    pub(crate) partial: bool,
 }
 
 impl Session {
@@ -222,12 +238,19 @@ impl Session {
             virtual_network_id: Vec::new(),
             description: Vec::new(),
             tags: Vec::new(),
+            name: Vec::new(),
+            target_type: Vec::new(),
+            region: Vec::new(),
+            partial: false,
         }
     }
 
     /// The fields in input order, with their names in the rule input.
-    pub(crate) fn fields(&self) -> [(&'static str, &Field); 7] {
+    pub(crate) fn fields(&self) -> [(&'static str, &Field); 10] {
         [
+            ("name", &self.name),
+            ("target_type", &self.target_type),
+            ("region", &self.region),
             ("network_interface_id", &self.network_interface_id),
             ("traffic_mirror_target_id", &self.traffic_mirror_target_id),
             ("traffic_mirror_filter_id", &self.traffic_mirror_filter_id),
@@ -322,6 +345,7 @@ impl Unit {
             obj.insert("file".into(), json!(self.file_name(s.loc.file)));
             obj.insert("ref".into(), json!(reg(s.loc)));
             obj.insert("conditions".into(), conditions_json(&s.conditions));
+            obj.insert("partial".into(), json!(s.partial));
             for (name, field) in s.fields() {
                 let alts: Vec<Json> = field.iter().map(|a| alt_json(a, &mut reg)).collect();
                 obj.insert(name.into(), Json::Array(alts));

@@ -38,6 +38,7 @@ const MAX_NESTING: usize = 200;
 pub(crate) const SESSION_TYPES: &[(&str, Provider)] = &[
     ("aws_ec2_traffic_mirror_session", Provider::Aws),
     ("awscc_ec2_traffic_mirror_session", Provider::Awscc),
+    ("alicloud_vpc_traffic_mirror_session", Provider::Alicloud),
 ];
 pub(crate) const TARGET_TYPES: &[&str] = &[
     "aws_ec2_traffic_mirror_target",
@@ -123,7 +124,12 @@ pub(crate) struct ParsedFile {
 
 /// Reads a module: its `.tf` files and the variable files that apply to it (in increasing
 /// precedence: `terraform.tfvars`, `*.auto.tfvars` in name order, then `--var-file`s).
-pub(crate) fn read_module(name: String, tf: &[ParsedFile], tfvars: &[ParsedFile]) -> Unit {
+pub(crate) fn read_module(
+    name: String,
+    tf: &[ParsedFile],
+    tfvars: &[ParsedFile],
+    default_region: Option<&str>,
+) -> Unit {
     let mut files: Vec<Arc<SourceFile>> = Vec::new();
     let mut bodies: Vec<(FileId, &Body)> = Vec::new();
     for f in tf {
@@ -168,7 +174,7 @@ pub(crate) fn read_module(name: String, tf: &[ParsedFile], tfvars: &[ParsedFile]
         for block in body.get_blocks("resource") {
             let [ty, name] = labels(block);
             if let Some(&(_, provider)) = SESSION_TYPES.iter().find(|(t, _)| *t == ty) {
-                read_sessions(&index, &mut unit, file, block, &ty, &name, provider);
+                read_sessions(&index, &mut unit, file, block, &ty, &name, provider, default_region);
             } else if TARGET_TYPES.contains(&ty.as_str()) {
                 read_targets(&index, &mut unit, file, block, &ty, &name);
             }
@@ -294,6 +300,7 @@ fn read_sessions(
     ty: &str,
     name: &str,
     provider: Provider,
+    default_region: Option<&str>,
 ) {
     let loc = index.locate(file, block_span(block));
     let mut refs = Vec::new();
@@ -315,10 +322,22 @@ fn read_sessions(
                 .map(|a| ev.alternatives(a))
                 .unwrap_or_default()
         };
-        s.network_interface_id = field(&mut ev, "network_interface_id");
         s.traffic_mirror_target_id = field(&mut ev, "traffic_mirror_target_id");
         s.traffic_mirror_filter_id = field(&mut ev, "traffic_mirror_filter_id");
-        s.session_number = numeric(field(&mut ev, "session_number"));
+        if provider == Provider::Alicloud {
+            // priority is the session number; sources are a list (one per session in practice).
+            s.session_number = numeric(field(&mut ev, "priority"));
+            s.network_interface_id = body
+                .get_attribute("traffic_mirror_source_ids")
+                .map(|a| ev.list_items(a))
+                .unwrap_or_default();
+            s.target_type = field(&mut ev, "traffic_mirror_target_type");
+            s.name = field(&mut ev, "traffic_mirror_session_name");
+            s.region = index.region(&mut ev, body, default_region);
+        } else {
+            s.network_interface_id = field(&mut ev, "network_interface_id");
+            s.session_number = numeric(field(&mut ev, "session_number"));
+        }
         // The AWS provider sends packet_length only when it is non-zero: 0 means "not set".
         s.packet_length = numeric(field(&mut ev, "packet_length"))
             .into_iter()
@@ -330,7 +349,10 @@ fn read_sessions(
             })
             .collect();
         s.virtual_network_id = numeric(field(&mut ev, "virtual_network_id"));
-        s.description = field(&mut ev, "description");
+        s.description = field(
+            &mut ev,
+            if provider == Provider::Alicloud { "traffic_mirror_session_description" } else { "description" },
+        );
         if let Some(tags) = body.get_attribute("tags") {
             s.tags = ev.tags(tags, provider);
         }
@@ -380,12 +402,55 @@ struct Index<'a> {
     declared: HashSet<String>,
     /// Span maps of files written in JSON syntax.
     remaps: HashMap<FileId, &'a Remap>,
+    /// `provider` blocks by `name` or `name.alias`: the block's file and its `region`.
+    providers: HashMap<String, (Option<&'a Expression>, FileId)>,
     /// `count` or `for_each` of each resource that has one: `length(aws_x.y)` is its size.
     repetition: HashMap<String, (&'a Attribute, FileId)>,
     tfvars: HashMap<String, (Json, Loc)>,
 }
 
 impl<'a> Index<'a> {
+    /// The region of a resource's provider configuration: the `provider` block's `region`
+    /// (through `provider = alicloud.alias`), else `--region`. Unknown regions keep the
+    /// provider configuration as their identity: resources on one configuration share a region.
+    fn region(&self, ev: &mut Evaluator<'_, 'a>, body: &Body, default_region: Option<&str>) -> Vec<Alt> {
+        let key = match body.get_attribute("provider").map(|a| strip_parens(&a.value)) {
+            Some(e @ Expression::Traversal(_)) => compact(&e.to_string()),
+            _ => "alicloud".to_owned(),
+        };
+        let provider_loc = body.get_attribute("provider").map(|a| ev.loc(&a.value));
+        match self.providers.get(&key) {
+            Some((Some(expr), file)) => {
+                let saved = ev.file;
+                ev.file = *file;
+                let mut out = Vec::new();
+                ev.branches(expr, Vec::new(), &mut out, 0);
+                ev.file = saved;
+                for a in &mut out {
+                    if let Val::Unknown(why) = &a.val {
+                        a.val = Val::Symbol { expr: format!("provider.{key}.region"), why: why.clone() };
+                    }
+                }
+                out
+            }
+            _ => {
+                let loc = provider_loc.unwrap_or(Loc { file: ev.file, span: Span::default() });
+                match default_region {
+                    Some(r) => {
+                        let mut a = Alt::known(loc, json!(r));
+                        a.origin = Some((None, "--region".into()));
+                        vec![a]
+                    }
+                    None => vec![Alt::symbol(
+                        loc,
+                        format!("provider.{key}.region"),
+                        format!("provider {key} sets no region (pass --region)"),
+                    )],
+                }
+            }
+        }
+    }
+
     /// A location in the file the user wrote (JSON syntax: mapped back through the remap).
     fn locate(&self, file: FileId, span: Span) -> Loc {
         let span = self.remaps.get(&file).map_or(span, |r| r.map(span));
@@ -421,6 +486,15 @@ impl<'a> Index<'a> {
                 "data" => {
                     let [ty, name] = labels(block);
                     self.declared.insert(format!("data.{ty}.{name}"));
+                }
+                "provider" => {
+                    let [name, _] = labels(block);
+                    let key = match block.body.get_attribute("alias").map(|a| &a.value) {
+                        Some(Expression::String(s)) => format!("{name}.{}", s.value()),
+                        _ => name,
+                    };
+                    let region = block.body.get_attribute("region").map(|a| &a.value);
+                    self.providers.insert(key, (region, file));
                 }
                 "module" => {
                     let [name, _] = labels(block);
@@ -989,6 +1063,28 @@ impl<'i, 'a> Evaluator<'i, 'a> {
         Some(n)
     }
 
+    /// The items of a list attribute (`traffic_mirror_source_ids = [a, b]`) as alternatives,
+    /// each at its own span; a list that does not resolve is one unknown alternative.
+    fn list_items(&mut self, attr: &Attribute) -> Vec<Alt> {
+        let expr = strip_parens(&attr.value);
+        if let Expression::Array(items) = expr {
+            return items
+                .iter()
+                .map(|item| {
+                    let ev = self.eval(item);
+                    Alt { val: ev.val, origin: ev.origin, ..Alt::unknown(self.loc(item), "") }
+                })
+                .collect();
+        }
+        let ev = self.eval(expr);
+        let loc = self.loc(expr);
+        match ev.val {
+            Val::Known(Json::Array(items)) => items.into_iter().map(|v| Alt::known(loc, v)).collect(),
+            Val::Known(other) => vec![Alt::known(loc, other)],
+            other => vec![Alt { val: other, origin: None, ..Alt::unknown(loc, "") }],
+        }
+    }
+
     /// The tag sets of a `tags` attribute: per-tag spans when it is an object literal.
     fn tags(&mut self, attr: &Attribute, provider: Provider) -> Vec<TagSet> {
         let expr = strip_parens(&attr.value);
@@ -1364,7 +1460,7 @@ mod tests {
                 parse_file(&source).expect("parses")
             })
             .collect();
-        read_module("m".into(), &parsed, &[])
+        read_module("m".into(), &parsed, &[], None)
     }
 
     #[test]

@@ -122,6 +122,9 @@ fn examples(set: &RuleSet, rule: &Rule, o: &mut Outcome) {
     for (format, file_name) in [
         ("cloudformation", "template.yaml"),
         ("terraform", "main.tf"),
+        ("terraform-json", "main.tf.json"),
+        ("aws-cli", "create-traffic-mirror-session.json"),
+        ("stackql", "stackql_manifest.yml"),
     ] {
         let Some(section) = root.get(format) else {
             continue;
@@ -129,37 +132,55 @@ fn examples(set: &RuleSet, rule: &Rule, o: &mut Outcome) {
         for (kind, want_bad) in [("good", false), ("bad", true)] {
             let items: &[Node] = section.get(kind).and_then(Node::as_seq).unwrap_or(&[]);
             for (i, item) in items.iter().enumerate() {
-                let Some(code) = item.as_str() else { continue };
                 if want_bad {
                     bad_count += 1;
                 }
                 let label = format!("{} {format} {kind}[{i}]", rule.meta.id);
-                let file = SourceFile::new(
-                    PathBuf::from(format!("examples/{}/{kind}-{i}/{file_name}", rule.meta.id)),
-                    format!("{}:{format}.{kind}[{i}]", rule.meta.id),
-                    std::sync::Arc::from(code),
-                );
-                let report = check_sources(vec![file], &CheckOptions::default(), set);
+                let dir = format!("examples/{}/{format}-{kind}-{i}", rule.meta.id);
+                let file = |name: &str, code: &str| {
+                    SourceFile::new(
+                        PathBuf::from(format!("{dir}/{name}")),
+                        format!("{}:{format}.{kind}[{i}]/{name}", rule.meta.id),
+                        std::sync::Arc::from(code),
+                    )
+                };
+                // An example is the file's text, or (stackql) a manifest with its query files.
+                let files: Vec<SourceFile> = match (item.as_str(), item.get("manifest").and_then(Node::as_str)) {
+                    (Some(code), _) => vec![file(file_name, code)],
+                    (None, Some(manifest)) => {
+                        let mut files = vec![file(file_name, manifest)];
+                        for q in item.get("resources").and_then(Node::as_map).unwrap_or(&[]) {
+                            if let Some(code) = q.value.as_str() {
+                                files.push(file(&format!("resources/{}", q.key), code));
+                            }
+                        }
+                        files
+                    }
+                    _ => {
+                        record(o, false, &label, "an example is a string, or a map with manifest and resources");
+                        continue;
+                    }
+                };
+                let report = check_sources(files, &CheckOptions::default(), set);
                 let ids: Vec<&str> = report.findings.iter().map(|f| f.rule_id.as_str()).collect();
                 let errors: Vec<String> = report.errors.iter().map(ToString::to_string).collect();
                 let ok = errors.is_empty()
+                    && report.sessions > 0
                     && if want_bad {
                         ids == [rule.meta.id.as_str()]
                     } else {
                         ids.is_empty()
                     };
-                let detail = if errors.is_empty() {
+                let detail = if !errors.is_empty() {
+                    errors.join("; ")
+                } else if report.sessions == 0 {
+                    "the example declares no session".to_owned()
+                } else {
                     format!(
                         "expected {}, got {:?}",
-                        if want_bad {
-                            format!("exactly one {}", rule.meta.id)
-                        } else {
-                            "no findings".into()
-                        },
+                        if want_bad { format!("exactly one {}", rule.meta.id) } else { "no findings".into() },
                         ids
                     )
-                } else {
-                    errors.join("; ")
                 };
                 record(o, ok, &label, &detail);
             }
