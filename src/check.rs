@@ -17,8 +17,8 @@ use crate::error::FileError;
 use crate::finding::{Finding, Skipped, sort_findings};
 use crate::model::Unit;
 use crate::parse::cloudformation::{self, ParameterValues, Shape};
-use crate::parse::terraform::{self, ParsedFile};
 use crate::parse::stackql::{self, StackqlOptions};
+use crate::parse::terraform::{self, ParsedFile};
 use crate::parse::{cli_input, json, tfplan, yaml};
 use crate::rules::RuleSet;
 use crate::rules::eval::{UnitResult, evaluate};
@@ -130,9 +130,16 @@ pub fn discover(paths: &[PathBuf]) -> (Vec<PathBuf>, Vec<FileError>) {
     }
     // A manifest's query files live in its resources/ folder, even when only the manifest
     // was named on the command line.
-    let manifests: Vec<PathBuf> = files.iter().filter(|f| kind_of(f) == Some(Kind::Manifest)).cloned().collect();
+    let manifests: Vec<PathBuf> = files
+        .iter()
+        .filter(|f| kind_of(f) == Some(Kind::Manifest))
+        .cloned()
+        .collect();
     for m in manifests {
-        let resources = m.parent().unwrap_or_else(|| Path::new(".")).join("resources");
+        let resources = m
+            .parent()
+            .unwrap_or_else(|| Path::new("."))
+            .join("resources");
         if let Ok(rd) = std::fs::read_dir(&resources) {
             for e in rd.filter_map(Result::ok) {
                 let p = e.path();
@@ -462,7 +469,15 @@ fn build_unit(job: &Job, options: &CheckOptions) -> (Option<Unit>, Vec<FileError
             )
         }
         Job::Manifest { manifest, queries } => match yaml::parse(manifest) {
-            Ok(Some(root)) => (Some(stackql::read(manifest.clone(), &root, queries, &options.stackql)), Vec::new()),
+            Ok(Some(root)) => (
+                Some(stackql::read(
+                    manifest.clone(),
+                    &root,
+                    queries,
+                    &options.stackql,
+                )),
+                Vec::new(),
+            ),
             Ok(None) => (None, Vec::new()),
             Err(e) => (None, vec![e]),
         },
@@ -495,7 +510,10 @@ fn build_unit(job: &Job, options: &CheckOptions) -> (Option<Unit>, Vec<FileError
                 return (Some(tfplan::read(src.clone(), &root, None)), Vec::new());
             }
             if let Some(request) = cli_input::request(&root) {
-                return (Some(cli_input::read(src.clone(), &root, request)), Vec::new());
+                return (
+                    Some(cli_input::read(src.clone(), &root, request)),
+                    Vec::new(),
+                );
             }
             match cloudformation::shape(&root) {
                 Shape::NotCloudFormation => (None, Vec::new()),
@@ -535,7 +553,12 @@ fn build_unit(job: &Job, options: &CheckOptions) -> (Option<Unit>, Vec<FileError
                 display_path(Path::new(dir))
             };
             (
-                Some(terraform::read_module(name, &tf_parsed, &vars_parsed, options.region.as_deref())),
+                Some(terraform::read_module(
+                    name,
+                    &tf_parsed,
+                    &vars_parsed,
+                    options.region.as_deref(),
+                )),
                 errors,
             )
         }

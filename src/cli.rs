@@ -160,14 +160,21 @@ fn write_stderr(text: &str) {
 }
 
 /// Parses repeated `KEY=VALUE` flags.
-fn key_values(pairs: &[String], flag: &str) -> Result<std::collections::BTreeMap<String, String>, AppError> {
+fn key_values(
+    pairs: &[String],
+    flag: &str,
+) -> Result<std::collections::BTreeMap<String, String>, AppError> {
     let mut out = std::collections::BTreeMap::new();
     for pair in pairs {
         match pair.split_once('=') {
             Some((k, v)) if !k.is_empty() => {
                 out.insert(k.to_owned(), v.to_owned());
             }
-            _ => return Err(AppError::Usage(format!("{flag} needs KEY=VALUE, got `{pair}`"))),
+            _ => {
+                return Err(AppError::Usage(format!(
+                    "{flag} needs KEY=VALUE, got `{pair}`"
+                )));
+            }
         }
     }
     Ok(out)

@@ -55,13 +55,17 @@ pub(crate) fn request(root: &Node) -> Option<Request> {
     if root.get("TrafficMirrorSessionId").is_some() && keys().all(|k| MODIFY.contains(&k)) {
         return Some(Request::Modify);
     }
-    let names_session = root.get("NetworkInterfaceId").is_some() || root.get("TrafficMirrorTargetId").is_some();
+    let names_session =
+        root.get("NetworkInterfaceId").is_some() || root.get("TrafficMirrorTargetId").is_some();
     (names_session && keys().all(|k| CREATE.contains(&k))).then_some(Request::Create)
 }
 
 /// Reads a CLI input document into a unit with one session.
 pub(crate) fn read(source: Arc<SourceFile>, root: &Node, request: Request) -> Unit {
-    let at = |n: &Node| Loc { file: 0, span: n.span };
+    let at = |n: &Node| Loc {
+        file: 0,
+        span: n.span,
+    };
     let field = |key: &str| -> Vec<Alt> {
         root.get(key)
             .filter(|n| !matches!(n.kind, NodeKind::Null))
@@ -69,13 +73,30 @@ pub(crate) fn read(source: Arc<SourceFile>, root: &Node, request: Request) -> Un
             .unwrap_or_default()
     };
     let (address, loc) = match request {
-        Request::Create => ("create-traffic-mirror-session".to_owned(), root.entry("NetworkInterfaceId").or_else(|| root.as_map().and_then(|m| m.first())).map_or(root.span, |e| e.key_span)),
+        Request::Create => (
+            "create-traffic-mirror-session".to_owned(),
+            root.entry("NetworkInterfaceId")
+                .or_else(|| root.as_map().and_then(|m| m.first()))
+                .map_or(root.span, |e| e.key_span),
+        ),
         Request::Modify => {
-            let id = root.get("TrafficMirrorSessionId").and_then(Node::scalar_text).unwrap_or_default();
-            (format!("modify-traffic-mirror-session {id}"), root.entry("TrafficMirrorSessionId").map_or(root.span, |e| e.key_span))
+            let id = root
+                .get("TrafficMirrorSessionId")
+                .and_then(Node::scalar_text)
+                .unwrap_or_default();
+            (
+                format!("modify-traffic-mirror-session {id}"),
+                root.entry("TrafficMirrorSessionId")
+                    .map_or(root.span, |e| e.key_span),
+            )
         }
     };
-    let mut s = Session::new(address, "aws-cli", Provider::Aws, Loc { file: 0, span: loc });
+    let mut s = Session::new(
+        address,
+        "aws-cli",
+        Provider::Aws,
+        Loc { file: 0, span: loc },
+    );
     s.partial = request == Request::Modify;
     s.network_interface_id = field("NetworkInterfaceId");
     s.traffic_mirror_target_id = field("TrafficMirrorTargetId");
@@ -84,11 +105,21 @@ pub(crate) fn read(source: Arc<SourceFile>, root: &Node, request: Request) -> Un
     s.packet_length = numeric(field("PacketLength"));
     s.virtual_network_id = numeric(field("VirtualNetworkId"));
     s.description = field("Description");
-    for spec in root.get("TagSpecifications").and_then(Node::as_seq).unwrap_or(&[]) {
-        if spec.get("ResourceType").and_then(Node::as_str).is_some_and(|t| t != "traffic-mirror-session") {
+    for spec in root
+        .get("TagSpecifications")
+        .and_then(Node::as_seq)
+        .unwrap_or(&[])
+    {
+        if spec
+            .get("ResourceType")
+            .and_then(Node::as_str)
+            .is_some_and(|t| t != "traffic-mirror-session")
+        {
             continue;
         }
-        let Some(tags) = spec.get("Tags") else { continue };
+        let Some(tags) = spec.get("Tags") else {
+            continue;
+        };
         let items = tags
             .as_seq()
             .unwrap_or(&[])
@@ -98,11 +129,23 @@ pub(crate) fn read(source: Arc<SourceFile>, root: &Node, request: Request) -> Un
                 Some(TagItem {
                     loc: at(t),
                     key: Alt::known(at(k), k.to_json()),
-                    value: Alt::known(at(v), if std::ptr::eq(v, t) { Json::String(String::new()) } else { v.to_json() }),
+                    value: Alt::known(
+                        at(v),
+                        if std::ptr::eq(v, t) {
+                            Json::String(String::new())
+                        } else {
+                            v.to_json()
+                        },
+                    ),
                 })
             })
             .collect();
-        s.tags.push(TagSet { loc: at(tags), when: Vec::new(), items: Some(items), why: String::new() });
+        s.tags.push(TagSet {
+            loc: at(tags),
+            when: Vec::new(),
+            items: Some(items),
+            why: String::new(),
+        });
     }
     Unit {
         format: Format::AwsCli,
@@ -121,13 +164,22 @@ mod tests {
 
     #[test]
     fn create_and_modify_inputs_are_recognised() {
-        let src = Arc::new(SourceFile::in_memory("c.json", r#"{"NetworkInterfaceId": "eni-0123456789abcdef0", "SessionNumber": 0, "TagSpecifications": [{"ResourceType": "traffic-mirror-session", "Tags": [{"Key": "a", "Value": "b"}]}]}"#));
+        let src = Arc::new(SourceFile::in_memory(
+            "c.json",
+            r#"{"NetworkInterfaceId": "eni-0123456789abcdef0", "SessionNumber": 0, "TagSpecifications": [{"ResourceType": "traffic-mirror-session", "Tags": [{"Key": "a", "Value": "b"}]}]}"#,
+        ));
         let root = json::parse(&src).ok().flatten().expect("json");
         assert_eq!(request(&root), Some(Request::Create));
         let u = read(src, &root, Request::Create);
-        assert_eq!(u.sessions[0].session_number[0].val, crate::model::Val::Known(serde_json::json!(0)));
+        assert_eq!(
+            u.sessions[0].session_number[0].val,
+            crate::model::Val::Known(serde_json::json!(0))
+        );
         assert_eq!(u.sessions[0].tags[0].items.as_ref().map(Vec::len), Some(1));
-        let src = SourceFile::in_memory("m.json", r#"{"TrafficMirrorSessionId": "tms-1", "RemoveFields": ["packet-length"]}"#);
+        let src = SourceFile::in_memory(
+            "m.json",
+            r#"{"TrafficMirrorSessionId": "tms-1", "RemoveFields": ["packet-length"]}"#,
+        );
         let root = json::parse(&src).ok().flatten().expect("json");
         assert_eq!(request(&root), Some(Request::Modify));
         let describe = SourceFile::in_memory("d.json", r#"{"TrafficMirrorSessions": []}"#);

@@ -35,7 +35,10 @@ pub(crate) fn is_manifest(name: &str) -> bool {
     matches!(name, "stackql_manifest.yml" | "stackql_manifest.yaml")
 }
 
-const TABLES: &[&str] = &["awscc.ec2.traffic_mirror_sessions", "aws.ec2.traffic_mirror_sessions"];
+const TABLES: &[&str] = &[
+    "awscc.ec2.traffic_mirror_sessions",
+    "aws.ec2.traffic_mirror_sessions",
+];
 
 /// A query file's `/*+ create */` INSERT into a session table: columns and their expressions.
 struct Insert {
@@ -46,7 +49,10 @@ struct Insert {
 /// Finds the INSERT INTO a session table in a query file.
 fn find_insert(iql: &str) -> Option<Insert> {
     let lower = iql.to_ascii_lowercase();
-    let table_at = TABLES.iter().filter_map(|t| lower.find(&format!("insert into {t}"))).min()?;
+    let table_at = TABLES
+        .iter()
+        .filter_map(|t| lower.find(&format!("insert into {t}")))
+        .min()?;
     let open = table_at + lower[table_at..].find('(')?;
     let close = open + lower[open..].find(')')?;
     let columns: Vec<&str> = iql[open + 1..close].split(',').map(str::trim).collect();
@@ -77,7 +83,10 @@ fn split_top_level(text: &str, offset: usize) -> Vec<(String, Span)> {
         let raw = &text[s..e];
         let trimmed = raw.trim();
         let lead = raw.len() - raw.trim_start().len();
-        out.push((trimmed.to_owned(), Span::new(offset + s + lead, offset + s + lead + trimmed.len())));
+        out.push((
+            trimmed.to_owned(),
+            Span::new(offset + s + lead, offset + s + lead + trimmed.len()),
+        ));
     };
     for &(i, c) in &bytes {
         match (quote, c) {
@@ -99,7 +108,11 @@ fn split_top_level(text: &str, offset: usize) -> Vec<(String, Span)> {
 
 /// Which model field a column fills.
 fn field_of(column: &str) -> Option<&'static str> {
-    let c: String = column.chars().filter(|c| *c != '_').collect::<String>().to_ascii_lowercase();
+    let c: String = column
+        .chars()
+        .filter(|c| *c != '_')
+        .collect::<String>()
+        .to_ascii_lowercase();
     Some(match c.as_str() {
         "networkinterfaceid" => "network_interface_id",
         "trafficmirrortargetid" => "traffic_mirror_target_id",
@@ -119,7 +132,9 @@ fn single_variable(expr: &str) -> Option<&str> {
     let e = expr.trim().trim_matches('\'').trim();
     let inner = e.strip_prefix("{{")?.strip_suffix("}}")?.trim();
     let name = inner.split('|').next()?.trim();
-    (!name.is_empty() && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_') && inner.matches("{{").count() == 0)
+    (!name.is_empty()
+        && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_')
+        && inner.matches("{{").count() == 0)
         .then_some(name)
 }
 
@@ -134,7 +149,9 @@ impl Renderer {
         env.set_fuel(Some(100_000));
         env.add_filter("sql_escape", |s: String| s.replace('\'', "''"));
         env.add_filter("from_json", |s: String| {
-            serde_json::from_str::<Json>(&s).map(|j| minijinja::Value::from(minijinja::value::Serde(j))).unwrap_or_default()
+            serde_json::from_str::<Json>(&s)
+                .map(|j| minijinja::Value::from(minijinja::value::Serde(j)))
+                .unwrap_or_default()
         });
         Self { env }
     }
@@ -145,15 +162,28 @@ impl Renderer {
             return Ok(template.to_owned());
         }
         self.env
-            .render_str(template, minijinja::Value::from(minijinja::value::Serde(cx)))
-            .map_err(|e| e.to_string().lines().next().unwrap_or("template error").to_owned())
+            .render_str(
+                template,
+                minijinja::Value::from(minijinja::value::Serde(cx)),
+            )
+            .map_err(|e| {
+                e.to_string()
+                    .lines()
+                    .next()
+                    .unwrap_or("template error")
+                    .to_owned()
+            })
     }
 
     /// Renders every string leaf of a JSON value.
     fn render_json(&self, v: &Json, cx: &Map<String, Json>) -> Result<Json, String> {
         Ok(match v {
             Json::String(s) => Json::String(self.render(s, cx)?),
-            Json::Array(a) => Json::Array(a.iter().map(|x| self.render_json(x, cx)).collect::<Result<_, _>>()?),
+            Json::Array(a) => Json::Array(
+                a.iter()
+                    .map(|x| self.render_json(x, cx))
+                    .collect::<Result<_, _>>()?,
+            ),
             Json::Object(m) => Json::Object(
                 m.iter()
                     .map(|(k, x)| Ok((k.clone(), self.render_json(x, cx)?)))
@@ -181,7 +211,10 @@ pub(crate) fn read(
         references: Vec::new(),
     };
     let renderer = Renderer::new();
-    let stack_name = root.get("name").and_then(Node::scalar_text).unwrap_or_default();
+    let stack_name = root
+        .get("name")
+        .and_then(Node::scalar_text)
+        .unwrap_or_default();
     let resources = root.get("resources").and_then(Node::as_seq).unwrap_or(&[]);
     let envs: Vec<Option<String>> = match &options.stack_env {
         Some(e) => vec![Some(e.clone())],
@@ -197,39 +230,82 @@ pub(crate) fn read(
                 }
             }
             names.sort();
-            if names.is_empty() { vec![None] } else { names.into_iter().map(Some).collect() }
+            if names.is_empty() {
+                vec![None]
+            } else {
+                names.into_iter().map(Some).collect()
+            }
         }
     };
     let explicit_env = options.stack_env.is_some();
 
     for resource in resources {
-        let Some(name) = resource.get("name").and_then(Node::scalar_text) else { continue };
+        let Some(name) = resource.get("name").and_then(Node::scalar_text) else {
+            continue;
+        };
         let file = resource
             .get("file")
             .and_then(Node::scalar_text)
             .unwrap_or_else(|| format!("{name}.iql"));
-        let Some(query) = queries.get(&format!("resources/{file}")).or_else(|| queries.get(&file)) else {
+        let Some(query) = queries
+            .get(&format!("resources/{file}"))
+            .or_else(|| queries.get(&file))
+        else {
             continue;
         };
-        let Some(insert) = find_insert(&query.text) else { continue };
-        let query_id = unit.files.iter().position(|f| Arc::ptr_eq(f, query)).unwrap_or_else(|| {
-            unit.files.push(query.clone());
-            unit.files.len() - 1
-        });
-        let loc = Loc { file: 0, span: resource.get("name").map_or(resource.span, |n| n.span) };
-        let mut s = Session::new(name.clone(), "awscc.ec2.traffic_mirror_sessions", Provider::Awscc, loc);
+        let Some(insert) = find_insert(&query.text) else {
+            continue;
+        };
+        let query_id = unit
+            .files
+            .iter()
+            .position(|f| Arc::ptr_eq(f, query))
+            .unwrap_or_else(|| {
+                unit.files.push(query.clone());
+                unit.files.len() - 1
+            });
+        let loc = Loc {
+            file: 0,
+            span: resource.get("name").map_or(resource.span, |n| n.span),
+        };
+        let mut s = Session::new(
+            name.clone(),
+            "awscc.ec2.traffic_mirror_sessions",
+            Provider::Awscc,
+            loc,
+        );
         if let Some(cond) = resource.get("if").and_then(Node::scalar_text) {
             s.conditions.push(Condition::is(format!("if {cond}"), true));
         }
-        let props: Vec<&Node> = resource.get("props").and_then(Node::as_seq).unwrap_or(&[]).iter().collect();
-        let prop = |n: &str| props.iter().copied().find(|p| p.get("name").and_then(Node::as_str) == Some(n));
+        let props: Vec<&Node> = resource
+            .get("props")
+            .and_then(Node::as_seq)
+            .unwrap_or(&[])
+            .iter()
+            .collect();
+        let prop = |n: &str| {
+            props
+                .iter()
+                .copied()
+                .find(|p| p.get("name").and_then(Node::as_str) == Some(n))
+        };
 
         for (column, expr, expr_span) in &insert.columns {
-            let Some(field) = field_of(column) else { continue };
+            let Some(field) = field_of(column) else {
+                continue;
+            };
             let mut alts = Vec::new();
             let mut tag_sets = Vec::new();
             for env in &envs {
-                let cx = context(&renderer, root, &stack_name, &name, env.as_deref(), options, &props);
+                let cx = context(
+                    &renderer,
+                    root,
+                    &stack_name,
+                    &name,
+                    env.as_deref(),
+                    options,
+                    &props,
+                );
                 let when: Vec<Condition> = match env {
                     Some(e) if !explicit_env => vec![Condition::equals("stack_env", e.clone())],
                     _ => Vec::new(),
@@ -237,16 +313,45 @@ pub(crate) fn read(
                 // The value comes from a prop when the expression names one; else from the query.
                 let (node, at) = match single_variable(expr).and_then(|v| prop(v)) {
                     Some(p) => match prop_value(p, env.as_deref()) {
-                        Some(n) => (Some(n), Loc { file: 0, span: n.span }),
-                        None => (None, Loc { file: 0, span: p.span }),
+                        Some(n) => (
+                            Some(n),
+                            Loc {
+                                file: 0,
+                                span: n.span,
+                            },
+                        ),
+                        None => (
+                            None,
+                            Loc {
+                                file: 0,
+                                span: p.span,
+                            },
+                        ),
                     },
-                    None => (None, Loc { file: query_id, span: *expr_span }),
+                    None => (
+                        None,
+                        Loc {
+                            file: query_id,
+                            span: *expr_span,
+                        },
+                    ),
                 };
                 let raw: Json = match node {
                     Some(n) => n.to_json(),
-                    None if at.file == query_id => Json::String(expr.trim().trim_matches('\'').to_owned()),
+                    None if at.file == query_id => {
+                        Json::String(expr.trim().trim_matches('\'').to_owned())
+                    }
                     None => {
-                        alts.push(Alt { when, ..Alt::unknown(at, format!("no value for environment {}", env.as_deref().unwrap_or("?"))) });
+                        alts.push(Alt {
+                            when,
+                            ..Alt::unknown(
+                                at,
+                                format!(
+                                    "no value for environment {}",
+                                    env.as_deref().unwrap_or("?")
+                                ),
+                            )
+                        });
                         continue;
                     }
                 };
@@ -261,13 +366,28 @@ pub(crate) fn read(
                     }
                     Ok(v) => Val::Known(v),
                     Err(why) => match &raw {
-                        Json::String(t) => Val::Symbol { expr: t.trim().to_owned(), why: format!("template does not render: {why}") },
+                        Json::String(t) => Val::Symbol {
+                            expr: t.trim().to_owned(),
+                            why: format!("template does not render: {why}"),
+                        },
                         _ => Val::Unknown(why),
                     },
                 };
-                alts.push(Alt { loc: at, when, val, origin: None });
+                alts.push(Alt {
+                    loc: at,
+                    when,
+                    val,
+                    origin: None,
+                });
             }
-            let alts = if matches!(field, "session_number" | "packet_length" | "virtual_network_id") { numeric(alts) } else { alts };
+            let alts = if matches!(
+                field,
+                "session_number" | "packet_length" | "virtual_network_id"
+            ) {
+                numeric(alts)
+            } else {
+                alts
+            };
             match field {
                 "network_interface_id" => s.network_interface_id = alts,
                 "traffic_mirror_target_id" => s.traffic_mirror_target_id = alts,
@@ -314,20 +434,30 @@ fn context(
     }
     cx.insert("resource_name".into(), json!(resource));
     for g in root.get("globals").and_then(Node::as_seq).unwrap_or(&[]) {
-        let (Some(name), Some(value)) = (g.get("name").and_then(Node::scalar_text), g.get("value")) else { continue };
+        let (Some(name), Some(value)) = (g.get("name").and_then(Node::scalar_text), g.get("value"))
+        else {
+            continue;
+        };
         if let Ok(v) = renderer.render_json(&value.to_json(), &cx) {
             cx.insert(name, v);
         }
     }
     for p in props {
-        let (Some(name), Some(value)) = (p.get("name").and_then(Node::scalar_text), prop_value(p, env)) else { continue };
+        let (Some(name), Some(value)) = (
+            p.get("name").and_then(Node::scalar_text),
+            prop_value(p, env),
+        ) else {
+            continue;
+        };
         let mut v = match renderer.render_json(&value.to_json(), &cx) {
             Ok(v) => v,
             Err(_) => continue,
         };
         // `merge: [global_tags]`: lists are concatenated, objects merged.
         for m in p.get("merge").and_then(Node::as_seq).unwrap_or(&[]) {
-            let Some(other) = m.scalar_text().and_then(|k| cx.get(&k).cloned()) else { continue };
+            let Some(other) = m.scalar_text().and_then(|k| cx.get(&k).cloned()) else {
+                continue;
+            };
             match (&mut v, other) {
                 (Json::Array(a), Json::Array(b)) => a.extend(b),
                 (Json::Object(a), Json::Object(b)) => a.extend(b),
@@ -340,14 +470,31 @@ fn context(
 }
 
 /// A tag set from a rendered `Tags` value (a list of `{Key, Value}`), spans at the prop's items.
-fn tags(rendered: Result<Json, String>, at: Loc, when: Vec<Condition>, node: Option<&Node>) -> TagSet {
+fn tags(
+    rendered: Result<Json, String>,
+    at: Loc,
+    when: Vec<Condition>,
+    node: Option<&Node>,
+) -> TagSet {
     let list = match rendered {
         Ok(Json::String(s)) => serde_json::from_str(&s).unwrap_or(Json::Null),
         Ok(v) => v,
-        Err(why) => return TagSet { loc: at, when, items: None, why: format!("tags do not render: {why}") },
+        Err(why) => {
+            return TagSet {
+                loc: at,
+                when,
+                items: None,
+                why: format!("tags do not render: {why}"),
+            };
+        }
     };
     let Json::Array(list) = list else {
-        return TagSet { loc: at, when, items: None, why: "tags are not a list".into() };
+        return TagSet {
+            loc: at,
+            when,
+            items: None,
+            why: "tags are not a list".into(),
+        };
     };
     let nodes: &[Node] = node.and_then(Node::as_seq).unwrap_or(&[]);
     let items = list
@@ -359,16 +506,26 @@ fn tags(rendered: Result<Json, String>, at: Loc, when: Vec<Condition>, node: Opt
             let item_node = nodes.get(i);
             let here = |k: &str| Loc {
                 file: at.file,
-                span: item_node.and_then(|n| n.get(k)).map_or(item_node.map_or(at.span, |n| n.span), |n| n.span),
+                span: item_node
+                    .and_then(|n| n.get(k))
+                    .map_or(item_node.map_or(at.span, |n| n.span), |n| n.span),
             };
             Some(TagItem {
-                loc: Loc { file: at.file, span: item_node.map_or(at.span, |n| n.span) },
+                loc: Loc {
+                    file: at.file,
+                    span: item_node.map_or(at.span, |n| n.span),
+                },
                 key: Alt::known(here("Key"), key),
                 value: Alt::known(here("Value"), value),
             })
         })
         .collect();
-    TagSet { loc: at, when, items: Some(items), why: String::new() }
+    TagSet {
+        loc: at,
+        when,
+        items: Some(items),
+        why: String::new(),
+    }
 }
 
 #[cfg(test)]
@@ -393,13 +550,28 @@ mod tests {
         let u = unit(&StackqlOptions::default());
         assert_eq!(u.sessions.len(), 1);
         let s = &u.sessions[0];
-        let nums: Vec<_> = s.session_number.iter().map(|a| (a.val.clone(), a.when.clone())).collect();
-        assert_eq!(nums[0], (Val::Known(json!(40000)), vec![Condition::equals("stack_env", "dev")]));
+        let nums: Vec<_> = s
+            .session_number
+            .iter()
+            .map(|a| (a.val.clone(), a.when.clone()))
+            .collect();
+        assert_eq!(
+            nums[0],
+            (
+                Val::Known(json!(40000)),
+                vec![Condition::equals("stack_env", "dev")]
+            )
+        );
         assert_eq!(nums[1].0, Val::Known(json!(1)));
         // The ENI template names a variable nobody set: unknown, with the template as identity.
-        assert!(matches!(&s.network_interface_id[0].val, Val::Symbol { expr, .. } if expr == "{{ eni_id }}"));
+        assert!(
+            matches!(&s.network_interface_id[0].val, Val::Symbol { expr, .. } if expr == "{{ eni_id }}")
+        );
         // A literal in the query is known, at its span in the query file.
-        assert_eq!(s.traffic_mirror_target_id[0].val, Val::Known(json!("tmt-0123456789abcdef0")));
+        assert_eq!(
+            s.traffic_mirror_target_id[0].val,
+            Val::Known(json!("tmt-0123456789abcdef0"))
+        );
         assert_eq!(s.traffic_mirror_target_id[0].loc.file, 1);
         let tags = s.tags[0].items.as_ref().expect("tags");
         assert_eq!(tags[0].value.val, Val::Known(json!("mirror-dev")));
@@ -407,13 +579,20 @@ mod tests {
 
     #[test]
     fn stack_env_and_vars_select_and_resolve() {
-        let mut o = StackqlOptions { stack_env: Some("prd".into()), ..Default::default() };
-        o.vars.insert("eni_id".into(), "eni-0123456789abcdef0".into());
+        let mut o = StackqlOptions {
+            stack_env: Some("prd".into()),
+            ..Default::default()
+        };
+        o.vars
+            .insert("eni_id".into(), "eni-0123456789abcdef0".into());
         let u = unit(&o);
         let s = &u.sessions[0];
         assert_eq!(s.session_number.len(), 1);
         assert_eq!(s.session_number[0].val, Val::Known(json!(1)));
         assert!(s.session_number[0].when.is_empty());
-        assert_eq!(s.network_interface_id[0].val, Val::Known(json!("eni-0123456789abcdef0")));
+        assert_eq!(
+            s.network_interface_id[0].val,
+            Val::Known(json!("eni-0123456789abcdef0"))
+        );
     }
 }

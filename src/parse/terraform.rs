@@ -174,7 +174,16 @@ pub(crate) fn read_module(
         for block in body.get_blocks("resource") {
             let [ty, name] = labels(block);
             if let Some(&(_, provider)) = SESSION_TYPES.iter().find(|(t, _)| *t == ty) {
-                read_sessions(&index, &mut unit, file, block, &ty, &name, provider, default_region);
+                read_sessions(
+                    &index,
+                    &mut unit,
+                    file,
+                    block,
+                    &ty,
+                    &name,
+                    provider,
+                    default_region,
+                );
             } else if TARGET_TYPES.contains(&ty.as_str()) {
                 read_targets(&index, &mut unit, file, block, &ty, &name);
             }
@@ -351,7 +360,11 @@ fn read_sessions(
         s.virtual_network_id = numeric(field(&mut ev, "virtual_network_id"));
         s.description = field(
             &mut ev,
-            if provider == Provider::Alicloud { "traffic_mirror_session_description" } else { "description" },
+            if provider == Provider::Alicloud {
+                "traffic_mirror_session_description"
+            } else {
+                "description"
+            },
         );
         if let Some(tags) = body.get_attribute("tags") {
             s.tags = ev.tags(tags, provider);
@@ -413,8 +426,16 @@ impl<'a> Index<'a> {
     /// The region of a resource's provider configuration: the `provider` block's `region`
     /// (through `provider = alicloud.alias`), else `--region`. Unknown regions keep the
     /// provider configuration as their identity: resources on one configuration share a region.
-    fn region(&self, ev: &mut Evaluator<'_, 'a>, body: &Body, default_region: Option<&str>) -> Vec<Alt> {
-        let key = match body.get_attribute("provider").map(|a| strip_parens(&a.value)) {
+    fn region(
+        &self,
+        ev: &mut Evaluator<'_, 'a>,
+        body: &Body,
+        default_region: Option<&str>,
+    ) -> Vec<Alt> {
+        let key = match body
+            .get_attribute("provider")
+            .map(|a| strip_parens(&a.value))
+        {
             Some(e @ Expression::Traversal(_)) => compact(&e.to_string()),
             _ => "alicloud".to_owned(),
         };
@@ -428,13 +449,19 @@ impl<'a> Index<'a> {
                 ev.file = saved;
                 for a in &mut out {
                     if let Val::Unknown(why) = &a.val {
-                        a.val = Val::Symbol { expr: format!("provider.{key}.region"), why: why.clone() };
+                        a.val = Val::Symbol {
+                            expr: format!("provider.{key}.region"),
+                            why: why.clone(),
+                        };
                     }
                 }
                 out
             }
             _ => {
-                let loc = provider_loc.unwrap_or(Loc { file: ev.file, span: Span::default() });
+                let loc = provider_loc.unwrap_or(Loc {
+                    file: ev.file,
+                    span: Span::default(),
+                });
                 match default_region {
                     Some(r) => {
                         let mut a = Alt::known(loc, json!(r));
@@ -1072,16 +1099,26 @@ impl<'i, 'a> Evaluator<'i, 'a> {
                 .iter()
                 .map(|item| {
                     let ev = self.eval(item);
-                    Alt { val: ev.val, origin: ev.origin, ..Alt::unknown(self.loc(item), "") }
+                    Alt {
+                        val: ev.val,
+                        origin: ev.origin,
+                        ..Alt::unknown(self.loc(item), "")
+                    }
                 })
                 .collect();
         }
         let ev = self.eval(expr);
         let loc = self.loc(expr);
         match ev.val {
-            Val::Known(Json::Array(items)) => items.into_iter().map(|v| Alt::known(loc, v)).collect(),
+            Val::Known(Json::Array(items)) => {
+                items.into_iter().map(|v| Alt::known(loc, v)).collect()
+            }
             Val::Known(other) => vec![Alt::known(loc, other)],
-            other => vec![Alt { val: other, origin: None, ..Alt::unknown(loc, "") }],
+            other => vec![Alt {
+                val: other,
+                origin: None,
+                ..Alt::unknown(loc, "")
+            }],
         }
     }
 

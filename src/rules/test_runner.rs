@@ -145,22 +145,28 @@ fn examples(set: &RuleSet, rule: &Rule, o: &mut Outcome) {
                     )
                 };
                 // An example is the file's text, or (stackql) a manifest with its query files.
-                let files: Vec<SourceFile> = match (item.as_str(), item.get("manifest").and_then(Node::as_str)) {
-                    (Some(code), _) => vec![file(file_name, code)],
-                    (None, Some(manifest)) => {
-                        let mut files = vec![file(file_name, manifest)];
-                        for q in item.get("resources").and_then(Node::as_map).unwrap_or(&[]) {
-                            if let Some(code) = q.value.as_str() {
-                                files.push(file(&format!("resources/{}", q.key), code));
+                let files: Vec<SourceFile> =
+                    match (item.as_str(), item.get("manifest").and_then(Node::as_str)) {
+                        (Some(code), _) => vec![file(file_name, code)],
+                        (None, Some(manifest)) => {
+                            let mut files = vec![file(file_name, manifest)];
+                            for q in item.get("resources").and_then(Node::as_map).unwrap_or(&[]) {
+                                if let Some(code) = q.value.as_str() {
+                                    files.push(file(&format!("resources/{}", q.key), code));
+                                }
                             }
+                            files
                         }
-                        files
-                    }
-                    _ => {
-                        record(o, false, &label, "an example is a string, or a map with manifest and resources");
-                        continue;
-                    }
-                };
+                        _ => {
+                            record(
+                                o,
+                                false,
+                                &label,
+                                "an example is a string, or a map with manifest and resources",
+                            );
+                            continue;
+                        }
+                    };
                 let report = check_sources(files, &CheckOptions::default(), set);
                 let ids: Vec<&str> = report.findings.iter().map(|f| f.rule_id.as_str()).collect();
                 let errors: Vec<String> = report.errors.iter().map(ToString::to_string).collect();
@@ -178,7 +184,11 @@ fn examples(set: &RuleSet, rule: &Rule, o: &mut Outcome) {
                 } else {
                     format!(
                         "expected {}, got {:?}",
-                        if want_bad { format!("exactly one {}", rule.meta.id) } else { "no findings".into() },
+                        if want_bad {
+                            format!("exactly one {}", rule.meta.id)
+                        } else {
+                            "no findings".into()
+                        },
                         ids
                     )
                 };

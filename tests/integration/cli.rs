@@ -370,7 +370,15 @@ fn a_mixed_folder_gives_one_sarif_run_with_every_format() {
     files.dedup();
     assert_eq!(
         files,
-        ["alicloud/main.tf", "cfn/template.yaml", "cli/create-session.json", "plan.json", "stackql/stackql_manifest.yml", "tf/main.tf", "tfjson/main.tf.json"]
+        [
+            "alicloud/main.tf",
+            "cfn/template.yaml",
+            "cli/create-session.json",
+            "plan.json",
+            "stackql/stackql_manifest.yml",
+            "tf/main.tf",
+            "tfjson/main.tf.json"
+        ]
     );
     let (_, _, again) = sarif_of(&fixture("mixed"), "cli-mixed-again", &[]);
     assert_eq!(text, again, "same input, same bytes");
@@ -378,35 +386,79 @@ fn a_mixed_folder_gives_one_sarif_run_with_every_format() {
 
 #[test]
 fn stack_env_and_vars_pick_the_stackql_environment() {
-    let all = stdout(&run_in(&fixture("mixed"), &["check", "stackql", "--format", "json"]));
-    assert!(all.contains("session number 0 is outside 1..32766 (only when stack_env = dev)"), "{all}");
-    let prd = run_in(&fixture("mixed"), &["check", "stackql", "--stack-env", "prd", "--var", "web_eni_id=eni-xyz"]);
+    let all = stdout(&run_in(
+        &fixture("mixed"),
+        &["check", "stackql", "--format", "json"],
+    ));
+    assert!(
+        all.contains("session number 0 is outside 1..32766 (only when stack_env = dev)"),
+        "{all}"
+    );
+    let prd = run_in(
+        &fixture("mixed"),
+        &[
+            "check",
+            "stackql",
+            "--stack-env",
+            "prd",
+            "--var",
+            "web_eni_id=eni-xyz",
+        ],
+    );
     assert_eq!(code(&prd), 0, "{}", stdout(&prd));
-    let dev = stdout(&run_in(&fixture("mixed"), &["check", "stackql", "--format", "json", "--stack-env", "dev"]));
-    assert!(dev.contains("session number 0 is outside 1..32766\""), "{dev}");
-    assert_eq!(code(&run_in(&fixture("mixed"), &["check", "stackql", "--var", "novalue"])), 2);
+    let dev = stdout(&run_in(
+        &fixture("mixed"),
+        &["check", "stackql", "--format", "json", "--stack-env", "dev"],
+    ));
+    assert!(
+        dev.contains("session number 0 is outside 1..32766\""),
+        "{dev}"
+    );
+    assert_eq!(
+        code(&run_in(
+            &fixture("mixed"),
+            &["check", "stackql", "--var", "novalue"]
+        )),
+        2
+    );
 }
 
 #[test]
 fn a_plan_with_its_configuration_points_at_both() {
-    let (status, sarif, _) = sarif_of(&fixture("tfplan"), "cli-plan", &["--plan", "plan.json", "config"]);
+    let (status, sarif, _) = sarif_of(
+        &fixture("tfplan"),
+        "cli-plan",
+        &["--plan", "plan.json", "config"],
+    );
     assert_eq!(status, 1);
     let results = sarif["runs"][0]["results"].as_array().expect("results");
     assert_eq!(results.len(), 3, "{results:?}");
-    let mg002 = results.iter().find(|r| r["ruleId"] == "MG002").expect("MG002");
-    assert_eq!(mg002["locations"][0]["physicalLocation"]["artifactLocation"]["uri"], "plan.json");
+    let mg002 = results
+        .iter()
+        .find(|r| r["ruleId"] == "MG002")
+        .expect("MG002");
+    assert_eq!(
+        mg002["locations"][0]["physicalLocation"]["artifactLocation"]["uri"],
+        "plan.json"
+    );
     let related = &mg002["relatedLocations"][0]["physicalLocation"];
     assert_eq!(related["artifactLocation"]["uri"], "config/main.tf");
     assert_eq!(related["region"]["startLine"], 16);
     // The .tf files are the plan's configuration here, not checked on their own.
-    assert!(results.iter().all(|r| r["locations"][0]["physicalLocation"]["artifactLocation"]["uri"] == "plan.json"));
+    assert!(
+        results.iter().all(
+            |r| r["locations"][0]["physicalLocation"]["artifactLocation"]["uri"] == "plan.json"
+        )
+    );
 }
 
 #[test]
 fn region_scopes_alicloud_priorities() {
     let dir = tempfile::tempdir().expect("tempdir");
     let session = |name: &str, provider: &str| {
-        format!("resource \"alicloud_vpc_traffic_mirror_session\" \"{name}\" {{\n  {provider}priority = 1\n  traffic_mirror_source_ids = [\"eni-{name}\"]\n  traffic_mirror_target_id = \"eni-t\"\n  traffic_mirror_target_type = \"NetworkInterface\"\n  traffic_mirror_filter_id = \"tmf-1\"\n}}\n")
+        format!(
+            "resource \"alicloud_vpc_traffic_mirror_session\" \"{name}\" {{\n  {provider}priority = 1\n  traffic_mirror_source_ids = [\"eni-{name}\"]\n  traffic_mirror_target_id = \"eni-t\"\n  traffic_mirror_target_type = \"NetworkInterface\"\n  traffic_mirror_filter_id = \"tmf-1\"\n}}\n"
+        )
     };
     let text = format!(
         "provider \"alicloud\" {{\n  alias = \"bj\"\n  region = \"cn-beijing\"\n}}\n{}{}{}",
@@ -415,9 +467,17 @@ fn region_scopes_alicloud_priorities() {
         session("c", "")
     );
     std::fs::write(dir.path().join("main.tf"), text).expect("write");
-    let out = stdout(&run_in(dir.path(), &["check", "--format", "json", "--region", "cn-hangzhou"]));
+    let out = stdout(&run_in(
+        dir.path(),
+        &["check", "--format", "json", "--region", "cn-hangzhou"],
+    ));
     let report: serde_json::Value = serde_json::from_str(&out).expect("json");
     let findings = report["findings"].as_array().expect("findings");
     assert_eq!(findings.len(), 1, "{out}");
-    assert!(findings[0]["message"].as_str().unwrap_or("").contains("in the same region cn-hangzhou"));
+    assert!(
+        findings[0]["message"]
+            .as_str()
+            .unwrap_or("")
+            .contains("in the same region cn-hangzhou")
+    );
 }
