@@ -23,6 +23,7 @@ use crate::parse::{cli_input, json, tfplan, yaml};
 use crate::rules::RuleSet;
 use crate::rules::eval::{UnitResult, evaluate};
 use crate::source::SourceFile;
+use crate::suppress;
 
 /// Files larger than this are reported instead of read (CloudFormation's own limit is 1 MB).
 pub const MAX_FILE_BYTES: u64 = 32 * 1024 * 1024;
@@ -39,6 +40,12 @@ pub struct CheckOptions {
     pub plans: Vec<PathBuf>,
     /// stackql-deploy environment and template variables (`--stack-env`, `--var`).
     pub stackql: StackqlOptions,
+    /// Globs of paths not to check, relative to `base`.
+    pub exclude: Vec<String>,
+    /// External suppressions (`[[ignore]]` of the configuration file).
+    pub ignore: Vec<crate::config::IgnoreEntry>,
+    /// Folder that `exclude` and `ignore` paths are relative to; the configuration file.
+    pub base: Option<(PathBuf, Option<PathBuf>)>,
     /// Region of provider configurations that set none (`--region`; Alibaba Cloud scopes
     /// session priorities by region).
     pub region: Option<String>,
@@ -59,6 +66,8 @@ pub struct Report {
     pub units: usize,
     /// Sessions (resource instances) checked.
     pub sessions: usize,
+    /// Findings left out because a baseline records them.
+    pub baselined: usize,
 }
 
 /// A file format found by discovery.
@@ -209,7 +218,35 @@ pub fn read_source(path: &Path) -> Result<SourceFile, FileError> {
 
 /// Checks files and folders on disk.
 pub fn check_paths(paths: &[PathBuf], options: &CheckOptions, rules: &RuleSet) -> Report {
-    let (files, mut errors) = discover(paths);
+    let (mut files, mut errors) = discover(paths);
+    let base = options
+        .base
+        .as_ref()
+        .map_or_else(|| PathBuf::from("."), |(b, _)| b.clone());
+    let relative = |display: &str| -> String {
+        let abs = |p: &Path| p.canonicalize().unwrap_or_else(|_| p.to_path_buf());
+        let file = abs(Path::new(display));
+        file.strip_prefix(abs(&base))
+            .map(|p| p.to_string_lossy().replace('\\', "/"))
+            .unwrap_or_else(|_| display.to_owned())
+    };
+    if !options.exclude.is_empty() {
+        let mut set = globset::GlobSetBuilder::new();
+        for pattern in &options.exclude {
+            match globset::Glob::new(pattern) {
+                Ok(g) => {
+                    set.add(g);
+                }
+                Err(e) => errors.push(FileError::whole_file(
+                    pattern.clone(),
+                    format!("bad exclude glob: {e}"),
+                )),
+            }
+        }
+        if let Ok(set) = set.build() {
+            files.retain(|f| !set.is_match(relative(&display_path(f))));
+        }
+    }
     let loaded: Vec<(Kind, Result<SourceFile, FileError>)> = files
         .par_iter()
         .map(|p| (kind_of(p).unwrap_or(Kind::Document), read_source(p)))
@@ -241,6 +278,24 @@ pub fn check_paths(paths: &[PathBuf], options: &CheckOptions, rules: &RuleSet) -
         .cloned()
         .unwrap_or_else(|| PathBuf::from("."));
     let mut report = check_loaded(sources, &var_files, &plans, &root, options, rules);
+    let config_file = options
+        .base
+        .as_ref()
+        .and_then(|(_, f)| f.as_ref())
+        .and_then(|f| read_source(f).ok())
+        .map(Arc::new);
+    let about_ignores = suppress::apply_external(
+        &mut report.findings,
+        &options.ignore,
+        config_file.as_ref(),
+        &relative,
+    );
+    report
+        .findings
+        .extend(about_ignores.into_iter().filter_map(|mut f| {
+            f.severity = rules.find_meta(&f.rule_id)?.severity;
+            Some(f)
+        }));
     report.errors.extend(errors);
     finish(&mut report);
     report
@@ -396,11 +451,17 @@ fn check_loaded(
         .map_init(
             || rules.engine(),
             |engine, job| {
-                let (unit, errors) = build_unit(job, options);
-                let result = unit
-                    .as_ref()
-                    .map(|u| evaluate(rules, engine, u))
-                    .unwrap_or_default();
+                let (mut unit, errors) = build_unit(job, options);
+                let mut result = UnitResult::default();
+                if let Some(u) = unit.as_mut() {
+                    for f in u.files.clone() {
+                        u.suppressions.extend(suppress::inline(&f));
+                    }
+                    result = evaluate(rules, engine, u);
+                    let about_suppressions =
+                        suppress::apply_in_source(&mut result.findings, &u.suppressions);
+                    result.findings.extend(about_suppressions);
+                }
                 (unit, errors, result)
             },
         )
@@ -418,7 +479,15 @@ fn check_loaded(
             report.sessions += u.sessions.len();
         }
         report.errors.extend(errors);
-        report.findings.extend(result.findings);
+        // Severity comes from the (configured) rule set, for tool rules too; disabled tool
+        // rules report nothing.
+        report
+            .findings
+            .extend(result.findings.into_iter().filter_map(|mut f| {
+                let meta = rules.find_meta(&f.rule_id)?;
+                f.severity = meta.severity;
+                Some(f)
+            }));
         report.skipped.extend(result.skipped);
         report.errors.extend(result.errors);
     }

@@ -8,6 +8,7 @@ use std::path::{Path, PathBuf};
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
 use crate::check::{CheckOptions, Report, check_paths};
+use crate::config::Config;
 use crate::error::AppError;
 use crate::parse::cloudformation::ParameterValues;
 use crate::render::{self, OutputFormat};
@@ -24,7 +25,7 @@ pub struct Cli {
 #[derive(Debug, Subcommand)]
 enum Command {
     /// Check files and folders for traffic mirror session mistakes.
-    Check(CheckArgs),
+    Check(Box<CheckArgs>),
     /// List, explain and test rules.
     #[command(subcommand)]
     Rules(RulesCommand),
@@ -62,9 +63,21 @@ struct CheckArgs {
     /// Write the report to this file instead of standard output.
     #[arg(long, short)]
     output: Option<PathBuf>,
-    /// Lowest severity that fails the check (exit status 1).
-    #[arg(long, value_enum, default_value = "error")]
-    fail_on: FailOn,
+    /// Lowest severity that fails the check (exit status 1) [default: error, or the config's].
+    #[arg(long, value_enum)]
+    fail_on: Option<FailOn>,
+    /// Configuration file (default: .mirrorguard.toml in the working folder or above).
+    #[arg(long, value_name = "FILE", conflicts_with = "no_config")]
+    config: Option<PathBuf>,
+    /// Ignore any .mirrorguard.toml.
+    #[arg(long)]
+    no_config: bool,
+    /// Report only findings that this baseline file does not record.
+    #[arg(long, value_name = "FILE")]
+    baseline: Option<PathBuf>,
+    /// Record the current findings in this baseline file.
+    #[arg(long, value_name = "FILE")]
+    write_baseline: Option<PathBuf>,
     /// CloudFormation parameter value, `Key=Value` (repeatable; wins over --parameter-file).
     #[arg(long = "parameters", value_name = "KEY=VALUE")]
     parameters: Vec<String>,
@@ -142,7 +155,7 @@ pub enum ExitStatus {
 /// Runs the command line.
 pub fn run(cli: Cli) -> Result<ExitStatus, AppError> {
     match cli.command {
-        Command::Check(args) => run_check(args),
+        Command::Check(args) => run_check(*args),
         Command::Rules(cmd) => run_rules(cmd),
     }
 }
@@ -260,24 +273,88 @@ pub(crate) fn exit_status(report: &Report, fail_on: FailOn) -> ExitStatus {
         FailOn::Never => None,
     };
     match threshold {
-        Some(t) if report.findings.iter().any(|f| f.severity >= t) => ExitStatus::Findings,
+        Some(t)
+            if report
+                .findings
+                .iter()
+                .any(|f| f.suppression.is_none() && f.severity >= t) =>
+        {
+            ExitStatus::Findings
+        }
         _ => ExitStatus::Clean,
     }
 }
 
-fn run_check(args: CheckArgs) -> Result<ExitStatus, AppError> {
-    let rules = RuleSet::load(&args.rules)?;
-    let options = CheckOptions {
-        parameters: parameter_values(&args.parameters, &args.parameter_file)?,
-        var_files: args.var_file.clone(),
-        plans: args.plan.clone(),
-        region: args.region.clone(),
-        stackql: crate::parse::stackql::StackqlOptions {
-            stack_env: args.stack_env.clone(),
-            vars: key_values(&args.vars, "--var")?,
-        },
+fn parse_fail_on(text: &str) -> Result<FailOn, AppError> {
+    FailOn::from_str(text, true).map_err(|_| {
+        AppError::Usage(format!(
+            "fail_on must be error, warning, note or never, not {text}"
+        ))
+    })
+}
+
+/// Settings for `check`: the command line over the configuration file over defaults.
+fn resolve(args: &CheckArgs) -> Result<(Config, RuleSet, CheckOptions, FailOn), AppError> {
+    let config = if args.no_config {
+        Config::default()
+    } else if let Some(path) = &args.config {
+        Config::load(path)?
+    } else {
+        Config::discover(Path::new("."))?.unwrap_or_default()
     };
-    let report = check_paths(&args.paths, &options, &rules);
+    let mut rule_dirs = config.rules.clone();
+    rule_dirs.extend(args.rules.iter().cloned());
+    let mut rules = RuleSet::load(&rule_dirs)?;
+    rules.configure(&config.severity, &config.disable)?;
+
+    let mut parameters = parameter_values(&[], &config.cloudformation.parameter_files)?;
+    parameters.extend(config.cloudformation.parameters.clone());
+    parameters.extend(parameter_values(&args.parameters, &args.parameter_file)?);
+    let mut var_files = config.terraform.var_files.clone();
+    var_files.extend(args.var_file.iter().cloned());
+    let mut vars = config.stackql.vars.clone();
+    vars.extend(key_values(&args.vars, "--var")?);
+    let fail_on = match (args.fail_on, &config.fail_on) {
+        (Some(f), _) => f,
+        (None, Some(text)) => parse_fail_on(text)?,
+        (None, None) => FailOn::Error,
+    };
+    let options = CheckOptions {
+        parameters,
+        var_files,
+        plans: args.plan.clone(),
+        region: args.region.clone().or_else(|| config.region.clone()),
+        stackql: crate::parse::stackql::StackqlOptions {
+            stack_env: args
+                .stack_env
+                .clone()
+                .or_else(|| config.stackql.stack_env.clone()),
+            vars,
+        },
+        exclude: config.exclude.clone(),
+        ignore: config.ignore.clone(),
+        base: config
+            .path
+            .as_ref()
+            .map(|p| (config.dir.clone(), Some(p.clone()))),
+    };
+    Ok((config, rules, options, fail_on))
+}
+
+fn run_check(args: CheckArgs) -> Result<ExitStatus, AppError> {
+    let (_config, rules, options, fail_on) = resolve(&args)?;
+    let mut report = check_paths(&args.paths, &options, &rules);
+    if let Some(path) = &args.baseline {
+        let text = std::fs::read_to_string(path).map_err(|e| AppError::Read {
+            path: path.clone(),
+            message: e.to_string(),
+        })?;
+        crate::baseline::apply(&mut report, &text)
+            .map_err(|m| AppError::Usage(format!("{}: {m}", path.display())))?;
+    }
+    if let Some(path) = &args.write_baseline {
+        std::fs::write(path, crate::baseline::render(&report))?;
+    }
     let to_terminal = args.output.is_none() && std::io::stdout().is_terminal();
     let color = match args.color {
         Color::Always => true,
@@ -300,7 +377,7 @@ fn run_check(args: CheckArgs) -> Result<ExitStatus, AppError> {
         }
         None => write_stdout(&text)?,
     }
-    Ok(exit_status(&report, args.fail_on))
+    Ok(exit_status(&report, fail_on))
 }
 
 fn run_rules(cmd: RulesCommand) -> Result<ExitStatus, AppError> {
@@ -310,46 +387,51 @@ fn run_rules(cmd: RulesCommand) -> Result<ExitStatus, AppError> {
             let mut out = String::new();
             if format == ListFormat::Markdown {
                 out.push_str("| ID | Severity | Name | What it catches |\n|---|---|---|---|\n");
-                for r in set.rules() {
-                    out.push_str(&format!(
-                        "| {} | {} | `{}` | {} |\n",
-                        r.meta.id,
-                        r.meta.severity.as_str(),
-                        r.meta.name,
-                        r.meta.title
-                    ));
-                }
-                write_stdout(&out)?;
-                return Ok(ExitStatus::Clean);
             }
-            for r in set.rules() {
-                out.push_str(&format!(
-                    "{:<8} {:<8} {:<40} {}\n",
-                    r.meta.id,
-                    r.meta.severity.as_str(),
-                    r.meta.name,
-                    r.meta.title
-                ));
+            for m in set.metas() {
+                out.push_str(&match format {
+                    ListFormat::Markdown => {
+                        format!(
+                            "| {} | {} | `{}` | {} |\n",
+                            m.id,
+                            m.severity.as_str(),
+                            m.name,
+                            m.title
+                        )
+                    }
+                    ListFormat::Text => {
+                        format!(
+                            "{:<8} {:<8} {:<40} {}\n",
+                            m.id,
+                            m.severity.as_str(),
+                            m.name,
+                            m.title
+                        )
+                    }
+                });
             }
             write_stdout(&out)?;
             Ok(ExitStatus::Clean)
         }
         RulesCommand::Explain { id, rules } => {
             let set = RuleSet::load(&rules)?;
-            let rule = set.find(&id).ok_or_else(|| {
+            let m = set.find_meta(&id).ok_or_else(|| {
                 AppError::Usage(format!(
                     "no rule with id {id}; see `mirrorguard rules list`"
                 ))
             })?;
-            let m = &rule.meta;
+            let origin = set
+                .find(&id)
+                .map_or("built into mirrorguard (about suppressions)", |r| {
+                    r.origin.as_str()
+                });
             let mut out = format!(
-                "{} {} ({})\n\n{}\n\nSeverity: {}\nRule file: {}\n\nWhy:\n{}\n\nFix:\n{}\n",
+                "{} {} ({})\n\nSeverity: {}\nRule: {}\n\nWhy:\n{}\n\nFix:\n{}\n",
                 m.id,
                 m.title,
                 m.name,
-                m.title,
                 m.severity.as_str(),
-                rule.origin,
+                origin,
                 m.description,
                 m.help
             );

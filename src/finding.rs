@@ -66,6 +66,8 @@ pub struct Finding {
     pub related: Vec<Related>,
     /// Stable identity across line moves: hash of rule, file, resource and property.
     pub fingerprint: String,
+    /// Set when a suppression applies: the finding is reported but does not fail the run.
+    pub suppression: Option<crate::suppress::Applied>,
 }
 
 /// A check that could not be made because a value is unknown.

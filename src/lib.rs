@@ -6,8 +6,10 @@
 //! JSON or SARIF output. File discovery and reading live in [`check`]; the command line in
 //! [`cli`]. `main.rs` only maps the result to an exit code.
 
+pub mod baseline;
 pub mod check;
 pub mod cli;
+pub mod config;
 pub mod error;
 pub mod finding;
 pub(crate) mod model;
@@ -15,5 +17,6 @@ pub mod parse;
 pub(crate) mod render;
 pub mod rules;
 pub mod source;
+pub mod suppress;
 
 pub use cli::{Cli, ExitStatus, run};

@@ -317,6 +317,8 @@ pub(crate) struct Unit {
     pub(crate) sessions: Vec<Session>,
     pub(crate) targets: Vec<Target>,
     pub(crate) references: Vec<Reference>,
+    /// Suppressions written in the unit's files.
+    pub(crate) suppressions: Vec<crate::suppress::Suppression>,
 }
 
 /// The rule input of a unit and the location table its `ref` numbers index.

@@ -6,4 +6,5 @@ mod integration {
     pub(crate) mod golden;
     pub(crate) mod parsing;
     pub(crate) mod registry;
+    pub(crate) mod workflow;
 }

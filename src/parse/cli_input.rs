@@ -154,6 +154,7 @@ pub(crate) fn read(source: Arc<SourceFile>, root: &Node, request: Request) -> Un
         sessions: vec![s],
         targets: Vec::new(),
         references: Vec::new(),
+        suppressions: Vec::new(),
     }
 }
 

@@ -18,6 +18,7 @@ use crate::model::{
     Unit, Val,
 };
 use crate::source::SourceFile;
+use crate::suppress::{Scope, Suppression};
 
 /// Most alternatives one value may expand to (nested `Fn::If`s multiply).
 const MAX_ALTERNATIVES: usize = 64;
@@ -116,7 +117,12 @@ pub(crate) fn read<'a>(
         sessions: Vec::new(),
         targets: Vec::new(),
         references: Vec::new(),
+        suppressions: Vec::new(),
     };
+    for e in resources {
+        unit.suppressions
+            .extend(metadata_suppressions(&unit.files[0], &e.key, &e.value));
+    }
     for e in resources {
         let ty = e.value.get("Type").and_then(Node::as_str).unwrap_or("");
         let props = e.value.get("Properties");
@@ -169,6 +175,45 @@ pub(crate) fn read<'a>(
 
 fn loc(span: crate::source::Span) -> Loc {
     Loc { file: 0, span }
+}
+
+/// `Metadata: {mirrorguard: {ignore: [{id: MG002, reason: "..."}]}}` on a resource.
+fn metadata_suppressions(
+    source: &Arc<SourceFile>,
+    logical_id: &str,
+    resource: &Node,
+) -> Vec<Suppression> {
+    let Some(list) = resource
+        .get("Metadata")
+        .and_then(|m| m.get("mirrorguard"))
+        .and_then(|m| m.get("ignore"))
+        .and_then(Node::as_seq)
+    else {
+        return Vec::new();
+    };
+    list.iter()
+        .map(|item| {
+            let (ids, reason) = match item.as_str() {
+                Some(id) => (vec![id.to_ascii_uppercase()], None),
+                None => (
+                    item.get("id")
+                        .and_then(Node::scalar_text)
+                        .map(|s| vec![s.to_ascii_uppercase()])
+                        .unwrap_or_default(),
+                    item.get("reason")
+                        .and_then(Node::scalar_text)
+                        .filter(|r| !r.trim().is_empty()),
+                ),
+            };
+            Suppression {
+                rule_ids: ids,
+                reason,
+                scope: Scope::Resource(logical_id.to_owned()),
+                source: source.clone(),
+                span: item.span,
+            }
+        })
+        .collect()
 }
 
 /// Converts numeric strings ("5") to numbers, as CloudFormation does for integer properties.

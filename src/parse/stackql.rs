@@ -209,6 +209,7 @@ pub(crate) fn read(
         sessions: Vec::new(),
         targets: Vec::new(),
         references: Vec::new(),
+        suppressions: Vec::new(),
     };
     let renderer = Renderer::new();
     let stack_name = root
@@ -311,7 +312,7 @@ pub(crate) fn read(
                     _ => Vec::new(),
                 };
                 // The value comes from a prop when the expression names one; else from the query.
-                let (node, at) = match single_variable(expr).and_then(|v| prop(v)) {
+                let (node, at) = match single_variable(expr).and_then(&prop) {
                     Some(p) => match prop_value(p, env.as_deref()) {
                         Some(n) => (
                             Some(n),

@@ -169,23 +169,15 @@ pub(crate) fn read_module(
         sessions: Vec::new(),
         targets: Vec::new(),
         references: Vec::new(),
+        suppressions: Vec::new(),
     };
     for &(file, body) in &bodies {
         for block in body.get_blocks("resource") {
-            let [ty, name] = labels(block);
+            let [ty, _] = labels(block);
             if let Some(&(_, provider)) = SESSION_TYPES.iter().find(|(t, _)| *t == ty) {
-                read_sessions(
-                    &index,
-                    &mut unit,
-                    file,
-                    block,
-                    &ty,
-                    &name,
-                    provider,
-                    default_region,
-                );
+                read_sessions(&index, &mut unit, file, block, provider, default_region);
             } else if TARGET_TYPES.contains(&ty.as_str()) {
-                read_targets(&index, &mut unit, file, block, &ty, &name);
+                read_targets(&index, &mut unit, file, block);
             }
         }
     }
@@ -306,11 +298,10 @@ fn read_sessions(
     unit: &mut Unit,
     file: FileId,
     block: &Block,
-    ty: &str,
-    name: &str,
     provider: Provider,
     default_region: Option<&str>,
 ) {
+    let [ty, name] = labels(block);
     let loc = index.locate(file, block_span(block));
     let mut refs = Vec::new();
     let insts = instances(index, file, block, &mut refs);
@@ -320,7 +311,7 @@ fn read_sessions(
     unit.references.append(&mut refs);
     for inst in insts {
         let session_index = unit.sessions.len();
-        let mut s = Session::new(format!("{ty}.{name}{}", inst.key), ty, provider, loc);
+        let mut s = Session::new(format!("{ty}.{name}{}", inst.key), &ty, provider, loc);
         s.conditions = inst.conditions;
         let mut ev = Evaluator::new(index, file);
         ev.count_index = inst.count_index;
@@ -377,14 +368,8 @@ fn read_sessions(
     }
 }
 
-fn read_targets(
-    index: &Index<'_>,
-    unit: &mut Unit,
-    file: FileId,
-    block: &Block,
-    ty: &str,
-    name: &str,
-) {
+fn read_targets(index: &Index<'_>, unit: &mut Unit, file: FileId, block: &Block) {
+    let [ty, name] = labels(block);
     let loc = index.locate(file, block_span(block));
     let mut refs = Vec::new();
     for inst in instances(index, file, block, &mut refs) {

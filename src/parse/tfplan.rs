@@ -66,6 +66,7 @@ pub(crate) fn read(source: Arc<SourceFile>, root: &Node, config: Option<&Config<
         sessions: Vec::new(),
         targets: Vec::new(),
         references: Vec::new(),
+        suppressions: Vec::new(),
     };
     let configuration = root.get("configuration");
     let mut tf_files: HashMap<String, FileId> = HashMap::new();

@@ -104,9 +104,9 @@ pub(crate) fn render(report: &Report, rules: &RuleSet, color: bool, width: usize
         .with_width(width)
         .with_links(false);
     let mut out = String::new();
-    for f in &report.findings {
-        let rule = rules.find(&f.rule_id);
-        let mut help = rule.map(|r| r.meta.help.clone());
+    for f in report.findings.iter().filter(|f| f.suppression.is_none()) {
+        let rule = rules.find_meta(&f.rule_id);
+        let mut help = rule.map(|r| r.help.clone());
         let elsewhere: Vec<String> = f
             .related
             .iter()
@@ -131,7 +131,7 @@ pub(crate) fn render(report: &Report, rules: &RuleSet, color: bool, width: usize
         let diag = FindingDiagnostic {
             finding: f,
             help,
-            url: rule.and_then(|r| r.meta.related.first().cloned()),
+            url: rule.and_then(|r| r.related.first().cloned()),
             source: NamedSource::new(f.location.file(), f.location.source.text.clone()),
         };
         let _ = handler.render_report(&mut out, &diag);
@@ -166,7 +166,13 @@ fn plural(n: usize, one: &str, many: &str) -> String {
 
 /// One line: counts of findings by severity, files, sessions, skipped checks and errors.
 pub(crate) fn summary(report: &Report) -> String {
-    let count = |s: Severity| report.findings.iter().filter(|f| f.severity == s).count();
+    let count = |s: Severity| {
+        report
+            .findings
+            .iter()
+            .filter(|f| f.suppression.is_none() && f.severity == s)
+            .count()
+    };
     let mut parts = vec![
         plural(count(Severity::Error), "error", "errors"),
         plural(count(Severity::Warning), "warning", "warnings"),
@@ -182,6 +188,17 @@ pub(crate) fn summary(report: &Report) -> String {
         plural(report.sessions, "session", "sessions"),
         plural(report.files_read, "file", "files"),
     );
+    let suppressed = report
+        .findings
+        .iter()
+        .filter(|f| f.suppression.is_some())
+        .count();
+    if suppressed > 0 {
+        line.push_str(&format!("; {suppressed} suppressed"));
+    }
+    if report.baselined > 0 {
+        line.push_str(&format!("; {} in the baseline", report.baselined));
+    }
     if !report.skipped.is_empty() {
         line.push_str(&format!(
             "; {} skipped on unknown values",

@@ -32,6 +32,7 @@ pub(crate) fn render(report: &Report, command: &str) -> String {
                 "resource": f.address,
                 "property": f.property,
                 "fingerprint": f.fingerprint,
+                "suppression": f.suppression.as_ref().map(|s| json!({"kind": s.kind, "justification": s.justification})),
                 "related": f.related.iter().map(|r| json!({"message": r.message, "location": location(&r.location)})).collect::<Vec<_>>(),
             })
         })
@@ -54,6 +55,13 @@ pub(crate) fn render(report: &Report, command: &str) -> String {
         .iter()
         .map(|e| json!({"file": e.file, "line": e.line, "column": e.column, "message": e.message}))
         .collect();
+    let count = |s: crate::rules::Severity| {
+        report
+            .findings
+            .iter()
+            .filter(|f| f.suppression.is_none() && f.severity == s)
+            .count()
+    };
     let doc = json!({
         "schema_version": SCHEMA_VERSION,
         "tool": {"name": "mirrorguard", "version": env!("CARGO_PKG_VERSION")},
@@ -62,9 +70,11 @@ pub(crate) fn render(report: &Report, command: &str) -> String {
             "files_read": report.files_read,
             "units": report.units,
             "sessions": report.sessions,
-            "errors": report.findings.iter().filter(|f| f.severity == crate::rules::Severity::Error).count(),
-            "warnings": report.findings.iter().filter(|f| f.severity == crate::rules::Severity::Warning).count(),
-            "notes": report.findings.iter().filter(|f| f.severity == crate::rules::Severity::Note).count(),
+            "errors": count(crate::rules::Severity::Error),
+            "warnings": count(crate::rules::Severity::Warning),
+            "notes": count(crate::rules::Severity::Note),
+            "suppressed": report.findings.iter().filter(|f| f.suppression.is_some()).count(),
+            "baselined": report.baselined,
             "skipped_checks": report.skipped.len(),
             "failed_files": report.errors.len(),
         },

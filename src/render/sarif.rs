@@ -13,7 +13,7 @@ use serde_sarif::sarif::{
     ArtifactLocation, Invocation, Location as SLocation, LogicalLocation, Message,
     MultiformatMessageString, Notification, PhysicalLocation, PropertyBag, Region,
     ReportingConfiguration, ReportingDescriptor, Result as SResult, ResultLevel, Run,
-    RunAutomationDetails, Sarif, Tool, ToolComponent,
+    RunAutomationDetails, Sarif, Suppression, Tool, ToolComponent,
 };
 
 use crate::check::Report;
@@ -87,8 +87,7 @@ fn level(s: crate::rules::Severity) -> ResultLevel {
     }
 }
 
-fn descriptor(rule: &crate::rules::Rule) -> ReportingDescriptor {
-    let m = &rule.meta;
+fn descriptor(m: &&crate::rules::RuleMeta) -> ReportingDescriptor {
     let mut extra = BTreeMap::new();
     extra.insert(
         "security-severity".to_owned(),
@@ -175,8 +174,9 @@ fn pascal(name: &str) -> String {
 
 /// Renders a report as a SARIF log (pretty-printed JSON, ending in a newline).
 pub(crate) fn render(report: &Report, rules: &RuleSet, category: &str) -> String {
-    let descriptors: Vec<ReportingDescriptor> = rules.rules().iter().map(descriptor).collect();
-    let rule_index = |id: &str| rules.rules().iter().position(|r| r.meta.id == id);
+    let metas = rules.metas();
+    let descriptors: Vec<ReportingDescriptor> = metas.iter().map(descriptor).collect();
+    let rule_index = |id: &str| metas.iter().position(|m| m.id == id);
     let results: Vec<SResult> = report
         .findings
         .iter()
@@ -212,6 +212,15 @@ pub(crate) fn render(report: &Report, rules: &RuleSet, category: &str) -> String
                 .partial_fingerprints(fp);
             let mut r = b.build();
             r.rule_index = rule_index(&f.rule_id).and_then(|i| i64::try_from(i).ok());
+            if let Some(s) = &f.suppression {
+                r.suppressions = Some(vec![
+                    Suppression::builder()
+                        .kind(json!(s.kind))
+                        .justification(s.justification.as_str())
+                        .status(json!("accepted"))
+                        .build(),
+                ]);
+            }
             if !related.is_empty() {
                 r.related_locations = Some(related);
             }

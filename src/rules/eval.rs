@@ -280,6 +280,7 @@ fn to_finding(
         property: r.property,
         related,
         fingerprint,
+        suppression: None,
     })
 }
 

@@ -52,6 +52,8 @@ impl Rule {
 #[derive(Debug, Clone)]
 pub struct RuleSet {
     rules: Vec<Rule>,
+    /// Rules the tool itself applies (about suppressions), not written in Rego.
+    tool: Vec<RuleMeta>,
     engine: Engine,
 }
 
@@ -121,7 +123,11 @@ impl RuleSet {
         }
         rules.sort_by(|a, b| a.meta.id.cmp(&b.meta.id));
         let engine = prepare(&rules)?;
-        Ok(Self { rules, engine })
+        Ok(Self {
+            rules,
+            tool: crate::suppress::tool_rules(),
+            engine,
+        })
     }
 
     /// The rules, sorted by id.
@@ -130,6 +136,59 @@ impl RuleSet {
     }
 
     /// The rule with this id (case-insensitive).
+    /// Every rule's metadata, Rego rules first, then the tool's own; the SARIF rule index.
+    pub fn metas(&self) -> Vec<&RuleMeta> {
+        self.rules
+            .iter()
+            .map(|r| &r.meta)
+            .chain(self.tool.iter())
+            .collect()
+    }
+
+    /// Metadata of any rule, Rego or tool, by id (case-insensitive).
+    pub fn find_meta(&self, id: &str) -> Option<&RuleMeta> {
+        self.metas()
+            .into_iter()
+            .find(|m| m.id.eq_ignore_ascii_case(id))
+    }
+
+    /// Applies configuration: severity overrides and disabled rules. Unknown ids are errors,
+    /// so a typo does not silently leave a rule at its default.
+    pub fn configure(
+        &mut self,
+        severity: &std::collections::BTreeMap<String, String>,
+        disable: &[String],
+    ) -> Result<(), AppError> {
+        for id in severity.keys().chain(disable.iter()) {
+            if self.find_meta(id).is_none() {
+                return Err(AppError::Usage(format!(
+                    "configuration names rule {id}, which does not exist"
+                )));
+            }
+        }
+        for (id, level) in severity {
+            let level = Severity::parse(level).ok_or_else(|| {
+                AppError::Usage(format!(
+                    "severity of {id} must be error, warning or note, not {level}"
+                ))
+            })?;
+            for m in self
+                .rules
+                .iter_mut()
+                .map(|r| &mut r.meta)
+                .chain(self.tool.iter_mut())
+            {
+                if m.id.eq_ignore_ascii_case(id) {
+                    m.severity = level;
+                }
+            }
+        }
+        let off = |id: &str| disable.iter().any(|d| d.eq_ignore_ascii_case(id));
+        self.rules.retain(|r| !off(&r.meta.id));
+        self.tool.retain(|m| !off(&m.id));
+        Ok(())
+    }
+
     pub fn find(&self, id: &str) -> Option<&Rule> {
         self.rules
             .iter()
