@@ -112,6 +112,19 @@ pub fn discover(paths: &[PathBuf]) -> (Vec<PathBuf>, Vec<FileError>) {
     for root in paths {
         if root.is_file() {
             files.push(root.clone());
+            // A Terraform file is part of its folder's module: the siblings give its context
+            // (variables, locals, other resources), as when pre-commit passes one file.
+            if matches!(kind_of(root), Some(Kind::Terraform | Kind::TfVars)) {
+                let dir = root.parent().filter(|d| !d.as_os_str().is_empty()).unwrap_or_else(|| Path::new("."));
+                if let Ok(rd) = std::fs::read_dir(dir) {
+                    for e in rd.filter_map(Result::ok) {
+                        let p = e.path();
+                        if p.is_file() && matches!(kind_of(&p), Some(Kind::Terraform | Kind::TfVars)) {
+                            files.push(p);
+                        }
+                    }
+                }
+            }
             continue;
         }
         if !root.exists() {
@@ -155,6 +168,14 @@ pub fn discover(paths: &[PathBuf]) -> (Vec<PathBuf>, Vec<FileError>) {
                 if p.extension().is_some_and(|x| x == "iql") && p.is_file() {
                     files.push(p);
                 }
+            }
+        }
+    }
+    // One spelling per file (`./main.tf` and `main.tf` are the same file, in the same module).
+    for f in &mut files {
+        if let Ok(stripped) = f.strip_prefix(".") {
+            if !stripped.as_os_str().is_empty() {
+                *f = stripped.to_path_buf();
             }
         }
     }

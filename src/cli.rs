@@ -365,6 +365,7 @@ fn run_check(args: CheckArgs) -> Result<ExitStatus, AppError> {
         OutputFormat::Human => render::human::render(&report, &rules, color, 100),
         OutputFormat::Json => render::json::render(&report, "check"),
         OutputFormat::Sarif => render::sarif::render(&report, &rules, "mirrorguard-check"),
+        OutputFormat::Markdown => render::markdown::render(&report, "mirrorguard check"),
     };
     match &args.output {
         Some(path) => {

@@ -3,6 +3,7 @@
 
 pub(crate) mod human;
 pub(crate) mod json;
+pub(crate) mod markdown;
 pub(crate) mod sarif;
 
 /// Output formats of `check`.
@@ -14,4 +15,6 @@ pub(crate) enum OutputFormat {
     Json,
     /// SARIF 2.1.0 for GitHub code scanning.
     Sarif,
+    /// A Markdown summary (GitHub job summaries, pull request comments).
+    Markdown,
 }

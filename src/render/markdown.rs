@@ -1,0 +1,42 @@
+//! A Markdown summary, for a GitHub job summary (`$GITHUB_STEP_SUMMARY`) or a PR comment:
+//! the summary line and one table row per open finding, with suppressed and skipped counts.
+
+use crate::check::Report;
+
+fn cell(text: &str) -> String {
+    text.replace('|', "\\|").replace('\n', " ")
+}
+
+/// Renders a report as Markdown.
+pub(crate) fn render(report: &Report, title: &str) -> String {
+    let mut out = format!("### {title}\n\n{}\n\n", crate::render::human::summary(report));
+    let open: Vec<_> = report.findings.iter().filter(|f| f.suppression.is_none()).collect();
+    if !open.is_empty() {
+        out.push_str("| | Rule | Location | Resource | Finding |\n|---|---|---|---|---|\n");
+        for f in open {
+            let icon = match f.severity {
+                crate::rules::Severity::Error => "❌",
+                crate::rules::Severity::Warning => "⚠️",
+                crate::rules::Severity::Note => "ℹ️",
+            };
+            out.push_str(&format!(
+                "| {icon} | {} | `{}:{}:{}` | `{}` | {} |\n",
+                f.rule_id,
+                cell(f.location.file()),
+                f.location.start.line,
+                f.location.start.column,
+                cell(&f.address),
+                cell(&f.message)
+            ));
+        }
+        out.push('\n');
+    }
+    if !report.errors.is_empty() {
+        out.push_str("**Could not check:**\n\n");
+        for e in &report.errors {
+            out.push_str(&format!("- `{}:{}:{}` {}\n", cell(&e.file), e.line, e.column, cell(&e.message)));
+        }
+        out.push('\n');
+    }
+    out
+}
