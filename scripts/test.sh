@@ -9,7 +9,7 @@ root=$(pwd)
 step() { printf '\n== %s\n' "$*"; }
 
 step "installing test tools (check-jsonschema, SARIF Multitool)"
-python3 -m pip install --quiet --disable-pip-version-check check-jsonschema jsonschema
+python3 -m pip install --quiet --disable-pip-version-check check-jsonschema jsonschema pre-commit
 if [ ! -x .tools/node_modules/@microsoft/sarif-multitool-linux/Sarif.Multitool ]; then
   npm install --silent --no-audit --no-fund --prefix .tools @microsoft/sarif-multitool >/dev/null
 fi
@@ -30,8 +30,18 @@ grep -q "test result: ok" target/test-output.txt
 step "mirrorguard rules test (Rego unit tests and rule examples)"
 ./target/debug/mirrorguard rules test
 
+step "GitHub Action: install from a release folder, run, result"
+tests/scripts/action.sh target/debug/mirrorguard
+
 step "SARIF: every log the tests wrote, against the 2.1.0 schema and the SARIF Multitool"
-python3 scripts/validate-sarif.py target/test-sarif 7 "$multitool"
+python3 scripts/validate-sarif.py target/test-sarif 12 "$multitool"
+
+step "action.yml and workflows against their JSON schemas"
+check-jsonschema --builtin-schema vendor.github-actions action.yml
+check-jsonschema --builtin-schema vendor.github-workflows .github/workflows/*.yml examples/workflows/*.yml
+
+step "pre-commit try-repo (real pre-commit; builds the hook without the AWS SDK)"
+tests/scripts/pre-commit.sh
 
 step "examples/ (planted mistakes: exit status 1 expected)"
 set +e

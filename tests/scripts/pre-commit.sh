@@ -9,6 +9,9 @@ work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 fail() { echo "pre-commit test FAILED: $*" >&2; exit 1; }
 export PRE_COMMIT_HOME="$work/cache"
+# try-repo uses a fresh store each time; a shared cargo target folder keeps the second
+# install from compiling everything again (the first one still starts from nothing).
+export CARGO_TARGET_DIR="$work/target"
 
 cd "$work"
 git init -q repo
