@@ -115,11 +115,16 @@ pub fn discover(paths: &[PathBuf]) -> (Vec<PathBuf>, Vec<FileError>) {
             // A Terraform file is part of its folder's module: the siblings give its context
             // (variables, locals, other resources), as when pre-commit passes one file.
             if matches!(kind_of(root), Some(Kind::Terraform | Kind::TfVars)) {
-                let dir = root.parent().filter(|d| !d.as_os_str().is_empty()).unwrap_or_else(|| Path::new("."));
+                let dir = root
+                    .parent()
+                    .filter(|d| !d.as_os_str().is_empty())
+                    .unwrap_or_else(|| Path::new("."));
                 if let Ok(rd) = std::fs::read_dir(dir) {
                     for e in rd.filter_map(Result::ok) {
                         let p = e.path();
-                        if p.is_file() && matches!(kind_of(&p), Some(Kind::Terraform | Kind::TfVars)) {
+                        if p.is_file()
+                            && matches!(kind_of(&p), Some(Kind::Terraform | Kind::TfVars))
+                        {
                             files.push(p);
                         }
                     }

@@ -9,8 +9,15 @@ fn cell(text: &str) -> String {
 
 /// Renders a report as Markdown.
 pub(crate) fn render(report: &Report, title: &str) -> String {
-    let mut out = format!("### {title}\n\n{}\n\n", crate::render::human::summary(report));
-    let open: Vec<_> = report.findings.iter().filter(|f| f.suppression.is_none()).collect();
+    let mut out = format!(
+        "### {title}\n\n{}\n\n",
+        crate::render::human::summary(report)
+    );
+    let open: Vec<_> = report
+        .findings
+        .iter()
+        .filter(|f| f.suppression.is_none())
+        .collect();
     if !open.is_empty() {
         out.push_str("| | Rule | Location | Resource | Finding |\n|---|---|---|---|---|\n");
         for f in open {
@@ -34,7 +41,13 @@ pub(crate) fn render(report: &Report, title: &str) -> String {
     if !report.errors.is_empty() {
         out.push_str("**Could not check:**\n\n");
         for e in &report.errors {
-            out.push_str(&format!("- `{}:{}:{}` {}\n", cell(&e.file), e.line, e.column, cell(&e.message)));
+            out.push_str(&format!(
+                "- `{}:{}:{}` {}\n",
+                cell(&e.file),
+                e.line,
+                e.column,
+                cell(&e.message)
+            ));
         }
         out.push('\n');
     }
