@@ -23,7 +23,7 @@ pub fn render(report: &Report) -> String {
             json!({
                 "fingerprint": f.fingerprint,
                 "rule_id": f.rule_id,
-                "file": f.location.file(),
+                "file": f.file(),
                 "resource": f.address,
                 "message": f.message,
             })

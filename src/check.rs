@@ -242,20 +242,30 @@ pub fn read_source(path: &Path) -> Result<SourceFile, FileError> {
     ))
 }
 
-/// Checks files and folders on disk.
-pub fn check_paths(paths: &[PathBuf], options: &CheckOptions, rules: &RuleSet) -> Report {
+/// Discovered, read files: the input of both `check` and `drift`.
+struct Inputs {
+    jobs: Vec<Job>,
+    files_read: usize,
+    errors: Vec<FileError>,
+}
+
+/// A path relative to `base` (for exclude and ignore globs).
+fn relative_to(base: &Path, display: &str) -> String {
+    let abs = |p: &Path| p.canonicalize().unwrap_or_else(|_| p.to_path_buf());
+    let file = abs(Path::new(display));
+    file.strip_prefix(abs(base))
+        .map(|p| p.to_string_lossy().replace('\\', "/"))
+        .unwrap_or_else(|_| display.to_owned())
+}
+
+fn base_of(options: &CheckOptions) -> PathBuf {
+    options.base.as_ref().map_or_else(|| PathBuf::from("."), |(b, _)| b.clone())
+}
+
+fn read_inputs(paths: &[PathBuf], options: &CheckOptions) -> Inputs {
     let (mut files, mut errors) = discover(paths);
-    let base = options
-        .base
-        .as_ref()
-        .map_or_else(|| PathBuf::from("."), |(b, _)| b.clone());
-    let relative = |display: &str| -> String {
-        let abs = |p: &Path| p.canonicalize().unwrap_or_else(|_| p.to_path_buf());
-        let file = abs(Path::new(display));
-        file.strip_prefix(abs(&base))
-            .map(|p| p.to_string_lossy().replace('\\', "/"))
-            .unwrap_or_else(|_| display.to_owned())
-    };
+    let base = base_of(options);
+    let relative = |display: &str| relative_to(&base, display);
     if !options.exclude.is_empty() {
         let mut set = globset::GlobSetBuilder::new();
         for pattern in &options.exclude {
@@ -303,7 +313,18 @@ pub fn check_paths(paths: &[PathBuf], options: &CheckOptions, rules: &RuleSet) -
         .find(|p| p.is_dir())
         .cloned()
         .unwrap_or_else(|| PathBuf::from("."));
-    let mut report = check_loaded(sources, &var_files, &plans, &root, options, rules);
+    let files_read = sources.len() + plans.len();
+    let jobs = make_jobs(sources, &var_files, &plans, &root);
+    Inputs { jobs, files_read, errors }
+}
+
+/// Checks files and folders on disk.
+pub fn check_paths(paths: &[PathBuf], options: &CheckOptions, rules: &RuleSet) -> Report {
+    let inputs = read_inputs(paths, options);
+    let base = base_of(options);
+    let relative = |display: &str| relative_to(&base, display);
+    let errors = inputs.errors;
+    let mut report = check_loaded(inputs.jobs, inputs.files_read, options, rules);
     let config_file = options
         .base
         .as_ref()
@@ -330,13 +351,20 @@ pub fn check_paths(paths: &[PathBuf], options: &CheckOptions, rules: &RuleSet) -
 /// Checks in-memory sources (rule examples, tests): CloudFormation by content, `.tf`
 /// files grouped by their folder.
 pub fn check_sources(sources: Vec<SourceFile>, options: &CheckOptions, rules: &RuleSet) -> Report {
-    let sources = sources
+    let sources: Vec<(Kind, Arc<SourceFile>)> = sources
         .into_iter()
         .filter_map(|s| kind_of(&s.path).map(|k| (k, Arc::new(s))))
         .collect();
-    let mut report = check_loaded(sources, &[], &[], Path::new("."), options, rules);
+    let files_read = sources.len();
+    let jobs = make_jobs(sources, &[], &[], Path::new("."));
+    let mut report = check_loaded(jobs, files_read, options, rules);
     finish(&mut report);
     report
+}
+
+/// Sorts and de-duplicates a report (deterministic output).
+pub(crate) fn finish_report(report: &mut Report) {
+    finish(report);
 }
 
 fn finish(report: &mut Report) {
@@ -344,8 +372,9 @@ fn finish(report: &mut Report) {
     // Instances of one `count`/`for_each` resource share their source: one finding per place.
     report.findings.dedup_by(|a, b| {
         a.rule_id == b.rule_id
-            && a.location.file() == b.location.file()
-            && a.location.span == b.location.span
+            && a.file() == b.file()
+            && a.location.is_some()
+            && a.span() == b.span()
             && a.message == b.message
     });
     report.skipped.sort_by(|a, b| {
@@ -397,15 +426,13 @@ enum Job {
     },
 }
 
-fn check_loaded(
+/// Groups files into units of work: documents, Terraform modules, manifests, plans.
+fn make_jobs(
     sources: Vec<(Kind, Arc<SourceFile>)>,
     var_files: &[Arc<SourceFile>],
     plans: &[Arc<SourceFile>],
     root: &Path,
-    options: &CheckOptions,
-    rules: &RuleSet,
-) -> Report {
-    let files_read = sources.len() + plans.len();
+) -> Vec<Job> {
     let mut jobs = Vec::new();
     let (sources, config): (Vec<_>, Vec<_>) = if plans.is_empty() {
         (sources, Vec::new())
@@ -471,6 +498,23 @@ fn check_loaded(
         tfvars.extend(var_files.iter().cloned());
         jobs.push(Job::Module { dir, tf, tfvars });
     }
+    jobs
+}
+
+/// Builds the declared units of every job (in parallel), without evaluating rules.
+pub(crate) fn declared_units(paths: &[PathBuf], options: &CheckOptions) -> (Vec<Unit>, Vec<FileError>, usize) {
+    let inputs = read_inputs(paths, options);
+    let built: Vec<(Option<Unit>, Vec<FileError>)> = inputs.jobs.par_iter().map(|job| build_unit(job, options)).collect();
+    let mut units = Vec::new();
+    let mut errors = inputs.errors;
+    for (unit, errs) in built {
+        units.extend(unit);
+        errors.extend(errs);
+    }
+    (units, errors, inputs.files_read)
+}
+
+fn check_loaded(jobs: Vec<Job>, files_read: usize, options: &CheckOptions, rules: &RuleSet) -> Report {
 
     let results: Vec<(Option<Unit>, Vec<FileError>, UnitResult)> = jobs
         .par_iter()

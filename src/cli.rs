@@ -26,6 +26,8 @@ pub struct Cli {
 enum Command {
     /// Check files and folders for traffic mirror session mistakes.
     Check(Box<CheckArgs>),
+    /// Compare declared sessions with live ones (DescribeTrafficMirrorSessions).
+    Drift(Box<DriftArgs>),
     /// List, explain and test rules.
     #[command(subcommand)]
     Rules(RulesCommand),
@@ -52,32 +54,18 @@ enum Color {
     Never,
 }
 
+/// Where declarations come from and how they are read (shared by `check` and `drift`).
 #[derive(Debug, Args)]
-struct CheckArgs {
+struct InputArgs {
     /// Files and folders to check (folders recursively, honouring .gitignore).
     #[arg(default_value = ".")]
     paths: Vec<PathBuf>,
-    /// Output format.
-    #[arg(long, value_enum, default_value = "human")]
-    format: OutputFormat,
-    /// Write the report to this file instead of standard output.
-    #[arg(long, short)]
-    output: Option<PathBuf>,
-    /// Lowest severity that fails the check (exit status 1) [default: error, or the config's].
-    #[arg(long, value_enum)]
-    fail_on: Option<FailOn>,
     /// Configuration file (default: .mirrorguard.toml in the working folder or above).
     #[arg(long, value_name = "FILE", conflicts_with = "no_config")]
     config: Option<PathBuf>,
     /// Ignore any .mirrorguard.toml.
     #[arg(long)]
     no_config: bool,
-    /// Report only findings that this baseline file does not record.
-    #[arg(long, value_name = "FILE")]
-    baseline: Option<PathBuf>,
-    /// Record the current findings in this baseline file.
-    #[arg(long, value_name = "FILE")]
-    write_baseline: Option<PathBuf>,
     /// CloudFormation parameter value, `Key=Value` (repeatable; wins over --parameter-file).
     #[arg(long = "parameters", value_name = "KEY=VALUE")]
     parameters: Vec<String>,
@@ -97,16 +85,76 @@ struct CheckArgs {
     /// stackql-deploy template variable, `KEY=VALUE` (repeatable).
     #[arg(long = "var", value_name = "KEY=VALUE")]
     vars: Vec<String>,
+    /// Folder of additional Rego rules (repeatable).
+    #[arg(long = "rules", value_name = "DIR")]
+    rules: Vec<PathBuf>,
+}
+
+/// How the report is written and when the run fails.
+#[derive(Debug, Args)]
+struct OutputArgs {
+    /// Output format.
+    #[arg(long, value_enum, default_value = "human")]
+    format: OutputFormat,
+    /// Write the report to this file instead of standard output.
+    #[arg(long, short)]
+    output: Option<PathBuf>,
+    /// Lowest severity that fails the run (exit status 1) [default: error, or the config's].
+    #[arg(long, value_enum)]
+    fail_on: Option<FailOn>,
+    /// Report only findings that this baseline file does not record.
+    #[arg(long, value_name = "FILE")]
+    baseline: Option<PathBuf>,
+    /// Record the current findings in this baseline file.
+    #[arg(long, value_name = "FILE")]
+    write_baseline: Option<PathBuf>,
+    /// Colour in human output.
+    #[arg(long, value_enum, default_value = "auto")]
+    color: Color,
+}
+
+#[derive(Debug, Args)]
+struct CheckArgs {
+    #[command(flatten)]
+    input: InputArgs,
+    #[command(flatten)]
+    output: OutputArgs,
     /// Region for provider configurations that set none (Alibaba Cloud priorities are unique
     /// per region).
     #[arg(long)]
     region: Option<String>,
-    /// Folder of additional Rego rules (repeatable).
-    #[arg(long = "rules", value_name = "DIR")]
-    rules: Vec<PathBuf>,
-    /// Colour in human output.
-    #[arg(long, value_enum, default_value = "auto")]
-    color: Color,
+}
+
+#[derive(Debug, Args)]
+struct DriftArgs {
+    #[command(flatten)]
+    input: InputArgs,
+    #[command(flatten)]
+    output: OutputArgs,
+    /// Saved `aws ec2 describe-traffic-mirror-sessions` output to compare with, instead of the
+    /// live API (repeatable; no AWS SDK needed).
+    #[arg(long, value_name = "FILE")]
+    live_file: Vec<PathBuf>,
+    /// AWS region to read (repeatable; default: the environment's).
+    #[arg(long = "region", value_name = "REGION")]
+    regions: Vec<String>,
+    /// AWS named profile.
+    #[arg(long)]
+    profile: Option<String>,
+    /// AWS endpoint override (an emulator, a VPC endpoint).
+    #[arg(long, value_name = "URL")]
+    endpoint_url: Option<String>,
+    /// The audited account (default: the caller's, from STS); live sessions owned by other
+    /// accounts are never reported as unmanaged.
+    #[arg(long, value_name = "ID")]
+    account_id: Option<String>,
+    /// Terraform state file giving each resource's session id (repeatable; a
+    /// terraform.tfstate beside a module is used too).
+    #[arg(long, value_name = "FILE")]
+    state: Vec<PathBuf>,
+    /// CloudFormation stack name: sessions tagged with it and their logical id are matched.
+    #[arg(long)]
+    stack_name: Option<String>,
 }
 
 #[derive(Debug, Subcommand)]
@@ -156,6 +204,7 @@ pub enum ExitStatus {
 pub fn run(cli: Cli) -> Result<ExitStatus, AppError> {
     match cli.command {
         Command::Check(args) => run_check(*args),
+        Command::Drift(args) => run_drift(*args),
         Command::Rules(cmd) => run_rules(cmd),
     }
 }
@@ -293,8 +342,9 @@ fn parse_fail_on(text: &str) -> Result<FailOn, AppError> {
     })
 }
 
-/// Settings for `check`: the command line over the configuration file over defaults.
-fn resolve(args: &CheckArgs) -> Result<(Config, RuleSet, CheckOptions, FailOn), AppError> {
+/// Settings for `check` and `drift`: the command line over the configuration file over
+/// defaults.
+fn resolve(args: &InputArgs, fail_on: Option<FailOn>, region: Option<&str>) -> Result<(RuleSet, CheckOptions, FailOn), AppError> {
     let config = if args.no_config {
         Config::default()
     } else if let Some(path) = &args.config {
@@ -314,7 +364,7 @@ fn resolve(args: &CheckArgs) -> Result<(Config, RuleSet, CheckOptions, FailOn), 
     var_files.extend(args.var_file.iter().cloned());
     let mut vars = config.stackql.vars.clone();
     vars.extend(key_values(&args.vars, "--var")?);
-    let fail_on = match (args.fail_on, &config.fail_on) {
+    let fail_on = match (fail_on, &config.fail_on) {
         (Some(f), _) => f,
         (None, Some(text)) => parse_fail_on(text)?,
         (None, None) => FailOn::Error,
@@ -323,62 +373,72 @@ fn resolve(args: &CheckArgs) -> Result<(Config, RuleSet, CheckOptions, FailOn), 
         parameters,
         var_files,
         plans: args.plan.clone(),
-        region: args.region.clone().or_else(|| config.region.clone()),
+        region: region.map(str::to_owned).or_else(|| config.region.clone()),
         stackql: crate::parse::stackql::StackqlOptions {
-            stack_env: args
-                .stack_env
-                .clone()
-                .or_else(|| config.stackql.stack_env.clone()),
+            stack_env: args.stack_env.clone().or_else(|| config.stackql.stack_env.clone()),
             vars,
         },
         exclude: config.exclude.clone(),
         ignore: config.ignore.clone(),
-        base: config
-            .path
-            .as_ref()
-            .map(|p| (config.dir.clone(), Some(p.clone()))),
+        base: config.path.as_ref().map(|p| (config.dir.clone(), Some(p.clone()))),
     };
-    Ok((config, rules, options, fail_on))
+    Ok((rules, options, fail_on))
 }
 
-fn run_check(args: CheckArgs) -> Result<ExitStatus, AppError> {
-    let (_config, rules, options, fail_on) = resolve(&args)?;
-    let mut report = check_paths(&args.paths, &options, &rules);
-    if let Some(path) = &args.baseline {
-        let text = std::fs::read_to_string(path).map_err(|e| AppError::Read {
-            path: path.clone(),
-            message: e.to_string(),
-        })?;
-        crate::baseline::apply(&mut report, &text)
-            .map_err(|m| AppError::Usage(format!("{}: {m}", path.display())))?;
+/// Applies the baseline flags, renders the report and writes it; returns the exit status.
+fn finish(mut report: Report, rules: &RuleSet, out: &OutputArgs, fail_on: FailOn, command: &str) -> Result<ExitStatus, AppError> {
+    if let Some(path) = &out.baseline {
+        let text = std::fs::read_to_string(path).map_err(|e| AppError::Read { path: path.clone(), message: e.to_string() })?;
+        crate::baseline::apply(&mut report, &text).map_err(|m| AppError::Usage(format!("{}: {m}", path.display())))?;
     }
-    if let Some(path) = &args.write_baseline {
+    if let Some(path) = &out.write_baseline {
         std::fs::write(path, crate::baseline::render(&report))?;
     }
-    let to_terminal = args.output.is_none() && std::io::stdout().is_terminal();
-    let color = match args.color {
+    let to_terminal = out.output.is_none() && std::io::stdout().is_terminal();
+    let color = match out.color {
         Color::Always => true,
         Color::Never => false,
         Color::Auto => to_terminal && std::env::var_os("NO_COLOR").is_none(),
     };
-    let text = match args.format {
-        OutputFormat::Human => render::human::render(&report, &rules, color, 100),
-        OutputFormat::Json => render::json::render(&report, "check"),
-        OutputFormat::Sarif => render::sarif::render(&report, &rules, "mirrorguard-check"),
-        OutputFormat::Markdown => render::markdown::render(&report, "mirrorguard check"),
+    let text = match out.format {
+        OutputFormat::Human => render::human::render(&report, rules, color, 100),
+        OutputFormat::Json => render::json::render(&report, command),
+        OutputFormat::Sarif => render::sarif::render(&report, rules, &format!("mirrorguard-{command}")),
+        OutputFormat::Markdown => render::markdown::render(&report, &format!("mirrorguard {command}")),
     };
-    match &args.output {
+    match &out.output {
         Some(path) => {
             std::fs::write(path, text.as_bytes())?;
-            write_stderr(&format!(
-                "{}\nreport written to {}\n",
-                render::human::summary(&report),
-                path.display()
-            ));
+            write_stderr(&format!("{}\nreport written to {}\n", render::human::summary(&report), path.display()));
         }
         None => write_stdout(&text)?,
     }
     Ok(exit_status(&report, fail_on))
+}
+
+fn run_check(args: CheckArgs) -> Result<ExitStatus, AppError> {
+    let (rules, options, fail_on) = resolve(&args.input, args.output.fail_on, args.region.as_deref())?;
+    let report = check_paths(&args.input.paths, &options, &rules);
+    finish(report, &rules, &args.output, fail_on, "check")
+}
+
+fn run_drift(args: DriftArgs) -> Result<ExitStatus, AppError> {
+    let (rules, check, fail_on) = resolve(&args.input, args.output.fail_on, None)?;
+    let options = crate::drift::DriftOptions {
+        check,
+        live: crate::drift::LiveOptions {
+            live_files: args.live_file.clone(),
+            regions: args.regions.clone(),
+            profile: args.profile.clone(),
+            endpoint_url: args.endpoint_url.clone(),
+            account_id: args.account_id.clone(),
+        },
+        states: args.state.clone(),
+        stack_name: args.stack_name.clone(),
+    };
+    let live = crate::drift::read_live(&options.live);
+    let report = crate::drift::run(&args.input.paths, &options, &rules, live);
+    finish(report, &rules, &args.output, fail_on, "drift")
 }
 
 fn run_rules(cmd: RulesCommand) -> Result<ExitStatus, AppError> {

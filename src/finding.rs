@@ -56,8 +56,8 @@ pub struct Finding {
     pub severity: Severity,
     /// What is wrong, with the conditions it depends on.
     pub message: String,
-    /// The offending value.
-    pub location: Location,
+    /// The offending value; `None` for what exists only live (an unmanaged session).
+    pub location: Option<Location>,
     /// Resource address or logical id.
     pub address: String,
     /// Property path within the resource (`session_number`, `tags[2].key`).
@@ -68,6 +68,18 @@ pub struct Finding {
     pub fingerprint: String,
     /// Set when a suppression applies: the finding is reported but does not fail the run.
     pub suppression: Option<crate::suppress::Applied>,
+}
+
+impl Finding {
+    /// File as shown in reports (empty when the finding has no source location).
+    pub fn file(&self) -> &str {
+        self.location.as_ref().map_or("", Location::file)
+    }
+
+    /// Byte span in the file (empty when the finding has no source location).
+    pub fn span(&self) -> Span {
+        self.location.as_ref().map_or(Span::default(), |l| l.span)
+    }
 }
 
 /// A check that could not be made because a value is unknown.
@@ -100,19 +112,7 @@ pub(crate) fn stable_hash(parts: &[&str]) -> String {
 /// Sort key giving deterministic output: file, position, rule, message.
 pub(crate) fn sort_findings(findings: &mut [Finding]) {
     findings.sort_by(|a, b| {
-        (
-            a.location.file(),
-            a.location.span.start,
-            &a.rule_id,
-            &a.message,
-            a.location.span.end,
-        )
-            .cmp(&(
-                b.location.file(),
-                b.location.span.start,
-                &b.rule_id,
-                &b.message,
-                b.location.span.end,
-            ))
+        (a.file(), a.span().start, &a.rule_id, &a.message, a.span().end, &a.address)
+            .cmp(&(b.file(), b.span().start, &b.rule_id, &b.message, b.span().end, &b.address))
     });
 }

@@ -10,6 +10,7 @@ pub mod baseline;
 pub mod check;
 pub mod cli;
 pub mod config;
+pub mod drift;
 pub mod error;
 pub mod finding;
 pub(crate) mod model;

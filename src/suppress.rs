@@ -108,13 +108,13 @@ fn matches(s: &Suppression, f: &Finding) -> bool {
     {
         return false;
     }
+    let Some(loc) = &f.location else { return false };
     match &s.scope {
         Scope::Line(line) => {
-            f.location.file() == s.source.display
-                && (f.location.start.line == *line || f.location.start.line == line + 1)
+            loc.file() == s.source.display && (loc.start.line == *line || loc.start.line == line + 1)
         }
         Scope::Resource(address) => {
-            f.location.file() == s.source.display
+            loc.file() == s.source.display
                 && (f.address == *address || f.address.starts_with(&format!("{address}[")))
         }
     }
@@ -161,7 +161,7 @@ fn tool_finding(
         severity,
         fingerprint: stable_hash(&[id, &source.display, what]),
         message,
-        location: Location::new(source.clone(), span),
+        location: Some(Location::new(source.clone(), span)),
         address: String::new(),
         property: what.to_owned(),
         related: Vec::new(),
@@ -245,7 +245,7 @@ pub(crate) fn apply_external(
                 continue;
             }
             if let Some(g) = &glob {
-                if !g.is_match(relative_path(f.location.file())) {
+                if !g.is_match(relative_path(f.file())) {
                     continue;
                 }
             }

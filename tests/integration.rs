@@ -3,6 +3,7 @@
 mod integration {
     pub(crate) mod cli;
     pub(crate) mod common;
+    pub(crate) mod drift;
     pub(crate) mod golden;
     pub(crate) mod parsing;
     pub(crate) mod registry;

@@ -17,7 +17,8 @@ struct FindingDiagnostic<'a> {
     finding: &'a Finding,
     help: Option<String>,
     url: Option<String>,
-    source: NamedSource<std::sync::Arc<str>>,
+    /// `None` for findings that exist only live (no source to show).
+    source: Option<NamedSource<std::sync::Arc<str>>>,
 }
 
 impl fmt::Debug for FindingDiagnostic<'_> {
@@ -30,16 +31,18 @@ impl fmt::Debug for FindingDiagnostic<'_> {
 
 impl fmt::Display for FindingDiagnostic<'_> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let p = self.finding.location.start;
-        write!(
-            f,
-            "{}:{}:{}: {}: {}",
-            self.finding.location.file(),
-            p.line,
-            p.column,
-            self.finding.address,
-            self.finding.message
-        )
+        match &self.finding.location {
+            Some(l) => write!(
+                f,
+                "{}:{}:{}: {}: {}",
+                l.file(),
+                l.start.line,
+                l.start.column,
+                self.finding.address,
+                self.finding.message
+            ),
+            None => write!(f, "{}: {}", self.finding.address, self.finding.message),
+        }
     }
 }
 
@@ -71,17 +74,18 @@ impl Diagnostic for FindingDiagnostic<'_> {
     }
 
     fn source_code(&self) -> Option<&dyn SourceCode> {
-        Some(&self.source)
+        self.source.as_ref().map(|s| s as &dyn SourceCode)
     }
 
     fn labels(&self) -> Option<Box<dyn Iterator<Item = LabeledSpan> + '_>> {
         let f = self.finding;
+        let loc = f.location.as_ref()?;
         let mut labels = vec![LabeledSpan::new_primary_with_span(
             Some(f.rule_id.clone()),
-            (f.location.span.start, f.location.span.len()),
+            (loc.span.start, loc.span.len()),
         )];
         for r in &f.related {
-            if r.location.file() == f.location.file() {
+            if r.location.file() == loc.file() {
                 labels.push(LabeledSpan::new_with_span(
                     Some(r.message.clone()),
                     (r.location.span.start, r.location.span.len()),
@@ -110,7 +114,7 @@ pub(crate) fn render(report: &Report, rules: &RuleSet, color: bool, width: usize
         let elsewhere: Vec<String> = f
             .related
             .iter()
-            .filter(|r| r.location.file() != f.location.file())
+            .filter(|r| r.location.file() != f.file())
             .map(|r| {
                 format!(
                     "{}:{}:{}: {}",
@@ -132,7 +136,10 @@ pub(crate) fn render(report: &Report, rules: &RuleSet, color: bool, width: usize
             finding: f,
             help,
             url: rule.and_then(|r| r.related.first().cloned()),
-            source: NamedSource::new(f.location.file(), f.location.source.text.clone()),
+            source: f
+                .location
+                .as_ref()
+                .map(|l| NamedSource::new(l.file(), l.source.text.clone())),
         };
         let _ = handler.render_report(&mut out, &diag);
     }

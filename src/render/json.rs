@@ -28,7 +28,7 @@ pub(crate) fn render(report: &Report, command: &str) -> String {
                 "rule_id": f.rule_id,
                 "severity": f.severity.as_str(),
                 "message": f.message,
-                "location": location(&f.location),
+                "location": f.location.as_ref().map(location),
                 "resource": f.address,
                 "property": f.property,
                 "fingerprint": f.fingerprint,

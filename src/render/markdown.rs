@@ -26,12 +26,13 @@ pub(crate) fn render(report: &Report, title: &str) -> String {
                 crate::rules::Severity::Warning => "⚠️",
                 crate::rules::Severity::Note => "ℹ️",
             };
+            let at = f.location.as_ref().map_or_else(
+                || "live".to_owned(),
+                |l| format!("`{}:{}:{}`", cell(l.file()), l.start.line, l.start.column),
+            );
             out.push_str(&format!(
-                "| {icon} | {} | `{}:{}:{}` | `{}` | {} |\n",
+                "| {icon} | {} | {at} | `{}` | {} |\n",
                 f.rule_id,
-                cell(f.location.file()),
-                f.location.start.line,
-                f.location.start.column,
                 cell(&f.address),
                 cell(&f.message)
             ));

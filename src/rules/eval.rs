@@ -275,7 +275,7 @@ fn to_finding(
         rule_id: rule.meta.id.clone(),
         severity: rule.meta.severity,
         message,
-        location: Location::new(source, r.loc.span),
+        location: Some(Location::new(source, r.loc.span)),
         address: r.address,
         property: r.property,
         related,

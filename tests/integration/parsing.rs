@@ -13,6 +13,10 @@ fn check(files: &[(&str, &str)]) -> mirrorguard::check::Report {
     check_sources(sources, &CheckOptions::default(), &rules)
 }
 
+fn at(f: &mirrorguard::finding::Finding) -> &mirrorguard::finding::Location {
+    f.location.as_ref().expect("a located finding")
+}
+
 fn ids(r: &mirrorguard::check::Report) -> Vec<&str> {
     r.findings.iter().map(|f| f.rule_id.as_str()).collect()
 }
@@ -28,10 +32,10 @@ fn columns_count_characters_and_utf16_units_after_non_ascii_text() {
     assert_eq!(ids(&r), ["MG002"]);
     let f = &r.findings[0];
     assert_eq!(
-        &f.location.source.text[f.location.span.start..f.location.span.end],
+        &at(f).source.text[at(f).span.start..at(f).span.end],
         "9000"
     );
-    assert_eq!((f.location.start.line, f.location.start.column), (12, 37));
+    assert_eq!((at(f).start.line, at(f).start.column), (12, 37));
     // Same line in a flow mapping after non-ASCII text: character and UTF-16 columns differ.
     let text2 = "Resources:\n  S:\n    Type: AWS::EC2::TrafficMirrorSession\n    Properties: {Description: \"é😀\", NetworkInterfaceId: eni-0123456789abcdef0, TrafficMirrorTargetId: tmt-0123456789abcdef0, TrafficMirrorFilterId: tmf-0123456789abcdef0, SessionNumber: 0}\n".to_owned();
     let r = check(&[("u.yaml", &text2)]);
@@ -40,8 +44,8 @@ fn columns_count_characters_and_utf16_units_after_non_ascii_text() {
     let byte_col = line.find("SessionNumber: 0").expect("present") + "SessionNumber: ".len();
     let char_col = line[..byte_col].chars().count() + 1;
     let utf16_col = line[..byte_col].chars().map(char::len_utf16).sum::<usize>() + 1;
-    assert_eq!(f.location.start.column, char_col);
-    assert_eq!(f.location.start.utf16_column, utf16_col);
+    assert_eq!(at(f).start.column, char_col);
+    assert_eq!(at(f).start.utf16_column, utf16_col);
     assert_ne!(char_col, utf16_col);
 }
 
@@ -58,7 +62,7 @@ fn json_and_yaml_templates_give_the_same_findings() {
     assert_eq!(ids(&a), ["MG001", "MG003"]);
     assert_eq!(ids(&b), ["MG001", "MG003"]);
     let f = &b.findings[0];
-    assert_eq!(&json[f.location.span.start..f.location.span.end], "40000");
+    assert_eq!(&json[at(f).span.start..at(f).span.end], "40000");
 }
 
 #[test]
