@@ -259,7 +259,10 @@ fn relative_to(base: &Path, display: &str) -> String {
 }
 
 fn base_of(options: &CheckOptions) -> PathBuf {
-    options.base.as_ref().map_or_else(|| PathBuf::from("."), |(b, _)| b.clone())
+    options
+        .base
+        .as_ref()
+        .map_or_else(|| PathBuf::from("."), |(b, _)| b.clone())
 }
 
 fn read_inputs(paths: &[PathBuf], options: &CheckOptions) -> Inputs {
@@ -315,7 +318,11 @@ fn read_inputs(paths: &[PathBuf], options: &CheckOptions) -> Inputs {
         .unwrap_or_else(|| PathBuf::from("."));
     let files_read = sources.len() + plans.len();
     let jobs = make_jobs(sources, &var_files, &plans, &root);
-    Inputs { jobs, files_read, errors }
+    Inputs {
+        jobs,
+        files_read,
+        errors,
+    }
 }
 
 /// Checks files and folders on disk.
@@ -502,9 +509,16 @@ fn make_jobs(
 }
 
 /// Builds the declared units of every job (in parallel), without evaluating rules.
-pub(crate) fn declared_units(paths: &[PathBuf], options: &CheckOptions) -> (Vec<Unit>, Vec<FileError>, usize) {
+pub(crate) fn declared_units(
+    paths: &[PathBuf],
+    options: &CheckOptions,
+) -> (Vec<Unit>, Vec<FileError>, usize) {
     let inputs = read_inputs(paths, options);
-    let built: Vec<(Option<Unit>, Vec<FileError>)> = inputs.jobs.par_iter().map(|job| build_unit(job, options)).collect();
+    let built: Vec<(Option<Unit>, Vec<FileError>)> = inputs
+        .jobs
+        .par_iter()
+        .map(|job| build_unit(job, options))
+        .collect();
     let mut units = Vec::new();
     let mut errors = inputs.errors;
     for (unit, errs) in built {
@@ -514,8 +528,12 @@ pub(crate) fn declared_units(paths: &[PathBuf], options: &CheckOptions) -> (Vec<
     (units, errors, inputs.files_read)
 }
 
-fn check_loaded(jobs: Vec<Job>, files_read: usize, options: &CheckOptions, rules: &RuleSet) -> Report {
-
+fn check_loaded(
+    jobs: Vec<Job>,
+    files_read: usize,
+    options: &CheckOptions,
+    rules: &RuleSet,
+) -> Report {
     let results: Vec<(Option<Unit>, Vec<FileError>, UnitResult)> = jobs
         .par_iter()
         .map_init(

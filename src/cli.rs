@@ -344,7 +344,11 @@ fn parse_fail_on(text: &str) -> Result<FailOn, AppError> {
 
 /// Settings for `check` and `drift`: the command line over the configuration file over
 /// defaults.
-fn resolve(args: &InputArgs, fail_on: Option<FailOn>, region: Option<&str>) -> Result<(RuleSet, CheckOptions, FailOn), AppError> {
+fn resolve(
+    args: &InputArgs,
+    fail_on: Option<FailOn>,
+    region: Option<&str>,
+) -> Result<(RuleSet, CheckOptions, FailOn), AppError> {
     let config = if args.no_config {
         Config::default()
     } else if let Some(path) = &args.config {
@@ -375,21 +379,37 @@ fn resolve(args: &InputArgs, fail_on: Option<FailOn>, region: Option<&str>) -> R
         plans: args.plan.clone(),
         region: region.map(str::to_owned).or_else(|| config.region.clone()),
         stackql: crate::parse::stackql::StackqlOptions {
-            stack_env: args.stack_env.clone().or_else(|| config.stackql.stack_env.clone()),
+            stack_env: args
+                .stack_env
+                .clone()
+                .or_else(|| config.stackql.stack_env.clone()),
             vars,
         },
         exclude: config.exclude.clone(),
         ignore: config.ignore.clone(),
-        base: config.path.as_ref().map(|p| (config.dir.clone(), Some(p.clone()))),
+        base: config
+            .path
+            .as_ref()
+            .map(|p| (config.dir.clone(), Some(p.clone()))),
     };
     Ok((rules, options, fail_on))
 }
 
 /// Applies the baseline flags, renders the report and writes it; returns the exit status.
-fn finish(mut report: Report, rules: &RuleSet, out: &OutputArgs, fail_on: FailOn, command: &str) -> Result<ExitStatus, AppError> {
+fn finish(
+    mut report: Report,
+    rules: &RuleSet,
+    out: &OutputArgs,
+    fail_on: FailOn,
+    command: &str,
+) -> Result<ExitStatus, AppError> {
     if let Some(path) = &out.baseline {
-        let text = std::fs::read_to_string(path).map_err(|e| AppError::Read { path: path.clone(), message: e.to_string() })?;
-        crate::baseline::apply(&mut report, &text).map_err(|m| AppError::Usage(format!("{}: {m}", path.display())))?;
+        let text = std::fs::read_to_string(path).map_err(|e| AppError::Read {
+            path: path.clone(),
+            message: e.to_string(),
+        })?;
+        crate::baseline::apply(&mut report, &text)
+            .map_err(|m| AppError::Usage(format!("{}: {m}", path.display())))?;
     }
     if let Some(path) = &out.write_baseline {
         std::fs::write(path, crate::baseline::render(&report))?;
@@ -403,13 +423,21 @@ fn finish(mut report: Report, rules: &RuleSet, out: &OutputArgs, fail_on: FailOn
     let text = match out.format {
         OutputFormat::Human => render::human::render(&report, rules, color, 100),
         OutputFormat::Json => render::json::render(&report, command),
-        OutputFormat::Sarif => render::sarif::render(&report, rules, &format!("mirrorguard-{command}")),
-        OutputFormat::Markdown => render::markdown::render(&report, &format!("mirrorguard {command}")),
+        OutputFormat::Sarif => {
+            render::sarif::render(&report, rules, &format!("mirrorguard-{command}"))
+        }
+        OutputFormat::Markdown => {
+            render::markdown::render(&report, &format!("mirrorguard {command}"))
+        }
     };
     match &out.output {
         Some(path) => {
             std::fs::write(path, text.as_bytes())?;
-            write_stderr(&format!("{}\nreport written to {}\n", render::human::summary(&report), path.display()));
+            write_stderr(&format!(
+                "{}\nreport written to {}\n",
+                render::human::summary(&report),
+                path.display()
+            ));
         }
         None => write_stdout(&text)?,
     }
@@ -417,7 +445,8 @@ fn finish(mut report: Report, rules: &RuleSet, out: &OutputArgs, fail_on: FailOn
 }
 
 fn run_check(args: CheckArgs) -> Result<ExitStatus, AppError> {
-    let (rules, options, fail_on) = resolve(&args.input, args.output.fail_on, args.region.as_deref())?;
+    let (rules, options, fail_on) =
+        resolve(&args.input, args.output.fail_on, args.region.as_deref())?;
     let report = check_paths(&args.input.paths, &options, &rules);
     finish(report, &rules, &args.output, fail_on, "check")
 }

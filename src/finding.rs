@@ -112,7 +112,21 @@ pub(crate) fn stable_hash(parts: &[&str]) -> String {
 /// Sort key giving deterministic output: file, position, rule, message.
 pub(crate) fn sort_findings(findings: &mut [Finding]) {
     findings.sort_by(|a, b| {
-        (a.file(), a.span().start, &a.rule_id, &a.message, a.span().end, &a.address)
-            .cmp(&(b.file(), b.span().start, &b.rule_id, &b.message, b.span().end, &b.address))
+        (
+            a.file(),
+            a.span().start,
+            &a.rule_id,
+            &a.message,
+            a.span().end,
+            &a.address,
+        )
+            .cmp(&(
+                b.file(),
+                b.span().start,
+                &b.rule_id,
+                &b.message,
+                b.span().end,
+                &b.address,
+            ))
     });
 }

@@ -111,7 +111,8 @@ fn matches(s: &Suppression, f: &Finding) -> bool {
     let Some(loc) = &f.location else { return false };
     match &s.scope {
         Scope::Line(line) => {
-            loc.file() == s.source.display && (loc.start.line == *line || loc.start.line == line + 1)
+            loc.file() == s.source.display
+                && (loc.start.line == *line || loc.start.line == line + 1)
         }
         Scope::Resource(address) => {
             loc.file() == s.source.display

@@ -64,10 +64,16 @@ async fn sdk_config(options: &LiveOptions, region: Option<&str>) -> SdkConfig {
 
 /// Reads every region's sessions.
 pub fn read(options: &LiveOptions) -> ApiRead {
-    match tokio::runtime::Builder::new_current_thread().enable_all().build() {
+    match tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+    {
         Ok(rt) => rt.block_on(read_async(options)),
         Err(e) => ApiRead {
-            errors: vec![FileError::whole_file("AWS".into(), format!("cannot start the async runtime: {e}"))],
+            errors: vec![FileError::whole_file(
+                "AWS".into(),
+                format!("cannot start the async runtime: {e}"),
+            )],
             ..ApiRead::default()
         },
     }
@@ -83,17 +89,26 @@ async fn read_async(options: &LiveOptions) -> ApiRead {
     let first = sdk_config(options, regions.first().copied().flatten()).await;
     match &options.account_id {
         Some(a) => out.accounts = Some(BTreeSet::from([a.clone()])),
-        None => match aws_sdk_sts::Client::new(&first).get_caller_identity().send().await {
+        None => match aws_sdk_sts::Client::new(&first)
+            .get_caller_identity()
+            .send()
+            .await
+        {
             Ok(id) => out.accounts = id.account().map(|a| BTreeSet::from([a.to_owned()])),
             Err(e) => out.errors.push(FileError::whole_file(
                 "AWS identity".into(),
-                format!("GetCallerIdentity failed, so the audited account is unknown: {}", DisplayErrorContext(&e)),
+                format!(
+                    "GetCallerIdentity failed, so the audited account is unknown: {}",
+                    DisplayErrorContext(&e)
+                ),
             )),
         },
     }
     for region in regions {
         let config = sdk_config(options, region).await;
-        let name = config.region().map_or_else(|| "default region".to_owned(), ToString::to_string);
+        let name = config
+            .region()
+            .map_or_else(|| "default region".to_owned(), ToString::to_string);
         if config.region().is_none() {
             out.errors.push(FileError::whole_file(
                 "AWS".into(),
@@ -104,14 +119,19 @@ async fn read_async(options: &LiveOptions) -> ApiRead {
         let client = aws_sdk_ec2::Client::new(&config);
         match list_sessions(&client, &name).await {
             Ok(s) => out.sessions.extend(s),
-            Err(e) => out.errors.push(FileError::whole_file(format!("AWS region {name}"), e)),
+            Err(e) => out
+                .errors
+                .push(FileError::whole_file(format!("AWS region {name}"), e)),
         }
     }
     out
 }
 
 /// Every session of one region, following `NextToken` to the last page.
-pub async fn list_sessions(client: &aws_sdk_ec2::Client, region: &str) -> Result<Vec<LiveSession>, String> {
+pub async fn list_sessions(
+    client: &aws_sdk_ec2::Client,
+    region: &str,
+) -> Result<Vec<LiveSession>, String> {
     let mut out = Vec::new();
     let mut pages = client
         .describe_traffic_mirror_sessions()
@@ -119,15 +139,26 @@ pub async fn list_sessions(client: &aws_sdk_ec2::Client, region: &str) -> Result
         .into_paginator()
         .send();
     while let Some(page) = pages.next().await {
-        let page = page.map_err(|e| format!("DescribeTrafficMirrorSessions failed: {}", DisplayErrorContext(&e)))?;
+        let page = page.map_err(|e| {
+            format!(
+                "DescribeTrafficMirrorSessions failed: {}",
+                DisplayErrorContext(&e)
+            )
+        })?;
         for s in page.traffic_mirror_sessions() {
             out.push(LiveSession {
                 id: s.traffic_mirror_session_id().unwrap_or_default().to_owned(),
                 owner_id: s.owner_id().unwrap_or_default().to_owned(),
                 region: region.to_owned(),
                 network_interface_id: s.network_interface_id().unwrap_or_default().to_owned(),
-                traffic_mirror_target_id: s.traffic_mirror_target_id().unwrap_or_default().to_owned(),
-                traffic_mirror_filter_id: s.traffic_mirror_filter_id().unwrap_or_default().to_owned(),
+                traffic_mirror_target_id: s
+                    .traffic_mirror_target_id()
+                    .unwrap_or_default()
+                    .to_owned(),
+                traffic_mirror_filter_id: s
+                    .traffic_mirror_filter_id()
+                    .unwrap_or_default()
+                    .to_owned(),
                 session_number: s.session_number().map(i64::from),
                 packet_length: s.packet_length().map(i64::from),
                 virtual_network_id: s.virtual_network_id().map(i64::from),
@@ -135,7 +166,12 @@ pub async fn list_sessions(client: &aws_sdk_ec2::Client, region: &str) -> Result
                 tags: s
                     .tags()
                     .iter()
-                    .filter_map(|t| Some((t.key()?.to_owned(), t.value().unwrap_or_default().to_owned())))
+                    .filter_map(|t| {
+                        Some((
+                            t.key()?.to_owned(),
+                            t.value().unwrap_or_default().to_owned(),
+                        ))
+                    })
                     .collect(),
             });
         }

@@ -86,7 +86,9 @@ fn meta<'a>(rules: &'a [RuleMeta], id: &str) -> Option<&'a RuleMeta> {
 }
 
 fn located(unit: &Unit, loc: crate::model::Loc) -> Option<Location> {
-    unit.files.get(loc.file).map(|f| Location::new(f.clone(), loc.span))
+    unit.files
+        .get(loc.file)
+        .map(|f| Location::new(f.clone(), loc.span))
 }
 
 /// The single literal of a field, when every alternative agrees on it.
@@ -107,7 +109,12 @@ fn as_text(v: &Json) -> String {
 }
 
 /// Compares declared units with live sessions.
-pub(crate) fn compare(units: &[Unit], live: &[LiveSession], matching: &Matching, rules: &[RuleMeta]) -> DriftResult {
+pub(crate) fn compare(
+    units: &[Unit],
+    live: &[LiveSession],
+    matching: &Matching,
+    rules: &[RuleMeta],
+) -> DriftResult {
     let mut out = DriftResult::default();
     let mut claimed = vec![false; live.len()];
     for unit in units {
@@ -123,7 +130,14 @@ pub(crate) fn compare(units: &[Unit], live: &[LiveSession], matching: &Matching,
                 }
                 Ok(None) => {
                     if let (Some(m), Some(loc)) = (meta(rules, "MG101"), located(unit, s.loc)) {
-                        out.findings.push(finding(m, format!("{} is declared but no live session matches it", s.address), loc, &s.address, "session", Vec::new()));
+                        out.findings.push(finding(
+                            m,
+                            format!("{} is declared but no live session matches it", s.address),
+                            loc,
+                            &s.address,
+                            "session",
+                            Vec::new(),
+                        ));
                     }
                 }
                 Err(why) => {
@@ -142,11 +156,24 @@ pub(crate) fn compare(units: &[Unit], live: &[LiveSession], matching: &Matching,
     }
     if let Some(m) = meta(rules, "MG102") {
         for (l, claimed) in live.iter().zip(claimed) {
-            let owned = matching.accounts.as_ref().is_none_or(|a| a.contains(&l.owner_id));
+            let owned = matching
+                .accounts
+                .as_ref()
+                .is_none_or(|a| a.contains(&l.owner_id));
             if claimed || !owned {
                 continue;
             }
-            let address = format!("{} ({}, account {}, {})", l.id, l.network_interface_id, l.owner_id, if l.region.is_empty() { "region unknown" } else { &l.region });
+            let address = format!(
+                "{} ({}, account {}, {})",
+                l.id,
+                l.network_interface_id,
+                l.owner_id,
+                if l.region.is_empty() {
+                    "region unknown"
+                } else {
+                    &l.region
+                }
+            );
             out.findings.push(Finding {
                 rule_id: m.id.clone(),
                 severity: m.severity,
@@ -154,7 +181,8 @@ pub(crate) fn compare(units: &[Unit], live: &[LiveSession], matching: &Matching,
                     "live session {} on {} (session number {}) is not declared anywhere",
                     l.id,
                     l.network_interface_id,
-                    l.session_number.map_or_else(|| "?".to_owned(), |n| n.to_string())
+                    l.session_number
+                        .map_or_else(|| "?".to_owned(), |n| n.to_string())
                 ),
                 fingerprint: stable_hash(&[&m.id, &l.owner_id, &l.region, &l.id]),
                 location: None,
@@ -170,12 +198,19 @@ pub(crate) fn compare(units: &[Unit], live: &[LiveSession], matching: &Matching,
 
 /// The index of the live session a declaration matches; `Err` when it cannot be matched
 /// because its identifying values are unknown.
-fn find_live(unit: &Unit, s: &Session, live: &[LiveSession], matching: &Matching, claimed: &[bool]) -> Result<Option<usize>, String> {
+fn find_live(
+    unit: &Unit,
+    s: &Session,
+    live: &[LiveSession],
+    matching: &Matching,
+    claimed: &[bool],
+) -> Result<Option<usize>, String> {
     let free = |i: &usize| !claimed[*i];
     if let Some(id) = matching.state_ids.get(&s.address) {
         return Ok((0..live.len()).filter(free).find(|&i| live[i].id == *id));
     }
-    if let (Some(stack), crate::model::Format::CloudFormation) = (&matching.stack_name, unit.format) {
+    if let (Some(stack), crate::model::Format::CloudFormation) = (&matching.stack_name, unit.format)
+    {
         let tagged = (0..live.len()).filter(free).find(|&i| {
             live[i].tags.get("aws:cloudformation:stack-name") == Some(stack)
                 && live[i].tags.get("aws:cloudformation:logical-id") == Some(&s.address)
@@ -194,7 +229,14 @@ fn find_live(unit: &Unit, s: &Session, live: &[LiveSession], matching: &Matching
     }
 }
 
-fn finding(m: &RuleMeta, message: String, location: Location, address: &str, property: &str, related: Vec<Related>) -> Finding {
+fn finding(
+    m: &RuleMeta,
+    message: String,
+    location: Location,
+    address: &str,
+    property: &str,
+    related: Vec<Related>,
+) -> Finding {
     Finding {
         rule_id: m.id.clone(),
         severity: m.severity,
@@ -208,23 +250,60 @@ fn finding(m: &RuleMeta, message: String, location: Location, address: &str, pro
     }
 }
 
-fn compare_properties(unit: &Unit, s: &Session, l: &LiveSession, rules: &[RuleMeta], out: &mut DriftResult) {
-    let Some(m) = meta(rules, "MG103") else { return };
+fn compare_properties(
+    unit: &Unit,
+    s: &Session,
+    l: &LiveSession,
+    rules: &[RuleMeta],
+    out: &mut DriftResult,
+) {
+    let Some(m) = meta(rules, "MG103") else {
+        return;
+    };
     let live_text = |v: Option<String>| v.unwrap_or_else(|| "not set".to_owned());
     let fields: [(&str, &[Alt], Option<Json>); 6] = [
-        ("traffic_mirror_target_id", &s.traffic_mirror_target_id, Some(Json::from(l.traffic_mirror_target_id.clone()))),
-        ("traffic_mirror_filter_id", &s.traffic_mirror_filter_id, Some(Json::from(l.traffic_mirror_filter_id.clone()))),
-        ("session_number", &s.session_number, l.session_number.map(Json::from)),
-        ("packet_length", &s.packet_length, l.packet_length.map(Json::from)),
-        ("virtual_network_id", &s.virtual_network_id, l.virtual_network_id.map(Json::from)),
-        ("description", &s.description, l.description.clone().map(Json::from)),
+        (
+            "traffic_mirror_target_id",
+            &s.traffic_mirror_target_id,
+            Some(Json::from(l.traffic_mirror_target_id.clone())),
+        ),
+        (
+            "traffic_mirror_filter_id",
+            &s.traffic_mirror_filter_id,
+            Some(Json::from(l.traffic_mirror_filter_id.clone())),
+        ),
+        (
+            "session_number",
+            &s.session_number,
+            l.session_number.map(Json::from),
+        ),
+        (
+            "packet_length",
+            &s.packet_length,
+            l.packet_length.map(Json::from),
+        ),
+        (
+            "virtual_network_id",
+            &s.virtual_network_id,
+            l.virtual_network_id.map(Json::from),
+        ),
+        (
+            "description",
+            &s.description,
+            l.description.clone().map(Json::from),
+        ),
     ];
     for (field, alts, live_value) in fields {
         if alts.is_empty() || alts.iter().all(|a| a.val == Val::Absent) {
             continue; // not declared: whatever AWS filled in is not drift
         }
-        let known: Vec<&Alt> = alts.iter().filter(|a| matches!(a.val, Val::Known(_))).collect();
-        let unknown = alts.iter().find(|a| matches!(a.val, Val::Unknown(_) | Val::Symbol { .. }));
+        let known: Vec<&Alt> = alts
+            .iter()
+            .filter(|a| matches!(a.val, Val::Known(_)))
+            .collect();
+        let unknown = alts
+            .iter()
+            .find(|a| matches!(a.val, Val::Unknown(_) | Val::Symbol { .. }));
         if let Some(u) = unknown {
             let why = match &u.val {
                 Val::Unknown(w) | Val::Symbol { why: w, .. } => w.clone(),
@@ -241,12 +320,21 @@ fn compare_properties(unit: &Unit, s: &Session, l: &LiveSession, rules: &[RuleMe
             }
             continue;
         }
-        let equal = |v: &Json| live_value.as_ref().is_some_and(|lv| as_text(lv) == as_text(v));
-        if known.iter().any(|a| matches!(&a.val, Val::Known(v) if equal(v))) {
+        let equal = |v: &Json| {
+            live_value
+                .as_ref()
+                .is_some_and(|lv| as_text(lv) == as_text(v))
+        };
+        if known
+            .iter()
+            .any(|a| matches!(&a.val, Val::Known(v) if equal(v)))
+        {
             continue;
         }
         let Some(first) = known.first() else { continue };
-        let Val::Known(declared) = &first.val else { continue };
+        let Val::Known(declared) = &first.val else {
+            continue;
+        };
         if let Some(loc) = located(unit, first.loc) {
             let message = format!(
                 "{field} is {} here but {} on live session {}",
@@ -254,13 +342,16 @@ fn compare_properties(unit: &Unit, s: &Session, l: &LiveSession, rules: &[RuleMe
                 live_text(live_value.as_ref().map(as_text)),
                 l.id
             );
-            out.findings.push(finding(m, message, loc, &s.address, field, Vec::new()));
+            out.findings
+                .push(finding(m, message, loc, &s.address, field, Vec::new()));
         }
     }
     // Declared tags only: tags added outside (aws:*, cost allocation) are not drift.
     for set in &s.tags {
         for item in set.items.iter().flatten() {
-            let (Val::Known(k), Val::Known(v)) = (&item.key.val, &item.value.val) else { continue };
+            let (Val::Known(k), Val::Known(v)) = (&item.key.val, &item.value.val) else {
+                continue;
+            };
             let key = as_text(k);
             if key.starts_with("aws:") {
                 continue;
@@ -271,10 +362,24 @@ fn compare_properties(unit: &Unit, s: &Session, l: &LiveSession, rules: &[RuleMe
             }
             if let Some(loc) = located(unit, item.value.loc) {
                 let message = match live_value {
-                    Some(lv) => format!("tag {key} is {} here but {lv} on live session {}", as_text(v), l.id),
-                    None => format!("tag {key} is declared but live session {} does not have it", l.id),
+                    Some(lv) => format!(
+                        "tag {key} is {} here but {lv} on live session {}",
+                        as_text(v),
+                        l.id
+                    ),
+                    None => format!(
+                        "tag {key} is declared but live session {} does not have it",
+                        l.id
+                    ),
                 };
-                out.findings.push(finding(m, message, loc, &s.address, &format!("tags.{key}"), Vec::new()));
+                out.findings.push(finding(
+                    m,
+                    message,
+                    loc,
+                    &s.address,
+                    &format!("tags.{key}"),
+                    Vec::new(),
+                ));
             }
         }
     }

@@ -63,7 +63,10 @@ fn session(v: &Json, region: &str) -> Result<LiveSession, String> {
                 .filter_map(|t| {
                     Some((
                         t.get("Key")?.as_str()?.to_owned(),
-                        t.get("Value").and_then(Json::as_str).unwrap_or("").to_owned(),
+                        t.get("Value")
+                            .and_then(Json::as_str)
+                            .unwrap_or("")
+                            .to_owned(),
                     ))
                 })
                 .collect()
@@ -79,7 +82,10 @@ fn session(v: &Json, region: &str) -> Result<LiveSession, String> {
         session_number: int("SessionNumber"),
         packet_length: int("PacketLength"),
         virtual_network_id: int("VirtualNetworkId"),
-        description: v.get("Description").and_then(Json::as_str).map(str::to_owned),
+        description: v
+            .get("Description")
+            .and_then(Json::as_str)
+            .map(str::to_owned),
         tags,
     })
 }

@@ -75,7 +75,9 @@ pub fn read_live(options: &LiveOptions) -> LiveRead {
                 Ok(s) => out.sessions.extend(s),
                 Err(e) => out.errors.push(FileError::whole_file(display, e)),
             },
-            Err(e) => out.errors.push(FileError::whole_file(display, format!("cannot read: {e}"))),
+            Err(e) => out
+                .errors
+                .push(FileError::whole_file(display, format!("cannot read: {e}"))),
         }
     }
     if let Some(a) = &options.account_id {
@@ -120,9 +122,15 @@ pub fn run(paths: &[PathBuf], options: &DriftOptions, rules: &RuleSet, live: Liv
         ..Matching::default()
     };
     for path in &state_files {
-        match std::fs::read_to_string(path).map_err(|e| e.to_string()).and_then(|t| state::session_ids(&t)) {
+        match std::fs::read_to_string(path)
+            .map_err(|e| e.to_string())
+            .and_then(|t| state::session_ids(&t))
+        {
             Ok(ids) => matching.state_ids.extend(ids),
-            Err(e) => errors.push(FileError::whole_file(crate::check::display_path(path), format!("Terraform state: {e}"))),
+            Err(e) => errors.push(FileError::whole_file(
+                crate::check::display_path(path),
+                format!("Terraform state: {e}"),
+            )),
         }
     }
     let metas: Vec<_> = rules.metas().into_iter().cloned().collect();

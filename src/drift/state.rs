@@ -15,18 +15,33 @@ pub fn session_ids(text: &str) -> Result<BTreeMap<String, String>, String> {
     let mut out = BTreeMap::new();
     for r in resources {
         let ty = r.get("type").and_then(Json::as_str).unwrap_or("");
-        if !ty.ends_with("_traffic_mirror_session") || r.get("mode").and_then(Json::as_str) != Some("managed") {
+        if !ty.ends_with("_traffic_mirror_session")
+            || r.get("mode").and_then(Json::as_str) != Some("managed")
+        {
             continue;
         }
         let name = r.get("name").and_then(Json::as_str).unwrap_or("");
-        let module = r.get("module").and_then(Json::as_str).map(|m| format!("{m}.")).unwrap_or_default();
-        for inst in r.get("instances").and_then(Json::as_array).into_iter().flatten() {
+        let module = r
+            .get("module")
+            .and_then(Json::as_str)
+            .map(|m| format!("{m}."))
+            .unwrap_or_default();
+        for inst in r
+            .get("instances")
+            .and_then(Json::as_array)
+            .into_iter()
+            .flatten()
+        {
             let index = match inst.get("index_key") {
                 Some(Json::Number(n)) => format!("[{n}]"),
                 Some(Json::String(s)) => format!("[{}]", Json::String(s.clone())),
                 _ => String::new(),
             };
-            if let Some(id) = inst.get("attributes").and_then(|a| a.get("id")).and_then(Json::as_str) {
+            if let Some(id) = inst
+                .get("attributes")
+                .and_then(|a| a.get("id"))
+                .and_then(Json::as_str)
+            {
                 out.insert(format!("{module}{ty}.{name}{index}"), id.to_owned());
             }
         }
@@ -48,9 +63,21 @@ mod tests {
           {"mode": "managed", "type": "aws_ec2_traffic_mirror_session", "name": "u", "instances": [{"attributes": {"id": "tms-d"}}]},
           {"mode": "data", "type": "aws_ec2_traffic_mirror_session", "name": "x", "instances": []}]}"#;
         let ids = session_ids(text).expect("parses");
-        assert_eq!(ids.get("aws_ec2_traffic_mirror_session.s[1]").map(String::as_str), Some("tms-b"));
-        assert_eq!(ids.get("module.m.aws_ec2_traffic_mirror_session.t[\"web\"]").map(String::as_str), Some("tms-c"));
-        assert_eq!(ids.get("aws_ec2_traffic_mirror_session.u").map(String::as_str), Some("tms-d"));
+        assert_eq!(
+            ids.get("aws_ec2_traffic_mirror_session.s[1]")
+                .map(String::as_str),
+            Some("tms-b")
+        );
+        assert_eq!(
+            ids.get("module.m.aws_ec2_traffic_mirror_session.t[\"web\"]")
+                .map(String::as_str),
+            Some("tms-c")
+        );
+        assert_eq!(
+            ids.get("aws_ec2_traffic_mirror_session.u")
+                .map(String::as_str),
+            Some("tms-d")
+        );
         assert_eq!(ids.len(), 4);
     }
 }

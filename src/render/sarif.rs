@@ -183,10 +183,16 @@ pub(crate) fn render(report: &Report, rules: &RuleSet, category: &str) -> String
         .map(|f| {
             let logical = LogicalLocation::builder()
                 .name(f.address.as_str())
-                .fully_qualified_name(if f.file().is_empty() { f.address.clone() } else { format!("{}#{}", f.file(), f.address) })
+                .fully_qualified_name(if f.file().is_empty() {
+                    f.address.clone()
+                } else {
+                    format!("{}#{}", f.file(), f.address)
+                })
                 .kind("resource")
                 .build();
-            let mut location = SLocation::builder().logical_locations(vec![logical]).build();
+            let mut location = SLocation::builder()
+                .logical_locations(vec![logical])
+                .build();
             location.physical_location = f.location.as_ref().map(physical);
             let related: Vec<SLocation> = f
                 .related

@@ -125,7 +125,10 @@ impl RuleSet {
         let engine = prepare(&rules)?;
         Ok(Self {
             rules,
-            tool: crate::suppress::tool_rules().into_iter().chain(crate::drift::diff::drift_rules()).collect(),
+            tool: crate::suppress::tool_rules()
+                .into_iter()
+                .chain(crate::drift::diff::drift_rules())
+                .collect(),
             engine,
         })
     }

@@ -6,7 +6,10 @@ fn drift_json(args: &[&str]) -> (i32, serde_json::Value) {
     let mut all = vec!["drift", "--format", "json", "--no-config"];
     all.extend_from_slice(args);
     let out = run_in(&fixture("drift"), &all);
-    (code(&out), serde_json::from_str(&stdout(&out)).expect("json"))
+    (
+        code(&out),
+        serde_json::from_str(&stdout(&out)).expect("json"),
+    )
 }
 
 fn summary(report: &serde_json::Value) -> Vec<(String, String, String)> {
@@ -26,45 +29,108 @@ fn summary(report: &serde_json::Value) -> Vec<(String, String, String)> {
 
 #[test]
 fn missing_unmanaged_and_changed_sessions_are_reported() {
-    let (status, report) = drift_json(&["cfn", "tf", "--live-file", "live.json", "--stack-name", "ids", "--account-id", "111111111111", "--region", "eu-west-1"]);
+    let (status, report) = drift_json(&[
+        "cfn",
+        "tf",
+        "--live-file",
+        "live.json",
+        "--stack-name",
+        "ids",
+        "--account-id",
+        "111111111111",
+        "--region",
+        "eu-west-1",
+    ]);
     assert_eq!(status, 1);
     let found = summary(&report);
     let rules: Vec<&str> = found.iter().map(|(r, _, _)| r.as_str()).collect();
-    assert_eq!(rules, ["MG102", "MG103", "MG101", "MG103", "MG103"], "{found:#?}");
+    assert_eq!(
+        rules,
+        ["MG102", "MG103", "MG101", "MG103", "MG103"],
+        "{found:#?}"
+    );
     // Unmanaged: the hand-made session of the audited account, not the other account's.
-    assert!(found[0].1.starts_with("tms-0hand000000000000 (eni-0hand0000000000000, account 111111111111, eu-west-1)"));
+    assert!(found[0].1.starts_with(
+        "tms-0hand000000000000 (eni-0hand0000000000000, account 111111111111, eu-west-1)"
+    ));
     assert!(report["findings"][0]["location"].is_null());
     // Matched by stack tags, different session number, at the declared value.
-    assert_eq!(found[1].2, "session_number is 1 here but 3 on live session tms-0web0000000000000");
+    assert_eq!(
+        found[1].2,
+        "session_number is 1 here but 3 on live session tms-0web0000000000000"
+    );
     assert_eq!(report["findings"][1]["location"]["start"]["line"], 12);
     // Matched by source ENI + number: live-only values (packet length 8500, random VNI,
     // empty description) are not drift.
     assert!(!found.iter().any(|(_, r, _)| r == "DbSession"));
     assert_eq!(found[2].1, "GoneSession");
     // Matched through terraform.tfstate beside the module.
-    assert!(found[3].2.contains("traffic_mirror_target_id is tmt-0bbbbbbbbbbbbbbb0 here but tmt-0ccccccccccccccc0"));
-    assert_eq!(found[4].2, "tag Name is app-mirror here but app on live session tms-0app0000000000000");
+    assert!(found[3].2.contains(
+        "traffic_mirror_target_id is tmt-0bbbbbbbbbbbbbbb0 here but tmt-0ccccccccccccccc0"
+    ));
+    assert_eq!(
+        found[4].2,
+        "tag Name is app-mirror here but app on live session tms-0app0000000000000"
+    );
 }
 
 #[test]
 fn without_a_matching_key_a_declaration_is_skipped_not_reported_missing() {
     // Without --stack-name the CloudFormation session behind !Ref WebEni cannot be matched.
-    let (_, report) = drift_json(&["cfn", "--live-file", "live.json", "--account-id", "111111111111"]);
+    let (_, report) = drift_json(&[
+        "cfn",
+        "--live-file",
+        "live.json",
+        "--account-id",
+        "111111111111",
+    ]);
     let skipped = report["skipped"].as_array().expect("skipped");
     assert_eq!(skipped.len(), 1);
     assert_eq!(skipped[0]["resource"], "WebSession");
-    assert!(!summary(&report).iter().any(|(r, res, _)| r == "MG101" && res == "WebSession"));
+    assert!(
+        !summary(&report)
+            .iter()
+            .any(|(r, res, _)| r == "MG101" && res == "WebSession")
+    );
 }
 
 #[test]
 fn no_drift_exits_0_and_sarif_has_its_own_category() {
-    let out = run_in(&fixture("drift"), &["drift", "clean", "--live-file", "clean/live.json", "--no-config", "--format", "sarif"]);
+    let out = run_in(
+        &fixture("drift"),
+        &[
+            "drift",
+            "clean",
+            "--live-file",
+            "clean/live.json",
+            "--no-config",
+            "--format",
+            "sarif",
+        ],
+    );
     assert_eq!(code(&out), 0);
     let text = stdout(&out);
     keep_sarif("drift-clean", &text);
     let sarif: serde_json::Value = serde_json::from_str(&text).expect("json");
-    assert_eq!(sarif["runs"][0]["automationDetails"]["id"], "mirrorguard-drift/");
-    let out = run_in(&fixture("drift"), &["drift", "cfn", "tf", "--live-file", "live.json", "--stack-name", "ids", "--no-config", "--format", "sarif"]);
+    assert_eq!(
+        sarif["runs"][0]["automationDetails"]["id"],
+        "mirrorguard-drift/"
+    );
+    let out = run_in(
+        &fixture("drift"),
+        &[
+            "drift",
+            "cfn",
+            "tf",
+            "--live-file",
+            "live.json",
+            "--stack-name",
+            "ids",
+            "--no-config",
+            "--format",
+            "sarif",
+        ],
+    );
     keep_sarif("drift-findings", &stdout(&out));
 }
 
@@ -73,9 +139,20 @@ fn an_unreadable_live_file_is_an_error_and_the_rest_is_still_compared() {
     let dir = tempfile::tempdir().expect("tempdir");
     let bad = dir.path().join("bad.json");
     std::fs::write(&bad, "{\"Reservations\": []}").expect("write");
-    let (status, report) = drift_json(&["clean", "--live-file", "clean/live.json", "--live-file", bad.to_str().expect("utf8")]);
+    let (status, report) = drift_json(&[
+        "clean",
+        "--live-file",
+        "clean/live.json",
+        "--live-file",
+        bad.to_str().expect("utf8"),
+    ]);
     assert_eq!(status, 2);
-    assert!(report["errors"][0]["message"].as_str().unwrap_or("").contains("no TrafficMirrorSessions"));
+    assert!(
+        report["errors"][0]["message"]
+            .as_str()
+            .unwrap_or("")
+            .contains("no TrafficMirrorSessions")
+    );
     assert_eq!(report["summary"]["sessions"], 1);
 }
 
@@ -84,5 +161,10 @@ fn an_unreadable_live_file_is_an_error_and_the_rest_is_still_compared() {
 fn without_the_aws_feature_live_reads_are_refused_clearly() {
     let (status, report) = drift_json(&["clean"]);
     assert_eq!(status, 2);
-    assert!(report["errors"][0]["message"].as_str().unwrap_or("").contains("--live-file"));
+    assert!(
+        report["errors"][0]["message"]
+            .as_str()
+            .unwrap_or("")
+            .contains("--live-file")
+    );
 }

@@ -31,10 +31,7 @@ fn columns_count_characters_and_utf16_units_after_non_ascii_text() {
     let r = check(&[("t.yaml", &text)]);
     assert_eq!(ids(&r), ["MG002"]);
     let f = &r.findings[0];
-    assert_eq!(
-        &at(f).source.text[at(f).span.start..at(f).span.end],
-        "9000"
-    );
+    assert_eq!(&at(f).source.text[at(f).span.start..at(f).span.end], "9000");
     assert_eq!((at(f).start.line, at(f).start.column), (12, 37));
     // Same line in a flow mapping after non-ASCII text: character and UTF-16 columns differ.
     let text2 = "Resources:\n  S:\n    Type: AWS::EC2::TrafficMirrorSession\n    Properties: {Description: \"é😀\", NetworkInterfaceId: eni-0123456789abcdef0, TrafficMirrorTargetId: tmt-0123456789abcdef0, TrafficMirrorFilterId: tmf-0123456789abcdef0, SessionNumber: 0}\n".to_owned();
