@@ -46,6 +46,8 @@ pub struct CheckOptions {
     pub ignore: Vec<crate::config::IgnoreEntry>,
     /// Folder that `exclude` and `ignore` paths are relative to; the configuration file.
     pub base: Option<(PathBuf, Option<PathBuf>)>,
+    /// IAM: the deploying principal and the operations to check it for (MG020).
+    pub iam: Option<(crate::iam::Principal, Vec<crate::iam::Operation>)>,
     /// Region of provider configurations that set none (`--region`; Alibaba Cloud scopes
     /// session priorities by region).
     pub region: Option<String>,
@@ -559,12 +561,14 @@ fn check_loaded(
         files_read,
         ..Report::default()
     };
+    let mut units = Vec::new();
     for (unit, errors, result) in results {
-        if let Some(u) = &unit {
+        if let Some(u) = unit {
             if !u.sessions.is_empty() || !u.targets.is_empty() {
                 report.units += 1;
             }
             report.sessions += u.sessions.len();
+            units.push(u);
         }
         report.errors.extend(errors);
         // Severity comes from the (configured) rule set, for tool rules too; disabled tool
@@ -578,6 +582,12 @@ fn check_loaded(
             }));
         report.skipped.extend(result.skipped);
         report.errors.extend(result.errors);
+    }
+    // IAM works on the declared sessions of every unit at once.
+    if let (Some((principal, operations)), Some(meta)) = (&options.iam, rules.find_meta("MG020")) {
+        let (findings, skipped) = crate::iam::evaluate(&units, principal, operations, meta);
+        report.findings.extend(findings);
+        report.skipped.extend(skipped);
     }
     report
 }

@@ -120,9 +120,36 @@ struct CheckArgs {
     #[command(flatten)]
     output: OutputArgs,
     /// Region for provider configurations that set none (Alibaba Cloud priorities are unique
-    /// per region).
+    /// per region), and of the resource ARNs IAM checks evaluate.
     #[arg(long)]
     region: Option<String>,
+    /// IAM policy document of the deploying principal (repeatable): checks that it allows what
+    /// creating, updating and deleting the sessions needs (MG020).
+    #[arg(long, value_name = "FILE")]
+    deploy_policy: Vec<PathBuf>,
+    /// Role of the deploying principal, read live: inline and attached policies (aws feature).
+    #[arg(long, value_name = "NAME|ARN")]
+    deploy_role: Option<String>,
+    /// Permission boundary or SCP document that must allow too (repeatable).
+    #[arg(long, value_name = "FILE")]
+    boundary: Vec<PathBuf>,
+    /// Operations whose permissions are checked.
+    #[arg(
+        long,
+        value_enum,
+        value_delimiter = ',',
+        default_value = "create,update,delete"
+    )]
+    operations: Vec<crate::iam::Operation>,
+    /// Account of the resource ARNs IAM checks evaluate (unknown parts make a match depend).
+    #[arg(long, value_name = "ID")]
+    account_id: Option<String>,
+    /// AWS named profile (for --deploy-role).
+    #[arg(long)]
+    profile: Option<String>,
+    /// AWS endpoint override (for --deploy-role).
+    #[arg(long, value_name = "URL")]
+    endpoint_url: Option<String>,
 }
 
 #[derive(Debug, Args)]
@@ -385,6 +412,7 @@ fn resolve(
                 .or_else(|| config.stackql.stack_env.clone()),
             vars,
         },
+        iam: None,
         exclude: config.exclude.clone(),
         ignore: config.ignore.clone(),
         base: config
@@ -444,10 +472,57 @@ fn finish(
     Ok(exit_status(&report, fail_on))
 }
 
+/// The deploying principal of `--deploy-policy`/`--boundary` files and `--deploy-role`.
+fn principal(
+    args: &CheckArgs,
+    errors: &mut Vec<crate::error::FileError>,
+) -> Result<Option<crate::iam::Principal>, AppError> {
+    if args.deploy_policy.is_empty() && args.deploy_role.is_none() {
+        if !args.boundary.is_empty() {
+            return Err(AppError::Usage(
+                "--boundary needs --deploy-policy or --deploy-role".into(),
+            ));
+        }
+        return Ok(None);
+    }
+    let mut p = crate::iam::Principal::from_files(&args.deploy_policy, &args.boundary, errors);
+    p.region.clone_from(&args.region);
+    p.account.clone_from(&args.account_id);
+    if let Some(role) = &args.deploy_role {
+        #[cfg(feature = "aws")]
+        match crate::iam::aws::role_policies(
+            role,
+            args.profile.as_deref(),
+            args.endpoint_url.as_deref(),
+            args.region.as_deref(),
+        ) {
+            Ok(policies) => p.policies.extend(policies),
+            Err(e) => {
+                errors.push(crate::error::FileError::whole_file(
+                    format!("IAM role {role}"),
+                    e,
+                ));
+                return Ok(None);
+            }
+        }
+        #[cfg(not(feature = "aws"))]
+        return Err(AppError::Usage(format!(
+            "--deploy-role {role} reads IAM live: install mirrorguard with `--features aws`, or pass the role's policies with --deploy-policy"
+        )));
+    }
+    Ok(Some(p))
+}
+
 fn run_check(args: CheckArgs) -> Result<ExitStatus, AppError> {
-    let (rules, options, fail_on) =
+    let (rules, mut options, fail_on) =
         resolve(&args.input, args.output.fail_on, args.region.as_deref())?;
-    let report = check_paths(&args.input.paths, &options, &rules);
+    let mut errors = Vec::new();
+    if let Some(p) = principal(&args, &mut errors)? {
+        options.iam = Some((p, args.operations.clone()));
+    }
+    let mut report = check_paths(&args.input.paths, &options, &rules);
+    report.errors.extend(errors);
+    crate::check::finish_report(&mut report);
     finish(report, &rules, &args.output, fail_on, "check")
 }
 

@@ -13,6 +13,7 @@ pub mod config;
 pub mod drift;
 pub mod error;
 pub mod finding;
+pub mod iam;
 pub(crate) mod model;
 pub mod parse;
 pub(crate) mod render;

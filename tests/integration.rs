@@ -4,7 +4,10 @@ mod integration {
     pub(crate) mod cli;
     pub(crate) mod common;
     pub(crate) mod drift;
+    #[cfg(feature = "aws")]
+    pub(crate) mod drift_aws;
     pub(crate) mod golden;
+    pub(crate) mod iam;
     pub(crate) mod parsing;
     pub(crate) mod registry;
     pub(crate) mod workflow;

@@ -112,7 +112,7 @@ async fn read_async(options: &LiveOptions) -> ApiRead {
         if config.region().is_none() {
             out.errors.push(FileError::whole_file(
                 "AWS".into(),
-                "no region: pass --region or set AWS_REGION".into(),
+                "no region: pass --region or set AWS_REGION",
             ));
             continue;
         }

@@ -123,12 +123,15 @@ impl RuleSet {
         }
         rules.sort_by(|a, b| a.meta.id.cmp(&b.meta.id));
         let engine = prepare(&rules)?;
+        let mut tool: Vec<RuleMeta> = crate::suppress::tool_rules()
+            .into_iter()
+            .chain(crate::iam::iam_rules())
+            .chain(crate::drift::diff::drift_rules())
+            .collect();
+        tool.sort_by(|a, b| a.id.cmp(&b.id));
         Ok(Self {
             rules,
-            tool: crate::suppress::tool_rules()
-                .into_iter()
-                .chain(crate::drift::diff::drift_rules())
-                .collect(),
+            tool,
             engine,
         })
     }

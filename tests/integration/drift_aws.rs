@@ -1,0 +1,462 @@
+//! Live AWS (feature `aws`): the EC2 client against the SDK's replay client (pages,
+//! throttling, access denied) and, end to end, against a moto server on 127.0.0.1.
+
+use std::net::TcpListener;
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use aws_sdk_ec2::config::{BehaviorVersion, Credentials, Region};
+use aws_smithy_http_client::test_util::{ReplayEvent, StaticReplayClient};
+use aws_smithy_types::body::SdkBody;
+use mirrorguard::drift::aws::{list_sessions, retry_config};
+
+use super::common::{code, run_in, stdout};
+
+fn request() -> http::Request<SdkBody> {
+    http::Request::builder()
+        .uri("https://ec2.us-east-1.amazonaws.com/")
+        .body(SdkBody::empty())
+        .expect("request")
+}
+
+fn response(status: u16, body: &str) -> http::Response<SdkBody> {
+    http::Response::builder()
+        .status(status)
+        .body(SdkBody::from(body.to_owned()))
+        .expect("response")
+}
+
+fn page(ids: &[(&str, i32)], next: Option<&str>) -> String {
+    let items: String = ids
+        .iter()
+        .map(|(id, n)| {
+            format!(
+                "<item><trafficMirrorSessionId>{id}</trafficMirrorSessionId><trafficMirrorTargetId>tmt-1</trafficMirrorTargetId>\
+                 <trafficMirrorFilterId>tmf-1</trafficMirrorFilterId><networkInterfaceId>eni-1</networkInterfaceId>\
+                 <ownerId>111111111111</ownerId><sessionNumber>{n}</sessionNumber><virtualNetworkId>7</virtualNetworkId>\
+                 <tagSet><item><key>Name</key><value>{id}</value></item></tagSet></item>"
+            )
+        })
+        .collect();
+    let next = next
+        .map(|t| format!("<nextToken>{t}</nextToken>"))
+        .unwrap_or_default();
+    format!(
+        "<DescribeTrafficMirrorSessionsResponse xmlns=\"http://ec2.amazonaws.com/doc/2016-11-15/\"><requestId>r</requestId>\
+         <trafficMirrorSessionSet>{items}</trafficMirrorSessionSet>{next}</DescribeTrafficMirrorSessionsResponse>"
+    )
+}
+
+fn ec2_error(code: &str) -> String {
+    format!(
+        "<Response><Errors><Error><Code>{code}</Code><Message>{code} for this test</Message></Error></Errors><RequestID>r</RequestID></Response>"
+    )
+}
+
+fn client(events: Vec<ReplayEvent>) -> (aws_sdk_ec2::Client, StaticReplayClient) {
+    let http = StaticReplayClient::new(events);
+    let config = aws_sdk_ec2::Config::builder()
+        .behavior_version(BehaviorVersion::latest())
+        .region(Region::new("us-east-1"))
+        .credentials_provider(Credentials::for_tests())
+        .retry_config(retry_config().with_initial_backoff(Duration::from_millis(1)))
+        .http_client(http.clone())
+        .build();
+    (aws_sdk_ec2::Client::from_conf(config), http)
+}
+
+fn block_on<F: std::future::Future>(f: F) -> F::Output {
+    tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .expect("runtime")
+        .block_on(f)
+}
+
+#[test]
+fn every_page_is_read_following_next_token() {
+    let (client, http) = client(vec![
+        ReplayEvent::new(
+            request(),
+            response(200, &page(&[("tms-a", 1), ("tms-b", 2)], Some("page-2"))),
+        ),
+        ReplayEvent::new(request(), response(200, &page(&[("tms-c", 3)], None))),
+    ]);
+    let sessions = block_on(list_sessions(&client, "us-east-1")).expect("two pages");
+    let ids: Vec<&str> = sessions.iter().map(|s| s.id.as_str()).collect();
+    assert_eq!(ids, ["tms-a", "tms-b", "tms-c"]);
+    assert_eq!(
+        sessions[2].tags.get("Name").map(String::as_str),
+        Some("tms-c")
+    );
+    let second = http.actual_requests().nth(1).expect("a second request");
+    let body = std::str::from_utf8(second.body().bytes().unwrap_or_default()).unwrap_or_default();
+    assert!(body.contains("NextToken=page-2"), "{body}");
+}
+
+#[test]
+fn throttling_is_retried_with_backoff() {
+    let throttled =
+        || ReplayEvent::new(request(), response(503, &ec2_error("RequestLimitExceeded")));
+    let (client, http) = client(vec![
+        throttled(),
+        throttled(),
+        ReplayEvent::new(request(), response(200, &page(&[("tms-a", 1)], None))),
+    ]);
+    let sessions = block_on(list_sessions(&client, "us-east-1")).expect("succeeds after retries");
+    assert_eq!(sessions.len(), 1);
+    assert_eq!(http.actual_requests().count(), 3);
+    // When throttling outlasts the retries, it is an error, not an empty region.
+    let (client, _) = client((0..5).map(|_| throttled()).collect());
+    let err = block_on(list_sessions(&client, "us-east-1")).expect_err("gives up");
+    assert!(err.contains("RequestLimitExceeded"), "{err}");
+}
+
+#[test]
+fn access_denied_is_an_error_naming_the_cause() {
+    let (client, http) = client(vec![ReplayEvent::new(
+        request(),
+        response(403, &ec2_error("UnauthorizedOperation")),
+    )]);
+    let err = block_on(list_sessions(&client, "us-east-1")).expect_err("denied");
+    assert!(err.contains("UnauthorizedOperation"), "{err}");
+    assert_eq!(
+        http.actual_requests().count(),
+        1,
+        "access denied is not retried"
+    );
+}
+
+fn free_port() -> u16 {
+    TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .map(|a| a.port())
+        .expect("a free port")
+}
+
+fn aws_env(cmd: &mut Command) -> &mut Command {
+    cmd.env("AWS_ACCESS_KEY_ID", "testing")
+        .env("AWS_SECRET_ACCESS_KEY", "testing")
+        .env("AWS_SESSION_TOKEN", "testing")
+        .env("AWS_EC2_METADATA_DISABLED", "true")
+        .env("AWS_CONFIG_FILE", "/dev/null")
+        .env("AWS_SHARED_CREDENTIALS_FILE", "/dev/null")
+        .env_remove("AWS_PROFILE")
+}
+
+#[test]
+fn a_dead_endpoint_is_an_error_for_that_region() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    std::fs::write(dir.path().join("t.yaml"), "Resources:\n  S:\n    Type: AWS::EC2::TrafficMirrorSession\n    Properties: {NetworkInterfaceId: eni-0123456789abcdef0, TrafficMirrorTargetId: tmt-0123456789abcdef0, TrafficMirrorFilterId: tmf-0123456789abcdef0, SessionNumber: 1}\n").expect("write");
+    let endpoint = format!("http://127.0.0.1:{}", free_port());
+    let out = aws_env(&mut Command::new(env!("CARGO_BIN_EXE_mirrorguard")))
+        .args([
+            "drift",
+            ".",
+            "--no-config",
+            "--format",
+            "json",
+            "--endpoint-url",
+            &endpoint,
+            "--region",
+            "us-east-1",
+            "--account-id",
+            "111111111111",
+        ])
+        .current_dir(dir.path())
+        .output()
+        .expect("runs");
+    assert_eq!(code(&out), 2);
+    let report: serde_json::Value = serde_json::from_str(&stdout(&out)).expect("json");
+    let errors = report["errors"].as_array().expect("errors");
+    assert!(
+        errors.iter().any(|e| e["file"] == "AWS region us-east-1"),
+        "{errors:?}"
+    );
+    // Nothing was compared against an empty region: no MG101 for the declared session.
+    assert!(report["findings"].as_array().expect("findings").is_empty());
+}
+
+/// A moto server on 127.0.0.1, stopped when dropped.
+struct Moto {
+    child: Child,
+    endpoint: String,
+}
+
+impl Moto {
+    fn start() -> Self {
+        let port = free_port();
+        let python = std::env::var("MIRRORGUARD_PYTHON").unwrap_or_else(|_| "python3".into());
+        let child = Command::new(python)
+            .args([
+                "-m",
+                "moto.server",
+                "-H",
+                "127.0.0.1",
+                "-p",
+                &port.to_string(),
+            ])
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("moto is installed (pip install 'moto[server]')");
+        let start = Instant::now();
+        while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
+            assert!(
+                start.elapsed() < Duration::from_secs(60),
+                "moto server did not start"
+            );
+            std::thread::sleep(Duration::from_millis(100));
+        }
+        Self {
+            child,
+            endpoint: format!("http://127.0.0.1:{port}"),
+        }
+    }
+}
+
+impl Drop for Moto {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+struct World {
+    enis: Vec<String>,
+    target: String,
+    filter: String,
+    sessions: Vec<String>,
+}
+
+/// Creates a VPC, three ENIs, a target, a filter and two sessions with the real SDK.
+async fn build_world(endpoint: &str) -> World {
+    let config = aws_sdk_ec2::Config::builder()
+        .behavior_version(BehaviorVersion::latest())
+        .region(Region::new("us-east-1"))
+        .credentials_provider(Credentials::for_tests())
+        .endpoint_url(endpoint)
+        .build();
+    let ec2 = aws_sdk_ec2::Client::from_conf(config);
+    let vpc = ec2
+        .create_vpc()
+        .cidr_block("10.0.0.0/16")
+        .send()
+        .await
+        .expect("vpc");
+    let vpc_id = vpc
+        .vpc()
+        .and_then(|v| v.vpc_id())
+        .expect("vpc id")
+        .to_owned();
+    let subnet = ec2
+        .create_subnet()
+        .vpc_id(&vpc_id)
+        .cidr_block("10.0.1.0/24")
+        .send()
+        .await
+        .expect("subnet");
+    let subnet_id = subnet
+        .subnet()
+        .and_then(|s| s.subnet_id())
+        .expect("subnet id")
+        .to_owned();
+    let mut enis = Vec::new();
+    for _ in 0..3 {
+        let eni = ec2
+            .create_network_interface()
+            .subnet_id(&subnet_id)
+            .send()
+            .await
+            .expect("eni");
+        enis.push(
+            eni.network_interface()
+                .and_then(|n| n.network_interface_id())
+                .expect("eni id")
+                .to_owned(),
+        );
+    }
+    let target = ec2
+        .create_traffic_mirror_target()
+        .network_interface_id(&enis[2])
+        .send()
+        .await
+        .expect("target");
+    let target = target
+        .traffic_mirror_target()
+        .and_then(|t| t.traffic_mirror_target_id())
+        .expect("target id")
+        .to_owned();
+    let filter = ec2
+        .create_traffic_mirror_filter()
+        .send()
+        .await
+        .expect("filter");
+    let filter = filter
+        .traffic_mirror_filter()
+        .and_then(|f| f.traffic_mirror_filter_id())
+        .expect("filter id")
+        .to_owned();
+    let mut sessions = Vec::new();
+    for (eni, number, vni) in [(&enis[0], 1, 10), (&enis[1], 2, 20)] {
+        let s = ec2
+            .create_traffic_mirror_session()
+            .network_interface_id(eni)
+            .traffic_mirror_target_id(&target)
+            .traffic_mirror_filter_id(&filter)
+            .session_number(number)
+            .virtual_network_id(vni)
+            .send()
+            .await
+            .expect("session");
+        sessions.push(
+            s.traffic_mirror_session()
+                .and_then(|t| t.traffic_mirror_session_id())
+                .expect("session id")
+                .to_owned(),
+        );
+    }
+    World {
+        enis,
+        target,
+        filter,
+        sessions,
+    }
+}
+
+fn session_yaml(
+    name: &str,
+    eni: &str,
+    target: &str,
+    filter: &str,
+    number: i32,
+    vni: i32,
+) -> String {
+    format!(
+        "  {name}:\n    Type: AWS::EC2::TrafficMirrorSession\n    Properties:\n      NetworkInterfaceId: {eni}\n      TrafficMirrorTargetId: {target}\n      TrafficMirrorFilterId: {filter}\n      SessionNumber: {number}\n      VirtualNetworkId: {vni}\n"
+    )
+}
+
+fn drift_against(moto: &Moto, dir: &std::path::Path) -> (i32, serde_json::Value) {
+    let out = aws_env(&mut Command::new(env!("CARGO_BIN_EXE_mirrorguard")))
+        .args([
+            "drift",
+            ".",
+            "--no-config",
+            "--format",
+            "json",
+            "--endpoint-url",
+            &moto.endpoint,
+            "--region",
+            "us-east-1",
+        ])
+        .current_dir(dir)
+        .output()
+        .expect("runs");
+    let report = serde_json::from_str(&stdout(&out))
+        .unwrap_or_else(|e| panic!("{e}: {}", String::from_utf8_lossy(&out.stderr)));
+    (code(&out), report)
+}
+
+#[test]
+fn moto_end_to_end_missing_unmanaged_changed_and_clean() {
+    let moto = Moto::start();
+    let w = block_on(build_world(&moto.endpoint));
+    let dir = tempfile::tempdir().expect("tempdir");
+
+    // Declared: session 1 with another VNI (changed), a session that does not exist (missing);
+    // session 2 is not declared (unmanaged).
+    let template = format!(
+        "Resources:\n{}{}",
+        session_yaml("Web", &w.enis[0], &w.target, &w.filter, 1, 11),
+        session_yaml("Gone", &w.enis[0], &w.target, &w.filter, 3, 30)
+    );
+    std::fs::write(dir.path().join("t.yaml"), &template).expect("write");
+    let (status, report) = drift_against(&moto, dir.path());
+    assert_eq!(status, 1, "{report}");
+    let found: Vec<(String, String)> = report["findings"]
+        .as_array()
+        .expect("findings")
+        .iter()
+        .map(|f| {
+            (
+                f["rule_id"].as_str().unwrap_or("").to_owned(),
+                f["message"].as_str().unwrap_or("").to_owned(),
+            )
+        })
+        .collect();
+    let rules: Vec<&str> = found.iter().map(|(r, _)| r.as_str()).collect();
+    assert_eq!(rules, ["MG102", "MG103", "MG101"], "{found:#?}");
+    assert!(found[0].1.contains(&w.sessions[1]), "{found:#?}");
+    assert_eq!(
+        found[1].1,
+        format!(
+            "virtual_network_id is 11 here but 10 on live session {}",
+            w.sessions[0]
+        )
+    );
+
+    // Declaring exactly what is live: no drift, exit 0.
+    let template = format!(
+        "Resources:\n{}{}",
+        session_yaml("Web", &w.enis[0], &w.target, &w.filter, 1, 10),
+        session_yaml("Db", &w.enis[1], &w.target, &w.filter, 2, 20)
+    );
+    std::fs::write(dir.path().join("t.yaml"), &template).expect("write");
+    let (status, report) = drift_against(&moto, dir.path());
+    assert_eq!(status, 0, "{report}");
+    assert!(report["findings"].as_array().expect("findings").is_empty());
+}
+
+#[test]
+fn moto_drift_via_run_in_helper_uses_live_file_path_too() {
+    // The same comparison from a saved describe output, for air-gapped CI: identical result.
+    let moto = Moto::start();
+    let w = block_on(build_world(&moto.endpoint));
+    let saved = block_on(async {
+        let config = aws_sdk_ec2::Config::builder()
+            .behavior_version(BehaviorVersion::latest())
+            .region(Region::new("us-east-1"))
+            .credentials_provider(Credentials::for_tests())
+            .endpoint_url(&moto.endpoint)
+            .build();
+        list_sessions(&aws_sdk_ec2::Client::from_conf(config), "us-east-1")
+            .await
+            .expect("list")
+    });
+    assert_eq!(saved.len(), 2);
+    let json = serde_json::json!({"TrafficMirrorSessions": saved.iter().map(|s| serde_json::json!({
+        "TrafficMirrorSessionId": s.id, "OwnerId": s.owner_id, "NetworkInterfaceId": s.network_interface_id,
+        "TrafficMirrorTargetId": s.traffic_mirror_target_id, "TrafficMirrorFilterId": s.traffic_mirror_filter_id,
+        "SessionNumber": s.session_number, "VirtualNetworkId": s.virtual_network_id, "Tags": []})).collect::<Vec<_>>()});
+    let dir = tempfile::tempdir().expect("tempdir");
+    std::fs::write(dir.path().join("live.json"), json.to_string()).expect("write");
+    std::fs::write(
+        dir.path().join("t.yaml"),
+        format!(
+            "Resources:\n{}",
+            session_yaml("Web", &w.enis[0], &w.target, &w.filter, 1, 10)
+        ),
+    )
+    .expect("write");
+    let out = run_in(
+        dir.path(),
+        &[
+            "drift",
+            "t.yaml",
+            "--no-config",
+            "--live-file",
+            "live.json",
+            "--format",
+            "json",
+        ],
+    );
+    let report: serde_json::Value = serde_json::from_str(&stdout(&out)).expect("json");
+    let rules: Vec<&str> = report["findings"]
+        .as_array()
+        .expect("findings")
+        .iter()
+        .filter_map(|f| f["rule_id"].as_str())
+        .collect();
+    assert_eq!(rules, ["MG102"], "{report}");
+}
