@@ -19,13 +19,18 @@ multitool="$root/.tools/node_modules/@microsoft/sarif-multitool-linux/Sarif.Mult
 step "cargo fmt --check"
 cargo fmt --all -- --check
 
-step "cargo clippy --all-targets -- -D warnings"
+step "cargo clippy --all-targets -- -D warnings (default build, then with the aws feature)"
 cargo clippy --all-targets --quiet -- -D warnings
+cargo clippy --all-targets --quiet --features aws -- -D warnings
 
-step "cargo test"
+step "cargo test (default build: no AWS SDK, as the pre-commit hook builds it)"
 rm -rf target/test-sarif
 cargo test --quiet 2>&1 | tee target/test-output.txt
 grep -q "test result: ok" target/test-output.txt
+
+step "cargo test --features aws (drift and IAM against a moto server and the SDK replay client)"
+cargo test --quiet --features aws 2>&1 | tee target/test-output-aws.txt
+grep -q "test result: ok" target/test-output-aws.txt
 
 step "mirrorguard rules test (Rego unit tests and rule examples)"
 ./target/debug/mirrorguard rules test

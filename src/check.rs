@@ -40,6 +40,8 @@ pub struct CheckOptions {
     pub plans: Vec<PathBuf>,
     /// stackql-deploy environment and template variables (`--stack-env`, `--var`).
     pub stackql: StackqlOptions,
+    /// Parse every candidate file, skipping the byte-scan shortcut (for comparing both paths).
+    pub full_parse: bool,
     /// Globs of paths not to check, relative to `base`.
     pub exclude: Vec<String>,
     /// External suppressions (`[[ignore]]` of the configuration file).
@@ -651,7 +653,10 @@ fn build_unit(job: &Job, options: &CheckOptions) -> (Option<Unit>, Vec<FileError
         Job::Document(src) => {
             // Fast path: a document that never names a traffic mirror resource cannot declare
             // a session or target, whatever else it is.
-            if !mentions(&src.text, "TrafficMirror") && !mentions(&src.text, "traffic_mirror") {
+            if !options.full_parse
+                && !mentions(&src.text, "TrafficMirror")
+                && !mentions(&src.text, "traffic_mirror")
+            {
                 return (None, Vec::new());
             }
             let is_json = src
@@ -696,7 +701,7 @@ fn build_unit(job: &Job, options: &CheckOptions) -> (Option<Unit>, Vec<FileError
             }
         }
         Job::Module { dir, tf, tfvars } => {
-            if !tf.iter().any(|s| mentions(&s.text, "traffic_mirror")) {
+            if !options.full_parse && !tf.iter().any(|s| mentions(&s.text, "traffic_mirror")) {
                 return (None, Vec::new());
             }
             let mut errors = Vec::new();

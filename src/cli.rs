@@ -88,6 +88,13 @@ struct InputArgs {
     /// Folder of additional Rego rules (repeatable).
     #[arg(long = "rules", value_name = "DIR")]
     rules: Vec<PathBuf>,
+    /// Most seconds one rule may run on one template or module.
+    #[arg(long, value_name = "SECONDS", default_value = "10")]
+    rule_time_limit: f64,
+    /// Parse every candidate file, even those that never name a traffic mirror resource
+    /// (the byte-scan shortcut is then off; for comparing both paths).
+    #[arg(long, hide = true)]
+    full_parse: bool,
 }
 
 /// How the report is written and when the run fails.
@@ -387,6 +394,12 @@ fn resolve(
     rule_dirs.extend(args.rules.iter().cloned());
     let mut rules = RuleSet::load(&rule_dirs)?;
     rules.configure(&config.severity, &config.disable)?;
+    if !(args.rule_time_limit > 0.0 && args.rule_time_limit.is_finite()) {
+        return Err(AppError::Usage(
+            "--rule-time-limit must be a positive number of seconds".into(),
+        ));
+    }
+    rules.set_time_limit(std::time::Duration::from_secs_f64(args.rule_time_limit));
 
     let mut parameters = parameter_values(&[], &config.cloudformation.parameter_files)?;
     parameters.extend(config.cloudformation.parameters.clone());
@@ -413,6 +426,7 @@ fn resolve(
             vars,
         },
         iam: None,
+        full_parse: args.full_parse,
         exclude: config.exclude.clone(),
         ignore: config.ignore.clone(),
         base: config

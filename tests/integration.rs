@@ -7,6 +7,7 @@ mod integration {
     #[cfg(feature = "aws")]
     pub(crate) mod drift_aws;
     pub(crate) mod golden;
+    pub(crate) mod hostile;
     pub(crate) mod iam;
     pub(crate) mod parsing;
     pub(crate) mod registry;

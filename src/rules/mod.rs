@@ -151,6 +151,16 @@ impl RuleSet {
             .collect()
     }
 
+    /// Stops any rule that runs longer than `limit` on one input (a user's rule that runs
+    /// away fails with a clear error instead of hanging CI).
+    pub fn set_time_limit(&mut self, limit: Duration) {
+        self.engine
+            .set_execution_timer_config(regorus::utils::limits::ExecutionTimerConfig {
+                limit,
+                check_interval: std::num::NonZeroU32::MIN.saturating_add(999),
+            });
+    }
+
     /// Metadata of any rule, Rego or tool, by id (case-insensitive).
     pub fn find_meta(&self, id: &str) -> Option<&RuleMeta> {
         self.metas()

@@ -460,3 +460,122 @@ fn moto_drift_via_run_in_helper_uses_live_file_path_too() {
         .collect();
     assert_eq!(rules, ["MG102"], "{report}");
 }
+
+#[test]
+fn moto_deploy_role_inline_and_attached_policies_are_read_live() {
+    let moto = Moto::start();
+    block_on(async {
+        let config = aws_sdk_iam::Config::builder()
+            .behavior_version(BehaviorVersion::latest())
+            .region(Region::new("us-east-1"))
+            .credentials_provider(Credentials::for_tests())
+            .endpoint_url(&moto.endpoint)
+            .build();
+        let iam = aws_sdk_iam::Client::from_conf(config);
+        let trust = r#"{"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Principal": {"Service": "cloudformation.amazonaws.com"}, "Action": "sts:AssumeRole"}]}"#;
+        iam.create_role()
+            .role_name("ci-deployer")
+            .assume_role_policy_document(trust)
+            .send()
+            .await
+            .expect("role");
+        // Inline: sessions on every resource, but no tag-on-create.
+        let inline = r#"{"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": ["ec2:CreateTrafficMirrorSession", "ec2:ModifyTrafficMirrorSession", "ec2:DeleteTrafficMirrorSession"], "Resource": "*"}]}"#;
+        iam.put_role_policy()
+            .role_name("ci-deployer")
+            .policy_name("sessions")
+            .policy_document(inline)
+            .send()
+            .await
+            .expect("inline");
+        // Attached managed policy: reads.
+        let managed = r#"{"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "ec2:Describe*", "Resource": "*"}]}"#;
+        let p = iam
+            .create_policy()
+            .policy_name("reads")
+            .policy_document(managed)
+            .send()
+            .await
+            .expect("policy");
+        let arn = p.policy().and_then(|p| p.arn()).expect("arn").to_owned();
+        iam.attach_role_policy()
+            .role_name("ci-deployer")
+            .policy_arn(&arn)
+            .send()
+            .await
+            .expect("attach");
+    });
+    let out = aws_env(&mut Command::new(env!("CARGO_BIN_EXE_mirrorguard")))
+        .args([
+            "check",
+            "sessions.yaml",
+            "--no-config",
+            "--format",
+            "json",
+            "--operations",
+            "create",
+            "--deploy-role",
+            "arn:aws:iam::123456789012:role/ci-deployer",
+            "--endpoint-url",
+            &moto.endpoint,
+            "--region",
+            "us-east-1",
+        ])
+        .current_dir(super::common::fixture("iam"))
+        .output()
+        .expect("runs");
+    let report: serde_json::Value = serde_json::from_str(&stdout(&out))
+        .unwrap_or_else(|e| panic!("{e}: {}", String::from_utf8_lossy(&out.stderr)));
+    assert_eq!(code(&out), 1, "{report}");
+    let mg020: Vec<&str> = report["findings"]
+        .as_array()
+        .expect("findings")
+        .iter()
+        .filter(|f| f["rule_id"] == "MG020")
+        .filter_map(|f| f["message"].as_str())
+        .collect();
+    assert_eq!(mg020.len(), 1, "{report}");
+    // Only tag-on-create is missing: the inline and the attached policy were both read.
+    assert!(mg020[0].contains("ec2:CreateTags"), "{}", mg020[0]);
+    assert!(
+        !mg020[0].contains("ec2:CreateTrafficMirrorSession"),
+        "{}",
+        mg020[0]
+    );
+    assert!(
+        !mg020[0].contains("ec2:DescribeTrafficMirrorSessions"),
+        "{}",
+        mg020[0]
+    );
+}
+
+#[test]
+fn an_unknown_deploy_role_is_an_error() {
+    let moto = Moto::start();
+    let out = aws_env(&mut Command::new(env!("CARGO_BIN_EXE_mirrorguard")))
+        .args([
+            "check",
+            "sessions.yaml",
+            "--no-config",
+            "--format",
+            "json",
+            "--deploy-role",
+            "nobody",
+            "--endpoint-url",
+            &moto.endpoint,
+            "--region",
+            "us-east-1",
+        ])
+        .current_dir(super::common::fixture("iam"))
+        .output()
+        .expect("runs");
+    assert_eq!(code(&out), 2);
+    let report: serde_json::Value = serde_json::from_str(&stdout(&out)).expect("json");
+    assert!(
+        report["errors"][0]["file"]
+            .as_str()
+            .unwrap_or("")
+            .contains("IAM role nobody"),
+        "{report}"
+    );
+}

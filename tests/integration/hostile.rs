@@ -1,0 +1,270 @@
+//! Hostile input: each case is a clear error (exit 2) in bounded time and memory, and the
+//! other files are still checked and reported.
+
+use std::time::{Duration, Instant};
+
+use super::common::{code, run_in, stdout};
+
+const GOOD_BAD: &str = "Resources:\n  S:\n    Type: AWS::EC2::TrafficMirrorSession\n    Properties:\n      NetworkInterfaceId: eni-0123456789abcdef0\n      TrafficMirrorTargetId: tmt-0123456789abcdef0\n      TrafficMirrorFilterId: tmf-0123456789abcdef0\n      SessionNumber: 0\n";
+
+/// Runs `check` on a folder holding `name` (the hostile file) and a normal template with one
+/// finding; asserts exit 2, an error naming the hostile file, and the other finding.
+fn hostile(name: &str, write: impl FnOnce(&std::path::Path)) -> serde_json::Value {
+    let dir = tempfile::tempdir().expect("tempdir");
+    std::fs::write(dir.path().join("normal.yaml"), GOOD_BAD).expect("write");
+    write(&dir.path().join(name));
+    let start = Instant::now();
+    let out = run_in(dir.path(), &["check", "--no-config", "--format", "json"]);
+    let elapsed = start.elapsed();
+    assert!(
+        elapsed < Duration::from_secs(30),
+        "{name}: took {elapsed:?}"
+    );
+    assert_eq!(
+        code(&out),
+        2,
+        "{name}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let report: serde_json::Value =
+        serde_json::from_str(&stdout(&out)).expect("json even after an error");
+    let errors = report["errors"].as_array().expect("errors");
+    assert!(
+        errors.iter().any(|e| e["file"]
+            .as_str()
+            .unwrap_or("")
+            .contains(name.split('/').next().unwrap_or(name))),
+        "{name}: {errors:?}"
+    );
+    let ids: Vec<&str> = report["findings"]
+        .as_array()
+        .expect("findings")
+        .iter()
+        .filter_map(|f| f["rule_id"].as_str())
+        .collect();
+    assert_eq!(ids, ["MG001"], "{name}: the other file is still checked");
+    report
+}
+
+#[test]
+fn yaml_alias_bomb() {
+    let r = hostile("bomb.yaml", |p| {
+        let mut s = String::from(
+            "Resources: {}\nx: &a [\"AWS::EC2::TrafficMirrorSession\", a, a, a, a, a, a, a, a, a]\n",
+        );
+        for (i, c) in ('b'..='p').enumerate() {
+            let prev = if i == 0 {
+                'a'
+            } else {
+                char::from(b'a' + u8::try_from(i).unwrap_or(0))
+            };
+            s.push_str(&format!("{c}: &{c} [*{prev}, *{prev}, *{prev}, *{prev}, *{prev}, *{prev}, *{prev}, *{prev}, *{prev}, *{prev}]\n"));
+        }
+        std::fs::write(p, s).expect("write");
+    });
+    assert!(
+        r["errors"][0]["message"]
+            .as_str()
+            .unwrap_or("")
+            .contains("alias")
+    );
+}
+
+#[test]
+fn deep_nesting_in_yaml_json_and_hcl() {
+    hostile("deep.yaml", |p| {
+        std::fs::write(
+            p,
+            format!(
+                "AWSTemplateFormatVersion: x\nResources: {}TrafficMirror{}",
+                "[".repeat(200_000),
+                "]".repeat(200_000)
+            ),
+        )
+        .expect("write")
+    });
+    hostile("deep.json", |p| {
+        std::fs::write(
+            p,
+            format!(
+                "{{\"AWSTemplateFormatVersion\": {}\"TrafficMirror\"{}}}",
+                "[".repeat(200_000),
+                "]".repeat(200_000)
+            ),
+        )
+        .expect("write")
+    });
+    hostile("deep/main.tf", |p| {
+        std::fs::create_dir_all(p.parent().expect("parent")).expect("mkdir");
+        std::fs::write(p, format!("resource \"aws_ec2_traffic_mirror_session\" \"s\" {{\n  session_number = {}1{}\n}}\n", "(".repeat(200_000), ")".repeat(200_000))).expect("write");
+    });
+}
+
+#[test]
+fn a_100_mb_file_is_refused_without_reading_it_whole() {
+    let r = hostile("huge.yaml", |p| {
+        let f = std::fs::File::create(p).expect("create");
+        f.set_len(100 * 1024 * 1024).expect("sparse 100 MB file");
+    });
+    assert!(
+        r["errors"][0]["message"]
+            .as_str()
+            .unwrap_or("")
+            .contains("limit")
+    );
+}
+
+#[test]
+fn binary_junk_and_invalid_utf8() {
+    hostile("junk.yaml", |p| {
+        std::fs::write(
+            p,
+            (0..4096u32)
+                .map(|i| u8::try_from((i * 7919) % 251).unwrap_or(0))
+                .collect::<Vec<u8>>(),
+        )
+        .expect("write")
+    });
+    let r = hostile("latin1.yaml", |p| {
+        let mut bytes = GOOD_BAD
+            .replace("SessionNumber: 0", "Description: caf")
+            .into_bytes();
+        bytes.extend_from_slice(&[0xE9, b'\n']);
+        std::fs::write(p, bytes).expect("write");
+    });
+    assert!(
+        r["errors"][0]["message"]
+            .as_str()
+            .unwrap_or("")
+            .contains("UTF-8")
+    );
+}
+
+#[test]
+fn truncated_files() {
+    let r = hostile("cut.json", |p| {
+        std::fs::write(p, "{\"Resources\": {\"S\": {\"Type\": \"AWS::EC2::TrafficMirrorSession\", \"Properties\": {\"SessionNumber\": 4").expect("write")
+    });
+    assert!(r["errors"][0]["line"].as_u64().is_some());
+    hostile("cut/main.tf", |p| {
+        std::fs::create_dir_all(p.parent().expect("parent")).expect("mkdir");
+        std::fs::write(
+            p,
+            "resource \"aws_ec2_traffic_mirror_session\" \"s\" {\n  session_number = ",
+        )
+        .expect("write");
+    });
+    hostile("cut.yaml", |p| {
+        std::fs::write(p, "Resources:\n  S:\n    Type: AWS::EC2::TrafficMirrorSession\n    Properties: {SessionNumber: \"4").expect("write")
+    });
+}
+
+#[cfg(unix)]
+#[test]
+fn symlink_loops_and_unreadable_paths() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    std::fs::write(dir.path().join("normal.yaml"), GOOD_BAD).expect("write");
+    std::os::unix::fs::symlink("loop.yaml", dir.path().join("loop.yaml")).expect("symlink loop");
+    std::fs::create_dir(dir.path().join("sub")).expect("mkdir");
+    std::os::unix::fs::symlink("..", dir.path().join("sub/up")).expect("directory loop");
+    // A directory named like a template cannot be read as one.
+    std::fs::create_dir(dir.path().join("folder.yaml")).expect("mkdir");
+    let start = Instant::now();
+    let out = run_in(
+        dir.path(),
+        &[
+            "check",
+            "--no-config",
+            "--format",
+            "json",
+            ".",
+            "loop.yaml",
+            "folder.yaml/",
+        ],
+    );
+    assert!(start.elapsed() < Duration::from_secs(30));
+    assert_eq!(code(&out), 2);
+    let report: serde_json::Value = serde_json::from_str(&stdout(&out)).expect("json");
+    let errors: Vec<&str> = report["errors"]
+        .as_array()
+        .expect("errors")
+        .iter()
+        .filter_map(|e| e["file"].as_str())
+        .collect();
+    assert!(errors.contains(&"loop.yaml"), "{errors:?}");
+    let ids: Vec<&str> = report["findings"]
+        .as_array()
+        .expect("findings")
+        .iter()
+        .filter_map(|f| f["rule_id"].as_str())
+        .collect();
+    assert_eq!(ids, ["MG001"]);
+}
+
+#[test]
+fn a_runaway_user_rule_is_stopped_with_a_clear_error() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    std::fs::write(dir.path().join("t.yaml"), GOOD_BAD).expect("write");
+    let rules = dir.path().join("rules");
+    std::fs::create_dir(&rules).expect("mkdir");
+    std::fs::write(
+        rules.join("slow001_spin.rego"),
+        "# METADATA\n# title: Spins\n# description: A rule that never finishes.\n# custom:\n#   id: SLOW001\n#   name: spin\n#   severity: warning\n#   help: none\npackage mirrorguard.rules.slow001\n\ndeny contains v if {\n\tcount(input.sessions) > 0\n\tn := count([x | some x in numbers.range(1, 100000000); x % 7 == 3])\n\tv := {\"msg\": sprintf(\"%v\", [n]), \"path\": [\"sessions\", 0]}\n}\n",
+    )
+    .expect("write");
+    let start = Instant::now();
+    let out = run_in(
+        dir.path(),
+        &[
+            "check",
+            "--no-config",
+            "--format",
+            "json",
+            "--rules",
+            "rules",
+            "--rule-time-limit",
+            "1",
+        ],
+    );
+    assert!(
+        start.elapsed() < Duration::from_secs(60),
+        "stopped by the limit"
+    );
+    assert_eq!(code(&out), 2);
+    let report: serde_json::Value = serde_json::from_str(&stdout(&out)).expect("json");
+    let message = report["errors"][0]["message"].as_str().unwrap_or("");
+    assert!(message.contains("rule SLOW001 failed"), "{message}");
+    // The built-in rules still ran on the same file.
+    let ids: Vec<&str> = report["findings"]
+        .as_array()
+        .expect("findings")
+        .iter()
+        .filter_map(|f| f["rule_id"].as_str())
+        .collect();
+    assert_eq!(ids, ["MG001"]);
+}
+
+#[test]
+fn the_byte_scan_shortcut_never_loses_a_finding() {
+    let mixed = super::common::fixture("mixed");
+    let fast = stdout(&run_in(
+        &mixed,
+        &["check", "--no-config", "--format", "json"],
+    ));
+    let full = stdout(&run_in(
+        &mixed,
+        &["check", "--no-config", "--format", "json", "--full-parse"],
+    ));
+    let findings =
+        |t: &str| serde_json::from_str::<serde_json::Value>(t).expect("json")["findings"].clone();
+    assert_eq!(findings(&fast), findings(&full));
+    for dir in ["cfn", "terraform", "broken", "clean"] {
+        let d = super::common::fixture(dir);
+        let a = stdout(&run_in(&d, &["check", "--no-config", "--format", "json"]));
+        let b = stdout(&run_in(
+            &d,
+            &["check", "--no-config", "--format", "json", "--full-parse"],
+        ));
+        assert_eq!(findings(&a), findings(&b), "{dir}");
+    }
+}
