@@ -13,6 +13,8 @@ pub mod config;
 pub mod drift;
 pub mod error;
 pub mod finding;
+#[doc(hidden)]
+pub mod fuzzing;
 pub mod iam;
 pub(crate) mod model;
 pub mod parse;

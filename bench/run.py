@@ -1,0 +1,164 @@
+#!/usr/bin/env python3
+"""The benchmark harness: mirrorguard against cfn-guard and cfn-lint on the same generated
+files, in the same run; wall time, CPU time and peak memory; scaling series; the targets.
+
+    bench/run.py [--mirrorguard target/release/mirrorguard] [--quick] [--out bench/results.md]
+
+cfn-guard (`cargo install cfn-guard`) runs with bench/cfn-guard/sessions.guard, rules
+equivalent to MG001-MG003, in its fastest mode (SARIF output); cfn-lint (`pip install
+cfn-lint`) with its defaults. A tool that is not installed is reported as such, not skipped
+quietly. Every measurement is the median of --repeat runs of a fresh process; CPU time and
+peak RSS come from wait4().
+"""
+import argparse
+import json
+import os
+import platform
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+
+
+def measure(cmd, cwd, repeat):
+    """Median wall seconds, its CPU seconds and the largest peak RSS (MB) over `repeat` runs."""
+    runs = []
+    for _ in range(repeat):
+        start = time.monotonic()
+        proc = subprocess.Popen(cmd, cwd=cwd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        _, status, usage = os.wait4(proc.pid, 0)
+        wall = time.monotonic() - start
+        runs.append((wall, usage.ru_utime + usage.ru_stime, usage.ru_maxrss / 1024, os.waitstatus_to_exitcode(status)))
+    runs.sort()
+    wall, cpu, _, code = runs[len(runs) // 2]
+    return {"wall": wall, "cpu": cpu, "rss": max(r[2] for r in runs), "exit": code}
+
+
+def generate(out, fmt, files, sessions, **kw):
+    args = [sys.executable, os.path.join(HERE, "generate.py"), out, "--format", fmt, "--files", str(files),
+            "--sessions", str(sessions), "--seed", "42"]
+    for k, v in kw.items():
+        args += [f"--{k.replace('_', '-')}", str(v)]
+    subprocess.run(args, check=True, capture_output=True)
+
+
+def tools(mirrorguard):
+    guard = shutil.which("cfn-guard") or os.path.expanduser("~/.cargo/bin/cfn-guard")
+    lint = shutil.which("cfn-lint")
+    return {
+        "mirrorguard": [mirrorguard, "check", ".", "--no-config", "--format", "sarif", "--output", os.devnull, "--fail-on", "never"],
+        "cfn-guard": [guard, "validate", "--rules", os.path.join(HERE, "cfn-guard", "sessions.guard"), "--data", ".",
+                      "--output-format", "sarif", "--show-summary", "none"] if os.path.exists(guard) else None,
+        "cfn-lint": [lint, "--format", "json", "--", "*.yaml"] if lint else None,
+    }
+
+
+def fmt_row(name, m):
+    if m is None:
+        return f"| {name} | not installed | | | |"
+    return f"| {name} | {m['wall']:.3f} s | {m['cpu']:.3f} s | {m['rss']:.0f} MB | {m['cpu'] / max(m['wall'], 1e-9):.2f} |"
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--mirrorguard", default=os.path.join(HERE, "..", "target", "release", "mirrorguard"))
+    ap.add_argument("--repeat", type=int, default=3)
+    ap.add_argument("--quick", action="store_true", help="smaller series (no 10,000 files / 100,000 sessions)")
+    ap.add_argument("--out", default=os.path.join(HERE, "results.md"))
+    a = ap.parse_args()
+    mg = os.path.abspath(a.mirrorguard)
+    if not os.path.exists(mg):
+        sys.exit(f"build it first: cargo build --release ({mg} not found)")
+    t = tools(mg)
+    cpu_model = ""
+    try:
+        cpu_model = next(l.split(":", 1)[1].strip() for l in open("/proc/cpuinfo") if l.startswith("model name"))
+    except (OSError, StopIteration):
+        pass
+    lines = [f"Machine: {platform.machine()}, {os.cpu_count()} cores ({cpu_model}), "
+             f"{round(os.sysconf('SC_PAGE_SIZE') * os.sysconf('SC_PHYS_PAGES') / 2**30)} GiB, {platform.system()} {platform.release()}; "
+             f"median of {a.repeat} runs of a fresh process; CPU = user + system; RSS = peak resident memory.", ""]
+    targets = []
+
+    def section(title, fmt, files, sessions, compare=("mirrorguard",), **kw):
+        with tempfile.TemporaryDirectory() as d:
+            generate(d, fmt, files, sessions, **kw)
+            lines.append(f"**{title}**")
+            lines.append("")
+            lines.append("| tool | wall | CPU | peak RSS | CPU/wall |")
+            lines.append("|---|---|---|---|---|")
+            out = {}
+            for name in compare:
+                cmd = t.get(name)
+                m = measure(cmd, d, a.repeat if name == "mirrorguard" else 1) if cmd else None
+                out[name] = m
+                lines.append(fmt_row(name, m))
+            lines.append("")
+            print("\n".join(lines[-len(compare) - 4:]), flush=True)
+            return out
+
+    # Targets.
+    small = section("One small file (10 sessions), end to end", "cfn-yaml", 1, 10, ("mirrorguard", "cfn-guard", "cfn-lint"))
+    targets.append(("one small file under 20 ms", small["mirrorguard"]["wall"] < 0.020, f"{small['mirrorguard']['wall'] * 1000:.1f} ms"))
+    t1 = section("1,000 templates x 10 sessions (YAML)", "cfn-yaml", 1000, 10, ("mirrorguard", "cfn-guard"))
+    if t1["cfn-guard"]:
+        r = t1["cfn-guard"]["wall"] / t1["mirrorguard"]["wall"]
+        targets.append(("20x faster than cfn-guard, 1,000 x 10", r >= 20, f"{r:.1f}x"))
+    else:
+        targets.append(("20x faster than cfn-guard, 1,000 x 10", None, "cfn-guard not installed"))
+    t2 = section("Repository-shaped: 1,000 templates x 30 ordinary resources, 10 with sessions", "cfn-yaml", 1000, 10,
+                 ("mirrorguard", "cfn-guard"), ordinary=30, with_sessions=10)
+    if t2["cfn-guard"]:
+        r = t2["cfn-guard"]["wall"] / t2["mirrorguard"]["wall"]
+        targets.append(("100x faster than cfn-guard, repository-shaped", r >= 100, f"{r:.1f}x"))
+    else:
+        targets.append(("100x faster than cfn-guard, repository-shaped", None, "cfn-guard not installed"))
+    t3a = section("500 templates x 10 sessions", "cfn-yaml", 500, 10)
+    t3b = section("1 template x 5,000 sessions", "cfn-yaml", 1, 5000, ("mirrorguard", "cfn-guard"))
+    r = t3b["mirrorguard"]["wall"] / t3a["mirrorguard"]["wall"]
+    targets.append(("1 x 5,000 sessions within 1.5x of 500 x 10", r <= 1.5, f"{r:.2f}x"))
+    section("100 templates x 10 sessions: all three tools", "cfn-yaml", 100, 10, ("mirrorguard", "cfn-guard", "cfn-lint"))
+
+    # Scaling series.
+    lines.append("**Scaling: files x 10 sessions (mirrorguard)**")
+    lines.append("")
+    lines.append("| files | wall | CPU | peak RSS | CPU/wall |")
+    lines.append("|---|---|---|---|---|")
+    big = None
+    for files in [1, 10, 100, 1000] + ([] if a.quick else [10000]):
+        with tempfile.TemporaryDirectory() as d:
+            generate(d, "cfn-yaml", files, 10)
+            m = measure(t["mirrorguard"], d, a.repeat)
+            lines.append(fmt_row(f"{files:,}", m))
+            big = m
+    lines.append("")
+    if not a.quick:
+        targets.append(("peak memory under 200 MB on 10,000 templates", big["rss"] < 200, f"{big['rss']:.0f} MB"))
+    targets.append(("both cores busy on large inputs (CPU/wall > 1.5)", big["cpu"] / big["wall"] > 1.5, f"{big['cpu'] / big['wall']:.2f}"))
+    lines.append("**Scaling: one file with N sessions (mirrorguard)**")
+    lines.append("")
+    lines.append("| sessions | wall | CPU | peak RSS | CPU/wall |")
+    lines.append("|---|---|---|---|---|")
+    for n in [10, 100, 1000, 10000] + ([] if a.quick else [100000]):
+        with tempfile.TemporaryDirectory() as d:
+            generate(d, "cfn-yaml", 1, n)
+            lines.append(fmt_row(f"{n:,}", measure(t["mirrorguard"], d, a.repeat)))
+    lines.append("")
+    lines.append("**Targets**")
+    lines.append("")
+    lines.append("| target | met | measured |")
+    lines.append("|---|---|---|")
+    for name, ok, value in targets:
+        lines.append(f"| {name} | {'yes' if ok else 'no' if ok is not None else 'n/a'} | {value} |")
+    text = "\n".join(lines) + "\n"
+    with open(a.out, "w") as f:
+        f.write(text)
+    print(text)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,40 @@
+#!/usr/bin/env bash
+# Runs every fuzz target for SECONDS (default 30) with cargo fuzz (libFuzzer, nightly
+# toolchain), seeded from examples/ and tests/fixtures/. Fails if any target finds a crash;
+# crashes are left in fuzz/artifacts/ to become regression tests.
+#   scripts/fuzz.sh [SECONDS] [TARGET...]
+set -euo pipefail
+cd "$(dirname "$0")/.."
+seconds="${1:-30}"
+shift || true
+targets=("$@")
+if [ ${#targets[@]} -eq 0 ]; then
+  targets=(cloudformation_yaml cloudformation_json terraform_hcl stackql_manifest terraform_plan check_pipeline)
+fi
+command -v cargo-fuzz >/dev/null || cargo install --quiet cargo-fuzz
+toolchain=+nightly
+rustup toolchain list | grep -q nightly || { echo "cargo fuzz needs a nightly toolchain" >&2; exit 1; }
+
+seed() {
+  local target=$1; shift
+  mkdir -p "fuzz/corpus/$target"
+  for pattern in "$@"; do
+    find examples tests/fixtures -type f -name "$pattern" -size -64k -exec cp {} "fuzz/corpus/$target/" \; 2>/dev/null || true
+  done
+}
+seed cloudformation_yaml '*.yaml' '*.yml'
+seed cloudformation_json '*.json'
+seed terraform_hcl '*.tf' '*.tfvars'
+seed stackql_manifest 'stackql_manifest.yml' '*.iql'
+seed terraform_plan 'plan.json'
+seed check_pipeline '*.yaml' '*.tf' '*.json'
+
+cargo $toolchain fuzz build --release 2>&1 | tail -n 2
+for t in "${targets[@]}"; do
+  start=$(date +%s)
+  cargo $toolchain fuzz run "$t" "fuzz/corpus/$t" -- -max_total_time="$seconds" -max_len=65536 -rss_limit_mb=2048 -timeout=10 \
+    > "fuzz/$t.log" 2>&1 || { tail -n 40 "fuzz/$t.log"; echo "fuzz target $t FAILED (see fuzz/artifacts/$t)"; exit 1; }
+  runs=$(grep -o "Done [0-9]* runs" "fuzz/$t.log" | tail -n 1)
+  echo "ok   $t: ${runs:-done} in $(( $(date +%s) - start ))s, no crash"
+done
+echo "fuzz: ${#targets[@]} passed, 0 failed"

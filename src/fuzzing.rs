@@ -1,0 +1,104 @@
+//! Entry points for the fuzz targets in `fuzz/`: each runs one parser (or the whole check
+//! pipeline) on arbitrary bytes. They must never panic, whatever the input; errors are
+//! values. Not a stable API.
+
+use std::sync::Arc;
+
+use crate::check::{CheckOptions, check_sources};
+use crate::parse::{cloudformation, json, stackql, terraform, tfplan, yaml};
+use crate::rules::RuleSet;
+use crate::source::SourceFile;
+
+fn source(name: &str, data: &[u8]) -> Option<Arc<SourceFile>> {
+    let text = std::str::from_utf8(data).ok()?;
+    Some(Arc::new(SourceFile::in_memory(name, text)))
+}
+
+/// CloudFormation YAML: YAML loader, then the template reader.
+pub fn cloudformation_yaml(data: &[u8]) {
+    let Some(src) = source("t.yaml", data) else {
+        return;
+    };
+    if let Ok(Some(root)) = yaml::parse(&src) {
+        let shape = cloudformation::shape(&root);
+        let _ = cloudformation::read(src.clone(), &root, shape, &Default::default()).to_input();
+    }
+}
+
+/// CloudFormation JSON: strict JSON loader, then the template reader.
+pub fn cloudformation_json(data: &[u8]) {
+    let Some(src) = source("t.json", data) else {
+        return;
+    };
+    if let Ok(Some(root)) = json::parse(&src) {
+        let shape = cloudformation::shape(&root);
+        let _ = cloudformation::read(src.clone(), &root, shape, &Default::default()).to_input();
+    }
+}
+
+/// Terraform: HCL parser, then module evaluation.
+pub fn terraform_hcl(data: &[u8]) {
+    let Some(src) = source("m/main.tf", data) else {
+        return;
+    };
+    if let Ok(parsed) = terraform::parse_file(&src) {
+        let _ = terraform::read_module("m".into(), &[parsed], &[], None).to_input();
+    }
+}
+
+/// stackql-deploy manifest (with a query file built from the same bytes).
+pub fn stackql_manifest(data: &[u8]) {
+    let Some(src) = source("s/stackql_manifest.yml", data) else {
+        return;
+    };
+    if let Ok(Some(root)) = yaml::parse(&src) {
+        let mut queries = std::collections::BTreeMap::new();
+        queries.insert("resources/web.iql".to_owned(), src.clone());
+        let _ = stackql::read(src.clone(), &root, &queries, &Default::default()).to_input();
+    }
+}
+
+/// Terraform plan JSON.
+pub fn terraform_plan(data: &[u8]) {
+    let Some(src) = source("plan.json", data) else {
+        return;
+    };
+    if let Ok(Some(root)) = json::parse(&src) {
+        if tfplan::is_plan(&root) {
+            let _ = tfplan::read(src.clone(), &root, None).to_input();
+        }
+    }
+}
+
+thread_local! {
+    static RULES: Option<RuleSet> = RuleSet::load(&[]).ok();
+}
+
+/// The whole pipeline: the first byte picks the file kind, the rest is the file, and the
+/// built-in rules run on it and every renderer renders the report.
+pub fn check_pipeline(data: &[u8]) {
+    let Some((&kind, rest)) = data.split_first() else {
+        return;
+    };
+    let name = match kind % 5 {
+        0 => "t.yaml",
+        1 => "t.json",
+        2 => "m/main.tf",
+        3 => "m/main.tf.json",
+        _ => "s/stackql_manifest.yml",
+    };
+    let Ok(text) = std::str::from_utf8(rest) else {
+        return;
+    };
+    RULES.with(|rules| {
+        let Some(rules) = rules else { return };
+        let report = check_sources(
+            vec![SourceFile::in_memory(name, text)],
+            &CheckOptions::default(),
+            rules,
+        );
+        let _ = crate::render::sarif::render(&report, rules, "fuzz");
+        let _ = crate::render::json::render(&report, "fuzz");
+        let _ = crate::render::human::render(&report, rules, false, 80);
+    });
+}
