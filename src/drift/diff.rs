@@ -28,6 +28,9 @@ pub struct Matching {
     pub stack_name: Option<String>,
     /// Accounts audited; live sessions owned by others are not "unmanaged". `None`: all.
     pub accounts: Option<BTreeSet<String>>,
+    /// Why the live view is incomplete (a region or file that failed): then no declaration
+    /// is reported missing, since it may live where the read failed.
+    pub incomplete: Option<String>,
 }
 
 /// The drift rules (MG101-MG103). They compare two states, so they live in Rust.
@@ -127,6 +130,20 @@ pub(crate) fn compare(
                     claimed[i] = true;
                     out.matched += 1;
                     compare_properties(unit, s, &live[i], rules, &mut out);
+                }
+                Ok(None) if matching.incomplete.is_some() => {
+                    if let Some(loc) = located(unit, s.loc) {
+                        out.skipped.push(Skipped {
+                            location: loc,
+                            address: s.address.clone(),
+                            property: "session".into(),
+                            reason: format!(
+                                "no live session matches it, but {}",
+                                matching.incomplete.as_deref().unwrap_or("")
+                            ),
+                            rules: vec!["MG101".into()],
+                        });
+                    }
                 }
                 Ok(None) => {
                     if let (Some(m), Some(loc)) = (meta(rules, "MG101"), located(unit, s.loc)) {

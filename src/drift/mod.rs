@@ -119,6 +119,10 @@ pub fn run(paths: &[PathBuf], options: &DriftOptions, rules: &RuleSet, live: Liv
     let mut matching = Matching {
         stack_name: options.stack_name.clone(),
         accounts: live.accounts.clone(),
+        incomplete: (!live.errors.is_empty()).then(|| {
+            let failed: Vec<&str> = live.errors.iter().map(|e| e.file.as_str()).collect();
+            format!("{} could not be read", failed.join(", "))
+        }),
         ..Matching::default()
     };
     for path in &state_files {

@@ -21,6 +21,9 @@ pub use metadata::{RuleMeta, Severity};
 
 include!(concat!(env!("OUT_DIR"), "/builtin_rules.rs"));
 
+/// The rule that evaluates every loaded rule at once: `{id: deny}`.
+pub(crate) const ALL_RULES: &str = "data.mirrorguard.all.results";
+
 /// How long one rule may run on one input before it is stopped.
 const RULE_TIME_LIMIT: Duration = Duration::from_secs(10);
 
@@ -240,6 +243,20 @@ fn prepare(rules: &[Rule]) -> Result<Engine, AppError> {
             });
         }
     }
+    let entries: Vec<String> = rules
+        .iter()
+        .map(|r| format!("\t{:?}: data.{}.deny,", r.meta.id, r.meta.package))
+        .collect();
+    let all = format!(
+        "package mirrorguard.all\n\nresults := {{\n{}\n}}\n",
+        entries.join("\n")
+    );
+    engine
+        .add_policy("mirrorguard-all.rego".into(), all)
+        .map_err(|e| AppError::Rule {
+            path: "mirrorguard-all.rego".into(),
+            message: e.to_string(),
+        })?;
     // A first evaluation runs regorus' analysis, so unsafe variables and the like are
     // reported now, once, instead of on every input.
     engine.set_input(regorus::Value::from(serde_json::json!({

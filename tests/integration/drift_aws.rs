@@ -53,7 +53,7 @@ fn ec2_error(code: &str) -> String {
     )
 }
 
-fn client(events: Vec<ReplayEvent>) -> (aws_sdk_ec2::Client, StaticReplayClient) {
+fn replay_client(events: Vec<ReplayEvent>) -> (aws_sdk_ec2::Client, StaticReplayClient) {
     let http = StaticReplayClient::new(events);
     let config = aws_sdk_ec2::Config::builder()
         .behavior_version(BehaviorVersion::latest())
@@ -75,7 +75,7 @@ fn block_on<F: std::future::Future>(f: F) -> F::Output {
 
 #[test]
 fn every_page_is_read_following_next_token() {
-    let (client, http) = client(vec![
+    let (client, http) = replay_client(vec![
         ReplayEvent::new(
             request(),
             response(200, &page(&[("tms-a", 1), ("tms-b", 2)], Some("page-2"))),
@@ -98,7 +98,7 @@ fn every_page_is_read_following_next_token() {
 fn throttling_is_retried_with_backoff() {
     let throttled =
         || ReplayEvent::new(request(), response(503, &ec2_error("RequestLimitExceeded")));
-    let (client, http) = client(vec![
+    let (client, http) = replay_client(vec![
         throttled(),
         throttled(),
         ReplayEvent::new(request(), response(200, &page(&[("tms-a", 1)], None))),
@@ -107,14 +107,14 @@ fn throttling_is_retried_with_backoff() {
     assert_eq!(sessions.len(), 1);
     assert_eq!(http.actual_requests().count(), 3);
     // When throttling outlasts the retries, it is an error, not an empty region.
-    let (client, _) = client((0..5).map(|_| throttled()).collect());
+    let (client, _) = replay_client((0..5).map(|_| throttled()).collect());
     let err = block_on(list_sessions(&client, "us-east-1")).expect_err("gives up");
     assert!(err.contains("RequestLimitExceeded"), "{err}");
 }
 
 #[test]
 fn access_denied_is_an_error_naming_the_cause() {
-    let (client, http) = client(vec![ReplayEvent::new(
+    let (client, http) = replay_client(vec![ReplayEvent::new(
         request(),
         response(403, &ec2_error("UnauthorizedOperation")),
     )]);
