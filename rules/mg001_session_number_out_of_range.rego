@@ -24,9 +24,33 @@ deny contains v if {
 	some j, alt in s.session_number
 	n := alt.known
 	is_number(n)
-	not in_range(n)
+	n < 1
 	v := {
 		"msg": sprintf("%v %v is outside 1..32766", [label(s), n]),
+		"path": ["sessions", i, "session_number", j],
+	}
+}
+
+deny contains v if {
+	some i, s in input.sessions
+	some j, alt in s.session_number
+	n := alt.known
+	is_number(n)
+	n > 32766
+	v := {
+		"msg": sprintf("%v %v is outside 1..32766", [label(s), n]),
+		"path": ["sessions", i, "session_number", j],
+	}
+}
+
+deny contains v if {
+	some i, s in input.sessions
+	some j, alt in s.session_number
+	n := alt.known
+	is_number(n)
+	round(n) != n
+	v := {
+		"msg": sprintf("%v %v is not a whole number", [label(s), n]),
 		"path": ["sessions", i, "session_number", j],
 	}
 }
@@ -47,9 +71,3 @@ deny contains v if {
 label(s) := "priority" if s.provider == "alicloud"
 
 else := "session number"
-
-in_range(n) if {
-	n >= 1
-	n <= 32766
-	round(n) == n
-}

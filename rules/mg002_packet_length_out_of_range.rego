@@ -23,9 +23,35 @@ deny contains v if {
 	some j, alt in s.packet_length
 	n := alt.known
 	is_number(n)
-	not in_range(n)
+	n < 1
 	v := {
 		"msg": sprintf("packet length %v is outside 1..8500", [n]),
+		"path": ["sessions", i, "packet_length", j],
+	}
+}
+
+deny contains v if {
+	some i, s in input.sessions
+	not s.provider == "alicloud"
+	some j, alt in s.packet_length
+	n := alt.known
+	is_number(n)
+	n > 8500
+	v := {
+		"msg": sprintf("packet length %v is outside 1..8500", [n]),
+		"path": ["sessions", i, "packet_length", j],
+	}
+}
+
+deny contains v if {
+	some i, s in input.sessions
+	not s.provider == "alicloud"
+	some j, alt in s.packet_length
+	n := alt.known
+	is_number(n)
+	round(n) != n
+	v := {
+		"msg": sprintf("packet length %v is not a whole number", [n]),
 		"path": ["sessions", i, "packet_length", j],
 	}
 }
@@ -41,10 +67,4 @@ deny contains v if {
 		"msg": sprintf("packet length %v is not a whole number", [x]),
 		"path": ["sessions", i, "packet_length", j],
 	}
-}
-
-in_range(n) if {
-	n >= 1
-	n <= 8500
-	round(n) == n
 }

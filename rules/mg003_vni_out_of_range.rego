@@ -23,9 +23,33 @@ deny contains v if {
 	some j, alt in s.virtual_network_id
 	n := alt.known
 	is_number(n)
-	not in_range(n)
+	n < 0
 	v := {
 		"msg": sprintf("VXLAN network id %v is outside 0..16777215", [n]),
+		"path": ["sessions", i, "virtual_network_id", j],
+	}
+}
+
+deny contains v if {
+	some i, s in input.sessions
+	some j, alt in s.virtual_network_id
+	n := alt.known
+	is_number(n)
+	n > 16777215
+	v := {
+		"msg": sprintf("VXLAN network id %v is outside 0..16777215", [n]),
+		"path": ["sessions", i, "virtual_network_id", j],
+	}
+}
+
+deny contains v if {
+	some i, s in input.sessions
+	some j, alt in s.virtual_network_id
+	n := alt.known
+	is_number(n)
+	round(n) != n
+	v := {
+		"msg": sprintf("VXLAN network id %v is not a whole number", [n]),
 		"path": ["sessions", i, "virtual_network_id", j],
 	}
 }
@@ -53,10 +77,4 @@ deny contains v if {
 		"msg": "VXLAN network id 0 is rejected by the Terraform AWS provider (it accepts 1..16777216); leave virtual_network_id out instead",
 		"path": ["sessions", i, "virtual_network_id", j],
 	}
-}
-
-in_range(n) if {
-	n >= 0
-	n <= 16777215
-	round(n) == n
 }
