@@ -182,10 +182,10 @@ pub fn discover(paths: &[PathBuf]) -> (Vec<PathBuf>, Vec<FileError>) {
     }
     // One spelling per file (`./main.tf` and `main.tf` are the same file, in the same module).
     for f in &mut files {
-        if let Ok(stripped) = f.strip_prefix(".") {
-            if !stripped.as_os_str().is_empty() {
-                *f = stripped.to_path_buf();
-            }
+        if let Ok(stripped) = f.strip_prefix(".")
+            && !stripped.as_os_str().is_empty()
+        {
+            *f = stripped.to_path_buf();
         }
     }
     files.sort();

@@ -63,10 +63,10 @@ pub fn terraform_plan(data: &[u8]) {
     let Some(src) = source("plan.json", data) else {
         return;
     };
-    if let Ok(Some(root)) = json::parse(&src) {
-        if tfplan::is_plan(&root) {
-            let _ = tfplan::read(src.clone(), &root, None).to_input();
-        }
+    if let Ok(Some(root)) = json::parse(&src)
+        && tfplan::is_plan(&root)
+    {
+        let _ = tfplan::read(src.clone(), &root, None).to_input();
     }
 }
 

@@ -245,15 +245,16 @@ pub(crate) fn apply_external(
             if f.suppression.is_some() || !f.rule_id.eq_ignore_ascii_case(&entry.id) {
                 continue;
             }
-            if let Some(g) = &glob {
-                if !g.is_match(relative_path(f.file())) {
-                    continue;
-                }
+            if let Some(g) = &glob
+                && !g.is_match(relative_path(f.file()))
+            {
+                continue;
             }
-            if let Some(r) = &entry.resource {
-                if f.address != *r && !f.address.starts_with(&format!("{r}[")) {
-                    continue;
-                }
+            if let Some(r) = &entry.resource
+                && f.address != *r
+                && !f.address.starts_with(&format!("{r}["))
+            {
+                continue;
             }
             used = true;
             f.suppression = Some(Applied {

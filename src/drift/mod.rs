@@ -107,12 +107,12 @@ pub fn run(paths: &[PathBuf], options: &DriftOptions, rules: &RuleSet, live: Liv
     let (units, mut errors, files_read) = declared_units(paths, &options.check);
     let mut state_files = options.states.clone();
     for unit in &units {
-        if unit.format == crate::model::Format::Terraform {
-            if let Some(dir) = unit.files.first().map(|f| f.dir().to_path_buf()) {
-                let beside = dir.join("terraform.tfstate");
-                if beside.is_file() && !state_files.contains(&beside) {
-                    state_files.push(beside);
-                }
+        if unit.format == crate::model::Format::Terraform
+            && let Some(dir) = unit.files.first().map(|f| f.dir().to_path_buf())
+        {
+            let beside = dir.join("terraform.tfstate");
+            if beside.is_file() && !state_files.contains(&beside) {
+                state_files.push(beside);
             }
         }
     }

@@ -288,10 +288,7 @@ fn decide_all(p: &Principal, r: &Requirement) -> Decision {
     if p.boundaries.is_empty() || identity != Decision::Allowed {
         return identity;
     }
-    match policy::decide(&p.boundaries, r.action, &r.arn, &r.context) {
-        Decision::ImplicitDeny => Decision::ImplicitDeny,
-        other => other,
-    }
+    policy::decide(&p.boundaries, r.action, &r.arn, &r.context)
 }
 
 /// Evaluates every declared AWS session; returns MG020 findings and the checks that depend
@@ -334,34 +331,30 @@ pub(crate) fn evaluate(
                             }
                             if let Some((file, span)) =
                                 origin.and_then(|(f, sp)| p.files.get(f).map(|f| (f.clone(), sp)))
-                            {
-                                if !related.iter().any(|x| {
+                                && !related.iter().any(|x| {
                                     x.location.span == span && x.location.file() == file.display
-                                }) {
-                                    related.push(Related {
-                                        location: Location::new(file, span),
-                                        message: format!("statement {sid} denies {}", r.action),
-                                    });
-                                }
+                                })
+                            {
+                                related.push(Related {
+                                    location: Location::new(file, span),
+                                    message: format!("statement {sid} denies {}", r.action),
+                                });
                             }
                         }
                         Decision::Depends(why) => depends.push(format!("{what}: {why}")),
                     }
                 }
                 if !missing.is_empty() {
-                    if related.is_empty() {
-                        if let Some(file) = p.files.first() {
-                            related.push(Related {
-                                location: Location::new(
-                                    file.clone(),
-                                    crate::source::Span::new(0, 0),
-                                ),
-                                message: format!(
-                                    "no statement of {} allows what is missing",
-                                    file.display
-                                ),
-                            });
-                        }
+                    if related.is_empty()
+                        && let Some(file) = p.files.first()
+                    {
+                        related.push(Related {
+                            location: Location::new(file.clone(), crate::source::Span::new(0, 0)),
+                            message: format!(
+                                "no statement of {} allows what is missing",
+                                file.display
+                            ),
+                        });
                     }
                     findings.push(Finding {
                         rule_id: meta.id.clone(),

@@ -503,7 +503,7 @@ mod tests {
         );
         assert_eq!(
             decide(
-                &[p.clone()],
+                std::slice::from_ref(&p),
                 "ec2:DeleteTrafficMirrorSession",
                 &session_arn(),
                 &Context::new()
@@ -519,7 +519,7 @@ mod tests {
         );
         assert_eq!(
             decide(
-                &[q.clone()],
+                std::slice::from_ref(&q),
                 "ec2:CreateTrafficMirrorSession",
                 &eni("eni-other"),
                 &Context::new()
@@ -552,7 +552,7 @@ mod tests {
         );
         assert_eq!(
             decide(
-                &[p.clone()],
+                std::slice::from_ref(&p),
                 "ec2:CreateTrafficMirrorSession",
                 &eni("eni-0abc"),
                 &Context::new()
@@ -614,12 +614,22 @@ mod tests {
             Some(vec!["CreateTrafficMirrorSession".into()]),
         );
         assert_eq!(
-            decide(&[p.clone()], "ec2:CreateTags", &session_arn(), &cx),
+            decide(
+                std::slice::from_ref(&p),
+                "ec2:CreateTags",
+                &session_arn(),
+                &cx
+            ),
             Decision::Allowed
         );
         cx.insert("ec2:createaction".into(), Some(vec!["RunInstances".into()]));
         assert_eq!(
-            decide(&[p.clone()], "ec2:CreateTags", &session_arn(), &cx),
+            decide(
+                std::slice::from_ref(&p),
+                "ec2:CreateTags",
+                &session_arn(),
+                &cx
+            ),
             Decision::ImplicitDeny
         );
         assert_eq!(
@@ -636,7 +646,7 @@ mod tests {
         cx.insert("aws:resourcetag/owner".into(), None);
         assert!(matches!(
             decide(
-                &[q.clone()],
+                std::slice::from_ref(&q),
                 "ec2:CreateTrafficMirrorSession",
                 &session_arn(),
                 &cx
@@ -659,7 +669,7 @@ mod tests {
         cx.insert("aws:resourcetag/owner".into(), Some(vec!["me".into()]));
         assert_eq!(
             decide(
-                &[q.clone()],
+                std::slice::from_ref(&q),
                 "ec2:CreateTrafficMirrorSession",
                 &session_arn(),
                 &cx
@@ -683,7 +693,12 @@ mod tests {
             Some(vec!["env".into(), "team".into()]),
         );
         assert_eq!(
-            decide(&[r.clone()], "ec2:CreateTags", &session_arn(), &cx),
+            decide(
+                std::slice::from_ref(&r),
+                "ec2:CreateTags",
+                &session_arn(),
+                &cx
+            ),
             Decision::Allowed
         );
         cx.insert(
@@ -691,7 +706,12 @@ mod tests {
             Some(vec!["env".into(), "cost".into()]),
         );
         assert_eq!(
-            decide(&[r.clone()], "ec2:CreateTags", &session_arn(), &cx),
+            decide(
+                std::slice::from_ref(&r),
+                "ec2:CreateTags",
+                &session_arn(),
+                &cx
+            ),
             Decision::ImplicitDeny
         );
         cx.insert("aws:tagkeys".into(), Some(vec!["env".into()]));

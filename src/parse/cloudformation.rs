@@ -59,10 +59,10 @@ pub(crate) fn shape(root: &Node) -> Shape {
             .and_then(Node::as_str)
             .is_some_and(|t| t.starts_with("AWS::") || t.starts_with("Custom::"))
     };
-    if let Some(resources) = root.get("Resources").and_then(Node::as_map) {
-        if resources.iter().any(|e| is_resource(&e.value)) {
-            return Shape::Template;
-        }
+    if let Some(resources) = root.get("Resources").and_then(Node::as_map)
+        && resources.iter().any(|e| is_resource(&e.value))
+    {
+        return Shape::Template;
     }
     if !entries.is_empty() && entries.iter().all(|e| is_resource(&e.value)) {
         return Shape::Fragment;
@@ -223,14 +223,15 @@ pub(crate) fn numeric(mut alts: Vec<Alt>) -> Vec<Alt> {
             if let Ok(i) = s.trim().parse::<i64>() {
                 alt.val = Val::Known(json!(i));
             }
-        } else if let Val::Known(Json::Number(n)) = &alt.val {
-            if let Some(f) = n.as_f64() {
-                if n.as_i64().is_none() && f.fract() == 0.0 && f.abs() < 9.0e15 {
-                    #[expect(clippy::cast_possible_truncation, reason = "integral and in range")]
-                    let i = f as i64;
-                    alt.val = Val::Known(json!(i));
-                }
-            }
+        } else if let Val::Known(Json::Number(n)) = &alt.val
+            && let Some(f) = n.as_f64()
+            && n.as_i64().is_none()
+            && f.fract() == 0.0
+            && f.abs() < 9.0e15
+        {
+            #[expect(clippy::cast_possible_truncation, reason = "integral and in range")]
+            let i = f as i64;
+            alt.val = Val::Known(json!(i));
         }
     }
     alts
@@ -239,16 +240,13 @@ pub(crate) fn numeric(mut alts: Vec<Alt>) -> Vec<Alt> {
 /// A condition's definition reduced to a base name and polarity when it is a plain
 /// negation (`IsDev: !Not [!Condition IsProd]`), so that contradictions can be seen.
 fn normalize_condition(name: &str, def: &Node) -> (String, bool) {
-    if let Some((fname, arg)) = intrinsic(def) {
-        if fname == "Fn::Not" {
-            if let Some(inner) = arg.as_seq().and_then(|s| s.first()) {
-                if let Some(("Condition", c)) = intrinsic(inner) {
-                    if let Some(c) = c.as_str() {
-                        return (c.to_owned(), false);
-                    }
-                }
-            }
-        }
+    if let Some((fname, arg)) = intrinsic(def)
+        && fname == "Fn::Not"
+        && let Some(inner) = arg.as_seq().and_then(|s| s.first())
+        && let Some(("Condition", c)) = intrinsic(inner)
+        && let Some(c) = c.as_str()
+    {
+        return (c.to_owned(), false);
     }
     (name.to_owned(), true)
 }
@@ -613,12 +611,11 @@ impl<'a> Context<'a> {
             .first()
             .and_then(|i| self.resolve_text(i, depth))
             .and_then(|s| s.parse::<usize>().ok());
-        if let (Some(i), Some(list)) = (index, items.get(1)) {
-            if intrinsic(list).is_none() {
-                if let Some(chosen) = list.as_seq().and_then(|l| l.get(i)) {
-                    return self.eval_inner(chosen, depth + 1);
-                }
-            }
+        if let (Some(i), Some(list)) = (index, items.get(1))
+            && intrinsic(list).is_none()
+            && let Some(chosen) = list.as_seq().and_then(|l| l.get(i))
+        {
+            return self.eval_inner(chosen, depth + 1);
         }
         vec![Alt::symbol(
             here,
@@ -630,13 +627,13 @@ impl<'a> Context<'a> {
     fn eval_join(&mut self, node: &'a Node, arg: &'a Node, depth: usize) -> Alt {
         let here = loc(node.span);
         let items = arg.as_seq().unwrap_or(&[]);
-        if let (Some(delim), Some(list)) = (items.first().and_then(Node::as_str), items.get(1)) {
-            if let Some(parts) = list.as_seq() {
-                let resolved: Option<Vec<String>> =
-                    parts.iter().map(|p| self.resolve_text(p, depth)).collect();
-                if let Some(parts) = resolved {
-                    return Alt::known(here, json!(parts.join(delim)));
-                }
+        if let (Some(delim), Some(list)) = (items.first().and_then(Node::as_str), items.get(1))
+            && let Some(parts) = list.as_seq()
+        {
+            let resolved: Option<Vec<String>> =
+                parts.iter().map(|p| self.resolve_text(p, depth)).collect();
+            if let Some(parts) = resolved {
+                return Alt::known(here, json!(parts.join(delim)));
             }
         }
         Alt::symbol(
@@ -668,10 +665,10 @@ impl<'a> Context<'a> {
         };
         for (when, list) in branches {
             let here = loc(list.span);
-            if let Some(("Ref", r)) = intrinsic(list) {
-                if r.as_str() == Some("AWS::NoValue") {
-                    continue;
-                }
+            if let Some(("Ref", r)) = intrinsic(list)
+                && r.as_str() == Some("AWS::NoValue")
+            {
+                continue;
             }
             let Some(items) = list.as_seq().filter(|_| intrinsic(list).is_none()) else {
                 sets.push(TagSet {

@@ -1006,10 +1006,11 @@ impl<'i, 'a> Evaluator<'i, 'a> {
 
     fn call(&mut self, f: &hcl_edit::expr::FuncCall, expr: &Expression) -> Ev {
         let name = f.name.name.as_str();
-        if name == "length" && f.args.len() == 1 {
-            if let Some(n) = f.args.iter().next().and_then(|a| self.instance_count(a)) {
-                return Ev::known(json!(n));
-            }
+        if name == "length"
+            && f.args.len() == 1
+            && let Some(n) = f.args.iter().next().and_then(|a| self.instance_count(a))
+        {
+            return Ev::known(json!(n));
         }
         let args: Vec<Ev> = f.args.iter().map(|a| self.eval(a)).collect();
         if name == "try" || name == "coalesce" {

@@ -396,19 +396,19 @@ fn resolve_references(
         .iter()
         .filter_map(Node::as_str)
     {
-        if let (Some(var), Some((parent, call))) = (r.strip_prefix("var."), split_module(module)) {
-            if depth < 16 {
-                let arg = config_module(configuration, parent)
-                    .and_then(|m| m.get("module_calls"))
-                    .and_then(|c| c.get(call))
-                    .and_then(|c| c.get("expressions"))
-                    .and_then(|e| e.get(var))
-                    .and_then(|e| e.get("references"));
-                let up = resolve_references(configuration, parent, arg, depth + 1);
-                if !up.is_empty() {
-                    out.extend(up);
-                    continue;
-                }
+        if let (Some(var), Some((parent, call))) = (r.strip_prefix("var."), split_module(module))
+            && depth < 16
+        {
+            let arg = config_module(configuration, parent)
+                .and_then(|m| m.get("module_calls"))
+                .and_then(|c| c.get(call))
+                .and_then(|c| c.get("expressions"))
+                .and_then(|e| e.get(var))
+                .and_then(|e| e.get("references"));
+            let up = resolve_references(configuration, parent, arg, depth + 1);
+            if !up.is_empty() {
+                out.extend(up);
+                continue;
             }
         }
         out.push(format!("{prefix}{r}"));

@@ -275,10 +275,9 @@ fn resolve_plain(value: &str) -> NodeKind {
             .bytes()
             .all(|b| b.is_ascii_digit() || matches!(b, b'-' | b'+' | b'.' | b'e' | b'E'))
         && value.bytes().any(|b| b.is_ascii_digit())
+        && let Ok(f) = value.parse::<f64>()
     {
-        if let Ok(f) = value.parse::<f64>() {
-            return NodeKind::Float(f);
-        }
+        return NodeKind::Float(f);
     }
     match value {
         ".inf" | ".Inf" | ".INF" | "+.inf" => NodeKind::Float(f64::INFINITY),
