@@ -78,7 +78,9 @@ deny contains v if {
 	some i, s in input.sessions
 	not s.provider == "alicloud"
 	some t, set in s.tags
+	count(set.items) > 1
 	keys := sort([x.key.known | some x in set.items; is_string(x.key.known)])
+	count(keys) != count({k | some k in keys})
 	dups := {keys[p] | some p, _ in keys; p > 0; keys[p] == keys[p - 1]}
 	count(dups) > 0
 	some k, item in set.items

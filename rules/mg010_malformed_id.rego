@@ -19,11 +19,13 @@
 package mirrorguard.rules.mg010
 
 prefixes := {
-	"network_interface_id": ["eni-", "network interface"],
-	"traffic_mirror_target_id": ["tmt-", "traffic mirror target"],
-	"traffic_mirror_filter_id": ["tmf-", "traffic mirror filter"],
+	"network_interface_id": ["eni", "network interface"],
+	"traffic_mirror_target_id": ["tmt", "traffic mirror target"],
+	"traffic_mirror_filter_id": ["tmf", "traffic mirror filter"],
 }
 
+# `ec2_id` is the prefix of a literal shaped like an EC2 id (lower-case prefix, `-`, 8 or
+# 17 lower-case hex digits), given by mirrorguard in the input; absent otherwise.
 deny contains v if {
 	some i, s in input.sessions
 	not s.provider == "alicloud"
@@ -32,9 +34,9 @@ deny contains v if {
 	id := alt.known
 	is_string(id)
 	id != ""
-	not well_formed[[p[0], id]]
+	not alt.ec2_id == p[0]
 	v := {
-		"msg": sprintf("%v is not a well-formed %v id (%v and 8 or 17 hex digits)", [id, p[1], p[0]]),
+		"msg": sprintf("%v is not a well-formed %v id (%v- and 8 or 17 hex digits)", [id, p[1], p[0]]),
 		"path": ["sessions", i, field, j],
 	}
 }
@@ -45,37 +47,9 @@ deny contains v if {
 	id := alt.known
 	is_string(id)
 	id != ""
-	not well_formed[["eni-", id]]
+	not alt.ec2_id == "eni"
 	v := {
 		"msg": sprintf("%v is not a well-formed network interface id (eni- and 8 or 17 hex digits)", [id]),
 		"path": ["targets", t, "network_interface_id", j],
 	}
-}
-
-# Every literal id that is well formed, with its prefix: the prefix, then 8 or 17 lower-case
-# hex digits. A set computed once per input, with string builtins: regorus compiles a
-# regular expression on every call and calls user functions slowly, which dominated
-# evaluation time.
-well_formed contains [prefix, id] if {
-	some id in literal_ids
-	some prefix in {"eni-", "tmt-", "tmf-"}
-	startswith(id, prefix)
-	digits := substring(id, 4, -1)
-	count(digits) in {8, 17}
-	trim(digits, "0123456789abcdef") == ""
-}
-
-literal_ids contains id if {
-	some s in input.sessions
-	some field, _ in prefixes
-	some alt in s[field]
-	id := alt.known
-	is_string(id)
-}
-
-literal_ids contains id if {
-	some target in input.targets
-	some alt in target.network_interface_id
-	id := alt.known
-	is_string(id)
 }

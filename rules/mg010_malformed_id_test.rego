@@ -2,7 +2,12 @@ package mirrorguard.rules.mg010_test
 
 import data.mirrorguard.rules.mg010
 
-session(eni) := {"sessions": [{"address": "S", "network_interface_id": [{"ref": 0, "when": [], "known": eni}]}], "targets": []}
+session(eni) := {"sessions": [{"address": "S", "network_interface_id": [object.union({"ref": 0, "when": [], "known": eni}, kind(eni))]}], "targets": []}
+
+# What mirrorguard puts in the input for a literal shaped like an EC2 id.
+kind(id) := {"ec2_id": substring(id, 0, 3)} if regex.match(`^[a-z]+-([0-9a-f]{8}|[0-9a-f]{17})$`, id)
+
+else := {}
 
 test_17_and_8_digit_ids_pass if {
 	count(mg010.deny) == 0 with input as session("eni-0123456789abcdef0")

@@ -56,6 +56,12 @@ set -e
 tail -n 1 target/examples.txt
 [ "$status" -eq 1 ] || { echo "examples: expected exit 1, got $status"; exit 1; }
 
+step "accuracy on generated, labelled corpora (every planted defect, nothing else)"
+python3 bench/accuracy.py target/debug/mirrorguard
+
+step "fuzzing, bounded (20 s per target; scripts/fuzz.sh 600 for the 10-minute runs)"
+scripts/fuzz.sh 20
+
 if [ -d ../shared/corpus ]; then
   step "real-world corpus (../shared/corpus)"
   python3 scripts/check-corpus.py target/debug/mirrorguard ../shared/corpus

@@ -471,6 +471,19 @@ pub(crate) fn identity(val: &Val) -> Option<String> {
     }
 }
 
+/// The EC2 resource-id prefix of a literal shaped like an EC2 id (`eni`, `tmt`, `tmf`, ...:
+/// a lower-case prefix, `-`, then 8 or 17 lower-case hex digits). A fact for rules (MG010),
+/// computed here because regorus has no cheap way to test it (it compiles a regex per call).
+pub(crate) fn ec2_id_kind(s: &str) -> Option<&str> {
+    let (prefix, digits) = s.split_once('-')?;
+    let prefix_ok = !prefix.is_empty() && prefix.bytes().all(|b| b.is_ascii_lowercase());
+    let digits_ok = matches!(digits.len(), 8 | 17)
+        && digits
+            .bytes()
+            .all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f'));
+    (prefix_ok && digits_ok).then_some(prefix)
+}
+
 fn alt_json(alt: &Alt, reg: &mut impl FnMut(Loc) -> usize) -> Json {
     let mut o = Map::new();
     o.insert("ref".into(), json!(reg(alt.loc)));
@@ -480,6 +493,9 @@ fn alt_json(alt: &Alt, reg: &mut impl FnMut(Loc) -> usize) -> Json {
     }
     match &alt.val {
         Val::Known(v) => {
+            if let Some(kind) = v.as_str().and_then(ec2_id_kind) {
+                o.insert("ec2_id".into(), json!(kind));
+            }
             o.insert("known".into(), v.clone());
         }
         Val::Symbol { expr, why } => {
@@ -500,4 +516,19 @@ fn alt_json(alt: &Alt, reg: &mut impl FnMut(Loc) -> usize) -> Json {
         o.insert("origin".into(), json!(how));
     }
     Json::Object(o)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::ec2_id_kind;
+
+    #[test]
+    fn ec2_id_shapes() {
+        assert_eq!(ec2_id_kind("eni-0123456789abcdef0"), Some("eni"));
+        assert_eq!(ec2_id_kind("tmt-0123abcd"), Some("tmt"));
+        assert_eq!(ec2_id_kind("eni-0123456789ABCDEF0"), None);
+        assert_eq!(ec2_id_kind("tmt-5319fsEXAMPLE"), None);
+        assert_eq!(ec2_id_kind("eni-123"), None);
+        assert_eq!(ec2_id_kind("-01234567"), None);
+    }
 }

@@ -21,6 +21,9 @@ pub(crate) struct UnitResult {
     pub(crate) errors: Vec<FileError>,
 }
 
+/// Units with at least this many sessions evaluate their rules in parallel.
+const LARGE_UNIT: usize = 256;
+
 /// Fields whose checks need the literal value, so that a reference hides them too.
 const LITERAL_FIELDS: &[&str] = &["session_number", "packet_length", "virtual_network_id"];
 
@@ -31,16 +34,43 @@ pub(crate) fn evaluate(rules: &RuleSet, engine: &mut Engine, unit: &Unit) -> Uni
         return out;
     }
     let input = unit.to_input();
-    engine.set_input(regorus::Value::from(input.json.clone()));
-    // One evaluation for every rule (the per-call overhead dominates small inputs); when it
-    // fails, each rule alone, so that one broken or runaway rule costs only its own results.
-    let all = engine.eval_rule(super::ALL_RULES.to_owned()).ok();
-    for rule in rules.rules() {
-        let from_all = all
-            .as_ref()
-            .and_then(|a| a.as_object().ok())
-            .and_then(|o| o.get(&regorus::Value::from(rule.meta.id.as_str())).cloned());
-        let result = match from_all {
+    let value = regorus::Value::from(input.json.clone());
+    // A large unit (one template of thousands of sessions) is one job: its rules run in
+    // parallel, each on its own copy of the engine, so both cores work on it. Small units
+    // take one evaluation for every rule (the per-call overhead dominates small inputs).
+    let per_rule: Vec<Option<regorus::Value>> = if unit.sessions.len() >= LARGE_UNIT {
+        use rayon::prelude::*;
+        rules
+            .rules()
+            .par_iter()
+            .map(|rule| {
+                let mut e = rules.engine();
+                e.set_input(value.clone());
+                e.eval_rule(rule.deny_path()).ok()
+            })
+            .collect()
+    } else {
+        engine.set_input(value.clone());
+        let all = if rules.all_enabled() {
+            engine.eval_rule(super::ALL_RULES.to_owned()).ok()
+        } else {
+            None
+        };
+        rules
+            .rules()
+            .iter()
+            .map(|rule| {
+                all.as_ref()
+                    .and_then(|a| a.as_object().ok())
+                    .and_then(|o| o.get(&regorus::Value::from(rule.meta.id.as_str())).cloned())
+            })
+            .collect()
+    };
+    // When an evaluation failed, each rule alone, so that one broken or runaway rule costs
+    // only its own results (and its error names it).
+    engine.set_input(value);
+    for (rule, precomputed) in rules.rules().iter().zip(per_rule) {
+        let result = match precomputed {
             Some(v) => Ok(v),
             None => engine.eval_rule(rule.deny_path()),
         };

@@ -57,6 +57,8 @@ pub struct RuleSet {
     rules: Vec<Rule>,
     /// Rules the tool itself applies (about suppressions), not written in Rego.
     tool: Vec<RuleMeta>,
+    /// Whether every loaded rule still runs: then one evaluation of `ALL_RULES` serves them all.
+    all_enabled: bool,
     engine: Engine,
 }
 
@@ -135,6 +137,7 @@ impl RuleSet {
         Ok(Self {
             rules,
             tool,
+            all_enabled: true,
             engine,
         })
     }
@@ -203,7 +206,9 @@ impl RuleSet {
             }
         }
         let off = |id: &str| disable.iter().any(|d| d.eq_ignore_ascii_case(id));
+        let before = self.rules.len();
         self.rules.retain(|r| !off(&r.meta.id));
+        self.all_enabled &= self.rules.len() == before;
         self.tool.retain(|m| !off(&m.id));
         Ok(())
     }
@@ -212,6 +217,11 @@ impl RuleSet {
         self.rules
             .iter()
             .find(|r| r.meta.id.eq_ignore_ascii_case(id))
+    }
+
+    /// Whether one evaluation of [`ALL_RULES`] gives every enabled rule's results.
+    pub(crate) fn all_enabled(&self) -> bool {
+        self.all_enabled
     }
 
     /// A fresh copy of the prepared engine for one worker.
