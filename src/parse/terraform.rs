@@ -22,7 +22,7 @@ use crate::model::{
     Target, Unit, Val,
 };
 use crate::parse::cloudformation::numeric;
-use crate::parse::json::{self, nesting_exceeds};
+use crate::parse::json;
 use crate::parse::tfjson::{self, Remap};
 use crate::source::{SourceFile, Span};
 
@@ -32,7 +32,7 @@ const MAX_INSTANCES: usize = 1_000;
 /// Deepest expression (and local-to-local) evaluation.
 const MAX_EVAL_DEPTH: usize = 64;
 /// Deepest bracket nesting accepted before handing a file to the (recursive) HCL parser.
-const MAX_NESTING: usize = 200;
+const MAX_NESTING: usize = 64;
 
 /// The session resource types read from Terraform and their provider.
 pub(crate) const SESSION_TYPES: &[(&str, Provider)] = &[
@@ -66,6 +66,14 @@ pub(crate) fn parse_file(source: &Arc<SourceFile>) -> Result<ParsedFile, FileErr
         } else {
             tfjson::generate(source, &root)?
         };
+        if let Err((at, message)) = super::hcl_scan::check(&generated.text, MAX_NESTING) {
+            let at = generated.remap.map(Span::new(at, at));
+            return Err(FileError::at(
+                source,
+                at,
+                format!("invalid Terraform JSON: {message}"),
+            ));
+        }
         let body = hcl_edit::parser::parse_body(&generated.text).map_err(|e| {
             let at = generated
                 .remap
@@ -91,11 +99,11 @@ pub(crate) fn parse_file(source: &Arc<SourceFile>) -> Result<ParsedFile, FileErr
 }
 
 fn parse_hcl(source: &SourceFile) -> Result<Body, FileError> {
-    if let Some(at) = nesting_exceeds(source.text.as_bytes(), MAX_NESTING) {
+    if let Err((at, message)) = super::hcl_scan::check(&source.text, MAX_NESTING) {
         return Err(FileError::at(
             source,
             Span::new(at, at + 1),
-            format!("HCL nested deeper than {MAX_NESTING} levels"),
+            format!("invalid HCL: {message}"),
         ));
     }
     hcl_edit::parser::parse_body(&source.text).map_err(|e| {
