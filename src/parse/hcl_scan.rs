@@ -28,12 +28,14 @@ pub(crate) fn check(text: &str, max_depth: usize) -> Result<(), Problem> {
             Mode::String => match b {
                 b'\\' => i += 1,
                 b'"' => mode = Mode::Code,
-                b'$' | b'%' if bytes.get(i + 1) == Some(&b'{') => {
-                    if bytes.get(i.wrapping_sub(1)) != Some(&b) {
-                        stack.push((b'{', i + 1, true));
-                        mode = Mode::Code;
-                        i += 1;
-                    }
+                // `${` opens an interpolation; `$${` is an escaped, literal `${`.
+                b'$' | b'%'
+                    if bytes.get(i + 1) == Some(&b'{')
+                        && bytes.get(i.wrapping_sub(1)) != Some(&b) =>
+                {
+                    stack.push((b'{', i + 1, true));
+                    mode = Mode::Code;
+                    i += 1;
                 }
                 b'\n' => return Err((i, "string is not closed on its line".into())),
                 _ => {}
