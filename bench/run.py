@@ -52,7 +52,7 @@ def tools(mirrorguard):
     return {
         "mirrorguard": [mirrorguard, "check", ".", "--no-config", "--format", "sarif", "--output", os.devnull, "--fail-on", "never"],
         "cfn-guard": [guard, "validate", "--rules", os.path.join(HERE, "cfn-guard", "sessions.guard"), "--data", ".",
-                      "--output-format", "sarif", "--show-summary", "none"] if os.path.exists(guard) else None,
+                      "--output-format", "sarif", "--show-summary", "none", "--structured"] if os.path.exists(guard) else None,
         "cfn-lint": [lint, "--format", "json", "--", "*.yaml"] if lint else None,
     }
 
