@@ -245,6 +245,24 @@ impl Session {
         }
     }
 
+    /// The field with this rule-input name, for readers that map columns or attributes by
+    /// name (stackql INSERT columns, plan attributes).
+    pub(crate) fn field_mut(&mut self, name: &str) -> Option<&mut Field> {
+        Some(match name {
+            "network_interface_id" => &mut self.network_interface_id,
+            "traffic_mirror_target_id" => &mut self.traffic_mirror_target_id,
+            "traffic_mirror_filter_id" => &mut self.traffic_mirror_filter_id,
+            "session_number" => &mut self.session_number,
+            "packet_length" => &mut self.packet_length,
+            "virtual_network_id" => &mut self.virtual_network_id,
+            "description" => &mut self.description,
+            "name" => &mut self.name,
+            "target_type" => &mut self.target_type,
+            "region" => &mut self.region,
+            _ => return None,
+        })
+    }
+
     /// The fields in input order, with their names in the rule input.
     pub(crate) fn fields(&self) -> [(&'static str, &Field); 10] {
         [

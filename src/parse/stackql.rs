@@ -389,16 +389,9 @@ pub(crate) fn read(
             } else {
                 alts
             };
-            match field {
-                "network_interface_id" => s.network_interface_id = alts,
-                "traffic_mirror_target_id" => s.traffic_mirror_target_id = alts,
-                "traffic_mirror_filter_id" => s.traffic_mirror_filter_id = alts,
-                "session_number" => s.session_number = alts,
-                "packet_length" => s.packet_length = alts,
-                "virtual_network_id" => s.virtual_network_id = alts,
-                "description" => s.description = alts,
-                "region" => s.region = alts,
-                _ => s.tags = tag_sets,
+            match s.field_mut(field) {
+                Some(slot) => *slot = alts,
+                None => s.tags = tag_sets,
             }
         }
         unit.sessions.push(s);

@@ -106,14 +106,8 @@ pub(crate) fn read(source: Arc<SourceFile>, root: &Node, config: Option<&Config<
                         alts.retain(|a| a.val != Val::Known(serde_json::json!(0)));
                     }
                 }
-                match field {
-                    "network_interface_id" => s.network_interface_id = alts,
-                    "traffic_mirror_target_id" => s.traffic_mirror_target_id = alts,
-                    "traffic_mirror_filter_id" => s.traffic_mirror_filter_id = alts,
-                    "session_number" => s.session_number = alts,
-                    "packet_length" => s.packet_length = alts,
-                    "virtual_network_id" => s.virtual_network_id = alts,
-                    _ => s.description = alts,
+                if let Some(slot) = s.field_mut(field) {
+                    *slot = alts;
                 }
             }
             s.tags = tags(&inst, provider, loc);
