@@ -86,6 +86,23 @@ fn strings(node: Option<&Node>) -> Vec<String> {
     }
 }
 
+/// Reads `Action`/`NotAction` (or `Resource`/`NotResource`) of statement `index`:
+/// the listed strings and whether they are negated. Exactly one of the pair must be present.
+fn element_or_negation(
+    statement: &Node,
+    index: usize,
+    element: &str,
+) -> Result<(Vec<String>, bool), String> {
+    let negated = format!("Not{element}");
+    match (statement.get(element), statement.get(&negated)) {
+        (Some(listed), None) => Ok((strings(Some(listed)), false)),
+        (None, Some(listed)) => Ok((strings(Some(listed)), true)),
+        _ => Err(format!(
+            "statement {index} needs exactly one of {element} and {negated}"
+        )),
+    }
+}
+
 /// Parses a policy document from a parsed JSON node (spans kept for findings).
 pub(crate) fn from_node(name: &str, file: Option<usize>, root: &Node) -> Result<Policy, String> {
     let statements = match root.get("Statement").map(|n| &n.kind) {
@@ -108,24 +125,8 @@ pub(crate) fn from_node(name: &str, file: Option<usize>, root: &Node) -> Result<
                 ));
             }
         };
-        let actions = match (s.get("Action"), s.get("NotAction")) {
-            (Some(a), None) => (strings(Some(a)), false),
-            (None, Some(a)) => (strings(Some(a)), true),
-            _ => {
-                return Err(format!(
-                    "statement {i} needs exactly one of Action and NotAction"
-                ));
-            }
-        };
-        let resources = match (s.get("Resource"), s.get("NotResource")) {
-            (Some(r), None) => (strings(Some(r)), false),
-            (None, Some(r)) => (strings(Some(r)), true),
-            _ => {
-                return Err(format!(
-                    "statement {i} needs exactly one of Resource and NotResource"
-                ));
-            }
-        };
+        let actions = element_or_negation(s, i, "Action")?;
+        let resources = element_or_negation(s, i, "Resource")?;
         let mut conditions = BTreeMap::new();
         for op in s.get("Condition").and_then(Node::as_map).unwrap_or(&[]) {
             let mut keys = BTreeMap::new();
@@ -460,6 +461,35 @@ mod tests {
             resource_type: "network-interface".into(),
             id: Some(id.into()),
         }
+    }
+
+    #[test]
+    fn statement_needs_exactly_one_of_each_element_pair() {
+        let both = from_json(
+            "p.json",
+            r#"{"Statement": {"Effect": "Allow", "Action": "ec2:*", "NotAction": "iam:*", "Resource": "*"}}"#,
+        );
+        assert_eq!(
+            both.unwrap_err(),
+            "statement 0 needs exactly one of Action and NotAction"
+        );
+        let neither = from_json(
+            "p.json",
+            r#"{"Statement": [{"Effect": "Deny", "Action": "ec2:*"}]}"#,
+        );
+        assert_eq!(
+            neither.unwrap_err(),
+            "statement 0 needs exactly one of Resource and NotResource"
+        );
+        let negated = policy(
+            r#"{"Statement": {"Effect": "Allow", "NotAction": ["iam:*"], "NotResource": "arn:aws:s3:::x"}}"#,
+        );
+        let statement = &negated.statements[0];
+        assert_eq!(statement.actions, (vec!["iam:*".to_string()], true));
+        assert_eq!(
+            statement.resources,
+            (vec!["arn:aws:s3:::x".to_string()], true)
+        );
     }
 
     #[test]
