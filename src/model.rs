@@ -347,6 +347,19 @@ pub(crate) struct RuleInput {
 }
 
 impl Unit {
+    /// An empty unit named `name` over `files`; readers fill in what they find.
+    pub(crate) fn new(format: Format, name: String, files: Vec<Arc<SourceFile>>) -> Self {
+        Unit {
+            format,
+            name,
+            files,
+            sessions: Vec::new(),
+            targets: Vec::new(),
+            references: Vec::new(),
+            suppressions: Vec::new(),
+        }
+    }
+
     /// Serializes the unit into the documented rule input (see `rules/README.md`).
     pub(crate) fn to_input(&self) -> RuleInput {
         let mut locs = Vec::new();

@@ -147,15 +147,9 @@ pub(crate) fn read(source: Arc<SourceFile>, root: &Node, request: Request) -> Un
             why: String::new(),
         });
     }
-    Unit {
-        format: Format::AwsCli,
-        name: source.display.clone(),
-        files: vec![source],
-        sessions: vec![s],
-        targets: Vec::new(),
-        references: Vec::new(),
-        suppressions: Vec::new(),
-    }
+    let mut unit = Unit::new(Format::AwsCli, source.display.clone(), vec![source]);
+    unit.sessions.push(s);
+    unit
 }
 
 #[cfg(test)]

@@ -110,15 +110,7 @@ pub(crate) fn read<'a>(
         cx.resources.insert(e.key.clone(), ty.to_owned());
     }
 
-    let mut unit = Unit {
-        format: Format::CloudFormation,
-        name: source.display.clone(),
-        files: vec![source],
-        sessions: Vec::new(),
-        targets: Vec::new(),
-        references: Vec::new(),
-        suppressions: Vec::new(),
-    };
+    let mut unit = Unit::new(Format::CloudFormation, source.display.clone(), vec![source]);
     for e in resources {
         unit.suppressions
             .extend(metadata_suppressions(&unit.files[0], &e.key, &e.value));

@@ -202,15 +202,11 @@ pub(crate) fn read(
     queries: &BTreeMap<String, Arc<SourceFile>>,
     options: &StackqlOptions,
 ) -> Unit {
-    let mut unit = Unit {
-        format: Format::Stackql,
-        name: manifest.display.clone(),
-        files: vec![manifest.clone()],
-        sessions: Vec::new(),
-        targets: Vec::new(),
-        references: Vec::new(),
-        suppressions: Vec::new(),
-    };
+    let mut unit = Unit::new(
+        Format::Stackql,
+        manifest.display.clone(),
+        vec![manifest.clone()],
+    );
     let renderer = Renderer::new();
     let stack_name = root
         .get("name")

@@ -170,15 +170,7 @@ pub(crate) fn read_module(
         }
     }
 
-    let mut unit = Unit {
-        format: Format::Terraform,
-        name,
-        files,
-        sessions: Vec::new(),
-        targets: Vec::new(),
-        references: Vec::new(),
-        suppressions: Vec::new(),
-    };
+    let mut unit = Unit::new(Format::Terraform, name, files);
     for &(file, body) in &bodies {
         for block in body.get_blocks("resource") {
             let [ty, _] = labels(block);

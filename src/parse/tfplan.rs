@@ -59,15 +59,7 @@ struct Instance<'a> {
 
 /// Reads a plan into a unit; `config` adds the declaring `.tf` attributes as origins.
 pub(crate) fn read(source: Arc<SourceFile>, root: &Node, config: Option<&Config<'_>>) -> Unit {
-    let mut unit = Unit {
-        format: Format::Terraform,
-        name: source.display.clone(),
-        files: vec![source],
-        sessions: Vec::new(),
-        targets: Vec::new(),
-        references: Vec::new(),
-        suppressions: Vec::new(),
-    };
+    let mut unit = Unit::new(Format::Terraform, source.display.clone(), vec![source]);
     let configuration = root.get("configuration");
     let mut tf_files: HashMap<String, FileId> = HashMap::new();
     for inst in instances(root) {
