@@ -319,6 +319,20 @@ impl<'a> Context<'a> {
         });
     }
 
+    /// Records a reference to `name`, which is not a parameter: a resource of the
+    /// template when one has that logical id, else an undeclared parameter.
+    /// Returns whether the resource exists.
+    fn reference_resource_or_undeclared(&mut self, span: crate::source::Span, name: &str) -> bool {
+        let declared = self.resources.contains_key(name);
+        let kind = if declared {
+            RefKind::Resource
+        } else {
+            RefKind::Parameter
+        };
+        self.reference(span, kind, name, declared);
+        declared
+    }
+
     /// Evaluates a value node into its alternatives.
     fn eval(&mut self, node: &'a Node) -> Vec<Alt> {
         let mut alts = self.eval_inner(node, 0);
@@ -441,17 +455,7 @@ impl<'a> Context<'a> {
                 format!("parameter {name} has no Default and no value was given with --parameters"),
             );
         }
-        let declared = self.resources.contains_key(name);
-        self.reference(
-            node.span,
-            if declared {
-                RefKind::Resource
-            } else {
-                RefKind::Parameter
-            },
-            name,
-            declared,
-        );
+        let declared = self.reference_resource_or_undeclared(node.span, name);
         Alt::symbol(
             here,
             format!("Ref({name})"),
@@ -527,17 +531,7 @@ impl<'a> Context<'a> {
                         .filter(|s| !s.is_empty())
                 })
             } else {
-                let declared = self.resources.contains_key(var);
-                self.reference(
-                    node.span,
-                    if declared {
-                        RefKind::Resource
-                    } else {
-                        RefKind::Parameter
-                    },
-                    var,
-                    declared,
-                );
+                self.reference_resource_or_undeclared(node.span, var);
                 None
             };
             match value {
