@@ -1,23 +1,59 @@
-//! Embeds the built-in rules (`rules/*.rego`, their `_test.rego` and example `.yaml`
-//! files) into the binary, so that the rule set shipped is exactly the one in `rules/`.
+//! Embeds the shipped rules (`rules/*.rego`, their `_test.rego` and example `.yaml` files,
+//! and the built-in rules' metadata files) into the binary, so that the rule set shipped is
+//! exactly the one in `rules/`. The build fails when `rules/` cannot be read or holds no
+//! rule: a binary without rules would pass everything. The ids found are recorded too, and
+//! the binary refuses to check when one of them did not load.
 
+use std::collections::BTreeSet;
 use std::fmt::Write as _;
 use std::path::Path;
 
 fn main() {
     let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("rules");
     println!("cargo:rerun-if-changed={}", dir.display());
-    let mut names: Vec<String> = std::fs::read_dir(&dir)
-        .map(|rd| {
-            rd.filter_map(Result::ok)
-                .filter_map(|e| e.file_name().into_string().ok())
-                .filter(|n| n.ends_with(".rego") || n.ends_with(".yaml"))
-                .collect()
-        })
-        .unwrap_or_default();
+    let entries = match std::fs::read_dir(&dir) {
+        Ok(rd) => rd,
+        Err(e) => {
+            println!(
+                "cargo::error=cannot read the rules folder {}: {e}",
+                dir.display()
+            );
+            return;
+        }
+    };
+    let mut names: Vec<String> = Vec::new();
+    for entry in entries {
+        match entry {
+            Ok(e) => {
+                if let Ok(n) = e.file_name().into_string()
+                    && (n.ends_with(".rego") || n.ends_with(".yaml"))
+                {
+                    names.push(n);
+                }
+            }
+            Err(e) => {
+                println!("cargo::error=cannot read the rules folder: {e}");
+                return;
+            }
+        }
+    }
     names.sort();
+    let ids: BTreeSet<String> = names
+        .iter()
+        .filter_map(|n| {
+            let prefix = n.split('_').next()?;
+            (prefix.len() > 2 && prefix.starts_with("mg")).then(|| prefix.to_ascii_uppercase())
+        })
+        .collect();
+    if ids.is_empty() {
+        println!(
+            "cargo::error=the rules folder {} holds no rule",
+            dir.display()
+        );
+        return;
+    }
     let mut out = String::from(
-        "/// Built-in rule files: (file name, contents).\npub(crate) const BUILTIN_FILES: &[(&str, &str)] = &[\n",
+        "/// Shipped rule files: (file name, contents).\npub(crate) const BUILTIN_FILES: &[(&str, &str)] = &[\n",
     );
     for n in &names {
         let path = dir.join(n);
@@ -28,7 +64,13 @@ fn main() {
             path.display().to_string()
         );
     }
+    out.push_str("];\n\n/// The ids of the rules found in `rules/` at build time.\npub const EXPECTED_SHIPPED_IDS: &[&str] = &[\n");
+    for id in &ids {
+        let _ = writeln!(out, "    {id:?},");
+    }
     out.push_str("];\n");
     let out_dir = std::env::var("OUT_DIR").unwrap_or_else(|_| ".".into());
-    let _ = std::fs::write(Path::new(&out_dir).join("builtin_rules.rs"), out);
+    if let Err(e) = std::fs::write(Path::new(&out_dir).join("builtin_rules.rs"), out) {
+        println!("cargo::error=cannot write the embedded rules: {e}");
+    }
 }

@@ -4,8 +4,8 @@
 
 use std::sync::Arc;
 
-use crate::check::{CheckOptions, check_sources};
 use crate::parse::{cloudformation, json, stackql, terraform, tfplan, yaml};
+use crate::pipeline::{CheckOptions, check_sources};
 use crate::rules::RuleSet;
 use crate::source::SourceFile;
 

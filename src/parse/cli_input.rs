@@ -11,7 +11,7 @@ use serde_json::Value as Json;
 
 use super::tree::{Node, NodeKind};
 use crate::model::{Alt, Format, Loc, Provider, Session, TagItem, TagSet, Unit};
-use crate::parse::cloudformation::numeric;
+use crate::parse::numeric;
 use crate::source::SourceFile;
 
 const CREATE: &[&str] = &[

@@ -17,8 +17,10 @@ use minijinja::{Environment, UndefinedBehavior};
 use serde_json::{Map, Value as Json, json};
 
 use super::tree::Node;
-use crate::model::{Alt, Condition, Format, Loc, Provider, Session, TagItem, TagSet, Unit, Val};
-use crate::parse::cloudformation::numeric;
+use crate::model::{
+    Alt, Condition, Format, Loc, Prop, Provider, Session, TagItem, TagSet, Unit, Val,
+};
+use crate::parse::numeric;
 use crate::source::{SourceFile, Span};
 
 /// Settings that shape rendering: `--stack-env` and `--var KEY=VALUE`.
@@ -106,25 +108,18 @@ fn split_top_level(text: &str, offset: usize) -> Vec<(String, Span)> {
     out
 }
 
-/// Which model field a column fills.
-fn field_of(column: &str) -> Option<&'static str> {
-    let c: String = column
-        .chars()
-        .filter(|c| *c != '_')
-        .collect::<String>()
-        .to_ascii_lowercase();
-    Some(match c.as_str() {
-        "networkinterfaceid" => "network_interface_id",
-        "trafficmirrortargetid" => "traffic_mirror_target_id",
-        "trafficmirrorfilterid" => "traffic_mirror_filter_id",
-        "sessionnumber" => "session_number",
-        "packetlength" => "packet_length",
-        "virtualnetworkid" => "virtual_network_id",
-        "description" => "description",
-        "tags" => "tags",
-        "region" => "region",
-        _ => return None,
-    })
+/// What a column fills: a session property, or the tags.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Column {
+    Prop(Prop),
+    Tags,
+}
+
+fn column_of(column: &str) -> Option<Column> {
+    if column.eq_ignore_ascii_case("tags") {
+        return Some(Column::Tags);
+    }
+    Prop::from_any_name(column).map(Column::Prop)
 }
 
 /// `'{{ name }}'` or `{{ name | filter }}` naming exactly one variable: that name.
@@ -288,7 +283,7 @@ pub(crate) fn read(
         };
 
         for (column, expr, expr_span) in &insert.columns {
-            let Some(field) = field_of(column) else {
+            let Some(field) = column_of(column) else {
                 continue;
             };
             let mut alts = Vec::new();
@@ -353,7 +348,7 @@ pub(crate) fn read(
                     }
                 };
                 let rendered = renderer.render_json(&raw, &cx);
-                if field == "tags" {
+                if field == Column::Tags {
                     tag_sets.push(tags(rendered, at, when, node));
                     continue;
                 }
@@ -377,17 +372,10 @@ pub(crate) fn read(
                     origin: None,
                 });
             }
-            let alts = if matches!(
-                field,
-                "session_number" | "packet_length" | "virtual_network_id"
-            ) {
-                numeric(alts)
-            } else {
-                alts
-            };
-            match s.field_mut(field) {
-                Some(slot) => *slot = alts,
-                None => s.tags = tag_sets,
+            match field {
+                Column::Prop(p) if p.is_number() => *s.field_mut(p) = numeric(alts),
+                Column::Prop(p) => *s.field_mut(p) = alts,
+                Column::Tags => s.tags = tag_sets,
             }
         }
         unit.sessions.push(s);

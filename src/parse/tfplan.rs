@@ -17,9 +17,9 @@ use serde_json::Value as Json;
 use super::terraform::{ParsedFile, SESSION_TYPES, TARGET_TYPES};
 use super::tree::{Node, NodeKind};
 use crate::model::{
-    Alt, FileId, Format, Loc, Provider, Session, TagItem, TagSet, Target, Unit, Val,
+    Alt, FileId, Format, Loc, Prop, Provider, Session, TagItem, TagSet, Target, Unit, Val,
 };
-use crate::parse::cloudformation::numeric;
+use crate::parse::numeric;
 use crate::source::{SourceFile, Span};
 
 /// Whether a parsed JSON document is a Terraform plan.
@@ -36,14 +36,15 @@ pub(crate) struct Config<'a> {
     pub(crate) modules: HashMap<PathBuf, Vec<&'a ParsedFile>>,
 }
 
-const FIELDS: &[(&str, bool)] = &[
-    ("network_interface_id", false),
-    ("traffic_mirror_target_id", false),
-    ("traffic_mirror_filter_id", false),
-    ("session_number", true),
-    ("packet_length", true),
-    ("virtual_network_id", true),
-    ("description", false),
+/// The AWS provider's session attributes, named as in the rule input.
+const FIELDS: [Prop; 7] = [
+    Prop::NetworkInterfaceId,
+    Prop::TrafficMirrorTargetId,
+    Prop::TrafficMirrorFilterId,
+    Prop::SessionNumber,
+    Prop::PacketLength,
+    Prop::VirtualNetworkId,
+    Prop::Description,
 ];
 
 /// One resource instance found in the plan.
@@ -85,7 +86,9 @@ pub(crate) fn read(source: Arc<SourceFile>, root: &Node, config: Option<&Config<
         };
         if let Some(&(_, provider)) = SESSION_TYPES.iter().find(|(t, _)| *t == inst.ty) {
             let mut s = Session::new(inst.address.clone(), &inst.ty, provider, loc);
-            for &(field, is_number) in FIELDS {
+            for prop in FIELDS {
+                let field = prop.input_name();
+                let is_number = prop.is_number();
                 let mut alts = value_alts(&inst, field, loc, &refs(field));
                 if let Some(decl) = declared(&mut unit, &mut tf_files, field) {
                     for a in &mut alts {
@@ -98,9 +101,7 @@ pub(crate) fn read(source: Arc<SourceFile>, root: &Node, config: Option<&Config<
                         alts.retain(|a| a.val != Val::Known(serde_json::json!(0)));
                     }
                 }
-                if let Some(slot) = s.field_mut(field) {
-                    *slot = alts;
-                }
+                *s.field_mut(prop) = alts;
             }
             s.tags = tags(&inst, provider, loc);
             unit.sessions.push(s);

@@ -9,9 +9,10 @@ use miette::{
     Diagnostic, GraphicalReportHandler, GraphicalTheme, LabeledSpan, NamedSource, SourceCode,
 };
 
-use crate::check::Report;
-use crate::finding::Finding;
-use crate::rules::{RuleSet, Severity};
+use crate::report::Finding;
+use crate::report::Report;
+use crate::report::Severity;
+use crate::rules::RuleSet;
 
 struct FindingDiagnostic<'a> {
     finding: &'a Finding,

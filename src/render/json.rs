@@ -3,8 +3,9 @@
 
 use serde_json::{Value, json};
 
-use crate::check::Report;
-use crate::finding::Location;
+use crate::error::CheckError;
+use crate::report::Location;
+use crate::report::Report;
 
 /// Version of the JSON report schema.
 pub(crate) const SCHEMA_VERSION: u32 = 1;
@@ -53,9 +54,21 @@ pub(crate) fn render(report: &Report, command: &str) -> String {
     let errors: Vec<Value> = report
         .errors
         .iter()
-        .map(|e| json!({"file": e.file, "line": e.line, "column": e.column, "message": e.message}))
+        .map(|e| match e {
+            CheckError::File(f) => json!({
+                "file": f.file,
+                "line": f.position.map(|p| p.line),
+                "column": f.position.map(|p| p.column),
+                "message": f.message,
+            }),
+            CheckError::Run(r) => json!({
+                "subject": r.subject.as_str(),
+                "name": r.name,
+                "message": r.message,
+            }),
+        })
         .collect();
-    let count = |s: crate::rules::Severity| {
+    let count = |s: crate::report::Severity| {
         report
             .findings
             .iter()
@@ -70,9 +83,9 @@ pub(crate) fn render(report: &Report, command: &str) -> String {
             "files_read": report.files_read,
             "units": report.units,
             "sessions": report.sessions,
-            "errors": count(crate::rules::Severity::Error),
-            "warnings": count(crate::rules::Severity::Warning),
-            "notes": count(crate::rules::Severity::Note),
+            "errors": count(crate::report::Severity::Error),
+            "warnings": count(crate::report::Severity::Warning),
+            "notes": count(crate::report::Severity::Note),
             "suppressed": report.findings.iter().filter(|f| f.suppression.is_some()).count(),
             "baselined": report.baselined,
             "skipped_checks": report.skipped.len(),

@@ -1,7 +1,7 @@
 //! A Markdown summary, for a GitHub job summary (`$GITHUB_STEP_SUMMARY`) or a PR comment:
 //! the summary line and one table row per open finding, with suppressed and skipped counts.
 
-use crate::check::Report;
+use crate::report::Report;
 
 fn cell(text: &str) -> String {
     text.replace('|', "\\|").replace('\n', " ")
@@ -22,9 +22,9 @@ pub(crate) fn render(report: &Report, title: &str) -> String {
         out.push_str("| | Rule | Location | Resource | Finding |\n|---|---|---|---|---|\n");
         for f in open {
             let icon = match f.severity {
-                crate::rules::Severity::Error => "❌",
-                crate::rules::Severity::Warning => "⚠️",
-                crate::rules::Severity::Note => "ℹ️",
+                crate::report::Severity::Error => "❌",
+                crate::report::Severity::Warning => "⚠️",
+                crate::report::Severity::Note => "ℹ️",
             };
             let at = f.location.as_ref().map_or_else(
                 || "live".to_owned(),
@@ -42,13 +42,11 @@ pub(crate) fn render(report: &Report, title: &str) -> String {
     if !report.errors.is_empty() {
         out.push_str("**Could not check:**\n\n");
         for e in &report.errors {
-            out.push_str(&format!(
-                "- `{}:{}:{}` {}\n",
-                cell(&e.file),
-                e.line,
-                e.column,
-                cell(&e.message)
-            ));
+            let place = match e.position() {
+                Some(p) => format!("{}:{}:{}", e.name(), p.line, p.column),
+                None => e.name().to_owned(),
+            };
+            out.push_str(&format!("- `{}` {}\n", cell(&place), cell(e.message())));
         }
         out.push('\n');
     }

@@ -1,4 +1,4 @@
-//! Renderers: a [`Report`](crate::check::Report) into bytes, one module per format.
+//! Renderers: a [`Report`](crate::report::Report) into bytes, one module per format.
 //! Each renders into a `String` once; only `cli` writes it out.
 
 pub(crate) mod human;

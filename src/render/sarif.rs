@@ -16,8 +16,9 @@ use serde_sarif::sarif::{
     RunAutomationDetails, Sarif, Suppression, Tool, ToolComponent,
 };
 
-use crate::check::Report;
-use crate::finding::Location;
+use crate::error::CheckError;
+use crate::report::Location;
+use crate::report::Report;
 use crate::rules::RuleSet;
 
 /// The `partialFingerprints` key (versioned: change it if the hash inputs change).
@@ -79,15 +80,16 @@ fn physical(loc: &Location) -> PhysicalLocation {
         .build()
 }
 
-fn level(s: crate::rules::Severity) -> ResultLevel {
+fn level(s: crate::report::Severity) -> ResultLevel {
     match s {
-        crate::rules::Severity::Error => ResultLevel::Error,
-        crate::rules::Severity::Warning => ResultLevel::Warning,
-        crate::rules::Severity::Note => ResultLevel::Note,
+        crate::report::Severity::Error => ResultLevel::Error,
+        crate::report::Severity::Warning => ResultLevel::Warning,
+        crate::report::Severity::Note => ResultLevel::Note,
     }
 }
 
-fn descriptor(m: &&crate::rules::RuleMeta) -> ReportingDescriptor {
+fn descriptor(rule: &crate::rules::Rule) -> ReportingDescriptor {
+    let m = &rule.meta;
     let mut extra = BTreeMap::new();
     extra.insert(
         "security-severity".to_owned(),
@@ -97,9 +99,9 @@ fn descriptor(m: &&crate::rules::RuleMeta) -> ReportingDescriptor {
     extra.insert(
         "problem.severity".to_owned(),
         json!(match m.severity {
-            crate::rules::Severity::Error => "error",
-            crate::rules::Severity::Warning => "warning",
-            crate::rules::Severity::Note => "recommendation",
+            crate::report::Severity::Error => "error",
+            crate::report::Severity::Warning => "warning",
+            crate::report::Severity::Note => "recommendation",
         }),
     );
     let help_markdown = format!(
@@ -156,7 +158,7 @@ fn descriptor(m: &&crate::rules::RuleMeta) -> ReportingDescriptor {
                 .build(),
         )
         .build();
-    d.help_uri = m.related.first().cloned();
+    d.help_uri = rule.help_uri();
     d
 }
 
@@ -175,7 +177,7 @@ fn pascal(name: &str) -> String {
 /// Renders a report as a SARIF log (pretty-printed JSON, ending in a newline).
 pub(crate) fn render(report: &Report, rules: &RuleSet, category: &str) -> String {
     let metas = rules.metas();
-    let descriptors: Vec<ReportingDescriptor> = metas.iter().map(descriptor).collect();
+    let descriptors: Vec<ReportingDescriptor> = rules.rules().iter().map(descriptor).collect();
     let rule_index = |id: &str| metas.iter().position(|m| m.id == id);
     let results: Vec<SResult> = report
         .findings
@@ -236,24 +238,32 @@ pub(crate) fn render(report: &Report, rules: &RuleSet, category: &str) -> String
         .errors
         .iter()
         .map(|e| {
-            let region = Region::builder()
-                .start_line(i64::try_from(e.line).unwrap_or(1))
-                .start_column(i64::try_from(e.column).unwrap_or(1))
-                .build();
-            Notification::builder()
-                .level(json!("error"))
-                .message(Message::builder().text(e.message.as_str()).build())
-                .locations(vec![
-                    SLocation::builder()
-                        .physical_location(
-                            PhysicalLocation::builder()
-                                .artifact_location(artifact(&e.file))
-                                .region(region)
-                                .build(),
-                        )
-                        .build(),
-                ])
-                .build()
+            let b = Notification::builder().level(json!("error")).message(
+                Message::builder()
+                    .text(match e {
+                        CheckError::File(f) => f.message.clone(),
+                        CheckError::Run(r) => format!("{}: {}", r.name, r.message),
+                    })
+                    .build(),
+            );
+            match e {
+                CheckError::File(f) => {
+                    let mut physical = PhysicalLocation::builder()
+                        .artifact_location(artifact(&f.file))
+                        .build();
+                    physical.region = f.position.map(|p| {
+                        Region::builder()
+                            .start_line(i64::try_from(p.line).unwrap_or(1))
+                            .start_column(i64::try_from(p.column).unwrap_or(1))
+                            .build()
+                    });
+                    b.locations(vec![
+                        SLocation::builder().physical_location(physical).build(),
+                    ])
+                    .build()
+                }
+                CheckError::Run(_) => b.build(),
+            }
         })
         .collect();
     notifications.extend(report.skipped.iter().map(|s| {

@@ -9,23 +9,20 @@ use regorus::Engine;
 use serde_json::Value as Json;
 
 use super::RuleSet;
-use crate::error::FileError;
-use crate::finding::{Finding, Location, Related, Skipped, stable_hash};
-use crate::model::{Alt, RuleInput, Unit, Val};
+use crate::error::{RunError, Subject};
+use crate::model::{Alt, Prop, RuleInput, Unit, Val};
+use crate::report::{Finding, Location, Related, Skipped, stable_hash};
 
 /// What evaluating one unit produced.
 #[derive(Debug, Default)]
 pub(crate) struct UnitResult {
     pub(crate) findings: Vec<Finding>,
     pub(crate) skipped: Vec<Skipped>,
-    pub(crate) errors: Vec<FileError>,
+    pub(crate) errors: Vec<RunError>,
 }
 
 /// Units with at least this many sessions evaluate their rules in parallel.
 const LARGE_UNIT: usize = 256;
-
-/// Fields whose checks need the literal value, so that a reference hides them too.
-const LITERAL_FIELDS: &[&str] = &["session_number", "packet_length", "virtual_network_id"];
 
 /// Runs every rule of `rules` on `unit` with `engine` (a clone of the prepared engine).
 pub(crate) fn evaluate(rules: &RuleSet, engine: &mut Engine, unit: &Unit) -> UnitResult {
@@ -40,9 +37,8 @@ pub(crate) fn evaluate(rules: &RuleSet, engine: &mut Engine, unit: &Unit) -> Uni
     // take one evaluation for every rule (the per-call overhead dominates small inputs).
     let per_rule: Vec<Option<regorus::Value>> = if unit.sessions.len() >= LARGE_UNIT {
         use rayon::prelude::*;
-        rules
-            .rules()
-            .par_iter()
+        let rego: Vec<&super::Rule> = rules.rego_rules().collect();
+        rego.par_iter()
             .map(|rule| {
                 let mut e = rules.engine();
                 e.set_input(value.clone());
@@ -57,8 +53,7 @@ pub(crate) fn evaluate(rules: &RuleSet, engine: &mut Engine, unit: &Unit) -> Uni
             None
         };
         rules
-            .rules()
-            .iter()
+            .rego_rules()
             .map(|rule| {
                 all.as_ref()
                     .and_then(|a| a.as_object().ok())
@@ -69,7 +64,7 @@ pub(crate) fn evaluate(rules: &RuleSet, engine: &mut Engine, unit: &Unit) -> Uni
     // When an evaluation failed, each rule alone, so that one broken or runaway rule costs
     // only its own results (and its error names it).
     engine.set_input(value);
-    for (rule, precomputed) in rules.rules().iter().zip(per_rule) {
+    for (rule, precomputed) in rules.rego_rules().zip(per_rule) {
         let result = match precomputed {
             Some(v) => Ok(v),
             None => engine.eval_rule(rule.deny_path()),
@@ -77,9 +72,10 @@ pub(crate) fn evaluate(rules: &RuleSet, engine: &mut Engine, unit: &Unit) -> Uni
         let value = match result {
             Ok(v) => v,
             Err(e) => {
-                out.errors.push(FileError::whole_file(
-                    unit.name.clone(),
-                    format!("rule {} failed: {e}", rule.meta.id),
+                out.errors.push(RunError::new(
+                    Subject::Rule,
+                    format!("rule {} on {}", rule.meta.id, unit.name),
+                    format!("failed: {e}"),
                 ));
                 continue;
             }
@@ -89,16 +85,18 @@ pub(crate) fn evaluate(rules: &RuleSet, engine: &mut Engine, unit: &Unit) -> Uni
             Ok(Json::Null) => Vec::new(),
             Ok(Json::String(s)) if s == "<undefined>" => Vec::new(),
             Ok(other) => {
-                out.errors.push(FileError::whole_file(
-                    unit.name.clone(),
-                    format!("rule {}: deny must be a set, got {other}", rule.meta.id),
+                out.errors.push(RunError::new(
+                    Subject::Rule,
+                    format!("rule {} on {}", rule.meta.id, unit.name),
+                    format!("deny must be a set, got {other}"),
                 ));
                 continue;
             }
             Err(e) => {
-                out.errors.push(FileError::whole_file(
-                    unit.name.clone(),
-                    format!("rule {}: {e}", rule.meta.id),
+                out.errors.push(RunError::new(
+                    Subject::Rule,
+                    format!("rule {} on {}", rule.meta.id, unit.name),
+                    e.to_string(),
                 ));
                 continue;
             }
@@ -106,12 +104,10 @@ pub(crate) fn evaluate(rules: &RuleSet, engine: &mut Engine, unit: &Unit) -> Uni
         for v in violations {
             match to_finding(rule, unit, &input, &v) {
                 Ok(f) => out.findings.push(f),
-                Err(message) => out.errors.push(FileError::whole_file(
-                    unit.name.clone(),
-                    format!(
-                        "rule {} returned an unusable violation ({message}): {v}",
-                        rule.meta.id
-                    ),
+                Err(message) => out.errors.push(RunError::new(
+                    Subject::Rule,
+                    format!("rule {} on {}", rule.meta.id, unit.name),
+                    format!("returned an unusable violation ({message}): {v}"),
                 )),
             }
         }
@@ -329,10 +325,10 @@ fn to_finding(
 fn skipped_checks(rules: &RuleSet, unit: &Unit) -> Vec<Skipped> {
     let mut out = Vec::new();
     for s in &unit.sessions {
-        for (field, alts) in s.fields() {
+        for (prop, alts) in s.fields() {
+            let field = prop.input_name();
             let hidden: Vec<String> = rules
-                .rules()
-                .iter()
+                .rego_rules()
                 .filter(|r| r.meta.inputs.iter().any(|i| i == field))
                 .map(|r| r.meta.id.clone())
                 .collect();
@@ -340,7 +336,7 @@ fn skipped_checks(rules: &RuleSet, unit: &Unit) -> Vec<Skipped> {
                 continue;
             }
             for alt in alts {
-                if let Some(reason) = hides_checks(field, alt) {
+                if let Some(reason) = hides_checks(prop, alt) {
                     let Some(source) = unit.files.get(alt.loc.file).cloned() else {
                         continue;
                     };
@@ -358,10 +354,12 @@ fn skipped_checks(rules: &RuleSet, unit: &Unit) -> Vec<Skipped> {
     out
 }
 
-fn hides_checks(field: &str, alt: &Alt) -> Option<String> {
+/// Whether an alternative hides the checks of its property: an unknown value always; a
+/// reference only where the check needs the literal (numbers), not an identity.
+fn hides_checks(prop: Prop, alt: &Alt) -> Option<String> {
     match &alt.val {
         Val::Unknown(why) => Some(why.clone()),
-        Val::Symbol { why, .. } if LITERAL_FIELDS.contains(&field) => Some(why.clone()),
+        Val::Symbol { why, .. } if prop.is_number() => Some(why.clone()),
         _ => None,
     }
 }

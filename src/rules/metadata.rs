@@ -7,48 +7,8 @@
 
 use crate::parse::tree::{Node, NodeKind};
 use crate::parse::yaml;
+use crate::report::Severity;
 use crate::source::SourceFile;
-
-/// How serious a rule's findings are.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
-pub enum Severity {
-    /// Informational.
-    Note,
-    /// Possibly wrong.
-    Warning,
-    /// Will fail at deploy time or mirror the wrong traffic.
-    Error,
-}
-
-impl Severity {
-    /// Parses `error`, `warning` or `note`.
-    pub fn parse(s: &str) -> Option<Self> {
-        match s {
-            "error" => Some(Self::Error),
-            "warning" => Some(Self::Warning),
-            "note" => Some(Self::Note),
-            _ => None,
-        }
-    }
-
-    /// The SARIF level and the word used in every output.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Self::Error => "error",
-            Self::Warning => "warning",
-            Self::Note => "note",
-        }
-    }
-
-    /// GitHub code scanning's `security-severity` (0.1-10) for this level.
-    pub fn security_severity(self) -> &'static str {
-        match self {
-            Self::Error => "7.5",
-            Self::Warning => "5.0",
-            Self::Note => "2.0",
-        }
-    }
-}
 
 /// What a rule's `# METADATA` block says.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -75,14 +35,43 @@ pub struct RuleMeta {
 
 const CUSTOM_KEYS: &[&str] = &["id", "name", "severity", "help", "inputs"];
 
+/// Why a rule's metadata cannot be used.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum MetadataError {
+    /// No `# METADATA` block in a Rego file.
+    #[error("no `# METADATA` block")]
+    NoBlock,
+    /// The block is not followed by the package line.
+    #[error("the METADATA block must be followed by the `package` line")]
+    NoPackage,
+    /// The block is not YAML.
+    #[error("METADATA is not valid YAML: {0}")]
+    Yaml(String),
+    /// The block is empty.
+    #[error("empty METADATA block")]
+    Empty,
+    /// A required key is missing or empty.
+    #[error("METADATA needs {0}")]
+    Missing(&'static str),
+    /// A key under `custom` that mirrorguard does not know (a typo would be silent).
+    #[error("unknown METADATA key custom.{0}")]
+    UnknownKey(String),
+    /// The title spans lines.
+    #[error("METADATA title must be one line")]
+    MultilineTitle,
+    /// Not error, warning or note.
+    #[error("custom.severity must be error, warning or note, not {0}")]
+    Severity(String),
+}
+
 /// Parses the first `# METADATA` block of a Rego file.
-pub fn parse(path: &str, rego: &str) -> Result<RuleMeta, String> {
+pub fn parse(path: &str, rego: &str) -> Result<RuleMeta, MetadataError> {
     let mut lines = rego
         .lines()
         .enumerate()
         .skip_while(|(_, l)| l.trim() != "# METADATA");
     if lines.next().is_none() {
-        return Err("no `# METADATA` block".into());
+        return Err(MetadataError::NoBlock);
     }
     let mut yaml_text = String::new();
     let mut package = None;
@@ -101,34 +90,36 @@ pub fn parse(path: &str, rego: &str) -> Result<RuleMeta, String> {
             .map(|p| p.trim().to_owned());
         break;
     }
-    let package = package.ok_or("the METADATA block must be followed by the `package` line")?;
+    let package = package.ok_or(MetadataError::NoPackage)?;
     let source = SourceFile::in_memory(path, &yaml_text);
     let root = yaml::parse(&source)
-        .map_err(|e| format!("METADATA is not valid YAML: {}", e.message))?
-        .ok_or("empty METADATA block")?;
+        .map_err(|e| MetadataError::Yaml(e.message))?
+        .ok_or(MetadataError::Empty)?;
+    from_node(&root, package)
+}
+
+/// Reads metadata from its YAML form: the METADATA block of a Rego rule, or the
+/// `metadata:` section of a built-in rule's examples file.
+pub(crate) fn from_node(root: &Node, package: String) -> Result<RuleMeta, MetadataError> {
     let text = |n: Option<&Node>| n.and_then(Node::scalar_text).map(|s| s.trim().to_owned());
-    let custom = root
-        .get("custom")
-        .ok_or("METADATA has no `custom` section")?;
+    let custom = root.get("custom").ok_or(MetadataError::Missing("custom"))?;
     for entry in custom.as_map().unwrap_or(&[]) {
         if !CUSTOM_KEYS.contains(&entry.key.as_str()) {
-            return Err(format!("unknown METADATA key custom.{}", entry.key));
+            return Err(MetadataError::UnknownKey(entry.key.clone()));
         }
     }
-    let required = |n: Option<&Node>, what: &str| -> Result<String, String> {
+    let required = |n: Option<&Node>, what: &'static str| -> Result<String, MetadataError> {
         text(n)
             .filter(|s| !s.is_empty())
-            .ok_or(format!("METADATA needs {what}"))
+            .ok_or(MetadataError::Missing(what))
     };
     let id = required(custom.get("id"), "custom.id")?;
     let title = required(root.get("title"), "title")?;
     if title.contains('\n') {
-        return Err("METADATA title must be one line".into());
+        return Err(MetadataError::MultilineTitle);
     }
     let severity_text = required(custom.get("severity"), "custom.severity")?;
-    let severity = Severity::parse(&severity_text).ok_or(format!(
-        "custom.severity must be error, warning or note, not {severity_text}"
-    ))?;
+    let severity = Severity::parse(&severity_text).ok_or(MetadataError::Severity(severity_text))?;
     let related = match root.get("related_resources").map(|n| &n.kind) {
         Some(NodeKind::Seq(items)) => items
             .iter()
@@ -177,10 +168,16 @@ mod tests {
         assert!(
             parse("r.rego", &typo)
                 .expect_err("typo")
+                .to_string()
                 .contains("custom.hlep")
         );
         let bad = RULE.replace("severity: error", "severity: HIGH");
-        assert!(parse("r.rego", &bad).expect_err("bad").contains("severity"));
+        assert!(
+            parse("r.rego", &bad)
+                .expect_err("bad")
+                .to_string()
+                .contains("severity")
+        );
         assert!(parse("r.rego", "package x\n").is_err());
     }
 }

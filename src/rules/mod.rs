@@ -1,15 +1,23 @@
-//! Rules: Rego policies with `# METADATA`, loaded into one prepared regorus engine.
+//! The rule registry: every rule mirrorguard knows, Rego or built in, with its metadata,
+//! examples and documentation page.
 //!
-//! Built-in rules are embedded from `rules/` at build time; `--rules DIR` adds a user's
-//! rules under the same contract (see `rules/README.md`). Each rule lives in package
-//! `mirrorguard.rules.<id in lower case>` and defines `deny`, a set of violation objects
-//! `{"msg": ..., "path": [...], "related": [{"path": [...], "msg": ...}]}`, where `path`
-//! points into the rule input. The engine is prepared once (a first evaluation surfaces
-//! unsafe-variable errors at load time) and cloned per worker.
+//! * **Rego rules** live in `rules/<id>_<name>.rego` with `# METADATA`, a `_test.rego` and an
+//!   examples `.yaml` beside them; `--rules DIR` adds a user's rules under the same contract
+//!   (see `rules/README.md`). Each lives in package `mirrorguard.rules.<id in lower case>`
+//!   and defines `deny`, a set of `{"msg", "path", "related"}` objects pointing into the
+//!   rule input. They are loaded into one prepared regorus engine (a first evaluation
+//!   surfaces unsafe-variable errors at load time), cloned per worker.
+//! * **Built-in rules** are checks written in Rust (`crate::checks`): suppressions, IAM,
+//!   drift. Their metadata is data too: the `metadata:` section of their examples `.yaml`
+//!   in `rules/`, so that both kinds are listed, documented, configured and tested alike.
+//!
+//! The built-in files are embedded at build time (`build.rs`), which fails when `rules/` is
+//! missing or empty; loading checks that every expected built-in rule is there.
 
+pub(crate) mod docs;
 pub(crate) mod eval;
 pub mod metadata;
-pub(crate) mod test_runner;
+pub(crate) mod scaffold;
 
 use std::path::{Path, PathBuf};
 use std::time::Duration;
@@ -17,31 +25,52 @@ use std::time::Duration;
 use regorus::Engine;
 
 use crate::error::AppError;
-pub use metadata::{RuleMeta, Severity};
+use crate::parse::tree::Node;
+use crate::parse::yaml;
+use crate::report::Finding;
+use crate::source::SourceFile;
+pub use metadata::{MetadataError, RuleMeta};
 
 include!(concat!(env!("OUT_DIR"), "/builtin_rules.rs"));
 
-/// The rule that evaluates every loaded rule at once: `{id: deny}`.
+/// The rule that evaluates every loaded Rego rule at once: `{id: deny}`.
 pub(crate) const ALL_RULES: &str = "data.mirrorguard.all.results";
 
 /// How long one rule may run on one input before it is stopped.
 const RULE_TIME_LIMIT: Duration = Duration::from_secs(10);
 
+/// Rules implemented in Rust, each with a `metadata:` examples file in `rules/`.
+pub const BUILTIN_CHECKS: &[&str] = &["MG020", "MG090", "MG091", "MG101", "MG102", "MG103"];
+
+/// Where the documentation pages of the shipped rules are published.
+const DOCS_BASE: &str = concat!(env!("CARGO_PKG_REPOSITORY"), "/blob/main/docs/rules/");
+
+/// How a rule is evaluated.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RuleKind {
+    /// A Rego policy evaluated by regorus on the rule input.
+    Rego,
+    /// A check written in Rust (`crate::checks`).
+    Builtin,
+}
+
 /// One rule: its metadata, policy text and the test and example files beside it.
 #[derive(Debug, Clone)]
 pub struct Rule {
-    /// Parsed `# METADATA`.
+    /// Parsed metadata.
     pub meta: RuleMeta,
+    /// Rego or built in.
+    pub kind: RuleKind,
     /// Where the rule came from (`rules/mg001_….rego` or a user path).
     pub origin: String,
-    /// The policy text.
+    /// The policy text (empty for built-in rules).
     pub source: String,
     /// The `_test.rego` file beside it: (origin, text).
     pub tests: Option<(String, String)>,
     /// The examples `.yaml` file beside it: (origin, text).
     pub examples: Option<(String, String)>,
-    /// Whether the rule is built in.
-    pub builtin: bool,
+    /// Whether the rule ships with mirrorguard.
+    pub shipped: bool,
 }
 
 impl Rule {
@@ -49,112 +78,185 @@ impl Rule {
     pub(crate) fn deny_path(&self) -> String {
         format!("data.{}.deny", self.meta.package)
     }
+
+    /// The rule's documentation: its page for shipped rules, else its first reference.
+    pub fn help_uri(&self) -> Option<String> {
+        if self.shipped {
+            Some(format!("{DOCS_BASE}{}.md", self.meta.id))
+        } else {
+            self.meta.related.first().cloned()
+        }
+    }
 }
 
-/// The loaded rules and the prepared engine that evaluates them.
+/// A rule file: (origin, text, shipped with mirrorguard).
+type RuleFile = (String, String, bool);
+
+/// The loaded rules and the prepared engine that evaluates the Rego ones.
 #[derive(Debug, Clone)]
 pub struct RuleSet {
+    /// Every rule, sorted by id.
     rules: Vec<Rule>,
-    /// Rules the tool itself applies (about suppressions), not written in Rego.
-    tool: Vec<RuleMeta>,
-    /// Whether every loaded rule still runs: then one evaluation of `ALL_RULES` serves them all.
+    /// Whether every loaded Rego rule still runs: then one evaluation of `ALL_RULES` serves
+    /// them all.
     all_enabled: bool,
     engine: Engine,
 }
 
 impl RuleSet {
-    /// The built-in rules plus every rule in `extra_dirs`.
+    /// The shipped rules plus every rule in `extra_dirs`.
     pub fn load(extra_dirs: &[PathBuf]) -> Result<Self, AppError> {
-        let mut files: Vec<(String, String, bool)> = BUILTIN_FILES
+        let mut files: Vec<RuleFile> = BUILTIN_FILES
             .iter()
             .map(|(n, t)| (format!("rules/{n}"), (*t).to_owned(), true))
             .collect();
         for dir in extra_dirs {
             files.extend(read_rule_dir(dir)?.into_iter().map(|(n, t)| (n, t, false)));
         }
-        Self::from_files(files)
+        let set = Self::from_files(&files)?;
+        set.check_shipped()?;
+        Ok(set)
     }
 
     /// Only the rules in `dir` (for `mirrorguard rules test DIR`).
     pub fn load_dir_only(dir: &Path) -> Result<Self, AppError> {
-        let files = read_rule_dir(dir)?
+        let files: Vec<RuleFile> = read_rule_dir(dir)?
             .into_iter()
             .map(|(n, t)| (n, t, false))
             .collect();
-        Self::from_files(files)
+        Self::from_files(&files)
     }
 
-    fn from_files(files: Vec<(String, String, bool)>) -> Result<Self, AppError> {
-        let mut rules: Vec<Rule> = Vec::new();
-        for (origin, text, builtin) in &files {
-            if !origin.ends_with(".rego") || origin.ends_with("_test.rego") {
-                continue;
-            }
-            let meta = metadata::parse(origin, text).map_err(|message| AppError::Rule {
-                path: origin.clone(),
-                message,
-            })?;
-            let expected = format!("mirrorguard.rules.{}", meta.id.to_lowercase());
-            if meta.package != expected {
+    /// Refuses a binary whose shipped rule set is not the one it was built with: a check
+    /// that runs no rule would pass everything.
+    fn check_shipped(&self) -> Result<(), AppError> {
+        for id in EXPECTED_SHIPPED_IDS {
+            if !self.rules.iter().any(|r| r.shipped && r.meta.id == *id) {
                 return Err(AppError::Rule {
-                    path: origin.clone(),
+                    path: "rules/".into(),
                     message: format!(
-                        "rule {} must be in package {expected}, not {}",
-                        meta.id, meta.package
+                        "the built-in rule set is incomplete: {id} is missing ({} expected)",
+                        EXPECTED_SHIPPED_IDS.len()
                     ),
                 });
             }
-            if let Some(other) = rules.iter().find(|r| r.meta.id == meta.id) {
+        }
+        for id in BUILTIN_CHECKS {
+            match self.find(id) {
+                Some(r) if r.kind == RuleKind::Builtin => {}
+                _ => {
+                    return Err(AppError::Rule {
+                        path: "rules/".into(),
+                        message: format!("built-in rule {id} has no metadata file"),
+                    });
+                }
+            }
+        }
+        Ok(())
+    }
+
+    fn from_files(files: &[RuleFile]) -> Result<Self, AppError> {
+        let sibling = |stem: &str, suffix: &str| {
+            files
+                .iter()
+                .find(|(o, _, _)| *o == format!("{stem}{suffix}"))
+                .map(|(o, t, _)| (o.clone(), t.clone()))
+        };
+        let mut rules: Vec<Rule> = Vec::new();
+        for (origin, text, shipped) in files {
+            let rule = if origin.ends_with("_test.rego") {
+                continue;
+            } else if let Some(stem) = origin.strip_suffix(".rego") {
+                let meta = metadata::parse(origin, text).map_err(|e| rule_error(origin, e))?;
+                let expected = format!("mirrorguard.rules.{}", meta.id.to_lowercase());
+                if meta.package != expected {
+                    return Err(AppError::Rule {
+                        path: origin.clone(),
+                        message: format!(
+                            "rule {} must be in package {expected}, not {}",
+                            meta.id, meta.package
+                        ),
+                    });
+                }
+                Rule {
+                    meta,
+                    kind: RuleKind::Rego,
+                    origin: origin.clone(),
+                    source: text.clone(),
+                    tests: sibling(stem, "_test.rego"),
+                    examples: sibling(stem, ".yaml"),
+                    shipped: *shipped,
+                }
+            } else if let Some(stem) = origin.strip_suffix(".yaml") {
+                if sibling(stem, ".rego").is_some() {
+                    continue; // the examples of a Rego rule
+                }
+                let Some(meta) = builtin_metadata(origin, text)? else {
+                    continue;
+                };
+                if !*shipped || !BUILTIN_CHECKS.contains(&meta.id.as_str()) {
+                    return Err(AppError::Rule {
+                        path: origin.clone(),
+                        message: format!(
+                            "{} declares metadata but no built-in check implements it (write a .rego rule beside it)",
+                            meta.id
+                        ),
+                    });
+                }
+                Rule {
+                    meta,
+                    kind: RuleKind::Builtin,
+                    origin: origin.clone(),
+                    source: String::new(),
+                    tests: None,
+                    examples: Some((origin.clone(), text.clone())),
+                    shipped: true,
+                }
+            } else {
+                continue;
+            };
+            if let Some(other) = rules.iter().find(|r| r.meta.id == rule.meta.id) {
                 return Err(AppError::Rule {
                     path: origin.clone(),
-                    message: format!("rule id {} is also used by {}", meta.id, other.origin),
+                    message: format!("rule id {} is also used by {}", rule.meta.id, other.origin),
                 });
             }
-            let stem = origin.trim_end_matches(".rego");
-            let sibling = |suffix: &str| {
-                files
-                    .iter()
-                    .find(|(o, _, _)| o == &format!("{stem}{suffix}"))
-                    .map(|(o, t, _)| (o.clone(), t.clone()))
-            };
-            rules.push(Rule {
-                meta,
-                origin: origin.clone(),
-                source: text.clone(),
-                tests: sibling("_test.rego"),
-                examples: sibling(".yaml"),
-                builtin: *builtin,
-            });
+            rules.push(rule);
         }
         rules.sort_by(|a, b| a.meta.id.cmp(&b.meta.id));
         let engine = prepare(&rules)?;
-        let mut tool: Vec<RuleMeta> = crate::suppress::tool_rules()
-            .into_iter()
-            .chain(crate::iam::iam_rules())
-            .chain(crate::drift::diff::drift_rules())
-            .collect();
-        tool.sort_by(|a, b| a.id.cmp(&b.id));
         Ok(Self {
             rules,
-            tool,
             all_enabled: true,
             engine,
         })
     }
 
-    /// The rules, sorted by id.
+    /// Every rule, sorted by id.
     pub fn rules(&self) -> &[Rule] {
         &self.rules
     }
 
-    /// The rule with this id (case-insensitive).
-    /// Every rule's metadata, Rego rules first, then the tool's own; the SARIF rule index.
+    /// The Rego rules, sorted by id.
+    pub fn rego_rules(&self) -> impl Iterator<Item = &Rule> {
+        self.rules.iter().filter(|r| r.kind == RuleKind::Rego)
+    }
+
+    /// Every rule's metadata, sorted by id: the SARIF rule index.
     pub fn metas(&self) -> Vec<&RuleMeta> {
+        self.rules.iter().map(|r| &r.meta).collect()
+    }
+
+    /// The rule with this id (case-insensitive).
+    pub fn find(&self, id: &str) -> Option<&Rule> {
         self.rules
             .iter()
-            .map(|r| &r.meta)
-            .chain(self.tool.iter())
-            .collect()
+            .find(|r| r.meta.id.eq_ignore_ascii_case(id))
+    }
+
+    /// Metadata of any rule by id (case-insensitive).
+    pub fn find_meta(&self, id: &str) -> Option<&RuleMeta> {
+        self.find(id).map(|r| &r.meta)
     }
 
     /// Stops any rule that runs longer than `limit` on one input (a user's rule that runs
@@ -167,13 +269,6 @@ impl RuleSet {
             });
     }
 
-    /// Metadata of any rule, Rego or tool, by id (case-insensitive).
-    pub fn find_meta(&self, id: &str) -> Option<&RuleMeta> {
-        self.metas()
-            .into_iter()
-            .find(|m| m.id.eq_ignore_ascii_case(id))
-    }
-
     /// Applies configuration: severity overrides and disabled rules. Unknown ids are errors,
     /// so a typo does not silently leave a rule at its default.
     pub fn configure(
@@ -182,41 +277,40 @@ impl RuleSet {
         disable: &[String],
     ) -> Result<(), AppError> {
         for id in severity.keys().chain(disable.iter()) {
-            if self.find_meta(id).is_none() {
+            if self.find(id).is_none() {
                 return Err(AppError::Usage(format!(
                     "configuration names rule {id}, which does not exist"
                 )));
             }
         }
         for (id, level) in severity {
-            let level = Severity::parse(level).ok_or_else(|| {
+            let level = crate::report::Severity::parse(level).ok_or_else(|| {
                 AppError::Usage(format!(
                     "severity of {id} must be error, warning or note, not {level}"
                 ))
             })?;
-            for m in self
-                .rules
-                .iter_mut()
-                .map(|r| &mut r.meta)
-                .chain(self.tool.iter_mut())
-            {
-                if m.id.eq_ignore_ascii_case(id) {
-                    m.severity = level;
+            for r in &mut self.rules {
+                if r.meta.id.eq_ignore_ascii_case(id) {
+                    r.meta.severity = level;
                 }
             }
         }
         let off = |id: &str| disable.iter().any(|d| d.eq_ignore_ascii_case(id));
-        let before = self.rules.len();
+        let rego_before = self.rego_rules().count();
         self.rules.retain(|r| !off(&r.meta.id));
-        self.all_enabled &= self.rules.len() == before;
-        self.tool.retain(|m| !off(&m.id));
+        self.all_enabled &= self.rego_rules().count() == rego_before;
         Ok(())
     }
 
-    pub fn find(&self, id: &str) -> Option<&Rule> {
-        self.rules
-            .iter()
-            .find(|r| r.meta.id.eq_ignore_ascii_case(id))
+    /// Findings of enabled rules only, each with its rule's configured severity.
+    pub(crate) fn with_configured_severity(&self, findings: Vec<Finding>) -> Vec<Finding> {
+        findings
+            .into_iter()
+            .filter_map(|mut f| {
+                f.severity = self.find_meta(&f.rule_id)?.severity;
+                Some(f)
+            })
+            .collect()
     }
 
     /// Whether one evaluation of [`ALL_RULES`] gives every enabled rule's results.
@@ -230,19 +324,44 @@ impl RuleSet {
     }
 }
 
+fn rule_error(origin: &str, e: impl std::fmt::Display) -> AppError {
+    AppError::Rule {
+        path: origin.to_owned(),
+        message: e.to_string(),
+    }
+}
+
+/// The `metadata:` section of an examples file without a Rego rule beside it.
+fn builtin_metadata(origin: &str, text: &str) -> Result<Option<RuleMeta>, AppError> {
+    let source = SourceFile::in_memory(origin, text);
+    let root = yaml::parse(&source).map_err(|e| rule_error(origin, e.message))?;
+    let Some(meta) = root.as_ref().and_then(|r| r.get("metadata")) else {
+        return Ok(None);
+    };
+    metadata::from_node(meta, String::new())
+        .map(Some)
+        .map_err(|e| rule_error(origin, e))
+}
+
+/// The examples of a rule as a YAML tree (`None` when it has none or they do not parse).
+pub(crate) fn examples_root(rule: &Rule) -> Option<Node> {
+    let (origin, text) = rule.examples.as_ref()?;
+    yaml::parse(&SourceFile::in_memory(origin, text))
+        .ok()
+        .flatten()
+}
+
 fn prepare(rules: &[Rule]) -> Result<Engine, AppError> {
+    let rego: Vec<&Rule> = rules.iter().filter(|r| r.kind == RuleKind::Rego).collect();
     let mut engine = Engine::new();
     engine.set_execution_timer_config(regorus::utils::limits::ExecutionTimerConfig {
         limit: RULE_TIME_LIMIT,
         check_interval: std::num::NonZeroU32::MIN.saturating_add(999),
     });
-    for rule in rules {
+    for rule in &rego {
         let package = engine
             .add_policy(rule.origin.clone(), rule.source.clone())
-            .map_err(|e| AppError::Rule {
-                path: rule.origin.clone(),
-                message: e.to_string(),
-            })?;
+            .map_err(|e| rule_error(&rule.origin, e))?;
         if package != format!("data.{}", rule.meta.package) {
             return Err(AppError::Rule {
                 path: rule.origin.clone(),
@@ -253,7 +372,7 @@ fn prepare(rules: &[Rule]) -> Result<Engine, AppError> {
             });
         }
     }
-    let entries: Vec<String> = rules
+    let entries: Vec<String> = rego
         .iter()
         .map(|r| format!("\t{:?}: data.{}.deny,", r.meta.id, r.meta.package))
         .collect();
@@ -263,31 +382,25 @@ fn prepare(rules: &[Rule]) -> Result<Engine, AppError> {
     );
     engine
         .add_policy("mirrorguard-all.rego".into(), all)
-        .map_err(|e| AppError::Rule {
-            path: "mirrorguard-all.rego".into(),
-            message: e.to_string(),
-        })?;
+        .map_err(|e| rule_error("mirrorguard-all.rego", e))?;
     // A first evaluation runs regorus' analysis, so unsafe variables and the like are
     // reported now, once, instead of on every input.
     engine.set_input(regorus::Value::from(serde_json::json!({
         "sessions": [], "targets": [], "references": [], "format": "", "unit": ""
     })));
-    for rule in rules {
+    for rule in &rego {
         engine
             .eval_rule(rule.deny_path())
-            .map_err(|e| AppError::Rule {
-                path: rule.origin.clone(),
-                message: e.to_string(),
-            })?;
+            .map_err(|e| rule_error(&rule.origin, e))?;
     }
     Ok(engine)
 }
 
 /// Reads the `.rego` and `.yaml` files of a rule folder (not recursive), sorted by name.
 fn read_rule_dir(dir: &Path) -> Result<Vec<(String, String)>, AppError> {
-    let read_err = |e: std::io::Error| AppError::Read {
+    let read_err = |source: std::io::Error| AppError::Read {
         path: dir.to_path_buf(),
-        message: e.to_string(),
+        source,
     };
     let mut out = Vec::new();
     for entry in std::fs::read_dir(dir).map_err(read_err)? {
@@ -296,9 +409,9 @@ fn read_rule_dir(dir: &Path) -> Result<Vec<(String, String)>, AppError> {
         if !(name.ends_with(".rego") || name.ends_with(".yaml")) {
             continue;
         }
-        let text = std::fs::read_to_string(&path).map_err(|e| AppError::Read {
+        let text = std::fs::read_to_string(&path).map_err(|source| AppError::Read {
             path: path.clone(),
-            message: e.to_string(),
+            source,
         })?;
         out.push((path.display().to_string().replace('\\', "/"), text));
     }

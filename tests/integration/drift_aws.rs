@@ -8,7 +8,8 @@ use std::time::{Duration, Instant};
 use aws_sdk_ec2::config::{BehaviorVersion, Credentials, Region};
 use aws_smithy_http_client::test_util::{ReplayEvent, StaticReplayClient};
 use aws_smithy_types::body::SdkBody;
-use mirrorguard::drift::aws::{list_sessions, retry_config};
+use mirrorguard::aws::ec2::list_sessions;
+use mirrorguard::aws::retry_config;
 
 use super::common::{code, run_in, stdout};
 

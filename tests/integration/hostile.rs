@@ -232,8 +232,22 @@ fn a_runaway_user_rule_is_stopped_with_a_clear_error() {
     );
     assert_eq!(code(&out), 2);
     let report: serde_json::Value = serde_json::from_str(&stdout(&out)).expect("json");
-    let message = report["errors"][0]["message"].as_str().unwrap_or("");
-    assert!(message.contains("rule SLOW001 failed"), "{message}");
+    let error = &report["errors"][0];
+    assert_eq!(error["subject"], "rule", "{error}");
+    assert!(
+        error["name"]
+            .as_str()
+            .unwrap_or("")
+            .contains("rule SLOW001"),
+        "{error}"
+    );
+    assert!(
+        error["message"]
+            .as_str()
+            .unwrap_or("")
+            .contains("time limit"),
+        "{error}"
+    );
     // The built-in rules still ran on the same file.
     let ids: Vec<&str> = report["findings"]
         .as_array()

@@ -1,10 +1,10 @@
 //! Positions and semantics pinned through the public library API.
 
-use mirrorguard::check::{CheckOptions, check_sources};
+use mirrorguard::pipeline::{CheckOptions, check_sources};
 use mirrorguard::rules::RuleSet;
 use mirrorguard::source::SourceFile;
 
-fn check(files: &[(&str, &str)]) -> mirrorguard::check::Report {
+fn check(files: &[(&str, &str)]) -> mirrorguard::report::Report {
     let rules = RuleSet::load(&[]).expect("built-in rules load");
     let sources = files
         .iter()
@@ -13,11 +13,11 @@ fn check(files: &[(&str, &str)]) -> mirrorguard::check::Report {
     check_sources(sources, &CheckOptions::default(), &rules)
 }
 
-fn at(f: &mirrorguard::finding::Finding) -> &mirrorguard::finding::Location {
+fn at(f: &mirrorguard::report::Finding) -> &mirrorguard::report::Location {
     f.location.as_ref().expect("a located finding")
 }
 
-fn ids(r: &mirrorguard::check::Report) -> Vec<&str> {
+fn ids(r: &mirrorguard::report::Report) -> Vec<&str> {
     r.findings.iter().map(|f| f.rule_id.as_str()).collect()
 }
 
@@ -147,5 +147,5 @@ fn hostile_yaml_is_an_error_not_a_crash() {
     }
     let r = check(&[("bomb.yaml", &bomb)]);
     assert_eq!(r.errors.len(), 1, "{:?}", r.errors);
-    assert!(r.errors[0].message.contains("alias"));
+    assert!(r.errors[0].message().contains("alias"));
 }

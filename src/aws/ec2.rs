@@ -1,0 +1,140 @@
+//! Live sessions from the EC2 API (cargo feature `aws`): `DescribeTrafficMirrorSessions`,
+//! every page, every region, with the standard credential chain (environment, profiles,
+//! SSO, assumed roles, instance and container credentials).
+//!
+//! Throttling is retried with exponential backoff (the SDK's standard retry mode). Anything
+//! else that stops a region from answering (access denied, a dead endpoint, a timeout) is an
+//! error about that region; the other regions are still read. Async stays inside this
+//! module: a current-thread Tokio runtime is built here and blocked on.
+
+use std::collections::BTreeSet;
+
+use aws_smithy_types::error::display::DisplayErrorContext;
+
+use super::{AwsOptions, block_on, sdk_config};
+use crate::checks::drift::LiveSession;
+use crate::error::{RunError, Subject};
+use crate::pipeline::drift::{LiveRead, LiveSource};
+
+/// Live sessions from `DescribeTrafficMirrorSessions`, every page of every region.
+#[derive(Debug, Clone, Default)]
+pub struct Ec2Sessions {
+    /// How to reach AWS.
+    pub aws: AwsOptions,
+    /// Regions to read; the environment's default when empty.
+    pub regions: Vec<String>,
+    /// The audited account (`--account-id`); the caller's (STS) when `None`.
+    pub account_id: Option<String>,
+}
+
+impl LiveSource for Ec2Sessions {
+    fn read(&self) -> LiveRead {
+        block_on(read_async(self)).unwrap_or_else(|e| LiveRead {
+            errors: vec![RunError::new(Subject::Live, "AWS", e).into()],
+            ..LiveRead::default()
+        })
+    }
+}
+
+fn live_error(name: impl Into<String>, message: impl Into<String>) -> crate::error::CheckError {
+    RunError::new(Subject::Live, name, message).into()
+}
+
+async fn read_async(options: &Ec2Sessions) -> LiveRead {
+    let mut out = LiveRead::default();
+    let regions: Vec<Option<&str>> = if options.regions.is_empty() {
+        vec![None]
+    } else {
+        options.regions.iter().map(|r| Some(r.as_str())).collect()
+    };
+    let first = sdk_config(&options.aws, regions.first().copied().flatten()).await;
+    match &options.account_id {
+        Some(a) => out.accounts = Some(BTreeSet::from([a.clone()])),
+        None => match aws_sdk_sts::Client::new(&first)
+            .get_caller_identity()
+            .send()
+            .await
+        {
+            Ok(id) => out.accounts = id.account().map(|a| BTreeSet::from([a.to_owned()])),
+            Err(e) => out.errors.push(live_error(
+                "AWS identity",
+                format!(
+                    "GetCallerIdentity failed, so the audited account is unknown: {}",
+                    DisplayErrorContext(&e)
+                ),
+            )),
+        },
+    }
+    for region in regions {
+        let config = sdk_config(&options.aws, region).await;
+        let name = config
+            .region()
+            .map_or_else(|| "default region".to_owned(), ToString::to_string);
+        if config.region().is_none() {
+            out.errors.push(live_error(
+                "AWS",
+                "no region: pass --region or set AWS_REGION",
+            ));
+            continue;
+        }
+        let client = aws_sdk_ec2::Client::new(&config);
+        match list_sessions(&client, &name).await {
+            Ok(s) => out.sessions.extend(s),
+            Err(e) => out.errors.push(live_error(format!("AWS region {name}"), e)),
+        }
+    }
+    out
+}
+
+/// Every session of one region, following `NextToken` to the last page.
+pub async fn list_sessions(
+    client: &aws_sdk_ec2::Client,
+    region: &str,
+) -> Result<Vec<LiveSession>, String> {
+    let mut out = Vec::new();
+    let mut pages = client
+        .describe_traffic_mirror_sessions()
+        .max_results(1000)
+        .into_paginator()
+        .send();
+    while let Some(page) = pages.next().await {
+        let page = page.map_err(|e| {
+            format!(
+                "DescribeTrafficMirrorSessions failed: {}",
+                DisplayErrorContext(&e)
+            )
+        })?;
+        for s in page.traffic_mirror_sessions() {
+            out.push(LiveSession {
+                id: s.traffic_mirror_session_id().unwrap_or_default().to_owned(),
+                owner_id: s.owner_id().unwrap_or_default().to_owned(),
+                region: region.to_owned(),
+                network_interface_id: s.network_interface_id().unwrap_or_default().to_owned(),
+                traffic_mirror_target_id: s
+                    .traffic_mirror_target_id()
+                    .unwrap_or_default()
+                    .to_owned(),
+                traffic_mirror_filter_id: s
+                    .traffic_mirror_filter_id()
+                    .unwrap_or_default()
+                    .to_owned(),
+                session_number: s.session_number().map(i64::from),
+                packet_length: s.packet_length().map(i64::from),
+                virtual_network_id: s.virtual_network_id().map(i64::from),
+                description: s.description().map(str::to_owned),
+                origin: None,
+                tags: s
+                    .tags()
+                    .iter()
+                    .filter_map(|t| {
+                        Some((
+                            t.key()?.to_owned(),
+                            t.value().unwrap_or_default().to_owned(),
+                        ))
+                    })
+                    .collect(),
+            });
+        }
+    }
+    Ok(out)
+}

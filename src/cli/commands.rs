@@ -1,0 +1,265 @@
+//! One function per subcommand: settings in, exit status out.
+
+use std::fmt::Write as _;
+
+use super::args::{CheckArgs, DriftArgs, ListFormat, RulesCommand};
+use super::output::{finish, write_stdout};
+use super::settings::resolve;
+use crate::error::{AppError, CheckError, RunError, Subject};
+use crate::pipeline::check::{IamCheck, load_principal};
+#[cfg(not(feature = "aws"))]
+use crate::pipeline::drift::LiveRead;
+use crate::pipeline::drift::{DriftOptions, LiveFiles, LiveSource};
+use crate::report::ExitStatus;
+use crate::rules::{RuleKind, RuleSet};
+
+/// The IAM check of `--deploy-policy`/`--boundary` files and `--deploy-role`.
+fn iam_check(args: &CheckArgs, errors: &mut Vec<CheckError>) -> Result<Option<IamCheck>, AppError> {
+    if args.deploy_policy.is_empty() && args.deploy_role.is_none() {
+        if !args.boundary.is_empty() {
+            return Err(AppError::Usage(
+                "--boundary needs --deploy-policy or --deploy-role".into(),
+            ));
+        }
+        return Ok(None);
+    }
+    let (mut principal, file_errors) = load_principal(&args.deploy_policy, &args.boundary);
+    errors.extend(file_errors.into_iter().map(CheckError::from));
+    principal.region.clone_from(&args.region);
+    principal.account.clone_from(&args.account_id);
+    if let Some(role) = &args.deploy_role {
+        #[cfg(feature = "aws")]
+        {
+            let aws = crate::aws::AwsOptions {
+                profile: args.aws.profile.clone(),
+                endpoint_url: args.aws.endpoint_url.clone(),
+            };
+            match crate::aws::iam::role_policies(role, &aws, args.region.as_deref()) {
+                Ok(policies) => principal.policies.extend(policies),
+                Err(e) => {
+                    errors.push(RunError::new(Subject::Iam, format!("IAM role {role}"), e).into());
+                    return Ok(None);
+                }
+            }
+        }
+        #[cfg(not(feature = "aws"))]
+        {
+            let _ = (RunError::new(Subject::Iam, role, ""), &args.aws);
+            return Err(AppError::Usage(format!(
+                "--deploy-role {role} reads IAM live: install mirrorguard with `--features aws`, or pass the role's policies with --deploy-policy"
+            )));
+        }
+    }
+    let operations = if args.operations.is_empty() {
+        crate::checks::iam::Operation::ALL.to_vec()
+    } else {
+        args.operations.clone()
+    };
+    Ok(Some(IamCheck {
+        principal,
+        operations,
+    }))
+}
+
+pub(crate) fn run_check(args: CheckArgs) -> Result<ExitStatus, AppError> {
+    let mut settings = resolve(&args.input, args.output.fail_on, args.region.as_deref())?;
+    let mut errors = Vec::new();
+    settings.check.iam = iam_check(&args, &mut errors)?;
+    let mut report =
+        crate::pipeline::check_paths(&args.input.paths, &settings.check, &settings.rules);
+    report.errors.extend(errors);
+    report.finish();
+    finish(
+        report,
+        &settings.rules,
+        &args.output,
+        settings.fail_on,
+        "check",
+    )
+}
+
+/// The live source of a drift run: saved outputs, else the API (`aws` feature).
+fn live_source(args: &DriftArgs) -> Box<dyn LiveSource> {
+    if !args.live_file.is_empty() {
+        return Box::new(LiveFiles {
+            files: args.live_file.clone(),
+            region: match args.regions.as_slice() {
+                [one] => Some(one.clone()),
+                _ => None,
+            },
+            account_id: args.account_id.clone(),
+        });
+    }
+    #[cfg(feature = "aws")]
+    {
+        Box::new(crate::aws::ec2::Ec2Sessions {
+            aws: crate::aws::AwsOptions {
+                profile: args.aws.profile.clone(),
+                endpoint_url: args.aws.endpoint_url.clone(),
+            },
+            regions: args.regions.clone(),
+            account_id: args.account_id.clone(),
+        })
+    }
+    #[cfg(not(feature = "aws"))]
+    {
+        Box::new(NoSdk)
+    }
+}
+
+/// The live source of a build without the AWS SDK: an error, never an empty account.
+#[cfg(not(feature = "aws"))]
+struct NoSdk;
+
+#[cfg(not(feature = "aws"))]
+impl LiveSource for NoSdk {
+    fn read(&self) -> LiveRead {
+        LiveRead {
+            errors: vec![RunError::new(
+                Subject::Live,
+                "live sessions",
+                "this mirrorguard was built without the `aws` feature: pass saved outputs with --live-file, or install with `cargo install mirrorguard --features aws`",
+            )
+            .into()],
+            ..LiveRead::default()
+        }
+    }
+}
+
+pub(crate) fn run_drift(args: DriftArgs) -> Result<ExitStatus, AppError> {
+    let settings = resolve(&args.input, args.output.fail_on, None)?;
+    let options = DriftOptions {
+        check: settings.check,
+        states: args.state.clone(),
+        stack_name: args.stack_name.clone(),
+    };
+    let live = live_source(&args).read();
+    let report = crate::pipeline::drift::run(&args.input.paths, &options, &settings.rules, live);
+    finish(
+        report,
+        &settings.rules,
+        &args.output,
+        settings.fail_on,
+        "drift",
+    )
+}
+
+fn list(set: &RuleSet, format: ListFormat) -> String {
+    let mut out = String::new();
+    if format == ListFormat::Markdown {
+        out.push_str("| ID | Severity | Name | What it catches |\n|---|---|---|---|\n");
+    }
+    for m in set.metas() {
+        let _ = match format {
+            ListFormat::Markdown => writeln!(
+                out,
+                "| {} | {} | `{}` | {} |",
+                m.id,
+                m.severity.as_str(),
+                m.name,
+                m.title
+            ),
+            ListFormat::Text => writeln!(
+                out,
+                "{:<8} {:<8} {:<40} {}",
+                m.id,
+                m.severity.as_str(),
+                m.name,
+                m.title
+            ),
+        };
+    }
+    out
+}
+
+fn explain(set: &RuleSet, id: &str) -> Result<String, AppError> {
+    let rule = set.find(id).ok_or_else(|| {
+        AppError::Usage(format!(
+            "no rule with id {id}; see `mirrorguard rules list`"
+        ))
+    })?;
+    let m = &rule.meta;
+    let kind = match rule.kind {
+        RuleKind::Rego => "Rego rule",
+        RuleKind::Builtin => "built-in check (metadata and examples)",
+    };
+    let mut out = format!(
+        "{} {} ({})\n\nSeverity: {}\nRule: {} ({kind})\n\nWhy:\n{}\n\nFix:\n{}\n",
+        m.id,
+        m.title,
+        m.name,
+        m.severity.as_str(),
+        rule.origin,
+        m.description,
+        m.help
+    );
+    if let Some(uri) = rule.help_uri() {
+        let _ = writeln!(out, "\nDocumentation: {uri}");
+    }
+    if !m.related.is_empty() {
+        out.push_str("\nReferences:\n");
+        for r in &m.related {
+            let _ = writeln!(out, "  {r}");
+        }
+    }
+    Ok(out)
+}
+
+pub(crate) fn run_rules(cmd: RulesCommand) -> Result<ExitStatus, AppError> {
+    match cmd {
+        RulesCommand::List { rules, format } => {
+            write_stdout(&list(&RuleSet::load(&rules)?, format))?;
+            Ok(ExitStatus::Clean)
+        }
+        RulesCommand::Explain { id, rules } => {
+            write_stdout(&explain(&RuleSet::load(&rules)?, &id)?)?;
+            Ok(ExitStatus::Clean)
+        }
+        RulesCommand::Test { dir } => {
+            let set = match &dir {
+                Some(d) => RuleSet::load_dir_only(d)?,
+                None => RuleSet::load(&[])?,
+            };
+            let outcome = crate::pipeline::rules_test::run_all(&set);
+            write_stdout(&outcome.text)?;
+            Ok(if outcome.failed == 0 {
+                ExitStatus::Clean
+            } else {
+                ExitStatus::Findings
+            })
+        }
+        RulesCommand::Docs { out, rules } => {
+            let set = RuleSet::load(&rules)?;
+            std::fs::create_dir_all(&out).map_err(|source| AppError::Write {
+                path: out.clone(),
+                source,
+            })?;
+            let pages = crate::rules::docs::pages(&set);
+            for (name, text) in &pages {
+                let path = out.join(name);
+                std::fs::write(&path, text).map_err(|source| AppError::Write { path, source })?;
+            }
+            write_stdout(&format!(
+                "{} pages written to {}\n",
+                pages.len(),
+                out.display()
+            ))?;
+            Ok(ExitStatus::Clean)
+        }
+        RulesCommand::New {
+            id,
+            name,
+            dir,
+            severity,
+        } => {
+            let created = crate::rules::scaffold::create(&dir, &id, &name, &severity)?;
+            let mut text = String::new();
+            for p in created {
+                let _ = writeln!(text, "created {}", p.display());
+            }
+            text.push_str("next: write the rule and its tests, then run `mirrorguard rules test` and `mirrorguard rules docs` (see CONTRIBUTING.md)\n");
+            write_stdout(&text)?;
+            Ok(ExitStatus::Clean)
+        }
+    }
+}

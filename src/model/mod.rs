@@ -1,0 +1,486 @@
+//! The one session model every input format is read into.
+//!
+//! A declared value is *known* (a literal, with the span it was written at), *symbolic*
+//! (a reference whose literal value is not known, e.g. `aws_network_interface.src.id` or
+//! `!Ref SourceEni`; two sessions naming the same reference name the same thing) or
+//! *unknown* (with the reason). A property can have several alternatives, one per branch
+//! of a CloudFormation `Fn::If` or Terraform conditional, each under its conditions.
+//! Rules only ever flag known values; unknown values are listed as skipped checks.
+//!
+//! [`Unit::to_input`] (in `input`) turns the model into the plain JSON that Rego rules read. Spans stay
+//! on the Rust side: every located value in the input has a `ref` number, an index into
+//! the unit's location table, and rule results point into the input by path.
+
+use std::sync::Arc;
+
+use serde_json::Value as Json;
+
+use crate::source::{SourceFile, Span};
+
+pub(crate) mod input;
+pub(crate) mod suppression;
+
+pub(crate) use input::RuleInput;
+
+/// Index of a file in [`Unit::files`].
+pub(crate) type FileId = usize;
+
+/// A place in one of a unit's files.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub(crate) struct Loc {
+    pub(crate) file: FileId,
+    pub(crate) span: Span,
+}
+
+/// A condition an alternative or a resource depends on, e.g. CloudFormation condition
+/// `IsProd` being true, or a Terraform `count` being non-zero.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub(crate) struct Condition {
+    /// Name of the condition (a CloudFormation condition name or a Terraform expression).
+    pub(crate) name: String,
+    /// The value this branch needs.
+    pub(crate) value: CondValue,
+}
+
+/// The value a condition must have: a truth value (`IsProd` true), or equality with a text
+/// (stackql-deploy `stack_env` = `prod`). Two conditions on one name with different values
+/// exclude each other.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub(crate) enum CondValue {
+    Bool(bool),
+    Text(String),
+}
+
+impl Condition {
+    /// `name` must be `value`.
+    pub(crate) fn is(name: impl Into<String>, value: bool) -> Self {
+        Self {
+            name: name.into(),
+            value: CondValue::Bool(value),
+        }
+    }
+
+    /// `name` must equal `text`.
+    pub(crate) fn equals(name: impl Into<String>, text: impl Into<String>) -> Self {
+        Self {
+            name: name.into(),
+            value: CondValue::Text(text.into()),
+        }
+    }
+}
+
+/// What is known about one alternative of a value.
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) enum Val {
+    /// A literal value.
+    Known(Json),
+    /// A reference: its literal value is unknown, but its identity is the canonical expression.
+    Symbol {
+        /// Canonical expression (`aws_network_interface.src.id`, `Ref(SourceEni)`).
+        expr: String,
+        /// Why the literal value is not known.
+        why: String,
+    },
+    /// Nothing is known; the reason is shown when this hides a check.
+    Unknown(String),
+    /// The property is removed in this branch (`AWS::NoValue`, Terraform `null`).
+    Absent,
+}
+
+/// One alternative of a property value.
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) struct Alt {
+    /// Where the value is written in the declaration.
+    pub(crate) loc: Loc,
+    /// Conditions under which this alternative applies (empty: always).
+    pub(crate) when: Vec<Condition>,
+    pub(crate) val: Val,
+    /// Where the literal itself was written, when elsewhere (a variable's or parameter's
+    /// default), and how it got here.
+    pub(crate) origin: Option<(Option<Loc>, String)>,
+}
+
+impl Alt {
+    /// A known literal at `loc`.
+    pub(crate) fn known(loc: Loc, value: Json) -> Self {
+        Self {
+            loc,
+            when: Vec::new(),
+            val: Val::Known(value),
+            origin: None,
+        }
+    }
+
+    /// An unknown value at `loc`.
+    pub(crate) fn unknown(loc: Loc, why: impl Into<String>) -> Self {
+        Self {
+            loc,
+            when: Vec::new(),
+            val: Val::Unknown(why.into()),
+            origin: None,
+        }
+    }
+
+    /// A reference at `loc`.
+    pub(crate) fn symbol(loc: Loc, expr: impl Into<String>, why: impl Into<String>) -> Self {
+        Self {
+            loc,
+            when: Vec::new(),
+            val: Val::Symbol {
+                expr: expr.into(),
+                why: why.into(),
+            },
+            origin: None,
+        }
+    }
+}
+
+/// A property's value: its alternatives (empty when the property is not declared).
+pub(crate) type Field = Vec<Alt>;
+
+/// One tag of a session.
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) struct TagItem {
+    pub(crate) loc: Loc,
+    pub(crate) key: Alt,
+    pub(crate) value: Alt,
+}
+
+/// One alternative of a session's tag set.
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) struct TagSet {
+    pub(crate) loc: Loc,
+    pub(crate) when: Vec<Condition>,
+    /// `None` when the tag set as a whole could not be resolved.
+    pub(crate) items: Option<Vec<TagItem>>,
+    /// Why the tag set is unknown.
+    pub(crate) why: String,
+}
+
+/// Which provider's resource type declared a session.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Provider {
+    Aws,
+    Awscc,
+    Alicloud,
+}
+
+impl Provider {
+    pub(crate) fn as_str(self) -> &'static str {
+        match self {
+            Self::Aws => "aws",
+            Self::Awscc => "awscc",
+            Self::Alicloud => "alicloud",
+        }
+    }
+}
+
+/// The input format a unit was read from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Format {
+    CloudFormation,
+    Terraform,
+    /// `aws ec2 … --cli-input-json` files.
+    AwsCli,
+    /// stackql-deploy manifests.
+    Stackql,
+}
+
+impl Format {
+    pub(crate) fn as_str(self) -> &'static str {
+        match self {
+            Self::CloudFormation => "cloudformation",
+            Self::Terraform => "terraform",
+            Self::AwsCli => "aws-cli",
+            Self::Stackql => "stackql",
+        }
+    }
+}
+
+/// A traffic mirror session as declared.
+#[derive(Debug, Clone)]
+pub(crate) struct Session {
+    /// Logical id (CloudFormation) or resource address with instance key (Terraform).
+    pub(crate) address: String,
+    pub(crate) resource_type: String,
+    pub(crate) provider: Provider,
+    /// The resource's name or header, where findings about the whole session point.
+    pub(crate) loc: Loc,
+    /// Conditions the resource itself exists under.
+    pub(crate) conditions: Vec<Condition>,
+    pub(crate) network_interface_id: Field,
+    pub(crate) traffic_mirror_target_id: Field,
+    pub(crate) traffic_mirror_filter_id: Field,
+    pub(crate) session_number: Field,
+    pub(crate) packet_length: Field,
+    pub(crate) virtual_network_id: Field,
+    pub(crate) description: Field,
+    pub(crate) tags: Vec<TagSet>,
+    /// Alibaba Cloud: the session name.
+    pub(crate) name: Field,
+    /// Alibaba Cloud: `NetworkInterface` or `SLB`.
+    pub(crate) target_type: Field,
+    /// The region the session is created in, where the provider scopes uniqueness by it.
+    pub(crate) region: Field,
+    /// A partial declaration (a modify request): properties it leaves out are unchanged.
+    pub(crate) partial: bool,
+}
+
+impl Session {
+    /// A session with nothing declared yet.
+    pub(crate) fn new(address: String, resource_type: &str, provider: Provider, loc: Loc) -> Self {
+        Self {
+            address,
+            resource_type: resource_type.to_owned(),
+            provider,
+            loc,
+            conditions: Vec::new(),
+            network_interface_id: Vec::new(),
+            traffic_mirror_target_id: Vec::new(),
+            traffic_mirror_filter_id: Vec::new(),
+            session_number: Vec::new(),
+            packet_length: Vec::new(),
+            virtual_network_id: Vec::new(),
+            description: Vec::new(),
+            tags: Vec::new(),
+            name: Vec::new(),
+            target_type: Vec::new(),
+            region: Vec::new(),
+            partial: false,
+        }
+    }
+
+    /// The field of a property.
+    pub(crate) fn field(&self, prop: Prop) -> &Field {
+        match prop {
+            Prop::NetworkInterfaceId => &self.network_interface_id,
+            Prop::TrafficMirrorTargetId => &self.traffic_mirror_target_id,
+            Prop::TrafficMirrorFilterId => &self.traffic_mirror_filter_id,
+            Prop::SessionNumber => &self.session_number,
+            Prop::PacketLength => &self.packet_length,
+            Prop::VirtualNetworkId => &self.virtual_network_id,
+            Prop::Description => &self.description,
+            Prop::Name => &self.name,
+            Prop::TargetType => &self.target_type,
+            Prop::Region => &self.region,
+        }
+    }
+
+    /// The field of a property, for readers that map columns or attributes by name.
+    pub(crate) fn field_mut(&mut self, prop: Prop) -> &mut Field {
+        match prop {
+            Prop::NetworkInterfaceId => &mut self.network_interface_id,
+            Prop::TrafficMirrorTargetId => &mut self.traffic_mirror_target_id,
+            Prop::TrafficMirrorFilterId => &mut self.traffic_mirror_filter_id,
+            Prop::SessionNumber => &mut self.session_number,
+            Prop::PacketLength => &mut self.packet_length,
+            Prop::VirtualNetworkId => &mut self.virtual_network_id,
+            Prop::Description => &mut self.description,
+            Prop::Name => &mut self.name,
+            Prop::TargetType => &mut self.target_type,
+            Prop::Region => &mut self.region,
+        }
+    }
+
+    /// Every property with its field, in rule-input order.
+    pub(crate) fn fields(&self) -> impl Iterator<Item = (Prop, &Field)> {
+        Prop::ALL.into_iter().map(|p| (p, self.field(p)))
+    }
+}
+
+/// A session property: the one list of names shared by every reader, the rule input,
+/// skipped checks and drift.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub(crate) enum Prop {
+    Name,
+    TargetType,
+    Region,
+    NetworkInterfaceId,
+    TrafficMirrorTargetId,
+    TrafficMirrorFilterId,
+    SessionNumber,
+    PacketLength,
+    VirtualNetworkId,
+    Description,
+}
+
+impl Prop {
+    /// Every property, in rule-input order.
+    pub(crate) const ALL: [Self; 10] = [
+        Self::Name,
+        Self::TargetType,
+        Self::Region,
+        Self::NetworkInterfaceId,
+        Self::TrafficMirrorTargetId,
+        Self::TrafficMirrorFilterId,
+        Self::SessionNumber,
+        Self::PacketLength,
+        Self::VirtualNetworkId,
+        Self::Description,
+    ];
+
+    /// The name in the rule input (and in findings): `session_number`.
+    pub(crate) fn input_name(self) -> &'static str {
+        match self {
+            Self::Name => "name",
+            Self::TargetType => "target_type",
+            Self::Region => "region",
+            Self::NetworkInterfaceId => "network_interface_id",
+            Self::TrafficMirrorTargetId => "traffic_mirror_target_id",
+            Self::TrafficMirrorFilterId => "traffic_mirror_filter_id",
+            Self::SessionNumber => "session_number",
+            Self::PacketLength => "packet_length",
+            Self::VirtualNetworkId => "virtual_network_id",
+            Self::Description => "description",
+        }
+    }
+
+    /// The CloudFormation property and EC2 API member (`SessionNumber`); `None` for
+    /// Alibaba-only properties.
+    pub(crate) fn api_name(self) -> Option<&'static str> {
+        Some(match self {
+            Self::NetworkInterfaceId => "NetworkInterfaceId",
+            Self::TrafficMirrorTargetId => "TrafficMirrorTargetId",
+            Self::TrafficMirrorFilterId => "TrafficMirrorFilterId",
+            Self::SessionNumber => "SessionNumber",
+            Self::PacketLength => "PacketLength",
+            Self::VirtualNetworkId => "VirtualNetworkId",
+            Self::Description => "Description",
+            Self::Name | Self::TargetType | Self::Region => return None,
+        })
+    }
+
+    /// The property a column or member names in any spelling (`SessionNumber`,
+    /// `session_number`, `sessionnumber`); `region` too.
+    pub(crate) fn from_any_name(name: &str) -> Option<Self> {
+        let squash = |s: &str| -> String {
+            s.chars()
+                .filter(|c| *c != '_')
+                .collect::<String>()
+                .to_ascii_lowercase()
+        };
+        let wanted = squash(name);
+        Self::ALL
+            .into_iter()
+            .filter(|p| p.api_name().is_some() || *p == Self::Region)
+            .find(|p| squash(p.input_name()) == wanted)
+    }
+
+    /// Whether the value is a number (CloudFormation and the API convert numeric strings).
+    pub(crate) fn is_number(self) -> bool {
+        matches!(
+            self,
+            Self::SessionNumber | Self::PacketLength | Self::VirtualNetworkId
+        )
+    }
+}
+
+/// A traffic mirror target as declared (needed to know which ENI a session sends to).
+#[derive(Debug, Clone)]
+pub(crate) struct Target {
+    pub(crate) address: String,
+    pub(crate) loc: Loc,
+    /// Identity by which sessions refer to the target (`Ref(T)`, `aws_ec2_traffic_mirror_target.t.id`).
+    pub(crate) identities: Vec<String>,
+    pub(crate) network_interface_id: Field,
+}
+
+/// What kind of name a reference names.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum RefKind {
+    Parameter,
+    Resource,
+    Variable,
+    Local,
+    Condition,
+    Mapping,
+}
+
+impl RefKind {
+    pub(crate) fn as_str(self) -> &'static str {
+        match self {
+            Self::Parameter => "parameter",
+            Self::Resource => "resource",
+            Self::Variable => "variable",
+            Self::Local => "local",
+            Self::Condition => "condition",
+            Self::Mapping => "mapping",
+        }
+    }
+}
+
+/// A name used by a session or target declaration, and whether it is declared.
+#[derive(Debug, Clone)]
+pub(crate) struct Reference {
+    pub(crate) loc: Loc,
+    pub(crate) kind: RefKind,
+    pub(crate) name: String,
+    pub(crate) declared: bool,
+    /// Index of the session whose declaration uses it.
+    pub(crate) session: Option<usize>,
+}
+
+/// One unit of evaluation: a CloudFormation template or a Terraform module (folder).
+#[derive(Debug, Clone)]
+pub(crate) struct Unit {
+    pub(crate) format: Format,
+    /// Name of the unit (template file or module folder).
+    pub(crate) name: String,
+    pub(crate) files: Vec<Arc<SourceFile>>,
+    pub(crate) sessions: Vec<Session>,
+    pub(crate) targets: Vec<Target>,
+    pub(crate) references: Vec<Reference>,
+    /// Suppressions written in the unit's files.
+    pub(crate) suppressions: Vec<suppression::Suppression>,
+}
+
+impl Unit {
+    /// An empty unit named `name` over `files`; readers fill in what they find.
+    pub(crate) fn new(format: Format, name: String, files: Vec<Arc<SourceFile>>) -> Self {
+        Unit {
+            format,
+            name,
+            files,
+            sessions: Vec::new(),
+            targets: Vec::new(),
+            references: Vec::new(),
+            suppressions: Vec::new(),
+        }
+    }
+
+    /// The ENI alternatives of the target a session sends to, when the target is declared
+    /// in the same unit.
+    pub(crate) fn target_enis(&self, session: &Session) -> Vec<Alt> {
+        let mut out = Vec::new();
+        for alt in &session.traffic_mirror_target_id {
+            let Val::Symbol { expr, .. } = &alt.val else {
+                continue;
+            };
+            for target in &self.targets {
+                if target.identities.iter().any(|i| i == expr) {
+                    for eni in &target.network_interface_id {
+                        let mut e = eni.clone();
+                        e.when.extend(alt.when.iter().cloned());
+                        out.push(e);
+                    }
+                }
+            }
+        }
+        out
+    }
+
+    pub(crate) fn file_name(&self, file: FileId) -> &str {
+        self.files.get(file).map_or("", |f| f.display.as_str())
+    }
+}
+
+/// The identity key of a value, for grouping: the literal for known strings and numbers,
+/// `ref:<expr>` for references.
+pub(crate) fn identity(val: &Val) -> Option<String> {
+    match val {
+        Val::Known(Json::String(s)) if !s.is_empty() => Some(s.clone()),
+        Val::Known(Json::Number(n)) => Some(n.to_string()),
+        Val::Symbol { expr, .. } => Some(format!("ref:{expr}")),
+        _ => None,
+    }
+}

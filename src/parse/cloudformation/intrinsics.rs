@@ -1,0 +1,376 @@
+//! Intrinsic functions: recognition (short and long form) and evaluation into alternatives.
+
+use serde_json::{Value as Json, json};
+
+use super::super::tree::{Node, NodeKind};
+use super::{Context, MAX_ALTERNATIVES, PSEUDO_PARAMETERS, loc};
+use crate::model::{Alt, RefKind, Val};
+
+/// Recognises an intrinsic function: a short-form tag or a one-key `Fn::*`/`Ref` mapping.
+/// Returns the long-form name and the argument node.
+pub(crate) fn intrinsic(node: &Node) -> Option<(&'static str, &Node)> {
+    if let Some(tag) = &node.tag {
+        let name = long_name(tag)?;
+        return Some((name, node));
+    }
+    let entries = node.as_map()?;
+    if entries.len() != 1 {
+        return None;
+    }
+    let e = entries.first()?;
+    let name = long_name(&e.key)?;
+    Some((name, &e.value))
+}
+
+pub(crate) fn long_name(name: &str) -> Option<&'static str> {
+    let short = name.strip_prefix("Fn::").unwrap_or(name);
+    Some(match short {
+        "Ref" => "Ref",
+        "Condition" => "Condition",
+        "Sub" => "Fn::Sub",
+        "GetAtt" => "Fn::GetAtt",
+        "If" => "Fn::If",
+        "Equals" => "Fn::Equals",
+        "Not" => "Fn::Not",
+        "And" => "Fn::And",
+        "Or" => "Fn::Or",
+        "Select" => "Fn::Select",
+        "Split" => "Fn::Split",
+        "Join" => "Fn::Join",
+        "ImportValue" => "Fn::ImportValue",
+        "FindInMap" => "Fn::FindInMap",
+        "Base64" => "Fn::Base64",
+        "Cidr" => "Fn::Cidr",
+        "GetAZs" => "Fn::GetAZs",
+        "Transform" => "Fn::Transform",
+        "Length" => "Fn::Length",
+        "ToJsonString" => "Fn::ToJsonString",
+        _ => return None,
+    })
+}
+
+impl<'a> Context<'a> {
+    /// Evaluates a value node into its alternatives.
+    pub(crate) fn eval(&mut self, node: &'a Node) -> Vec<Alt> {
+        let mut alts = self.eval_inner(node, 0);
+        alts.truncate(MAX_ALTERNATIVES);
+        alts
+    }
+
+    pub(crate) fn eval_inner(&mut self, node: &'a Node, depth: usize) -> Vec<Alt> {
+        let here = loc(node.span);
+        if depth > 32 {
+            return vec![Alt::unknown(here, "intrinsic functions nested too deeply")];
+        }
+        let Some((name, arg)) = intrinsic(node) else {
+            return vec![Alt::known(here, plain_json(node))];
+        };
+        match name {
+            "Ref" => vec![self.eval_ref(node, arg)],
+            "Fn::If" => {
+                let items = arg.as_seq().unwrap_or(&[]);
+                let (Some(cond), Some(yes), Some(no)) = (
+                    items.first().and_then(Node::as_str),
+                    items.get(1),
+                    items.get(2),
+                ) else {
+                    return vec![Alt::unknown(here, "malformed Fn::If")];
+                };
+                if let Some(c) = items.first() {
+                    self.note_condition(cond, c.span);
+                }
+                let mut out = Vec::new();
+                for (branch, value) in [(yes, true), (no, false)] {
+                    let c = self.condition(cond, value);
+                    for mut alt in self.eval_inner(branch, depth + 1) {
+                        alt.when.insert(0, c.clone());
+                        out.push(alt);
+                        if out.len() >= MAX_ALTERNATIVES {
+                            return out;
+                        }
+                    }
+                }
+                out
+            }
+            "Fn::GetAtt" => {
+                let (res, attr) = match &arg.kind {
+                    NodeKind::Str(s) => match s.split_once('.') {
+                        Some((r, a)) => (r.to_owned(), a.to_owned()),
+                        None => (s.clone(), String::new()),
+                    },
+                    NodeKind::Seq(items) => (
+                        items
+                            .first()
+                            .and_then(Node::scalar_text)
+                            .unwrap_or_default(),
+                        items.get(1).and_then(Node::scalar_text).unwrap_or_default(),
+                    ),
+                    _ => (String::new(), String::new()),
+                };
+                let declared = self.resources.contains_key(&res);
+                self.reference(node.span, RefKind::Resource, &res, declared);
+                vec![Alt::symbol(
+                    here,
+                    format!("GetAtt({res}.{attr})"),
+                    format!("Fn::GetAtt {res}.{attr} is known only after deployment"),
+                )]
+            }
+            "Fn::Sub" => vec![self.eval_sub(node, arg)],
+            "Fn::FindInMap" => vec![self.eval_find_in_map(node, arg, depth)],
+            "Fn::Select" => self.eval_select(node, arg, depth),
+            "Fn::Join" => vec![self.eval_join(node, arg, depth)],
+            _ => vec![Alt::symbol(
+                here,
+                canonical(node),
+                format!("{name} is evaluated by CloudFormation at deployment"),
+            )],
+        }
+    }
+
+    pub(crate) fn eval_ref(&mut self, node: &'a Node, arg: &'a Node) -> Alt {
+        let here = loc(node.span);
+        let Some(name) = arg.as_str() else {
+            return Alt::unknown(here, "Ref needs a name");
+        };
+        if name == "AWS::NoValue" {
+            return Alt {
+                val: Val::Absent,
+                ..Alt::unknown(here, "")
+            };
+        }
+        if PSEUDO_PARAMETERS.contains(&name) {
+            return Alt::symbol(
+                here,
+                format!("Ref({name})"),
+                format!("{name} is set at deployment"),
+            );
+        }
+        if let Some(param) = self.params.get(name).copied() {
+            self.reference(node.span, RefKind::Parameter, name, true);
+            if let Some(v) = self.overrides.get(name) {
+                let mut alt = Alt::known(here, json!(v));
+                alt.origin = Some((None, format!("parameter {name} given on the command line")));
+                return alt;
+            }
+            if let Some(default) = param.get("Default") {
+                let mut alt = Alt::known(here, plain_json(default));
+                alt.origin = Some((
+                    Some(loc(default.span)),
+                    format!("default of parameter {name}"),
+                ));
+                if matches!(alt.val, Val::Known(Json::String(ref s)) if s.is_empty()) {
+                    alt.val = Val::Symbol {
+                        expr: format!("Ref({name})"),
+                        why: format!("parameter {name} defaults to an empty string"),
+                    };
+                }
+                return alt;
+            }
+            return Alt::symbol(
+                here,
+                format!("Ref({name})"),
+                format!("parameter {name} has no Default and no value was given with --parameters"),
+            );
+        }
+        let declared = self.reference_resource_or_undeclared(node.span, name);
+        Alt::symbol(
+            here,
+            format!("Ref({name})"),
+            if declared {
+                format!("the id of resource {name} is known only after deployment")
+            } else {
+                format!("{name} is not declared in this template")
+            },
+        )
+    }
+
+    /// A string value of a sub-expression, if it resolves to exactly one known string.
+    pub(crate) fn resolve_text(&mut self, node: &'a Node, depth: usize) -> Option<String> {
+        let alts = self.eval_inner(node, depth + 1);
+        if alts.len() != 1 {
+            return None;
+        }
+        match &alts.first()?.val {
+            Val::Known(Json::String(s)) => Some(s.clone()),
+            Val::Known(Json::Number(n)) => Some(n.to_string()),
+            Val::Known(Json::Bool(b)) => Some(b.to_string()),
+            _ => None,
+        }
+    }
+
+    pub(crate) fn eval_sub(&mut self, node: &'a Node, arg: &'a Node) -> Alt {
+        let here = loc(node.span);
+        let (template, vars) = match &arg.kind {
+            NodeKind::Str(s) => (s.clone(), None),
+            NodeKind::Seq(items) => (
+                items
+                    .first()
+                    .and_then(Node::as_str)
+                    .unwrap_or("")
+                    .to_owned(),
+                items.get(1),
+            ),
+            _ => return Alt::unknown(here, "malformed Fn::Sub"),
+        };
+        let mut out = String::new();
+        let mut rest = template.as_str();
+        let mut unresolved = Vec::new();
+        while let Some(start) = rest.find("${") {
+            out.push_str(&rest[..start]);
+            let after = &rest[start + 2..];
+            if let Some(lit) = after.strip_prefix('!') {
+                out.push_str("${");
+                rest = lit;
+                continue;
+            }
+            let Some(end) = after.find('}') else {
+                out.push_str(&rest[start..]);
+                rest = "";
+                break;
+            };
+            let var = &after[..end];
+            rest = &after[end + 1..];
+            let value = if let Some(v) = vars.and_then(|m| m.get(var)) {
+                self.resolve_text(v, 1)
+            } else if var.contains('.') {
+                let res = var.split('.').next().unwrap_or("");
+                let declared = self.resources.contains_key(res);
+                self.reference(node.span, RefKind::Resource, res, declared);
+                None
+            } else if PSEUDO_PARAMETERS.contains(&var) {
+                None
+            } else if let Some(param) = self.params.get(var).copied() {
+                self.reference(node.span, RefKind::Parameter, var, true);
+                self.overrides.get(var).cloned().or_else(|| {
+                    param
+                        .get("Default")
+                        .and_then(Node::scalar_text)
+                        .filter(|s| !s.is_empty())
+                })
+            } else {
+                self.reference_resource_or_undeclared(node.span, var);
+                None
+            };
+            match value {
+                Some(v) => out.push_str(&v),
+                None => {
+                    unresolved.push(var.to_owned());
+                    out.push_str("${");
+                    out.push_str(var);
+                    out.push('}');
+                }
+            }
+        }
+        out.push_str(rest);
+        if unresolved.is_empty() {
+            Alt::known(here, json!(out))
+        } else {
+            Alt::symbol(
+                here,
+                format!("Sub({out})"),
+                format!(
+                    "Fn::Sub uses {} which is not known before deployment",
+                    unresolved.join(", ")
+                ),
+            )
+        }
+    }
+
+    pub(crate) fn eval_find_in_map(&mut self, node: &'a Node, arg: &'a Node, depth: usize) -> Alt {
+        let here = loc(node.span);
+        let items = arg.as_seq().unwrap_or(&[]);
+        let keys: Vec<Option<String>> = items
+            .iter()
+            .take(3)
+            .map(|k| self.resolve_text(k, depth))
+            .collect();
+        if let (Some(Some(map)), Some(Some(k1)), Some(Some(k2))) =
+            (keys.first(), keys.get(1), keys.get(2))
+        {
+            let declared = self.mappings.and_then(|m| m.get(map)).is_some();
+            self.reference(node.span, RefKind::Mapping, map, declared);
+            if let Some(v) = self
+                .mappings
+                .and_then(|m| m.get(map))
+                .and_then(|m| m.get(k1))
+                .and_then(|m| m.get(k2))
+            {
+                let mut alt = Alt::known(here, plain_json(v));
+                alt.origin = Some((Some(loc(v.span)), format!("mapping {map}.{k1}.{k2}")));
+                return alt;
+            }
+        }
+        Alt::symbol(
+            here,
+            canonical(node),
+            "Fn::FindInMap keys are not known before deployment",
+        )
+    }
+
+    pub(crate) fn eval_select(&mut self, node: &'a Node, arg: &'a Node, depth: usize) -> Vec<Alt> {
+        let here = loc(node.span);
+        let items = arg.as_seq().unwrap_or(&[]);
+        let index = items
+            .first()
+            .and_then(|i| self.resolve_text(i, depth))
+            .and_then(|s| s.parse::<usize>().ok());
+        if let (Some(i), Some(list)) = (index, items.get(1))
+            && intrinsic(list).is_none()
+            && let Some(chosen) = list.as_seq().and_then(|l| l.get(i))
+        {
+            return self.eval_inner(chosen, depth + 1);
+        }
+        vec![Alt::symbol(
+            here,
+            canonical(node),
+            "Fn::Select over values known only at deployment",
+        )]
+    }
+
+    pub(crate) fn eval_join(&mut self, node: &'a Node, arg: &'a Node, depth: usize) -> Alt {
+        let here = loc(node.span);
+        let items = arg.as_seq().unwrap_or(&[]);
+        if let (Some(delim), Some(list)) = (items.first().and_then(Node::as_str), items.get(1))
+            && let Some(parts) = list.as_seq()
+        {
+            let resolved: Option<Vec<String>> =
+                parts.iter().map(|p| self.resolve_text(p, depth)).collect();
+            if let Some(parts) = resolved {
+                return Alt::known(here, json!(parts.join(delim)));
+            }
+        }
+        Alt::symbol(
+            here,
+            canonical(node),
+            "Fn::Join over values known only at deployment",
+        )
+    }
+}
+
+/// A node as JSON, with short-form tags rewritten to their long form.
+pub(crate) fn plain_json(node: &Node) -> Json {
+    match (&node.tag, &node.kind) {
+        (Some(tag), _) => {
+            let name = long_name(tag).map_or_else(|| format!("!{tag}"), str::to_owned);
+            let untagged = Node {
+                tag: None,
+                ..node.clone()
+            };
+            json!({ name: plain_json(&untagged) })
+        }
+        (None, NodeKind::Seq(items)) => items.iter().map(plain_json).collect(),
+        (None, NodeKind::Map(entries)) => Json::Object(
+            entries
+                .iter()
+                .map(|e| (e.key.clone(), plain_json(&e.value)))
+                .collect(),
+        ),
+        (None, _) => node.to_json(),
+    }
+}
+
+/// A canonical text for a reference, so that the same expression written in short or long
+/// form, YAML or JSON, names the same thing.
+pub(crate) fn canonical(node: &Node) -> String {
+    plain_json(node).to_string()
+}

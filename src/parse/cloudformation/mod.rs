@@ -1,0 +1,291 @@
+//! CloudFormation templates (YAML with short-form intrinsics, or JSON) into the model.
+//!
+//! Intrinsics are evaluated as far as the template allows: parameters resolve to the value
+//! given on the command line or their `Default`; `Fn::If` yields one alternative per branch
+//! (each checked, each named by its condition); `AWS::NoValue` removes a property;
+//! `Fn::FindInMap`, `Fn::Select`, `Fn::Join` and `Fn::Sub` resolve when their inputs do.
+//! Everything else (`Fn::GetAtt`, `Fn::ImportValue`, a parameter without a value, ...) is a
+//! reference: its identity is known, its literal value is not.
+
+mod conditions;
+mod intrinsics;
+mod suppressions;
+#[cfg(test)]
+mod tests;
+
+use std::collections::{BTreeMap, HashMap};
+use std::sync::Arc;
+
+use self::intrinsics::intrinsic;
+use super::tree::Node;
+use crate::model::{
+    Alt, Condition, Format, Loc, Provider, RefKind, Reference, Session, TagItem, TagSet, Target,
+    Unit,
+};
+use crate::parse::numeric;
+use crate::source::SourceFile;
+
+/// Most alternatives one value may expand to (nested `Fn::If`s multiply).
+pub(crate) const MAX_ALTERNATIVES: usize = 64;
+
+/// Pseudo parameters (`AWS::Region`, ...) that are never declared by the template.
+pub(crate) const PSEUDO_PARAMETERS: &[&str] = &[
+    "AWS::AccountId",
+    "AWS::NotificationARNs",
+    "AWS::NoValue",
+    "AWS::Partition",
+    "AWS::Region",
+    "AWS::StackId",
+    "AWS::StackName",
+    "AWS::URLSuffix",
+];
+
+/// How a document relates to CloudFormation.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Shape {
+    /// A template (`AWSTemplateFormatVersion`, or `Resources` with `AWS::` types).
+    Template,
+    /// Resource declarations without the `Resources:` wrapper (documentation snippets).
+    Fragment,
+    /// Anything else.
+    NotCloudFormation,
+}
+
+/// Decides whether a parsed document is CloudFormation.
+pub(crate) fn shape(root: &Node) -> Shape {
+    let Some(entries) = root.as_map() else {
+        return Shape::NotCloudFormation;
+    };
+    if root.get("AWSTemplateFormatVersion").is_some() {
+        return Shape::Template;
+    }
+    let is_resource = |n: &Node| {
+        n.get("Type")
+            .and_then(Node::as_str)
+            .is_some_and(|t| t.starts_with("AWS::") || t.starts_with("Custom::"))
+    };
+    if let Some(resources) = root.get("Resources").and_then(Node::as_map)
+        && resources.iter().any(|e| is_resource(&e.value))
+    {
+        return Shape::Template;
+    }
+    if !entries.is_empty() && entries.iter().all(|e| is_resource(&e.value)) {
+        return Shape::Fragment;
+    }
+    Shape::NotCloudFormation
+}
+
+/// Parameter values given on the command line, by name.
+pub type ParameterValues = BTreeMap<String, String>;
+
+/// Reads a template into a unit.
+pub(crate) fn read<'a>(
+    source: Arc<SourceFile>,
+    root: &'a Node,
+    shape: Shape,
+    overrides: &'a ParameterValues,
+) -> Unit {
+    let resources_node = match shape {
+        Shape::Fragment => Some(root),
+        _ => root.get("Resources"),
+    };
+    let mut cx = Context {
+        params: HashMap::new(),
+        overrides,
+        resources: HashMap::new(),
+        conditions: HashMap::new(),
+        mappings: root.get("Mappings"),
+        references: Vec::new(),
+        session: None,
+    };
+    if let Some(params) = root.get("Parameters").and_then(Node::as_map) {
+        for e in params {
+            cx.params.insert(e.key.clone(), &e.value);
+        }
+    }
+    if let Some(conds) = root.get("Conditions").and_then(Node::as_map) {
+        for e in conds {
+            cx.conditions
+                .insert(e.key.clone(), conditions::normalize(&e.key, &e.value));
+        }
+    }
+    let resources = resources_node.and_then(Node::as_map).unwrap_or(&[]);
+    for e in resources {
+        let ty = e.value.get("Type").and_then(Node::as_str).unwrap_or("");
+        cx.resources.insert(e.key.clone(), ty.to_owned());
+    }
+
+    let mut unit = Unit::new(Format::CloudFormation, source.display.clone(), vec![source]);
+    for e in resources {
+        unit.suppressions.extend(suppressions::from_metadata(
+            &unit.files[0],
+            &e.key,
+            &e.value,
+        ));
+    }
+    for e in resources {
+        let ty = e.value.get("Type").and_then(Node::as_str).unwrap_or("");
+        let props = e.value.get("Properties");
+        let loc = loc(e.key_span);
+        match ty {
+            "AWS::EC2::TrafficMirrorSession" => {
+                cx.session = Some(unit.sessions.len());
+                let mut s = Session::new(e.key.clone(), ty, Provider::Aws, loc);
+                if let Some(c) = e.value.get("Condition").and_then(Node::as_str) {
+                    cx.note_condition(c, e.value.get("Condition").map_or(e.key_span, |n| n.span));
+                    s.conditions.push(cx.condition(c, true));
+                }
+                let field = |cx: &mut Context<'a>, name: &str| -> Vec<Alt> {
+                    props
+                        .and_then(|p| p.get(name))
+                        .map(|n| cx.eval(n))
+                        .unwrap_or_default()
+                };
+                s.network_interface_id = field(&mut cx, "NetworkInterfaceId");
+                s.traffic_mirror_target_id = field(&mut cx, "TrafficMirrorTargetId");
+                s.traffic_mirror_filter_id = field(&mut cx, "TrafficMirrorFilterId");
+                s.session_number = numeric(field(&mut cx, "SessionNumber"));
+                s.packet_length = numeric(field(&mut cx, "PacketLength"));
+                s.virtual_network_id = numeric(field(&mut cx, "VirtualNetworkId"));
+                s.description = field(&mut cx, "Description");
+                if let Some(tags) = props.and_then(|p| p.get("Tags")) {
+                    s.tags = cx.tags(tags);
+                }
+                unit.sessions.push(s);
+                cx.session = None;
+            }
+            "AWS::EC2::TrafficMirrorTarget" => {
+                let eni = props
+                    .and_then(|p| p.get("NetworkInterfaceId"))
+                    .map(|n| cx.eval(n))
+                    .unwrap_or_default();
+                unit.targets.push(Target {
+                    address: e.key.clone(),
+                    loc,
+                    identities: vec![format!("Ref({})", e.key), format!("GetAtt({}.Id)", e.key)],
+                    network_interface_id: eni,
+                });
+            }
+            _ => {}
+        }
+    }
+    unit.references = cx.references;
+    unit
+}
+
+pub(crate) fn loc(span: crate::source::Span) -> Loc {
+    Loc { file: 0, span }
+}
+
+pub(crate) struct Context<'a> {
+    pub(crate) params: HashMap<String, &'a Node>,
+    pub(crate) overrides: &'a ParameterValues,
+    pub(crate) resources: HashMap<String, String>,
+    pub(crate) conditions: HashMap<String, (String, bool)>,
+    pub(crate) mappings: Option<&'a Node>,
+    pub(crate) references: Vec<Reference>,
+    pub(crate) session: Option<usize>,
+}
+
+impl<'a> Context<'a> {
+    pub(crate) fn note_condition(&mut self, name: &str, span: crate::source::Span) {
+        let declared = self.conditions.contains_key(name);
+        self.reference(span, RefKind::Condition, name, declared);
+    }
+
+    pub(crate) fn reference(
+        &mut self,
+        span: crate::source::Span,
+        kind: RefKind,
+        name: &str,
+        declared: bool,
+    ) {
+        self.references.push(Reference {
+            loc: loc(span),
+            kind,
+            name: name.to_owned(),
+            declared,
+            session: self.session,
+        });
+    }
+
+    /// Records a reference to `name`, which is not a parameter: a resource of the
+    /// template when one has that logical id, else an undeclared parameter.
+    /// Returns whether the resource exists.
+    pub(crate) fn reference_resource_or_undeclared(
+        &mut self,
+        span: crate::source::Span,
+        name: &str,
+    ) -> bool {
+        let declared = self.resources.contains_key(name);
+        let kind = if declared {
+            RefKind::Resource
+        } else {
+            RefKind::Parameter
+        };
+        self.reference(span, kind, name, declared);
+        declared
+    }
+
+    /// The tag sets of a `Tags` value: one per `Fn::If` branch, per-tag spans.
+    pub(crate) fn tags(&mut self, node: &'a Node) -> Vec<TagSet> {
+        let mut sets = Vec::new();
+        // Tags may itself be an Fn::If choosing between lists.
+        let branches: Vec<(Vec<Condition>, &'a Node)> = match intrinsic(node) {
+            Some(("Fn::If", arg)) => {
+                let items = arg.as_seq().unwrap_or(&[]);
+                match (
+                    items.first().and_then(Node::as_str),
+                    items.get(1),
+                    items.get(2),
+                ) {
+                    (Some(c), Some(a), Some(b)) => vec![
+                        (vec![self.condition(c, true)], a),
+                        (vec![self.condition(c, false)], b),
+                    ],
+                    _ => Vec::new(),
+                }
+            }
+            _ => vec![(Vec::new(), node)],
+        };
+        for (when, list) in branches {
+            let here = loc(list.span);
+            if let Some(("Ref", r)) = intrinsic(list)
+                && r.as_str() == Some("AWS::NoValue")
+            {
+                continue;
+            }
+            let Some(items) = list.as_seq().filter(|_| intrinsic(list).is_none()) else {
+                sets.push(TagSet {
+                    loc: here,
+                    when,
+                    items: None,
+                    why: "the tag list is computed at deployment".into(),
+                });
+                continue;
+            };
+            let mut out = Vec::new();
+            for item in items {
+                let (Some(k), Some(v)) = (item.get("Key"), item.get("Value")) else {
+                    continue;
+                };
+                let key = self.eval(k).into_iter().next();
+                let value = self.eval(v).into_iter().next();
+                if let (Some(key), Some(value)) = (key, value) {
+                    out.push(TagItem {
+                        loc: loc(item.span),
+                        key,
+                        value,
+                    });
+                }
+            }
+            sets.push(TagSet {
+                loc: here,
+                when,
+                items: Some(out),
+                why: String::new(),
+            });
+        }
+        sets
+    }
+}

@@ -1,0 +1,125 @@
+//! CloudFormation reader: intrinsics, conditions, parameters.
+
+use std::sync::Arc;
+
+use serde_json::json;
+
+use super::*;
+use crate::model::Val;
+use crate::parse::yaml;
+
+fn unit(text: &str, overrides: &ParameterValues) -> Unit {
+    let src = Arc::new(SourceFile::in_memory("t.yaml", text));
+    let root = yaml::parse(&src).ok().flatten().expect("yaml");
+    let sh = shape(&root);
+    read(src, &root, sh, overrides)
+}
+
+const TEMPLATE: &str = "\
+AWSTemplateFormatVersion: '2010-09-09'
+Parameters:
+  Num:
+    Type: Number
+    Default: 7
+  Eni:
+    Type: String
+Conditions:
+  IsProd: !Equals [!Ref Env, prod]
+  IsDev: !Not [!Condition IsProd]
+Resources:
+  S:
+    Type: AWS::EC2::TrafficMirrorSession
+    Condition: IsDev
+    Properties:
+      NetworkInterfaceId: !Ref Eni
+      TrafficMirrorTargetId: !Ref T
+      TrafficMirrorFilterId: tmf-0123456789abcdef0
+      SessionNumber: !If [IsProd, 40000, !Ref Num]
+      PacketLength: !If [IsProd, !Ref AWS::NoValue, '100']
+  T:
+    Type: AWS::EC2::TrafficMirrorTarget
+    Properties:
+      NetworkInterfaceId: eni-0123456789abcdef0
+";
+
+#[test]
+fn if_branches_become_alternatives_with_conditions() {
+    let u = unit(TEMPLATE, &ParameterValues::new());
+    let s = u.sessions.first().expect("session");
+    assert_eq!(s.session_number.len(), 2);
+    let first = s.session_number.first().expect("alt");
+    assert_eq!(first.val, Val::Known(json!(40000)));
+    assert_eq!(
+        first
+            .when
+            .first()
+            .map(|c| (c.name.as_str(), c.value.clone())),
+        Some(("IsProd", crate::model::CondValue::Bool(true)))
+    );
+    let second = s.session_number.get(1).expect("alt");
+    assert_eq!(second.val, Val::Known(json!(7)));
+    assert!(second.origin.is_some());
+    assert_eq!(
+        s.packet_length.first().map(|a| a.val.clone()),
+        Some(Val::Absent)
+    );
+    assert_eq!(
+        s.packet_length.get(1).map(|a| a.val.clone()),
+        Some(Val::Known(json!(100)))
+    );
+    // IsDev is a negation of IsProd: the resource condition is recorded as "not IsProd".
+    assert_eq!(
+        s.conditions
+            .first()
+            .map(|c| (c.name.as_str(), c.value.clone())),
+        Some(("IsProd", crate::model::CondValue::Bool(false)))
+    );
+}
+
+#[test]
+fn parameter_without_default_is_a_reference_and_overrides_win() {
+    let u = unit(TEMPLATE, &ParameterValues::new());
+    let s = u.sessions.first().expect("session");
+    assert!(
+        matches!(&s.network_interface_id.first().map(|a| &a.val), Some(Val::Symbol { expr, .. }) if expr == "Ref(Eni)")
+    );
+    let mut o = ParameterValues::new();
+    o.insert("Eni".into(), "eni-0123456789abcdef0".into());
+    o.insert("Num".into(), "0".into());
+    let u = unit(TEMPLATE, &o);
+    let s = u.sessions.first().expect("session");
+    assert_eq!(
+        s.network_interface_id.first().map(|a| a.val.clone()),
+        Some(Val::Known(json!("eni-0123456789abcdef0")))
+    );
+    assert_eq!(
+        s.session_number.get(1).map(|a| a.val.clone()),
+        Some(Val::Known(json!(0)))
+    );
+}
+
+#[test]
+fn target_eni_is_linked_through_ref() {
+    let u = unit(TEMPLATE, &ParameterValues::new());
+    let s = u.sessions.first().expect("session");
+    let enis = u.target_enis(s);
+    assert_eq!(
+        enis.first().map(|a| a.val.clone()),
+        Some(Val::Known(json!("eni-0123456789abcdef0")))
+    );
+}
+
+#[test]
+fn sub_resolves_parameter_defaults() {
+    let text = "Parameters:\n  P: {Type: String, Default: abc}\nResources:\n  S:\n    Type: AWS::EC2::TrafficMirrorSession\n    Properties:\n      Description: !Sub 'x-${P}-${AWS::Region}'\n      SessionNumber: !Sub '${P}'\n";
+    let u = unit(text, &ParameterValues::new());
+    let s = u.sessions.first().expect("session");
+    assert!(matches!(
+        &s.description.first().map(|a| &a.val),
+        Some(Val::Symbol { .. })
+    ));
+    assert_eq!(
+        s.session_number.first().map(|a| a.val.clone()),
+        Some(Val::Known(json!("abc")))
+    );
+}

@@ -1,0 +1,109 @@
+//! Session and target resource blocks into the model, one per instance.
+
+use hcl_edit::structure::Block;
+use serde_json::json;
+
+use super::eval::Evaluator;
+use super::index::Index;
+use super::instances::instances;
+use super::{block_span, labels};
+use crate::model::{Alt, FileId, Provider, Session, Target, Unit, Val};
+use crate::parse::numeric;
+
+pub(crate) fn read_sessions(
+    index: &Index<'_>,
+    unit: &mut Unit,
+    file: FileId,
+    block: &Block,
+    provider: Provider,
+    default_region: Option<&str>,
+) {
+    let [ty, name] = labels(block);
+    let loc = index.locate(file, block_span(block));
+    let mut refs = Vec::new();
+    let insts = instances(index, file, block, &mut refs);
+    for r in &mut refs {
+        r.session = Some(unit.sessions.len());
+    }
+    unit.references.append(&mut refs);
+    for inst in insts {
+        let session_index = unit.sessions.len();
+        let mut s = Session::new(format!("{ty}.{name}{}", inst.key), &ty, provider, loc);
+        s.conditions = inst.conditions;
+        let mut ev = Evaluator::new(index, file);
+        ev.count_index = inst.count_index;
+        ev.each = inst.each;
+        let body = &block.body;
+        let field = |ev: &mut Evaluator<'_, '_>, key: &str| -> Vec<Alt> {
+            body.get_attribute(key)
+                .map(|a| ev.alternatives(a))
+                .unwrap_or_default()
+        };
+        s.traffic_mirror_target_id = field(&mut ev, "traffic_mirror_target_id");
+        s.traffic_mirror_filter_id = field(&mut ev, "traffic_mirror_filter_id");
+        if provider == Provider::Alicloud {
+            // priority is the session number; sources are a list (one per session in practice).
+            s.session_number = numeric(field(&mut ev, "priority"));
+            s.network_interface_id = body
+                .get_attribute("traffic_mirror_source_ids")
+                .map(|a| ev.list_items(a))
+                .unwrap_or_default();
+            s.target_type = field(&mut ev, "traffic_mirror_target_type");
+            s.name = field(&mut ev, "traffic_mirror_session_name");
+            s.region = index.region(&mut ev, body, default_region);
+        } else {
+            s.network_interface_id = field(&mut ev, "network_interface_id");
+            s.session_number = numeric(field(&mut ev, "session_number"));
+        }
+        // The AWS provider sends packet_length only when it is non-zero: 0 means "not set".
+        s.packet_length = numeric(field(&mut ev, "packet_length"))
+            .into_iter()
+            .map(|mut a| {
+                if a.val == Val::Known(json!(0)) && provider == Provider::Aws {
+                    a.val = Val::Absent;
+                }
+                a
+            })
+            .collect();
+        s.virtual_network_id = numeric(field(&mut ev, "virtual_network_id"));
+        s.description = field(
+            &mut ev,
+            if provider == Provider::Alicloud {
+                "traffic_mirror_session_description"
+            } else {
+                "description"
+            },
+        );
+        if let Some(tags) = body.get_attribute("tags") {
+            s.tags = ev.tags(tags, provider);
+        }
+        for mut r in ev.refs.drain(..) {
+            r.session = Some(session_index);
+            unit.references.push(r);
+        }
+        unit.sessions.push(s);
+    }
+}
+
+pub(crate) fn read_targets(index: &Index<'_>, unit: &mut Unit, file: FileId, block: &Block) {
+    let [ty, name] = labels(block);
+    let loc = index.locate(file, block_span(block));
+    let mut refs = Vec::new();
+    for inst in instances(index, file, block, &mut refs) {
+        let mut ev = Evaluator::new(index, file);
+        ev.count_index = inst.count_index;
+        ev.each = inst.each;
+        let eni = block
+            .body
+            .get_attribute("network_interface_id")
+            .map(|a| ev.alternatives(a))
+            .unwrap_or_default();
+        let address = format!("{ty}.{name}{}", inst.key);
+        unit.targets.push(Target {
+            identities: vec![format!("{address}.id"), format!("{address}.arn")],
+            address,
+            loc,
+            network_interface_id: eni,
+        });
+    }
+}

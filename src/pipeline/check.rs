@@ -1,0 +1,303 @@
+//! `mirrorguard check`: reading, parsing and rule evaluation of many files in parallel.
+//!
+//! Files are read and parsed in parallel with rayon, grouped into units and evaluated with
+//! one regorus engine per worker. Errors about one file never stop the others; the report
+//! is sorted at the end, so the output is the same bytes for the same input.
+
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use rayon::prelude::*;
+
+use super::discover::{discover, display_path, read_source};
+use super::jobs::{Job, build_unit, make_jobs};
+use crate::checks::iam::{Operation, Principal};
+use crate::checks::suppress::{self, IgnoreEntry};
+use crate::error::{CheckError, FileError};
+use crate::model::Unit;
+use crate::parse::{Kind, ReadOptions, kind_of};
+use crate::report::Report;
+use crate::rules::RuleSet;
+use crate::rules::eval::{UnitResult, evaluate};
+use crate::source::SourceFile;
+
+/// Where the configuration file is: `exclude` and `[[ignore]]` paths are relative to its
+/// folder, and findings about `[[ignore]]` entries point into it.
+#[derive(Debug, Clone)]
+pub struct ConfigLocation {
+    /// The folder holding the file.
+    pub dir: PathBuf,
+    /// The file.
+    pub file: PathBuf,
+}
+
+/// What MG020 checks: the deploying principal and the operations it must be able to do.
+#[derive(Debug, Clone)]
+pub struct IamCheck {
+    /// The principal's policies.
+    pub principal: Principal,
+    /// Operations to check.
+    pub operations: Vec<Operation>,
+}
+
+/// Settings for a check.
+#[derive(Debug, Clone, Default)]
+pub struct CheckOptions {
+    /// How documents are read (parameters, stackql environment, region).
+    pub read: ReadOptions,
+    /// Terraform variable files applied to every module (`--var-file`), in order.
+    pub var_files: Vec<PathBuf>,
+    /// Terraform plan JSON files (`--plan`); the Terraform files among the paths are then the
+    /// plan's configuration, used to point at declaring lines, and not checked on their own.
+    pub plans: Vec<PathBuf>,
+    /// Globs of paths not to check, relative to the configuration file's folder.
+    pub exclude: Vec<String>,
+    /// External suppressions (`[[ignore]]` of the configuration file).
+    pub ignore: Vec<IgnoreEntry>,
+    /// The configuration file, when there is one.
+    pub config: Option<ConfigLocation>,
+    /// IAM: the deploying principal and the operations to check it for (MG020).
+    pub iam: Option<IamCheck>,
+}
+
+impl CheckOptions {
+    fn base(&self) -> PathBuf {
+        self.config
+            .as_ref()
+            .map_or_else(|| PathBuf::from("."), |c| c.dir.clone())
+    }
+}
+
+/// Discovered, read files: the input of both `check` and `drift`.
+pub(crate) struct Inputs {
+    pub(crate) jobs: Vec<Job>,
+    pub(crate) files_read: usize,
+    pub(crate) errors: Vec<FileError>,
+}
+
+/// A path relative to `base` (for exclude and ignore globs).
+fn relative_to(base: &Path, display: &str) -> String {
+    let abs = |p: &Path| p.canonicalize().unwrap_or_else(|_| p.to_path_buf());
+    let file = abs(Path::new(display));
+    file.strip_prefix(abs(base))
+        .map(|p| p.to_string_lossy().replace('\\', "/"))
+        .unwrap_or_else(|_| display.to_owned())
+}
+
+/// Reads every file of a list, keeping the errors.
+fn read_all(paths: &[PathBuf], errors: &mut Vec<FileError>) -> Vec<Arc<SourceFile>> {
+    paths
+        .iter()
+        .filter_map(|p| read_source(p).map_err(|e| errors.push(e)).ok())
+        .map(Arc::new)
+        .collect()
+}
+
+pub(crate) fn read_inputs(paths: &[PathBuf], options: &CheckOptions) -> Inputs {
+    let (mut files, mut errors) = discover(paths);
+    let base = options.base();
+    if !options.exclude.is_empty() {
+        let mut set = globset::GlobSetBuilder::new();
+        for pattern in &options.exclude {
+            match globset::Glob::new(pattern) {
+                Ok(g) => {
+                    set.add(g);
+                }
+                Err(e) => errors.push(FileError::whole_file(
+                    pattern.clone(),
+                    format!("bad exclude glob: {e}"),
+                )),
+            }
+        }
+        if let Ok(set) = set.build() {
+            files.retain(|f| !set.is_match(relative_to(&base, &display_path(f))));
+        }
+    }
+    let loaded: Vec<(Kind, Result<SourceFile, FileError>)> = files
+        .par_iter()
+        .map(|p| (kind_of(p).unwrap_or(Kind::Document), read_source(p)))
+        .collect();
+    let mut sources = Vec::new();
+    for (kind, r) in loaded {
+        match r {
+            Ok(s) => sources.push((kind, Arc::new(s))),
+            Err(e) => errors.push(e),
+        }
+    }
+    let var_files = read_all(&options.var_files, &mut errors);
+    let plans = read_all(&options.plans, &mut errors);
+    let root = paths
+        .iter()
+        .find(|p| p.is_dir())
+        .cloned()
+        .unwrap_or_else(|| PathBuf::from("."));
+    let files_read = sources.len() + plans.len();
+    let jobs = make_jobs(sources, &var_files, &plans, &root);
+    Inputs {
+        jobs,
+        files_read,
+        errors,
+    }
+}
+
+/// Checks files and folders on disk.
+pub fn check_paths(paths: &[PathBuf], options: &CheckOptions, rules: &RuleSet) -> Report {
+    let inputs = read_inputs(paths, options);
+    let base = options.base();
+    let relative = |display: &str| relative_to(&base, display);
+    let mut report = check_jobs(inputs.jobs, inputs.files_read, options, rules);
+    let config_file = options
+        .config
+        .as_ref()
+        .and_then(|c| read_source(&c.file).ok())
+        .map(Arc::new);
+    let about_ignores = suppress::apply_external(
+        &mut report.findings,
+        &options.ignore,
+        config_file.as_ref(),
+        &relative,
+    );
+    report
+        .findings
+        .extend(rules.with_configured_severity(about_ignores));
+    report
+        .errors
+        .extend(inputs.errors.into_iter().map(CheckError::from));
+    report.finish();
+    report
+}
+
+/// Checks in-memory sources (rule examples, tests, fuzzing): CloudFormation by content,
+/// `.tf` files grouped by their folder.
+pub fn check_sources(sources: Vec<SourceFile>, options: &CheckOptions, rules: &RuleSet) -> Report {
+    let sources: Vec<(Kind, Arc<SourceFile>)> = sources
+        .into_iter()
+        .filter_map(|s| kind_of(&s.path).map(|k| (k, Arc::new(s))))
+        .collect();
+    let files_read = sources.len();
+    let jobs = make_jobs(sources, &[], &[], Path::new("."));
+    let mut report = check_jobs(jobs, files_read, options, rules);
+    report.finish();
+    report
+}
+
+/// Builds the declared units of every job (in parallel), without evaluating rules.
+pub(crate) fn declared_units(
+    paths: &[PathBuf],
+    options: &CheckOptions,
+) -> (Vec<Unit>, Vec<FileError>, usize) {
+    let inputs = read_inputs(paths, options);
+    units_of(inputs, options)
+}
+
+/// Builds the declared units of in-memory sources.
+pub(crate) fn declared_units_of_sources(
+    sources: Vec<SourceFile>,
+    options: &CheckOptions,
+) -> (Vec<Unit>, Vec<FileError>, usize) {
+    let sources: Vec<(Kind, Arc<SourceFile>)> = sources
+        .into_iter()
+        .filter_map(|s| kind_of(&s.path).map(|k| (k, Arc::new(s))))
+        .collect();
+    let files_read = sources.len();
+    let jobs = make_jobs(sources, &[], &[], Path::new("."));
+    units_of(
+        Inputs {
+            jobs,
+            files_read,
+            errors: Vec::new(),
+        },
+        options,
+    )
+}
+
+fn units_of(inputs: Inputs, options: &CheckOptions) -> (Vec<Unit>, Vec<FileError>, usize) {
+    let built: Vec<crate::parse::Read> = inputs
+        .jobs
+        .par_iter()
+        .map(|job| build_unit(job, &options.read))
+        .collect();
+    let mut units = Vec::new();
+    let mut errors = inputs.errors;
+    for read in built {
+        units.extend(read.unit);
+        errors.extend(read.errors);
+    }
+    (units, errors, inputs.files_read)
+}
+
+fn check_jobs(
+    jobs: Vec<Job>,
+    files_read: usize,
+    options: &CheckOptions,
+    rules: &RuleSet,
+) -> Report {
+    let results: Vec<(Option<Unit>, Vec<FileError>, UnitResult)> = jobs
+        .par_iter()
+        .map_init(
+            || rules.engine(),
+            |engine, job| {
+                let read = build_unit(job, &options.read);
+                let mut unit = read.unit;
+                let mut result = UnitResult::default();
+                if let Some(u) = unit.as_mut() {
+                    for f in u.files.clone() {
+                        u.suppressions.extend(suppress::inline(&f));
+                    }
+                    result = evaluate(rules, engine, u);
+                    let about_suppressions =
+                        suppress::apply_in_source(&mut result.findings, &u.suppressions);
+                    result.findings.extend(about_suppressions);
+                }
+                (unit, read.errors, result)
+            },
+        )
+        .collect();
+
+    let mut report = Report {
+        files_read,
+        ..Report::default()
+    };
+    let mut units = Vec::new();
+    for (unit, errors, result) in results {
+        if let Some(u) = unit {
+            if !u.sessions.is_empty() || !u.targets.is_empty() {
+                report.units += 1;
+            }
+            report.sessions += u.sessions.len();
+            units.push(u);
+        }
+        report
+            .errors
+            .extend(errors.into_iter().map(CheckError::from));
+        // Severity comes from the (configured) rule set, for built-in rules too; disabled
+        // rules report nothing.
+        report
+            .findings
+            .extend(rules.with_configured_severity(result.findings));
+        report.skipped.extend(result.skipped);
+        report
+            .errors
+            .extend(result.errors.into_iter().map(CheckError::from));
+    }
+    // IAM works on the declared sessions of every unit at once.
+    if let (Some(iam), Some(meta)) = (&options.iam, rules.find_meta("MG020")) {
+        let (findings, skipped) =
+            crate::checks::iam::evaluate(&units, &iam.principal, &iam.operations, meta);
+        report.findings.extend(findings);
+        report.skipped.extend(skipped);
+    }
+    report
+}
+
+/// Reads the deploying principal's policy and boundary files.
+pub fn load_principal(
+    policy_files: &[PathBuf],
+    boundary_files: &[PathBuf],
+) -> (Principal, Vec<FileError>) {
+    let mut errors = Vec::new();
+    let policies = read_all(policy_files, &mut errors);
+    let boundaries = read_all(boundary_files, &mut errors);
+    let principal = Principal::from_sources(&policies, &boundaries, &mut errors);
+    (principal, errors)
+}

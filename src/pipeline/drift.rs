@@ -1,0 +1,165 @@
+//! `mirrorguard drift`: declared sessions against live `DescribeTrafficMirrorSessions`.
+//!
+//! Declarations are read exactly as `check` reads them. Live sessions come from a
+//! [`LiveSource`]: saved `aws ec2 describe-traffic-mirror-sessions` outputs ([`LiveFiles`],
+//! no AWS SDK needed) or, with the `aws` cargo feature, the EC2 API (`crate::aws`). A source
+//! that could not be read is an error (exit 2, a SARIF notification), never an empty, clean
+//! result; what could be read is still compared.
+
+use std::collections::BTreeSet;
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use super::check::{CheckOptions, declared_units, declared_units_of_sources};
+use super::discover::{display_path, read_source};
+use crate::checks::drift::live::LiveFileError;
+use crate::checks::drift::{LiveSession, Matching, compare, live, state};
+use crate::error::{CheckError, FileError};
+use crate::model::{Format, Unit};
+use crate::report::Report;
+use crate::rules::RuleSet;
+use crate::source::SourceFile;
+
+/// Live sessions and the accounts they were read for, with what failed.
+#[derive(Debug, Default)]
+pub struct LiveRead {
+    /// Sessions read.
+    pub sessions: Vec<LiveSession>,
+    /// Accounts audited (`None`: unknown, every owner counts).
+    pub accounts: Option<BTreeSet<String>>,
+    /// Sources that failed (a region, a file).
+    pub errors: Vec<CheckError>,
+}
+
+/// Where live sessions come from.
+pub trait LiveSource {
+    /// Reads every live session the source covers.
+    fn read(&self) -> LiveRead;
+}
+
+/// Saved `describe-traffic-mirror-sessions` outputs (`--live-file`).
+#[derive(Debug, Clone, Default)]
+pub struct LiveFiles {
+    /// The files.
+    pub files: Vec<PathBuf>,
+    /// The region they were read in, when one `--region` says so.
+    pub region: Option<String>,
+    /// The audited account (`--account-id`).
+    pub account_id: Option<String>,
+}
+
+impl LiveSource for LiveFiles {
+    fn read(&self) -> LiveRead {
+        let mut out = LiveRead::default();
+        let region = self.region.clone().unwrap_or_default();
+        for path in &self.files {
+            match read_source(path) {
+                Ok(source) => {
+                    let source = Arc::new(source);
+                    match live::parse_describe_output(&source, &region) {
+                        Ok(s) => out.sessions.extend(s),
+                        Err(LiveFileError::Json(e)) => out.errors.push(e.into()),
+                        Err(e) => out.errors.push(
+                            FileError::whole_file(source.display.clone(), e.to_string()).into(),
+                        ),
+                    }
+                }
+                Err(e) => out.errors.push(e.into()),
+            }
+        }
+        if let Some(a) = &self.account_id {
+            out.accounts = Some(BTreeSet::from([a.clone()]));
+        }
+        out
+    }
+}
+
+/// Settings of a drift run.
+#[derive(Debug, Clone, Default)]
+pub struct DriftOptions {
+    /// How declarations are read (as `check`).
+    pub check: CheckOptions,
+    /// Terraform state files (`--state`); `terraform.tfstate` beside a module is used too.
+    pub states: Vec<PathBuf>,
+    /// CloudFormation stack name (`--stack-name`).
+    pub stack_name: Option<String>,
+}
+
+/// Runs drift: declarations from `paths` against `live`.
+pub fn run(paths: &[PathBuf], options: &DriftOptions, rules: &RuleSet, live: LiveRead) -> Report {
+    let (units, errors, files_read) = declared_units(paths, &options.check);
+    compare_units(units, errors, files_read, options, rules, live)
+}
+
+/// Runs drift on in-memory declarations (rule examples).
+pub(crate) fn run_sources(
+    sources: Vec<SourceFile>,
+    options: &DriftOptions,
+    rules: &RuleSet,
+    live: LiveRead,
+) -> Report {
+    let (units, errors, files_read) = declared_units_of_sources(sources, &options.check);
+    compare_units(units, errors, files_read, options, rules, live)
+}
+
+fn compare_units(
+    units: Vec<Unit>,
+    errors: Vec<FileError>,
+    files_read: usize,
+    options: &DriftOptions,
+    rules: &RuleSet,
+    live: LiveRead,
+) -> Report {
+    let mut errors: Vec<CheckError> = errors.into_iter().map(CheckError::from).collect();
+    let mut state_files = options.states.clone();
+    for unit in &units {
+        if unit.format == Format::Terraform
+            && let Some(dir) = unit.files.first().map(|f| f.dir().to_path_buf())
+        {
+            let beside = dir.join("terraform.tfstate");
+            if beside.is_file() && !state_files.contains(&beside) {
+                state_files.push(beside);
+            }
+        }
+    }
+    let mut matching = Matching {
+        stack_name: options.stack_name.clone(),
+        accounts: live.accounts.clone(),
+        incomplete: (!live.errors.is_empty()).then(|| {
+            let failed: Vec<&str> = live.errors.iter().map(CheckError::name).collect();
+            format!("{} could not be read", failed.join(", "))
+        }),
+        ..Matching::default()
+    };
+    for path in &state_files {
+        match std::fs::read_to_string(path) {
+            Ok(text) => match state::session_ids(&text) {
+                Ok(ids) => matching.state_ids.extend(ids),
+                Err(e) => errors.push(
+                    FileError::whole_file(display_path(path), format!("Terraform state: {e}"))
+                        .into(),
+                ),
+            },
+            Err(e) => errors.push(
+                FileError::whole_file(
+                    display_path(path),
+                    format!("Terraform state: cannot read: {e}"),
+                )
+                .into(),
+            ),
+        }
+    }
+    let result = compare(&units, &live.sessions, &matching, rules);
+    errors.extend(live.errors);
+    let mut report = Report {
+        findings: rules.with_configured_severity(result.findings),
+        skipped: result.skipped,
+        errors,
+        files_read,
+        units: units.iter().filter(|u| !u.sessions.is_empty()).count(),
+        sessions: units.iter().map(|u| u.sessions.len()).sum(),
+        baselined: 0,
+    };
+    report.finish();
+    report
+}

@@ -1,0 +1,16 @@
+//! The pipeline: find files, read them, group them into units, run the rules and the
+//! checks, and gather one [`Report`](crate::report::Report). `check`, `drift` and
+//! `rules test` are built from the same steps.
+//!
+//! ```text
+//! discover ──▶ read (parallel) ──▶ jobs (units of work) ──▶ parse ──▶ rules ──▶ checks ──▶ Report
+//! ```
+
+pub mod check;
+pub mod discover;
+pub mod drift;
+pub(crate) mod jobs;
+pub(crate) mod rules_test;
+
+pub use check::{CheckOptions, check_paths, check_sources};
+pub use discover::{MAX_FILE_BYTES, discover, display_path, read_source};

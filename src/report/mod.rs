@@ -1,0 +1,132 @@
+//! What a run found: findings, checks skipped on unknown values, and what could not be
+//! checked. Plain data shared by every check and every renderer; nothing here does I/O.
+
+mod finding;
+
+pub use finding::{Applied, Finding, Location, Related, Severity, Skipped};
+pub(crate) use finding::{sort_findings, stable_hash};
+
+use crate::error::CheckError;
+
+/// Everything a run found.
+#[derive(Debug, Default)]
+pub struct Report {
+    /// Rule violations, sorted.
+    pub findings: Vec<Finding>,
+    /// Checks hidden by unknown values, sorted.
+    pub skipped: Vec<Skipped>,
+    /// Files, rules or live sources that could not be processed, sorted.
+    pub errors: Vec<CheckError>,
+    /// Files read.
+    pub files_read: usize,
+    /// Templates and modules that declare traffic mirror resources.
+    pub units: usize,
+    /// Sessions (resource instances) checked.
+    pub sessions: usize,
+    /// Findings left out because a baseline records them.
+    pub baselined: usize,
+}
+
+/// The lowest severity that makes a run fail (exit status 1).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FailOn {
+    /// Errors only.
+    Error,
+    /// Warnings and errors.
+    Warning,
+    /// Any finding.
+    Note,
+    /// Never (exit 0 unless something could not be checked).
+    Never,
+}
+
+impl FailOn {
+    /// The spellings accepted on the command line and in the configuration file.
+    pub const NAMES: [&'static str; 4] = ["error", "warning", "note", "never"];
+
+    /// Parses `error`, `warning`, `note` or `never`.
+    pub fn parse(text: &str) -> Option<Self> {
+        Some(match text.to_ascii_lowercase().as_str() {
+            "error" => Self::Error,
+            "warning" => Self::Warning,
+            "note" => Self::Note,
+            "never" => Self::Never,
+            _ => return None,
+        })
+    }
+
+    fn threshold(self) -> Option<Severity> {
+        match self {
+            Self::Error => Some(Severity::Error),
+            Self::Warning => Some(Severity::Warning),
+            Self::Note => Some(Severity::Note),
+            Self::Never => None,
+        }
+    }
+}
+
+/// How a run ended: 0 nothing at or above `--fail-on`, 1 findings, 2 an error.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ExitStatus {
+    /// Nothing to report at or above the threshold.
+    Clean = 0,
+    /// Findings at or above the threshold.
+    Findings = 1,
+    /// A usage, parse or runtime error.
+    Error = 2,
+}
+
+impl Report {
+    /// Unsuppressed findings of one severity.
+    pub fn count(&self, severity: Severity) -> usize {
+        self.findings
+            .iter()
+            .filter(|f| f.suppression.is_none() && f.severity == severity)
+            .count()
+    }
+
+    /// The exit status under a `--fail-on` threshold: anything that could not be checked
+    /// wins, then unsuppressed findings at or above the threshold.
+    pub fn exit_status(&self, fail_on: FailOn) -> ExitStatus {
+        if !self.errors.is_empty() {
+            return ExitStatus::Error;
+        }
+        match fail_on.threshold() {
+            Some(t)
+                if self
+                    .findings
+                    .iter()
+                    .any(|f| f.suppression.is_none() && f.severity >= t) =>
+            {
+                ExitStatus::Findings
+            }
+            _ => ExitStatus::Clean,
+        }
+    }
+
+    /// Sorts and de-duplicates everything, so the output is the same bytes for the same input.
+    pub fn finish(&mut self) {
+        sort_findings(&mut self.findings);
+        // Instances of one `count`/`for_each` resource share their source: one finding per place.
+        self.findings.dedup_by(|a, b| {
+            a.rule_id == b.rule_id
+                && a.file() == b.file()
+                && a.location.is_some()
+                && a.span() == b.span()
+                && a.message == b.message
+        });
+        let key = |s: &Skipped| {
+            (
+                s.location.file().to_owned(),
+                s.location.span.start,
+                s.location.span.end,
+                s.property.clone(),
+                s.reason.clone(),
+            )
+        };
+        self.skipped.sort_by_key(key);
+        self.skipped.dedup_by(|a, b| key(a) == key(b));
+        self.errors.sort_by(|a, b| a.sort_key().cmp(&b.sort_key()));
+        self.errors.dedup_by(|a, b| a.sort_key() == b.sort_key());
+    }
+}
