@@ -5,7 +5,7 @@
 
 use serde_json::{Map, Value as Json, json};
 
-use super::{Alt, CondValue, Condition, Loc, Unit, Val, identity};
+use super::{Alt, CondValue, Condition, Loc, Origin, Unit, Val, identity};
 
 /// The rule input of a unit and the location table its `ref` numbers index.
 #[derive(Debug)]
@@ -159,8 +159,8 @@ fn alt_json(alt: &Alt, reg: &mut impl FnMut(Loc) -> usize) -> Json {
             o.insert("absent".into(), json!(true));
         }
     }
-    if let Some((loc, how)) = &alt.origin {
-        if let Some(loc) = loc {
+    if let Some(Origin { at, how }) = &alt.origin {
+        if let Some(loc) = at {
             o.insert("origin_ref".into(), json!(reg(*loc)));
         }
         o.insert("origin".into(), json!(how));

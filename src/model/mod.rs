@@ -87,6 +87,34 @@ pub(crate) enum Val {
     Absent,
 }
 
+/// Where a literal was written when not at the value itself (a variable's or parameter's
+/// default), and how it got to the value.
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) struct Origin {
+    /// The place, when it is in one of the unit's files.
+    pub(crate) at: Option<Loc>,
+    /// How the value got here: `default of parameter Num`.
+    pub(crate) how: String,
+}
+
+impl Origin {
+    /// A literal written at `at`.
+    pub(crate) fn at(at: Loc, how: impl Into<String>) -> Self {
+        Self {
+            at: Some(at),
+            how: how.into(),
+        }
+    }
+
+    /// A value given outside the checked files (the command line).
+    pub(crate) fn outside(how: impl Into<String>) -> Self {
+        Self {
+            at: None,
+            how: how.into(),
+        }
+    }
+}
+
 /// One alternative of a property value.
 #[derive(Debug, Clone, PartialEq)]
 pub(crate) struct Alt {
@@ -97,7 +125,7 @@ pub(crate) struct Alt {
     pub(crate) val: Val,
     /// Where the literal itself was written, when elsewhere (a variable's or parameter's
     /// default), and how it got here.
-    pub(crate) origin: Option<(Option<Loc>, String)>,
+    pub(crate) origin: Option<Origin>,
 }
 
 impl Alt {

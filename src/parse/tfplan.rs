@@ -17,7 +17,7 @@ use serde_json::Value as Json;
 use super::terraform::{ParsedFile, SESSION_TYPES, TARGET_TYPES};
 use super::tree::{Node, NodeKind};
 use crate::model::{
-    Alt, FileId, Format, Loc, Prop, Provider, Session, TagItem, TagSet, Target, Unit, Val,
+    Alt, FileId, Format, Loc, Origin, Prop, Provider, Session, TagItem, TagSet, Target, Unit, Val,
 };
 use crate::parse::numeric;
 use crate::source::{SourceFile, Span};
@@ -92,7 +92,7 @@ pub(crate) fn read(source: Arc<SourceFile>, root: &Node, config: Option<&Config<
                 let mut alts = value_alts(&inst, field, loc, &refs(field));
                 if let Some(decl) = declared(&mut unit, &mut tf_files, field) {
                     for a in &mut alts {
-                        a.origin = Some((Some(decl), "declared in the configuration".into()));
+                        a.origin = Some(Origin::at(decl, "declared in the configuration"));
                     }
                 }
                 if is_number {

@@ -20,18 +20,8 @@ use crate::checks::iam::{Operation, Principal};
 use crate::error::CheckError;
 use crate::parse::tree::Node;
 use crate::report::Report;
-use crate::rules::{Rule, RuleKind, RuleSet, examples_root};
+use crate::rules::{EXAMPLE_FORMATS, Rule, RuleKind, RuleSet, examples_root};
 use crate::source::SourceFile;
-
-/// The formats an examples file may have a section for, and the file name each example is
-/// checked as.
-pub(crate) const EXAMPLE_FORMATS: &[(&str, &str)] = &[
-    ("cloudformation", "template.yaml"),
-    ("terraform", "main.tf"),
-    ("terraform-json", "main.tf.json"),
-    ("aws-cli", "create-traffic-mirror-session.json"),
-    ("stackql", "stackql_manifest.yml"),
-];
 
 /// The result of a test run.
 #[derive(Debug, Default)]
@@ -235,7 +225,8 @@ fn examples(set: &RuleSet, rule: &Rule, o: &mut Outcome) {
         return;
     };
     let mut bad_count = 0;
-    for (format, file_name) in EXAMPLE_FORMATS {
+    for f in EXAMPLE_FORMATS {
+        let (format, file_name) = (f.key, f.file_name);
         let Some(section) = root.get(format) else {
             continue;
         };

@@ -4,17 +4,8 @@
 
 use std::fmt::Write as _;
 
-use super::{Rule, RuleKind, RuleSet, examples_root};
+use super::{EXAMPLE_FORMATS, Rule, RuleKind, RuleSet, examples_root};
 use crate::parse::tree::Node;
-
-/// The formats examples are written in, with their heading and code-fence language.
-const FORMATS: &[(&str, &str, &str)] = &[
-    ("cloudformation", "CloudFormation", "yaml"),
-    ("terraform", "Terraform", "hcl"),
-    ("terraform-json", "Terraform JSON", "json"),
-    ("aws-cli", "AWS CLI input", "json"),
-    ("stackql", "stackql-deploy", "yaml"),
-];
 
 /// Every page: (file name, Markdown), the index first.
 pub(crate) fn pages(set: &RuleSet) -> Vec<(String, String)> {
@@ -129,11 +120,12 @@ fn page(set: &RuleSet, rule: &Rule) -> String {
     let _ = writeln!(s, "## How to fix it\n\n{}\n", m.help.trim());
     if let Some(root) = examples_root(rule) {
         s.push_str("## Examples\n\n");
-        for (key, heading, lang) in FORMATS {
-            let Some(section) = root.get(key) else {
+        for format in EXAMPLE_FORMATS {
+            let Some(section) = root.get(format.key) else {
                 continue;
             };
-            let _ = writeln!(s, "### {heading}\n");
+            let lang = format.fence;
+            let _ = writeln!(s, "### {}\n", format.heading);
             for (kind, label) in [("bad", "Reported"), ("good", "Not reported")] {
                 for item in section.get(kind).and_then(Node::as_seq).unwrap_or(&[]) {
                     let _ = writeln!(s, "{label}:\n");

@@ -123,7 +123,7 @@ struct Resolved {
     property: String,
     conditions: Vec<String>,
     /// Where the literal was written, when not at `loc`, and how it got there.
-    origin: Option<(Option<crate::model::Loc>, String)>,
+    origin: Option<crate::model::Origin>,
 }
 
 fn resolve(unit: &Unit, input: &RuleInput, path: &[Json]) -> Result<Resolved, String> {
@@ -208,7 +208,10 @@ fn resolve(unit: &Unit, input: &RuleInput, path: &[Json]) -> Result<Resolved, St
                     .and_then(|i| usize::try_from(i).ok())
                     .and_then(|i| input.locs.get(i))
                     .copied();
-                (at, how.to_owned())
+                crate::model::Origin {
+                    at,
+                    how: how.to_owned(),
+                }
             });
         }
     }
@@ -249,7 +252,7 @@ fn to_finding(
     let mut message = msg.to_owned();
     let mut related = Vec::new();
     match &r.origin {
-        Some((Some(at), how)) => {
+        Some(crate::model::Origin { at: Some(at), how }) => {
             if let Some(src) = unit.files.get(at.file).cloned() {
                 related.push(Related {
                     location: Location::new(src, at.span),
@@ -257,7 +260,7 @@ fn to_finding(
                 });
             }
         }
-        Some((None, how)) => message.push_str(&format!(" (from {how})")),
+        Some(crate::model::Origin { at: None, how }) => message.push_str(&format!(" (from {how})")),
         None => {}
     }
     // A finding that relates two declarations holds only when both exist: its conditions are

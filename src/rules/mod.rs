@@ -45,6 +45,50 @@ pub const BUILTIN_CHECKS: &[&str] = &["MG020", "MG090", "MG091", "MG101", "MG102
 /// Where the documentation pages of the shipped rules are published.
 const DOCS_BASE: &str = concat!(env!("CARGO_PKG_REPOSITORY"), "/blob/main/docs/rules/");
 
+/// A format rule examples can be written in: the section key in an examples file, the file
+/// name an example is checked as, and how its documentation page shows it.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct ExampleFormat {
+    pub(crate) key: &'static str,
+    pub(crate) file_name: &'static str,
+    pub(crate) heading: &'static str,
+    pub(crate) fence: &'static str,
+}
+
+/// Every format examples can be written in, in documentation order.
+pub(crate) const EXAMPLE_FORMATS: &[ExampleFormat] = &[
+    ExampleFormat {
+        key: "cloudformation",
+        file_name: "template.yaml",
+        heading: "CloudFormation",
+        fence: "yaml",
+    },
+    ExampleFormat {
+        key: "terraform",
+        file_name: "main.tf",
+        heading: "Terraform",
+        fence: "hcl",
+    },
+    ExampleFormat {
+        key: "terraform-json",
+        file_name: "main.tf.json",
+        heading: "Terraform JSON",
+        fence: "json",
+    },
+    ExampleFormat {
+        key: "aws-cli",
+        file_name: "create-traffic-mirror-session.json",
+        heading: "AWS CLI input",
+        fence: "json",
+    },
+    ExampleFormat {
+        key: "stackql",
+        file_name: "stackql_manifest.yml",
+        heading: "stackql-deploy",
+        fence: "yaml",
+    },
+];
+
 /// How a rule is evaluated.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum RuleKind {

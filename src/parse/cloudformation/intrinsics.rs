@@ -4,7 +4,7 @@ use serde_json::{Value as Json, json};
 
 use super::super::tree::{Node, NodeKind};
 use super::{Context, MAX_ALTERNATIVES, PSEUDO_PARAMETERS, loc};
-use crate::model::{Alt, RefKind, Val};
+use crate::model::{Alt, Origin, RefKind, Val};
 
 /// Recognises an intrinsic function: a short-form tag or a one-key `Fn::*`/`Ref` mapping.
 /// Returns the long-form name and the argument node.
@@ -149,13 +149,15 @@ impl<'a> Context<'a> {
             self.reference(node.span, RefKind::Parameter, name, true);
             if let Some(v) = self.overrides.get(name) {
                 let mut alt = Alt::known(here, json!(v));
-                alt.origin = Some((None, format!("parameter {name} given on the command line")));
+                alt.origin = Some(Origin::outside(format!(
+                    "parameter {name} given on the command line"
+                )));
                 return alt;
             }
             if let Some(default) = param.get("Default") {
                 let mut alt = Alt::known(here, plain_json(default));
-                alt.origin = Some((
-                    Some(loc(default.span)),
+                alt.origin = Some(Origin::at(
+                    loc(default.span),
                     format!("default of parameter {name}"),
                 ));
                 if matches!(alt.val, Val::Known(Json::String(ref s)) if s.is_empty()) {
@@ -296,7 +298,7 @@ impl<'a> Context<'a> {
                 .and_then(|m| m.get(k2))
             {
                 let mut alt = Alt::known(here, plain_json(v));
-                alt.origin = Some((Some(loc(v.span)), format!("mapping {map}.{k1}.{k2}")));
+                alt.origin = Some(Origin::at(loc(v.span), format!("mapping {map}.{k1}.{k2}")));
                 return alt;
             }
         }

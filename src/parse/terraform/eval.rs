@@ -10,13 +10,13 @@ use super::MAX_EVAL_DEPTH;
 use super::functions::{binary, collect_known, compact, empty_is_unknown, strip_parens};
 use super::index::Index;
 use super::span_of;
-use crate::model::{Alt, Condition, FileId, Loc, RefKind, Reference, Val};
+use crate::model::{Alt, Condition, FileId, Loc, Origin, RefKind, Reference, Val};
 
 /// An evaluated expression: what is known, and where a literal came from when elsewhere.
 #[derive(Debug, Clone)]
 pub(crate) struct Ev {
     pub(crate) val: Val,
-    pub(crate) origin: Option<(Option<Loc>, String)>,
+    pub(crate) origin: Option<Origin>,
 }
 
 impl Ev {
@@ -388,8 +388,8 @@ impl<'i, 'a> Evaluator<'i, 'a> {
         if let Some((v, loc)) = self.index.tfvars.get(name) {
             return Ev {
                 val: empty_is_unknown(v.clone(), &display),
-                origin: Some((
-                    Some(*loc),
+                origin: Some(Origin::at(
+                    *loc,
                     format!("value of {display} from a variables file"),
                 )),
             };
@@ -414,7 +414,7 @@ impl<'i, 'a> Evaluator<'i, 'a> {
         match v.val {
             Val::Known(j) => Ev {
                 val: empty_is_unknown(j, &display),
-                origin: Some((Some(loc), format!("default of {display}"))),
+                origin: Some(Origin::at(loc, format!("default of {display}"))),
             },
             _ => Ev::symbol(display, v.why()),
         }
@@ -441,7 +441,7 @@ impl<'i, 'a> Evaluator<'i, 'a> {
         match v.val {
             Val::Known(j) => Ev {
                 val: Val::Known(j),
-                origin: Some((Some(loc), format!("value of local.{name}"))),
+                origin: Some(Origin::at(loc, format!("value of local.{name}"))),
             },
             Val::Symbol { expr, why } => Ev {
                 val: Val::Symbol { expr, why },

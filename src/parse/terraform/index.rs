@@ -9,7 +9,7 @@ use serde_json::{Value as Json, json};
 use super::eval::Evaluator;
 use super::functions::{compact, strip_parens};
 use super::labels;
-use crate::model::{Alt, FileId, Loc, Val};
+use crate::model::{Alt, FileId, Loc, Origin, Val};
 use crate::parse::tfjson::Remap;
 use crate::source::Span;
 
@@ -72,7 +72,7 @@ impl<'a> Index<'a> {
                 match default_region {
                     Some(r) => {
                         let mut a = Alt::known(loc, json!(r));
-                        a.origin = Some((None, "--region".into()));
+                        a.origin = Some(Origin::outside("--region"));
                         vec![a]
                     }
                     None => vec![Alt::symbol(
