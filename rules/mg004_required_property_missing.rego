@@ -72,3 +72,15 @@ deny contains v if {
 		"path": ["sessions", i, field, j],
 	}
 }
+
+deny contains v if {
+	some i, s in input.sessions
+	some field, name in names(s)
+	field != "session_number"
+	some j, alt in s[field]
+	alt.known == ""
+	v := {
+		"msg": sprintf("required property %s is empty", [name]),
+		"path": ["sessions", i, field, j],
+	}
+}

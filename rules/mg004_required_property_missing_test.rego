@@ -50,3 +50,25 @@ test_partial_declarations_need_nothing if {
 	s := object.union(complete, {"partial": true, "session_number": []})
 	count(mg004.deny) == 0 with input as {"sessions": [s]}
 }
+
+test_an_empty_id_is_reported_at_the_value if {
+	some v in mg004.deny with input as {"sessions": [{
+		"format": "terraform", "provider": "aws", "partial": false,
+		"network_interface_id": [{"known": "", "ref": 1}],
+		"traffic_mirror_target_id": [{"known": "tmt-0123456789abcdef0"}],
+		"traffic_mirror_filter_id": [{"known": "tmf-0123456789abcdef0"}],
+		"session_number": [{"known": 1}],
+	}]}
+	v.msg == "required property network_interface_id is empty"
+	v.path == ["sessions", 0, "network_interface_id", 0]
+}
+
+test_an_unknown_id_is_not_empty if {
+	count(mg004.deny) == 0 with input as {"sessions": [{
+		"format": "terraform", "provider": "aws", "partial": false,
+		"network_interface_id": [{"symbol": "var.eni", "unknown": "no value"}],
+		"traffic_mirror_target_id": [{"known": "tmt-0123456789abcdef0"}],
+		"traffic_mirror_filter_id": [{"known": "tmf-0123456789abcdef0"}],
+		"session_number": [{"known": 1}],
+	}]}
+}

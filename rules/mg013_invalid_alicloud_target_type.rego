@@ -26,7 +26,7 @@ deny contains v if {
 	t := alt.known
 	not t in allowed
 	v := {
-		"msg": sprintf("target type %v is not NetworkInterface or SLB (case-sensitive)", [t]),
+		"msg": sprintf("target type \"%v\" is not NetworkInterface or SLB (case-sensitive)", [t]),
 		"path": ["sessions", i, "target_type", j],
 	}
 }

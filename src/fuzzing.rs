@@ -42,7 +42,7 @@ pub fn terraform_hcl(data: &[u8]) {
         return;
     };
     if let Ok(parsed) = terraform::parse_file(&src) {
-        let _ = terraform::read_module("m".into(), &[parsed], &[], None).to_input();
+        let _ = terraform::read_module("m".into(), vec![parsed], Vec::new(), None).to_input();
     }
 }
 

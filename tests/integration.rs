@@ -10,6 +10,7 @@ mod integration {
     pub(crate) mod hostile;
     pub(crate) mod iam;
     pub(crate) mod layers;
+    pub(crate) mod modules;
     pub(crate) mod parsing;
     pub(crate) mod registry;
     pub(crate) mod workflow;

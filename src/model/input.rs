@@ -95,6 +95,7 @@ impl Unit {
                     "name": r.name,
                     "declared": r.declared,
                     "session": r.session,
+                    "target": r.target,
                 })
             })
             .collect();
@@ -159,11 +160,14 @@ fn alt_json(alt: &Alt, reg: &mut impl FnMut(Loc) -> usize) -> Json {
             o.insert("absent".into(), json!(true));
         }
     }
-    if let Some(Origin { at, how }) = &alt.origin {
+    if let Some(Origin { at, how, used }) = &alt.origin {
         if let Some(loc) = at {
             o.insert("origin_ref".into(), json!(reg(*loc)));
         }
         o.insert("origin".into(), json!(how));
+        if *used {
+            o.insert("origin_used".into(), json!(true));
+        }
     }
     Json::Object(o)
 }

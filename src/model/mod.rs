@@ -87,14 +87,17 @@ pub(crate) enum Val {
     Absent,
 }
 
-/// Where a literal was written when not at the value itself (a variable's or parameter's
-/// default), and how it got to the value.
+/// The other place a value involves: where its literal was written when not at the value
+/// (a variable's or parameter's default), or where a value written at a module call is
+/// used. Findings show it as a related location.
 #[derive(Debug, Clone, PartialEq)]
 pub(crate) struct Origin {
     /// The place, when it is in one of the unit's files.
     pub(crate) at: Option<Loc>,
     /// How the value got here: `default of parameter Num`.
     pub(crate) how: String,
+    /// Whether `at` is where the value is used rather than written.
+    pub(crate) used: bool,
 }
 
 impl Origin {
@@ -103,6 +106,7 @@ impl Origin {
         Self {
             at: Some(at),
             how: how.into(),
+            used: false,
         }
     }
 
@@ -111,6 +115,16 @@ impl Origin {
         Self {
             at: None,
             how: how.into(),
+            used: false,
+        }
+    }
+
+    /// A value written here and used at `at` (a module call argument).
+    pub(crate) fn used(at: Loc, how: impl Into<String>) -> Self {
+        Self {
+            at: Some(at),
+            how: how.into(),
+            used: true,
         }
     }
 }
@@ -236,6 +250,8 @@ pub(crate) struct Session {
     pub(crate) loc: Loc,
     /// Conditions the resource itself exists under.
     pub(crate) conditions: Vec<Condition>,
+    /// The Terraform module calls that declare it, outermost first.
+    pub(crate) calls: Vec<ModuleCall>,
     pub(crate) network_interface_id: Field,
     pub(crate) traffic_mirror_target_id: Field,
     pub(crate) traffic_mirror_filter_id: Field,
@@ -263,6 +279,7 @@ impl Session {
             provider,
             loc,
             conditions: Vec::new(),
+            calls: Vec::new(),
             network_interface_id: Vec::new(),
             traffic_mirror_target_id: Vec::new(),
             traffic_mirror_filter_id: Vec::new(),
@@ -446,6 +463,29 @@ pub(crate) struct Reference {
     pub(crate) declared: bool,
     /// Index of the session whose declaration uses it.
     pub(crate) session: Option<usize>,
+    /// Index of the target whose declaration uses it.
+    pub(crate) target: Option<usize>,
+}
+
+/// A Terraform module call on the way to a declaration: where the call is, and the
+/// instance it makes (`module.ids[0]`).
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) struct ModuleCall {
+    pub(crate) loc: Loc,
+    pub(crate) address: String,
+}
+
+/// Something the unit uses but mirrorguard cannot look into (a registry module that is not
+/// downloaded, a local module whose folder is not there): every check is skipped for what
+/// it may declare, and the report says so.
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) struct Opaque {
+    /// Where it is named (a module's `source`).
+    pub(crate) loc: Loc,
+    /// What it is (`module.ids`).
+    pub(crate) address: String,
+    /// Why it cannot be read.
+    pub(crate) why: String,
 }
 
 /// One unit of evaluation: a CloudFormation template or a Terraform module (folder).
@@ -460,6 +500,15 @@ pub(crate) struct Unit {
     pub(crate) references: Vec<Reference>,
     /// Suppressions written in the unit's files.
     pub(crate) suppressions: Vec<suppression::Suppression>,
+    /// What the unit uses but cannot be looked into.
+    pub(crate) opaque: Vec<Opaque>,
+    /// Mistakes the deploying tool itself rejects (an undeclared Terraform variable): each
+    /// is reported as an error at its place.
+    pub(crate) errors: Vec<(Loc, String)>,
+    /// Identities of what the unit creates (its declared resources): such a value differs
+    /// from every literal and from every other thing created. Any other symbolic value (a
+    /// parameter or variable without a value, a data source, an import) may equal anything.
+    pub(crate) created: std::collections::BTreeSet<String>,
 }
 
 impl Unit {
@@ -473,6 +522,9 @@ impl Unit {
             targets: Vec::new(),
             references: Vec::new(),
             suppressions: Vec::new(),
+            opaque: Vec::new(),
+            errors: Vec::new(),
+            created: std::collections::BTreeSet::new(),
         }
     }
 

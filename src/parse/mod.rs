@@ -140,12 +140,7 @@ pub(crate) fn read_document(src: &Arc<SourceFile>, options: &ReadOptions) -> Rea
     }
     match cloudformation::shape(&root) {
         cloudformation::Shape::NotCloudFormation => Read::default(),
-        shape => Read::unit(cloudformation::read(
-            src.clone(),
-            &root,
-            shape,
-            &options.parameters,
-        )),
+        shape => Read::unit(cloudformation::read(src.clone(), &root, shape, options)),
     }
 }
 

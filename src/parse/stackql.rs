@@ -162,11 +162,21 @@ impl Renderer {
                 minijinja::Value::from(minijinja::value::Serde(cx)),
             )
             .map_err(|e| {
-                e.to_string()
-                    .lines()
-                    .next()
-                    .unwrap_or("template error")
-                    .to_owned()
+                let undefined = undefined_names(template, cx);
+                if undefined.is_empty() {
+                    e.to_string()
+                        .lines()
+                        .next()
+                        .unwrap_or("template error")
+                        .to_owned()
+                } else {
+                    format!(
+                        "{} {} not defined (pass --var {}=..., or add it to the manifest's globals or props)",
+                        undefined.join(", "),
+                        if undefined.len() == 1 { "is" } else { "are" },
+                        undefined.first().map_or("", String::as_str)
+                    )
+                }
             })
     }
 
@@ -187,6 +197,42 @@ impl Renderer {
             other => other.clone(),
         })
     }
+}
+
+/// The variables a template names (`{{ name ... }}`, `{% if name %}`) that the context
+/// does not define.
+fn undefined_names(template: &str, cx: &Map<String, Json>) -> Vec<String> {
+    let mut out: Vec<String> = Vec::new();
+    let mut rest = template;
+    while let Some(at) = rest.find(['{']) {
+        let after = &rest[at + 1..];
+        rest = after;
+        let Some(inner) = after.strip_prefix('{').or_else(|| after.strip_prefix('%')) else {
+            continue;
+        };
+        let inner = inner.trim_start_matches(['-', ' ']);
+        let inner = ["if ", "for ", "elif "]
+            .iter()
+            .find_map(|k| inner.strip_prefix(k))
+            .unwrap_or(inner)
+            .trim_start();
+        let name: String = inner
+            .chars()
+            .take_while(|c| c.is_ascii_alphanumeric() || *c == '_')
+            .collect();
+        let keyword = matches!(
+            name.as_str(),
+            "" | "true" | "false" | "none" | "not" | "endif" | "endfor" | "else" | "loop"
+        );
+        if !keyword
+            && !name.starts_with(|c: char| c.is_ascii_digit())
+            && !cx.contains_key(&name)
+            && !out.contains(&name)
+        {
+            out.push(name);
+        }
+    }
+    out
 }
 
 /// Reads a manifest and the query files of its resources (`resources/<name>.iql` keyed by
@@ -543,7 +589,7 @@ mod tests {
         assert_eq!(nums[1].0, Val::Known(json!(1)));
         // The ENI template names a variable nobody set: unknown, with the template as identity.
         assert!(
-            matches!(&s.network_interface_id[0].val, Val::Symbol { expr, .. } if expr == "{{ eni_id }}")
+            matches!(&s.network_interface_id[0].val, Val::Symbol { expr, why } if expr == "{{ eni_id }}" && why.contains("eni_id is not defined (pass --var eni_id="))
         );
         // A literal in the query is known, at its span in the query file.
         assert_eq!(

@@ -9,7 +9,7 @@ use std::sync::Arc;
 
 use rayon::prelude::*;
 
-use super::discover::{discover, display_path, read_source};
+use super::discover::{DiskLoader, discover, display_path, read_source, repo_root};
 use super::jobs::{Job, build_unit, make_jobs};
 use crate::checks::iam::{Operation, Principal};
 use crate::checks::suppress::{self, IgnoreEntry};
@@ -132,7 +132,16 @@ pub(crate) fn read_inputs(paths: &[PathBuf], options: &CheckOptions) -> Inputs {
         .cloned()
         .unwrap_or_else(|| PathBuf::from("."));
     let files_read = sources.len() + plans.len();
-    let jobs = make_jobs(sources, &var_files, &plans, &root);
+    let loader = DiskLoader::new(&repo_root(paths));
+    let (jobs, job_errors) = make_jobs(
+        sources,
+        &var_files,
+        &plans,
+        &root,
+        Some(&loader),
+        options.read.full_parse,
+    );
+    errors.extend(job_errors);
     Inputs {
         jobs,
         files_read,
@@ -175,8 +184,18 @@ pub fn check_sources(sources: Vec<SourceFile>, options: &CheckOptions, rules: &R
         .filter_map(|s| kind_of(&s.path).map(|k| (k, Arc::new(s))))
         .collect();
     let files_read = sources.len();
-    let jobs = make_jobs(sources, &[], &[], Path::new("."));
+    let (jobs, errors) = make_jobs(
+        sources,
+        &[],
+        &[],
+        Path::new("."),
+        None,
+        options.read.full_parse,
+    );
     let mut report = check_jobs(jobs, files_read, options, rules);
+    report
+        .errors
+        .extend(errors.into_iter().map(CheckError::from));
     report.finish();
     report
 }
@@ -200,12 +219,19 @@ pub(crate) fn declared_units_of_sources(
         .filter_map(|s| kind_of(&s.path).map(|k| (k, Arc::new(s))))
         .collect();
     let files_read = sources.len();
-    let jobs = make_jobs(sources, &[], &[], Path::new("."));
+    let (jobs, errors) = make_jobs(
+        sources,
+        &[],
+        &[],
+        Path::new("."),
+        None,
+        options.read.full_parse,
+    );
     units_of(
         Inputs {
             jobs,
             files_read,
-            errors: Vec::new(),
+            errors,
         },
         options,
     )

@@ -7,6 +7,7 @@
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
+use super::jobs::ModuleLoader;
 use crate::error::FileError;
 use crate::parse::{Kind, kind_of};
 use crate::source::SourceFile;
@@ -146,4 +147,87 @@ pub fn read_source(path: &Path) -> Result<SourceFile, FileError> {
         display,
         Arc::from(text),
     ))
+}
+
+/// The repository a run checks: the nearest folder at or above the first input that holds
+/// `.git`, else the working folder. Module calls are followed only inside it.
+pub fn repo_root(paths: &[PathBuf]) -> PathBuf {
+    let cwd = std::env::current_dir().unwrap_or_else(|_| PathBuf::from("."));
+    let start = paths
+        .first()
+        .map(|p| {
+            if p.is_absolute() {
+                p.clone()
+            } else {
+                cwd.join(p)
+            }
+        })
+        .and_then(|p| p.canonicalize().ok())
+        .unwrap_or_else(|| cwd.clone());
+    start
+        .ancestors()
+        .find(|d| d.join(".git").exists())
+        .map_or(cwd, Path::to_path_buf)
+}
+
+/// Reads Terraform folders that module calls lead to, only inside the repository.
+pub(crate) struct DiskLoader {
+    root: Option<PathBuf>,
+}
+
+impl DiskLoader {
+    pub(crate) fn new(root: &Path) -> Self {
+        Self {
+            root: root.canonicalize().ok(),
+        }
+    }
+
+    /// The folder when it is a real folder inside the repository (symlinks resolved).
+    fn inside(&self, dir: &str) -> Option<PathBuf> {
+        let real = Path::new(dir).canonicalize().ok()?;
+        let root = self.root.as_ref()?;
+        (real.starts_with(root) && real.is_dir()).then_some(real)
+    }
+}
+
+/// Most bytes of a `modules.json` read.
+const MAX_MODULES_JSON: u64 = 4 * 1024 * 1024;
+
+impl ModuleLoader for DiskLoader {
+    fn load(&self, dir: &str) -> Option<Vec<Arc<SourceFile>>> {
+        self.inside(dir)?;
+        let mut files: Vec<PathBuf> = siblings(Path::new(dir), |k| k == Kind::Terraform);
+        files.sort();
+        let sources: Vec<Arc<SourceFile>> = files
+            .iter()
+            .filter_map(|p| read_source(p).ok())
+            .map(Arc::new)
+            .collect();
+        (!sources.is_empty()).then_some(sources)
+    }
+
+    fn registry(&self, root: &str) -> Vec<(String, String)> {
+        let path = Path::new(root).join(".terraform/modules/modules.json");
+        if self.inside(root).is_none()
+            || std::fs::metadata(&path).map_or(true, |m| !m.is_file() || m.len() > MAX_MODULES_JSON)
+        {
+            return Vec::new();
+        }
+        let Ok(text) = std::fs::read_to_string(&path) else {
+            return Vec::new();
+        };
+        let Ok(doc) = serde_json::from_str::<serde_json::Value>(&text) else {
+            return Vec::new();
+        };
+        doc.get("Modules")
+            .and_then(serde_json::Value::as_array)
+            .into_iter()
+            .flatten()
+            .filter_map(|m| {
+                let key = m.get("Key")?.as_str()?;
+                let dir = m.get("Dir")?.as_str()?;
+                (!key.is_empty()).then(|| (key.to_owned(), dir.to_owned()))
+            })
+            .collect()
+    }
 }

@@ -7,6 +7,9 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use crate::error::FileError;
+use rayon::prelude::*;
+
+use crate::parse::terraform::modules::{self, ModuleSet, ParsedModule};
 use crate::parse::terraform::{self, ParsedFile};
 use crate::parse::{self, Kind, ReadOptions, json, stackql, tfplan, yaml};
 use crate::pipeline::discover::display_path;
@@ -19,12 +22,8 @@ type ModuleFiles = (Vec<Arc<SourceFile>>, Vec<Arc<SourceFile>>);
 pub(crate) enum Job {
     /// A YAML or JSON document.
     Document(Arc<SourceFile>),
-    /// A Terraform module folder.
-    Module {
-        dir: String,
-        tf: Vec<Arc<SourceFile>>,
-        tfvars: Vec<Arc<SourceFile>>,
-    },
+    /// A Terraform root module, with every folder of the run it may call.
+    Terraform { set: Arc<ModuleSet>, root: String },
     /// A stackql-deploy manifest and the query files under its folder, by relative path.
     Manifest {
         manifest: Arc<SourceFile>,
@@ -38,13 +37,25 @@ pub(crate) enum Job {
     },
 }
 
-/// Groups files into units of work: documents, Terraform modules, manifests, plans.
+/// Reads the `.tf` files of a folder that no path named, when a module call leads there.
+pub(crate) trait ModuleLoader: Sync {
+    /// The folder's `.tf` files, or `None` when it is not a folder mirrorguard may read.
+    fn load(&self, dir: &str) -> Option<Vec<Arc<SourceFile>>>;
+    /// The `Key` → `Dir` entries of a root's `.terraform/modules/modules.json`.
+    fn registry(&self, root: &str) -> Vec<(String, String)>;
+}
+
+/// Groups files into units of work: documents, Terraform roots, manifests, plans. Files of
+/// Terraform folders are parsed here, since which folders are roots depends on their
+/// module calls; their errors are returned.
 pub(crate) fn make_jobs(
     sources: Vec<(Kind, Arc<SourceFile>)>,
     var_files: &[Arc<SourceFile>],
     plans: &[Arc<SourceFile>],
     root: &Path,
-) -> Vec<Job> {
+    loader: Option<&dyn ModuleLoader>,
+    full_parse: bool,
+) -> (Vec<Job>, Vec<FileError>) {
     let mut jobs = Vec::new();
     let (sources, config): (Vec<_>, Vec<_>) = if plans.is_empty() {
         (sources, Vec::new())
@@ -74,7 +85,7 @@ pub(crate) fn make_jobs(
             Kind::Manifest => manifests.push(src),
             Kind::Query => queries.push(src),
             Kind::Terraform | Kind::TfVars => {
-                let dir = src.dir().to_string_lossy().replace('\\', "/");
+                let dir = modules::normalize(&src.dir().to_string_lossy());
                 let entry = modules.entry(dir).or_default();
                 if kind == Kind::Terraform {
                     entry.0.push(src)
@@ -95,22 +106,157 @@ pub(crate) fn make_jobs(
             .collect();
         jobs.push(Job::Manifest { manifest, queries });
     }
-    for (dir, (tf, mut tfvars)) in modules {
-        if tf.is_empty() {
-            continue;
-        }
-        tfvars.sort_by_key(|s| {
-            let name = s
-                .path
-                .file_name()
-                .map(|n| n.to_string_lossy().into_owned())
-                .unwrap_or_default();
-            (name != "terraform.tfvars", name)
-        });
-        tfvars.extend(var_files.iter().cloned());
-        jobs.push(Job::Module { dir, tf, tfvars });
+    let (terraform, errors) = terraform_jobs(modules, var_files, loader, full_parse);
+    jobs.extend(terraform);
+    (jobs, errors)
+}
+
+/// Most folders one run reads for module calls, beyond the ones its paths name.
+const MAX_LOADED_MODULES: usize = 256;
+
+/// Parses the Terraform folders (and the folders their module calls lead to), finds the
+/// roots and makes one job per root that can reach a traffic mirror resource.
+fn terraform_jobs(
+    folders: BTreeMap<String, ModuleFiles>,
+    var_files: &[Arc<SourceFile>],
+    loader: Option<&dyn ModuleLoader>,
+    full_parse: bool,
+) -> (Vec<Job>, Vec<FileError>) {
+    let relevant = |files: &[Arc<SourceFile>]| {
+        full_parse
+            || files
+                .iter()
+                .any(|s| s.text.contains("traffic_mirror") || s.text.contains("module"))
+    };
+    let candidates: Vec<String> = folders
+        .iter()
+        .filter(|(_, (tf, _))| !tf.is_empty())
+        .map(|(d, _)| d.clone())
+        .collect();
+    let parsed: Vec<(ParsedModule, Vec<FileError>)> = folders
+        .into_par_iter()
+        .filter(|(_, (tf, _))| !tf.is_empty() && relevant(tf))
+        .map(|(dir, (tf, mut tfvars))| {
+            tfvars.sort_by_key(|s| {
+                let name = s
+                    .path
+                    .file_name()
+                    .map(|n| n.to_string_lossy().into_owned())
+                    .unwrap_or_default();
+                (name != "terraform.tfvars", name)
+            });
+            tfvars.extend(var_files.iter().cloned());
+            parse_module(dir, &tf, &tfvars)
+        })
+        .collect();
+    let mut set = ModuleSet::default();
+    let mut errors = Vec::new();
+    for (m, errs) in parsed {
+        errors.extend(errs);
+        set.modules.insert(m.dir.clone(), m);
     }
-    jobs
+    if let Some(loader) = loader {
+        load_called(&mut set, &candidates, loader, &mut errors);
+    }
+    let set = Arc::new(set);
+    // A root is checked when something it reaches may declare a traffic mirror resource:
+    // a folder that names one, or a module that cannot be read (reported as opaque).
+    let mentions = |dir: &str, root: &str| {
+        set.modules.get(dir).is_some_and(|m| {
+            full_parse
+                || m.tf
+                    .iter()
+                    .any(|f| f.source.text.contains("traffic_mirror"))
+                || modules::has_unreadable_calls(&set, m, root)
+        })
+    };
+    let jobs = terraform::modules::roots(&set, &candidates)
+        .into_iter()
+        .filter(|root| {
+            set.modules.contains_key(root)
+                && terraform::reachable(&set, root)
+                    .iter()
+                    .any(|d| mentions(d, root))
+        })
+        .map(|root| Job::Terraform {
+            set: set.clone(),
+            root,
+        })
+        .collect();
+    (jobs, errors)
+}
+
+fn parse_module(
+    dir: String,
+    tf: &[Arc<SourceFile>],
+    tfvars: &[Arc<SourceFile>],
+) -> (ParsedModule, Vec<FileError>) {
+    let mut errors = Vec::new();
+    let tf = parse_all(tf, &mut errors);
+    let tfvars = parse_all(tfvars, &mut errors);
+    let display = if dir == "." {
+        ".".to_owned()
+    } else {
+        display_path(Path::new(&dir))
+    };
+    (
+        ParsedModule {
+            dir,
+            display,
+            tf,
+            tfvars,
+        },
+        errors,
+    )
+}
+
+/// Loads the folders module calls lead to that no path named: local sources, and the
+/// modules `terraform init` downloaded for each root.
+fn load_called(
+    set: &mut ModuleSet,
+    candidates: &[String],
+    loader: &dyn ModuleLoader,
+    errors: &mut Vec<FileError>,
+) {
+    for root in candidates {
+        let entries: HashMap<String, String> = loader
+            .registry(root)
+            .into_iter()
+            .map(|(key, dir)| (key, modules::normalize(&format!("{root}/{dir}"))))
+            .collect();
+        if !entries.is_empty() {
+            set.registry.insert(root.clone(), entries);
+        }
+    }
+    let mut loaded = 0;
+    loop {
+        let mut wanted: Vec<String> = set
+            .modules
+            .values()
+            .flat_map(modules::local_calls)
+            .chain(set.registry.values().flat_map(|r| r.values().cloned()))
+            .filter(|d| !set.modules.contains_key(d))
+            .collect();
+        wanted.sort();
+        wanted.dedup();
+        let mut progress = false;
+        for dir in wanted {
+            if loaded >= MAX_LOADED_MODULES {
+                return;
+            }
+            let Some(tf) = loader.load(&dir) else {
+                continue;
+            };
+            loaded += 1;
+            progress = true;
+            let (m, errs) = parse_module(dir, &tf, &[]);
+            errors.extend(errs);
+            set.modules.insert(m.dir.clone(), m);
+        }
+        if !progress {
+            return;
+        }
+    }
 }
 
 /// Parses every file, keeping those that parse and the errors of the others.
@@ -121,8 +267,21 @@ fn parse_all(files: &[Arc<SourceFile>], errors: &mut Vec<FileError>) -> Vec<Pars
         .collect()
 }
 
-/// Reads one job into a unit (when it declares anything) and the errors found on the way.
+/// Reads one job into a unit (when it declares anything) and the errors found on the way,
+/// the unit's own (an undeclared variable) included.
 pub(crate) fn build_unit(job: &Job, options: &ReadOptions) -> parse::Read {
+    let mut read = read_job(job, options);
+    if let Some(unit) = read.unit.as_mut() {
+        for (loc, message) in std::mem::take(&mut unit.errors) {
+            if let Some(file) = unit.files.get(loc.file) {
+                read.errors.push(FileError::at(file, loc.span, message));
+            }
+        }
+    }
+    read
+}
+
+fn read_job(job: &Job, options: &ReadOptions) -> parse::Read {
     match job {
         Job::Plan { plan, root, config } => {
             let mut errors = Vec::new();
@@ -172,27 +331,9 @@ pub(crate) fn build_unit(job: &Job, options: &ReadOptions) -> parse::Read {
             },
         },
         Job::Document(src) => parse::read_document(src, options),
-        Job::Module { dir, tf, tfvars } => {
-            if !options.full_parse && !tf.iter().any(|s| s.text.contains("traffic_mirror")) {
-                return parse::Read::default();
-            }
-            let mut errors = Vec::new();
-            let tf_parsed = parse_all(tf, &mut errors);
-            let vars_parsed = parse_all(tfvars, &mut errors);
-            let name = if dir.is_empty() {
-                ".".to_owned()
-            } else {
-                display_path(Path::new(dir))
-            };
-            parse::Read {
-                unit: Some(terraform::read_module(
-                    name,
-                    &tf_parsed,
-                    &vars_parsed,
-                    options.region.as_deref(),
-                )),
-                errors,
-            }
-        }
+        Job::Terraform { set, root } => parse::Read {
+            unit: Some(terraform::read_root(set, root, options.region.as_deref())),
+            errors: Vec::new(),
+        },
     }
 }

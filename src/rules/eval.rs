@@ -28,6 +28,7 @@ const LARGE_UNIT: usize = 256;
 pub(crate) fn evaluate(rules: &RuleSet, engine: &mut Engine, unit: &Unit) -> UnitResult {
     let mut out = UnitResult::default();
     if unit.sessions.is_empty() && unit.references.is_empty() {
+        out.skipped.extend(super::unknowns::opaque(rules, unit));
         return out;
     }
     let input = unit.to_input();
@@ -113,6 +114,9 @@ pub(crate) fn evaluate(rules: &RuleSet, engine: &mut Engine, unit: &Unit) -> Uni
         }
     }
     out.skipped = skipped_checks(rules, unit);
+    out.skipped.extend(super::unknowns::opaque(rules, unit));
+    out.skipped
+        .extend(super::unknowns::hidden_collisions(rules, unit));
     out
 }
 
@@ -171,8 +175,14 @@ fn resolve(unit: &Unit, input: &RuleInput, path: &[Json]) -> Result<Resolved, St
                 .get("session")
                 .and_then(Json::as_u64)
                 .and_then(|i| usize::try_from(i).ok());
+            let target = node
+                .get("target")
+                .and_then(Json::as_u64)
+                .and_then(|i| usize::try_from(i).ok());
             if let Some(s) = session.and_then(|i| unit.sessions.get(i)) {
                 address.clone_from(&s.address);
+            } else if let Some(t) = target.and_then(|i| unit.targets.get(i)) {
+                address.clone_from(&t.address);
             }
             property.push(format!(
                 "reference {}",
@@ -211,6 +221,7 @@ fn resolve(unit: &Unit, input: &RuleInput, path: &[Json]) -> Result<Resolved, St
                 crate::model::Origin {
                     at,
                     how: how.to_owned(),
+                    used: node.get("origin_used").and_then(Json::as_bool) == Some(true),
                 }
             });
         }
@@ -223,6 +234,16 @@ fn resolve(unit: &Unit, input: &RuleInput, path: &[Json]) -> Result<Resolved, St
         conditions,
         origin,
     })
+}
+
+/// The session a violation path starts at (`["sessions", 3, ...]`).
+fn session_of(path: &[Json]) -> Option<usize> {
+    match path {
+        [Json::String(s), Json::Number(i), ..] if s == "sessions" => {
+            usize::try_from(i.as_u64()?).ok()
+        }
+        _ => None,
+    }
 }
 
 fn path_of(v: &Json) -> Result<Vec<Json>, String> {
@@ -252,15 +273,25 @@ fn to_finding(
     let mut message = msg.to_owned();
     let mut related = Vec::new();
     match &r.origin {
-        Some(crate::model::Origin { at: Some(at), how }) => {
+        Some(crate::model::Origin {
+            at: Some(at),
+            how,
+            used,
+        }) => {
             if let Some(src) = unit.files.get(at.file).cloned() {
                 related.push(Related {
                     location: Location::new(src, at.span),
-                    message: format!("the value is written here ({how})"),
+                    message: if *used {
+                        how.clone()
+                    } else {
+                        format!("the value is written here ({how})")
+                    },
                 });
             }
         }
-        Some(crate::model::Origin { at: None, how }) => message.push_str(&format!(" (from {how})")),
+        Some(crate::model::Origin { at: None, how, .. }) => {
+            message.push_str(&format!(" (from {how})"))
+        }
         None => {}
     }
     // A finding that relates two declarations holds only when both exist: its conditions are
@@ -306,6 +337,17 @@ fn to_finding(
                 related.push(Related {
                     location: Location::new(src, rr.loc.span),
                     message: text,
+                });
+            }
+        }
+    }
+    // A declaration inside a Terraform module: the calls that lead to it.
+    if let Some(session) = session_of(&path_of(v)?).and_then(|i| unit.sessions.get(i)) {
+        for call in &session.calls {
+            if let Some(src) = unit.files.get(call.loc.file).cloned() {
+                related.push(Related {
+                    location: Location::new(src, call.loc.span),
+                    message: format!("{} is called here", call.address),
                 });
             }
         }

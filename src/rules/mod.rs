@@ -18,6 +18,7 @@ pub(crate) mod docs;
 pub(crate) mod eval;
 pub mod metadata;
 pub(crate) mod scaffold;
+pub(crate) mod unknowns;
 
 use std::path::{Path, PathBuf};
 use std::time::Duration;

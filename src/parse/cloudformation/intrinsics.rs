@@ -3,6 +3,7 @@
 use serde_json::{Value as Json, json};
 
 use super::super::tree::{Node, NodeKind};
+use super::conditions::Branch;
 use super::{Context, MAX_ALTERNATIVES, PSEUDO_PARAMETERS, loc};
 use crate::model::{Alt, Origin, RefKind, Val};
 
@@ -81,9 +82,15 @@ impl<'a> Context<'a> {
                 }
                 let mut out = Vec::new();
                 for (branch, value) in [(yes, true), (no, false)] {
-                    let c = self.condition(cond, value);
+                    let c = match self.branch(cond, value) {
+                        Branch::Never => continue,
+                        Branch::Always => None,
+                        Branch::When(c) => Some(c),
+                    };
                     for mut alt in self.eval_inner(branch, depth + 1) {
-                        alt.when.insert(0, c.clone());
+                        if let Some(c) = &c {
+                            alt.when.insert(0, c.clone());
+                        }
                         out.push(alt);
                         if out.len() >= MAX_ALTERNATIVES {
                             return out;
@@ -109,6 +116,9 @@ impl<'a> Context<'a> {
                 };
                 let declared = self.resources.contains_key(&res);
                 self.reference(node.span, RefKind::Resource, &res, declared);
+                if declared {
+                    self.created.insert(format!("GetAtt({res}.{attr})"));
+                }
                 vec![Alt::symbol(
                     here,
                     format!("GetAtt({res}.{attr})"),
@@ -175,6 +185,9 @@ impl<'a> Context<'a> {
             );
         }
         let declared = self.reference_resource_or_undeclared(node.span, name);
+        if declared {
+            self.created.insert(format!("Ref({name})"));
+        }
         Alt::symbol(
             here,
             format!("Ref({name})"),

@@ -16,7 +16,9 @@ mod tests;
 use std::collections::{BTreeMap, HashMap};
 use std::sync::Arc;
 
+use self::conditions::Branch;
 use self::intrinsics::intrinsic;
+use super::ReadOptions;
 use super::tree::Node;
 use crate::model::{
     Alt, Condition, Format, Loc, Provider, RefKind, Reference, Session, TagItem, TagSet, Target,
@@ -83,20 +85,36 @@ pub(crate) fn read<'a>(
     source: Arc<SourceFile>,
     root: &'a Node,
     shape: Shape,
-    overrides: &'a ParameterValues,
+    options: &'a ReadOptions,
 ) -> Unit {
     let resources_node = match shape {
         Shape::Fragment => Some(root),
         _ => root.get("Resources"),
     };
+    let definitions: HashMap<String, &Node> = root
+        .get("Conditions")
+        .and_then(Node::as_map)
+        .unwrap_or(&[])
+        .iter()
+        .map(|e| (e.key.clone(), &e.value))
+        .collect();
+    let facts = conditions::Facts {
+        definitions,
+        given: &options.parameters,
+        region: options.region.as_deref(),
+        mappings: root.get("Mappings"),
+    };
     let mut cx = Context {
         params: HashMap::new(),
-        overrides,
+        overrides: &options.parameters,
         resources: HashMap::new(),
         conditions: HashMap::new(),
+        decided: facts.decide_all(),
         mappings: root.get("Mappings"),
         references: Vec::new(),
         session: None,
+        target: None,
+        created: std::collections::BTreeSet::new(),
     };
     if let Some(params) = root.get("Parameters").and_then(Node::as_map) {
         for e in params {
@@ -129,12 +147,16 @@ pub(crate) fn read<'a>(
         let loc = loc(e.key_span);
         match ty {
             "AWS::EC2::TrafficMirrorSession" => {
-                cx.session = Some(unit.sessions.len());
                 let mut s = Session::new(e.key.clone(), ty, Provider::Aws, loc);
                 if let Some(c) = e.value.get("Condition").and_then(Node::as_str) {
                     cx.note_condition(c, e.value.get("Condition").map_or(e.key_span, |n| n.span));
-                    s.conditions.push(cx.condition(c, true));
+                    match cx.branch(c, true) {
+                        Branch::Never => continue,
+                        Branch::Always => {}
+                        Branch::When(c) => s.conditions.push(c),
+                    }
                 }
+                cx.session = Some(unit.sessions.len());
                 let field = |cx: &mut Context<'a>, name: &str| -> Vec<Alt> {
                     props
                         .and_then(|p| p.get(name))
@@ -155,10 +177,23 @@ pub(crate) fn read<'a>(
                 cx.session = None;
             }
             "AWS::EC2::TrafficMirrorTarget" => {
-                let eni = props
-                    .and_then(|p| p.get("NetworkInterfaceId"))
-                    .map(|n| cx.eval(n))
-                    .unwrap_or_default();
+                if let Some(c) = e.value.get("Condition").and_then(Node::as_str) {
+                    cx.note_condition(c, e.value.get("Condition").map_or(e.key_span, |n| n.span));
+                    if cx.branch(c, true) == Branch::Never {
+                        continue;
+                    }
+                }
+                cx.target = Some(unit.targets.len());
+                let mut field = |name: &str| {
+                    props
+                        .and_then(|p| p.get(name))
+                        .map(|n| cx.eval(n))
+                        .unwrap_or_default()
+                };
+                let eni = field("NetworkInterfaceId");
+                let _nlb = field("NetworkLoadBalancerArn");
+                let _gwlb = field("GatewayLoadBalancerEndpointId");
+                cx.target = None;
                 unit.targets.push(Target {
                     address: e.key.clone(),
                     loc,
@@ -170,6 +205,7 @@ pub(crate) fn read<'a>(
         }
     }
     unit.references = cx.references;
+    unit.created = cx.created;
     unit
 }
 
@@ -182,9 +218,14 @@ pub(crate) struct Context<'a> {
     pub(crate) overrides: &'a ParameterValues,
     pub(crate) resources: HashMap<String, String>,
     pub(crate) conditions: HashMap<String, (String, bool)>,
+    /// Conditions the known values decide.
+    pub(crate) decided: HashMap<String, bool>,
     pub(crate) mappings: Option<&'a Node>,
     pub(crate) references: Vec<Reference>,
     pub(crate) session: Option<usize>,
+    pub(crate) target: Option<usize>,
+    /// Identities of the template's own resources.
+    pub(crate) created: std::collections::BTreeSet<String>,
 }
 
 impl<'a> Context<'a> {
@@ -206,6 +247,7 @@ impl<'a> Context<'a> {
             name: name.to_owned(),
             declared,
             session: self.session,
+            target: self.target,
         });
     }
 
@@ -239,10 +281,14 @@ impl<'a> Context<'a> {
                     items.get(1),
                     items.get(2),
                 ) {
-                    (Some(c), Some(a), Some(b)) => vec![
-                        (vec![self.condition(c, true)], a),
-                        (vec![self.condition(c, false)], b),
-                    ],
+                    (Some(c), Some(a), Some(b)) => [(a, true), (b, false)]
+                        .into_iter()
+                        .filter_map(|(n, v)| match self.branch(c, v) {
+                            Branch::Never => None,
+                            Branch::Always => Some((Vec::new(), n)),
+                            Branch::When(c) => Some((vec![c], n)),
+                        })
+                        .collect(),
                     _ => Vec::new(),
                 }
             }

@@ -12,7 +12,11 @@ fn unit(text: &str, overrides: &ParameterValues) -> Unit {
     let src = Arc::new(SourceFile::in_memory("t.yaml", text));
     let root = yaml::parse(&src).ok().flatten().expect("yaml");
     let sh = shape(&root);
-    read(src, &root, sh, overrides)
+    let options = crate::parse::ReadOptions {
+        parameters: overrides.clone(),
+        ..Default::default()
+    };
+    read(src, &root, sh, &options)
 }
 
 const TEMPLATE: &str = "\

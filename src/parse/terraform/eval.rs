@@ -1,5 +1,12 @@
 //! The expression evaluator: literals, variables, locals, references, templates and
 //! operators, each value with the place it came from.
+//!
+//! A reference whose value is not known (a resource attribute, a variable without a value)
+//! is *symbolic*: its identity is a canonical text, qualified by the module instance it is
+//! declared in, so `aws_network_interface.src.id` names the same interface wherever it is
+//! written, and two instances of one module never share what each declares. A list or map
+//! may hold symbolic items (`[aws_instance.a.primary_network_interface_id]`): they are kept
+//! as marker objects, so that `length()` and indexing still work.
 
 use hcl_edit::expr::{Expression, ObjectKey, TraversalOperator, UnaryOperator};
 use hcl_edit::structure::Attribute;
@@ -7,39 +14,65 @@ use hcl_edit::template::{Element, Template};
 use serde_json::{Map, Value as Json, json};
 
 use super::MAX_EVAL_DEPTH;
-use super::functions::{binary, collect_known, compact, empty_is_unknown, strip_parens};
+use super::functions::{binary, compact, strip_parens};
 use super::index::Index;
+use super::scope::Scope;
 use super::span_of;
 use crate::model::{Alt, Condition, FileId, Loc, Origin, RefKind, Reference, Val};
+
+/// The key of a symbolic item inside a known list or map.
+const MARKER: &str = "$mirrorguard:symbol";
+
+/// A symbolic value as an item of a known list or map.
+pub(crate) fn marker(expr: &str, why: &str) -> Json {
+    json!({ MARKER: expr, "why": why })
+}
+
+/// The symbol a marker item stands for.
+pub(crate) fn as_marker(j: &Json) -> Option<(&str, &str)> {
+    let m = j.as_object()?;
+    let expr = m.get(MARKER)?.as_str()?;
+    Some((expr, m.get("why").and_then(Json::as_str).unwrap_or("")))
+}
+
+/// Whether a value holds a symbolic item anywhere.
+pub(crate) fn has_marker(j: &Json) -> bool {
+    match j {
+        Json::Object(m) => m.contains_key(MARKER) || m.values().any(has_marker),
+        Json::Array(a) => a.iter().any(has_marker),
+        _ => false,
+    }
+}
 
 /// An evaluated expression: what is known, and where a literal came from when elsewhere.
 #[derive(Debug, Clone)]
 pub(crate) struct Ev {
     pub(crate) val: Val,
     pub(crate) origin: Option<Origin>,
+    /// Where the value is written when that is a call argument of a module instance: the
+    /// finding points there, and at the use inside the module as a related place.
+    pub(crate) at: Option<Loc>,
 }
 
 impl Ev {
-    pub(crate) fn known(v: Json) -> Self {
+    pub(crate) fn new(val: Val) -> Self {
         Self {
-            val: Val::Known(v),
+            val,
             origin: None,
+            at: None,
         }
+    }
+    pub(crate) fn known(v: Json) -> Self {
+        Self::new(Val::Known(v))
     }
     pub(crate) fn unknown(why: impl Into<String>) -> Self {
-        Self {
-            val: Val::Unknown(why.into()),
-            origin: None,
-        }
+        Self::new(Val::Unknown(why.into()))
     }
     pub(crate) fn symbol(expr: impl Into<String>, why: impl Into<String>) -> Self {
-        Self {
-            val: Val::Symbol {
-                expr: expr.into(),
-                why: why.into(),
-            },
-            origin: None,
-        }
+        Self::new(Val::Symbol {
+            expr: expr.into(),
+            why: why.into(),
+        })
     }
     pub(crate) fn json(&self) -> Option<&Json> {
         match &self.val {
@@ -51,13 +84,36 @@ impl Ev {
         match &self.val {
             Val::Symbol { why, .. } | Val::Unknown(why) => why.clone(),
             Val::Absent => "null".into(),
-            Val::Known(_) => String::new(),
+            Val::Known(j) => as_marker(j).map_or_else(String::new, |(_, w)| w.to_owned()),
         }
+    }
+    /// The value as an item of a list or map: symbols become markers; `None` when unknown.
+    pub(crate) fn as_item(&self) -> Option<Json> {
+        match &self.val {
+            Val::Known(j) => Some(j.clone()),
+            Val::Absent => Some(Json::Null),
+            Val::Symbol { expr, why } => Some(marker(expr, why)),
+            Val::Unknown(_) => None,
+        }
+    }
+    /// A marker item turned back into a symbol; null into absent.
+    pub(crate) fn settle(mut self) -> Self {
+        if let Val::Known(j) = &self.val {
+            if let Some((expr, why)) = as_marker(j) {
+                self.val = Val::Symbol {
+                    expr: expr.to_owned(),
+                    why: why.to_owned(),
+                };
+            } else if j.is_null() {
+                self.val = Val::Absent;
+            }
+        }
+        self
     }
 }
 
 pub(crate) struct Evaluator<'i, 'a> {
-    pub(crate) index: &'i Index<'a>,
+    pub(crate) scope: &'i Scope<'i, 'a>,
     pub(crate) file: FileId,
     pub(crate) count_index: Option<Json>,
     pub(crate) each: Option<(Json, Json)>,
@@ -68,9 +124,9 @@ pub(crate) struct Evaluator<'i, 'a> {
 }
 
 impl<'i, 'a> Evaluator<'i, 'a> {
-    pub(crate) fn new(index: &'i Index<'a>, file: FileId) -> Self {
+    pub(crate) fn new(scope: &'i Scope<'i, 'a>, file: FileId) -> Self {
         Self {
-            index,
+            scope,
             file,
             count_index: None,
             each: None,
@@ -80,8 +136,12 @@ impl<'i, 'a> Evaluator<'i, 'a> {
         }
     }
 
+    pub(crate) fn index(&self) -> &'i Index<'a> {
+        self.scope.index
+    }
+
     pub(crate) fn loc(&self, x: &impl hcl_edit::Span) -> Loc {
-        self.index.locate(self.file, span_of(x))
+        self.index().locate(self.file, span_of(x))
     }
 
     /// The alternatives of an attribute's value: one per branch of a top-level conditional
@@ -102,8 +162,13 @@ impl<'i, 'a> Evaluator<'i, 'a> {
         let expr = strip_parens(expr);
         if let Expression::Conditional(c) = expr {
             let cond = self.eval(&c.cond_expr);
-            if depth < 4 && !matches!(cond.val, Val::Known(Json::Bool(_))) {
-                let name = compact(&c.cond_expr.to_string());
+            // A decided condition: the value is written in the branch it picks.
+            if let Val::Known(Json::Bool(b)) = cond.val {
+                let chosen = if b { &c.true_expr } else { &c.false_expr };
+                return self.branches(chosen, when, out, depth);
+            }
+            if depth < 4 {
+                let name = self.qualified(&compact(&c.cond_expr.to_string()));
                 for (branch, value) in [(&c.true_expr, true), (&c.false_expr, false)] {
                     let mut w = when.clone();
                     w.push(Condition::is(name.clone(), value));
@@ -112,17 +177,28 @@ impl<'i, 'a> Evaluator<'i, 'a> {
                 return;
             }
         }
-        let ev = self.eval(expr);
-        let mut val = ev.val;
-        if matches!(val, Val::Known(Json::Null)) {
-            val = Val::Absent;
-        }
-        out.push(Alt {
-            loc: self.loc(expr),
-            when,
-            val,
-            origin: ev.origin,
+        let ev = self.eval(expr).settle();
+        let here = self.loc(expr);
+        out.push(match ev.at {
+            // Written at a module call argument: point there, and at the use here.
+            Some(at) => Alt {
+                loc: at,
+                when,
+                val: ev.val,
+                origin: Some(Origin::used(here, "used here, inside the module")),
+            },
+            None => Alt {
+                loc: here,
+                when,
+                val: ev.val,
+                origin: ev.origin,
+            },
         });
+    }
+
+    /// A name qualified by the module instance (`module.ids[0].var.enabled`), for conditions.
+    pub(crate) fn qualified(&self, text: &str) -> String {
+        format!("{}{text}", self.scope.prefix)
     }
 
     pub(crate) fn eval(&mut self, expr: &Expression) -> Ev {
@@ -135,7 +211,7 @@ impl<'i, 'a> Evaluator<'i, 'a> {
         r
     }
 
-    pub(crate) fn eval_inner(&mut self, expr: &Expression) -> Ev {
+    fn eval_inner(&mut self, expr: &Expression) -> Ev {
         match expr {
             Expression::Null(_) => Ev::known(Json::Null),
             Expression::Bool(b) => Ev::known(json!(*b.value())),
@@ -149,8 +225,15 @@ impl<'i, 'a> Evaluator<'i, 'a> {
             }
             Expression::String(s) => Ev::known(json!(s.value())),
             Expression::Array(a) => {
-                let items: Vec<Ev> = a.iter().map(|e| self.eval(e)).collect();
-                collect_known(items).map_or_else(Ev::unknown, |v| Ev::known(Json::Array(v)))
+                let mut items = Vec::new();
+                for e in a.iter() {
+                    let v = self.eval(e);
+                    match v.as_item() {
+                        Some(j) => items.push(j),
+                        None => return Ev::unknown(v.why()),
+                    }
+                }
+                Ev::known(Json::Array(items))
             }
             Expression::Object(o) => {
                 let mut map = Map::new();
@@ -159,21 +242,17 @@ impl<'i, 'a> Evaluator<'i, 'a> {
                         ObjectKey::Ident(i) => Some(i.as_str().to_owned()),
                         ObjectKey::Expression(e) => match self.eval(e).val {
                             Val::Known(Json::String(s)) => Some(s),
-                            Val::Known(j) => Some(j.to_string()),
+                            Val::Known(j) if !has_marker(&j) => Some(j.to_string()),
                             _ => None,
                         },
                     };
                     let value = self.eval(v.expr());
-                    match (key, value.val) {
-                        (Some(k), Val::Known(j)) => {
+                    match (key, value.as_item()) {
+                        (Some(k), Some(j)) => {
                             map.insert(k, j);
                         }
-                        (_, other) => {
-                            return Ev::unknown(match other {
-                                Val::Symbol { why, .. } | Val::Unknown(why) => why,
-                                _ => "object key is not known".into(),
-                            });
-                        }
+                        (None, _) => return Ev::unknown("object key is not known"),
+                        (_, None) => return Ev::unknown(value.why()),
                     }
                 }
                 Ev::known(Json::Object(map))
@@ -184,7 +263,7 @@ impl<'i, 'a> Evaluator<'i, 'a> {
             Expression::Variable(v) => {
                 let name = v.as_str();
                 Ev::symbol(
-                    name,
+                    self.qualified(name),
                     format!("{name} is not a value mirrorguard can evaluate"),
                 )
             }
@@ -229,10 +308,16 @@ impl<'i, 'a> Evaluator<'i, 'a> {
         }
     }
 
-    pub(crate) fn template(&mut self, t: &Template, expr: &Expression) -> Ev {
+    fn template(&mut self, t: &Template, expr: &Expression) -> Ev {
+        // A template that is one interpolation is that value (`"${x}"` is `x`, as in
+        // Terraform 0.11 style configurations).
+        let elements: Vec<&Element> = t.iter().collect();
+        if let [Element::Interpolation(i)] = elements.as_slice() {
+            return self.eval(&i.expr);
+        }
         let mut out = String::new();
         let mut why = None;
-        for el in t.iter() {
+        for el in elements {
             match el {
                 Element::Literal(l) => out.push_str(l.value()),
                 Element::Interpolation(i) => {
@@ -257,12 +342,21 @@ impl<'i, 'a> Evaluator<'i, 'a> {
         }
     }
 
-    /// A canonical text for an expression, with indexes evaluated where known.
+    /// A canonical text for an expression: references qualified by the module instance
+    /// that declares them, bound variables replaced by the identity of their value, known
+    /// indexes evaluated.
     pub(crate) fn canonical(&mut self, expr: &Expression) -> String {
-        match expr {
+        match strip_parens(expr) {
             Expression::Traversal(t) => {
-                let mut s = self.canonical(&t.expr);
-                for op in &t.operators {
+                let mut s = match &t.expr {
+                    Expression::Variable(root) => self.canonical_root(root.as_str(), t),
+                    other => self.canonical(other),
+                };
+                let skip = usize::from(matches!(
+                    &t.expr,
+                    Expression::Variable(r) if matches!(r.as_str(), "var" | "local")
+                ));
+                for op in t.operators.iter().skip(skip) {
                     match op.value() {
                         TraversalOperator::GetAttr(i) => {
                             s.push('.');
@@ -271,8 +365,8 @@ impl<'i, 'a> Evaluator<'i, 'a> {
                         TraversalOperator::Index(e) => {
                             let v = self.eval(e);
                             match v.json() {
-                                Some(j) => s.push_str(&format!("[{j}]")),
-                                None => s.push_str(&format!("[{}]", self.canonical(e))),
+                                Some(j) if !has_marker(j) => s.push_str(&format!("[{j}]")),
+                                _ => s.push_str(&format!("[{}]", self.canonical(e))),
                             }
                         }
                         TraversalOperator::LegacyIndex(i) => {
@@ -284,8 +378,33 @@ impl<'i, 'a> Evaluator<'i, 'a> {
                 }
                 s
             }
-            Expression::Variable(v) => v.as_str().to_owned(),
-            other => compact(&other.to_string()),
+            Expression::Variable(v) => self.qualified(v.as_str()),
+            Expression::FuncCall(f) => {
+                let args: Vec<String> = f.args.iter().map(|a| self.canonical(a)).collect();
+                format!("{}({})", f.name.name.as_str(), args.join(", "))
+            }
+            Expression::StringTemplate(_) | Expression::HeredocTemplate(_) => {
+                self.qualified(&compact(&expr.to_string()))
+            }
+            other => self.qualified(&compact(&other.to_string())),
+        }
+    }
+
+    /// The canonical base of a traversal rooted at a variable name.
+    fn canonical_root(&mut self, root: &str, t: &hcl_edit::expr::Traversal) -> String {
+        let first = match t.operators.first().map(|o| o.value()) {
+            Some(TraversalOperator::GetAttr(i)) => i.as_str().to_owned(),
+            _ => return self.qualified(root),
+        };
+        let bound = match root {
+            "var" => self.scope.inputs.get(&first).map(|i| i.ev.clone()),
+            "local" => self.scope.locals.borrow().get(&first).cloned(),
+            _ => None,
+        };
+        match bound.map(Ev::settle).map(|e| e.val) {
+            Some(Val::Symbol { expr, .. }) => expr,
+            _ if matches!(root, "var" | "local") => self.qualified(&format!("{root}.{first}")),
+            _ => self.qualified(root),
         }
     }
 
@@ -302,205 +421,13 @@ impl<'i, 'a> Evaluator<'i, 'a> {
             name: name.to_owned(),
             declared,
             session: None,
+            target: None,
         });
     }
 
-    pub(crate) fn traversal(&mut self, t: &hcl_edit::expr::Traversal, expr: &Expression) -> Ev {
-        let Expression::Variable(root) = &t.expr else {
-            let base = self.eval(&t.expr);
-            return self.apply_ops(base, &t.operators, expr);
-        };
-        let root = root.as_str();
-        let first_attr = match t.operators.first().map(|o| o.value()) {
-            Some(TraversalOperator::GetAttr(i)) => Some(i.as_str().to_owned()),
-            _ => None,
-        };
-        let rest = t.operators.get(1..).unwrap_or(&[]);
-        match (root, first_attr) {
-            ("var", Some(name)) => {
-                let base = self.variable(&name, expr);
-                self.apply_ops(base, rest, expr)
-            }
-            ("local", Some(name)) => {
-                let base = self.local(&name, expr);
-                self.apply_ops(base, rest, expr)
-            }
-            ("count", Some(attr)) if attr == "index" => match &self.count_index {
-                Some(i) => {
-                    let base = Ev::known(i.clone());
-                    self.apply_ops(base, rest, expr)
-                }
-                None => Ev::symbol(
-                    "count.index",
-                    "count.index depends on a count that is not known",
-                ),
-            },
-            ("each", Some(attr)) => {
-                let base = match (&self.each, attr.as_str()) {
-                    (Some((k, _)), "key") => Ev::known(k.clone()),
-                    (Some((_, v)), "value") => Ev::known(v.clone()),
-                    _ => Ev::symbol(format!("each.{attr}"), "for_each is not known"),
-                };
-                self.apply_ops(base, rest, expr)
-            }
-            ("path" | "terraform" | "self", _) => Ev::symbol(
-                self.canonical(expr),
-                format!("{root}.* is known only to Terraform"),
-            ),
-            ("data", Some(ty)) => {
-                let name = match rest.first().map(|o| o.value()) {
-                    Some(TraversalOperator::GetAttr(i)) => i.as_str().to_owned(),
-                    _ => String::new(),
-                };
-                let full = format!("data.{ty}.{name}");
-                let declared = self.index.declared.contains(&full);
-                self.reference(expr, RefKind::Resource, &full, declared);
-                Ev::symbol(self.canonical(expr), format!("{full} is read at plan time"))
-            }
-            ("module", Some(name)) => {
-                let full = format!("module.{name}");
-                let declared = self.index.declared.contains(&full);
-                self.reference(expr, RefKind::Resource, &full, declared);
-                Ev::symbol(
-                    self.canonical(expr),
-                    format!("{full} outputs are known only after apply"),
-                )
-            }
-            (ty, Some(name)) if ty.contains('_') => {
-                let full = format!("{ty}.{name}");
-                let declared = self.index.declared.contains(&full);
-                self.reference(expr, RefKind::Resource, &full, declared);
-                Ev::symbol(
-                    self.canonical(expr),
-                    format!("{full} is known only after apply"),
-                )
-            }
-            _ => Ev::symbol(self.canonical(expr), "not a value mirrorguard can evaluate"),
-        }
-    }
-
-    pub(crate) fn variable(&mut self, name: &str, expr: &Expression) -> Ev {
-        let declared = self.index.variables.get(name).copied();
-        if declared.is_none() && self.index.has_variables {
-            self.reference(expr, RefKind::Variable, name, false);
-        }
-        let display = format!("var.{name}");
-        if let Some((v, loc)) = self.index.tfvars.get(name) {
-            return Ev {
-                val: empty_is_unknown(v.clone(), &display),
-                origin: Some(Origin::at(
-                    *loc,
-                    format!("value of {display} from a variables file"),
-                )),
-            };
-        }
-        let Some((default, file)) = declared else {
-            return Ev::symbol(
-                display.clone(),
-                format!("{display} is not declared in this module (its value comes from outside)"),
-            );
-        };
-        let Some(default) = default else {
-            return Ev::symbol(
-                display.clone(),
-                format!("{display} has no default and no value in a variables file"),
-            );
-        };
-        let saved = self.file;
-        self.file = file;
-        let v = self.eval(default);
-        let loc = self.loc(default);
-        self.file = saved;
-        match v.val {
-            Val::Known(j) => Ev {
-                val: empty_is_unknown(j, &display),
-                origin: Some(Origin::at(loc, format!("default of {display}"))),
-            },
-            _ => Ev::symbol(display, v.why()),
-        }
-    }
-
-    pub(crate) fn local(&mut self, name: &str, expr: &Expression) -> Ev {
-        let Some(&(value, file)) = self.index.locals.get(name) else {
-            self.reference(expr, RefKind::Local, name, false);
-            return Ev::symbol(
-                format!("local.{name}"),
-                format!("local.{name} is not declared"),
-            );
-        };
-        if self.evaluating.iter().any(|n| n == name) {
-            return Ev::unknown(format!("local.{name} refers to itself"));
-        }
-        self.evaluating.push(name.to_owned());
-        let saved = self.file;
-        self.file = file;
-        let v = self.eval(value);
-        let loc = self.loc(value);
-        self.file = saved;
-        self.evaluating.pop();
-        match v.val {
-            Val::Known(j) => Ev {
-                val: Val::Known(j),
-                origin: Some(Origin::at(loc, format!("value of local.{name}"))),
-            },
-            Val::Symbol { expr, why } => Ev {
-                val: Val::Symbol { expr, why },
-                origin: None,
-            },
-            other => Ev {
-                val: other,
-                origin: None,
-            },
-        }
-    }
-
-    pub(crate) fn apply_ops(
-        &mut self,
-        base: Ev,
-        ops: &[hcl_edit::Decorated<TraversalOperator>],
-        expr: &Expression,
-    ) -> Ev {
-        if ops.is_empty() {
-            return base;
-        }
-        let Val::Known(mut cur) = base.val else {
-            return match base.val {
-                Val::Symbol { why, .. } => Ev::symbol(self.canonical(expr), why),
-                other => Ev {
-                    val: other,
-                    origin: None,
-                },
-            };
-        };
-        for op in ops {
-            let next = match op.value() {
-                TraversalOperator::GetAttr(i) => cur.get(i.as_str()).cloned(),
-                TraversalOperator::Index(e) => {
-                    let k = self.eval(e);
-                    match (k.json(), &cur) {
-                        (Some(Json::Number(n)), Json::Array(a)) => {
-                            n.as_u64().and_then(|i| a.get(i as usize)).cloned()
-                        }
-                        (Some(Json::String(s)), Json::Object(m)) => m.get(s).cloned(),
-                        (Some(Json::String(s)), Json::Array(a)) => {
-                            s.parse::<usize>().ok().and_then(|i| a.get(i)).cloned()
-                        }
-                        _ => return Ev::symbol(self.canonical(expr), k.why()),
-                    }
-                }
-                TraversalOperator::LegacyIndex(i) => cur.get(*i.value() as usize).cloned(),
-                _ => return Ev::unknown("splat expressions are not evaluated"),
-            };
-            match next {
-                Some(n) => cur = n,
-                None => {
-                    return Ev::unknown(format!("{} does not exist", compact(&expr.to_string())));
-                }
-            }
-        }
-        Ev {
-            val: Val::Known(cur),
-            origin: base.origin,
-        }
+    /// Records an identity of something the configuration creates: it differs from every
+    /// literal and from every other thing created.
+    pub(crate) fn created(&self, identity: &str) {
+        self.scope.created.borrow_mut().insert(identity.to_owned());
     }
 }

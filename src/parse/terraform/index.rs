@@ -1,23 +1,24 @@
-//! What a module declares (variables, locals, resources, providers), for resolving references.
+//! What a module folder declares (variables, locals, resources, providers, module calls),
+//! for resolving references, and the region of a resource's provider configuration.
 
 use std::collections::{HashMap, HashSet};
 
 use hcl_edit::expr::Expression;
-use hcl_edit::structure::{Attribute, Body};
-use serde_json::{Value as Json, json};
+use hcl_edit::structure::{Attribute, Block, Body};
+use serde_json::json;
 
 use super::eval::Evaluator;
 use super::functions::{compact, strip_parens};
 use super::labels;
+use super::scope::Scope;
 use crate::model::{Alt, FileId, Loc, Origin, Val};
 use crate::parse::tfjson::Remap;
 use crate::source::Span;
 
-/// What a module declares, for resolving references.
+/// What a module folder declares, for resolving references.
 #[derive(Default)]
 pub(crate) struct Index<'a> {
     pub(crate) variables: HashMap<String, (Option<&'a Expression>, FileId)>,
-    pub(crate) has_variables: bool,
     pub(crate) locals: HashMap<String, (&'a Expression, FileId)>,
     pub(crate) declared: HashSet<String>,
     /// Span maps of files written in JSON syntax.
@@ -26,65 +27,15 @@ pub(crate) struct Index<'a> {
     pub(crate) providers: HashMap<String, (Option<&'a Expression>, FileId)>,
     /// `count` or `for_each` of each resource that has one: `length(aws_x.y)` is its size.
     pub(crate) repetition: HashMap<String, (&'a Attribute, FileId)>,
-    pub(crate) tfvars: HashMap<String, (Json, Loc)>,
+    /// Resource blocks, in file order.
+    pub(crate) resources: Vec<(FileId, &'a Block)>,
+    /// `module` blocks, in file order.
+    pub(crate) modules: Vec<(FileId, &'a Block)>,
+    /// The interface an `aws_instance` declares at device index 0: its primary interface.
+    pub(crate) primary_interfaces: HashMap<String, (&'a Expression, FileId)>,
 }
 
 impl<'a> Index<'a> {
-    /// The region of a resource's provider configuration: the `provider` block's `region`
-    /// (through `provider = alicloud.alias`), else `--region`. Unknown regions keep the
-    /// provider configuration as their identity: resources on one configuration share a region.
-    pub(crate) fn region(
-        &self,
-        ev: &mut Evaluator<'_, 'a>,
-        body: &Body,
-        default_region: Option<&str>,
-    ) -> Vec<Alt> {
-        let key = match body
-            .get_attribute("provider")
-            .map(|a| strip_parens(&a.value))
-        {
-            Some(e @ Expression::Traversal(_)) => compact(&e.to_string()),
-            _ => "alicloud".to_owned(),
-        };
-        let provider_loc = body.get_attribute("provider").map(|a| ev.loc(&a.value));
-        match self.providers.get(&key) {
-            Some((Some(expr), file)) => {
-                let saved = ev.file;
-                ev.file = *file;
-                let mut out = Vec::new();
-                ev.branches(expr, Vec::new(), &mut out, 0);
-                ev.file = saved;
-                for a in &mut out {
-                    if let Val::Unknown(why) = &a.val {
-                        a.val = Val::Symbol {
-                            expr: format!("provider.{key}.region"),
-                            why: why.clone(),
-                        };
-                    }
-                }
-                out
-            }
-            _ => {
-                let loc = provider_loc.unwrap_or(Loc {
-                    file: ev.file,
-                    span: Span::default(),
-                });
-                match default_region {
-                    Some(r) => {
-                        let mut a = Alt::known(loc, json!(r));
-                        a.origin = Some(Origin::outside("--region"));
-                        vec![a]
-                    }
-                    None => vec![Alt::symbol(
-                        loc,
-                        format!("provider.{key}.region"),
-                        format!("provider {key} sets no region (pass --region)"),
-                    )],
-                }
-            }
-        }
-    }
-
     /// A location in the file the user wrote (JSON syntax: mapped back through the remap).
     pub(crate) fn locate(&self, file: FileId, span: Span) -> Loc {
         let span = self.remaps.get(&file).map_or(span, |r| r.map(span));
@@ -95,7 +46,6 @@ impl<'a> Index<'a> {
         for block in body.blocks() {
             match block.ident.as_str() {
                 "variable" => {
-                    self.has_variables = true;
                     let [name, _] = labels(block);
                     let default = block.body.get_attribute("default").map(|a| &a.value);
                     self.variables.insert(name, (default, file));
@@ -115,7 +65,11 @@ impl<'a> Index<'a> {
                     if let Some(attr) = rep {
                         self.repetition.insert(format!("{ty}.{name}"), (attr, file));
                     }
+                    if ty == "aws_instance" {
+                        self.note_primary_interface(&format!("{ty}.{name}"), block, file);
+                    }
                     self.declared.insert(format!("{ty}.{name}"));
+                    self.resources.push((file, block));
                 }
                 "data" => {
                     let [ty, name] = labels(block);
@@ -133,9 +87,91 @@ impl<'a> Index<'a> {
                 "module" => {
                     let [name, _] = labels(block);
                     self.declared.insert(format!("module.{name}"));
+                    self.modules.push((file, block));
                 }
                 _ => {}
             }
         }
+    }
+
+    fn note_primary_interface(&mut self, address: &str, block: &'a Block, file: FileId) {
+        for ni in block.body.get_blocks("network_interface") {
+            let index = ni.body.get_attribute("device_index").map(|a| &a.value);
+            let is_primary =
+                matches!(index, Some(Expression::Number(n)) if n.value().as_u64() == Some(0));
+            if let (true, Some(eni)) = (is_primary, ni.body.get_attribute("network_interface_id")) {
+                self.primary_interfaces
+                    .insert(address.to_owned(), (&eni.value, file));
+            }
+        }
+    }
+}
+
+impl Evaluator<'_, '_> {
+    /// The region of a resource's provider configuration: the `provider` block's `region`
+    /// (through `provider = alicloud.alias`, and through a module call's `providers` map or
+    /// the inherited default configuration), else `--region`. An unknown region keeps the
+    /// provider configuration as its identity: resources on one configuration share a region.
+    pub(crate) fn region(&mut self, body: &Body) -> Vec<Alt> {
+        let key = match body
+            .get_attribute("provider")
+            .map(|a| strip_parens(&a.value))
+        {
+            Some(e @ Expression::Traversal(_)) => compact(&e.to_string()),
+            _ => "alicloud".to_owned(),
+        };
+        let here = body.get_attribute("provider").map_or(
+            Loc {
+                file: self.file,
+                span: Span::default(),
+            },
+            |a| self.loc(&a.value),
+        );
+        region_of(self.scope, &key, here)
+    }
+}
+
+fn region_of(scope: &Scope<'_, '_>, key: &str, here: Loc) -> Vec<Alt> {
+    if let Some((region, file)) = scope.index.providers.get(key) {
+        let Some(expr) = region else {
+            return no_region(scope, key, here);
+        };
+        let mut ev = Evaluator::new(scope, *file);
+        let mut out = Vec::new();
+        ev.branches(expr, Vec::new(), &mut out, 0);
+        for a in &mut out {
+            if let Val::Unknown(why) = &a.val {
+                a.val = Val::Symbol {
+                    expr: format!("provider.{}{key}.region", scope.prefix),
+                    why: why.clone(),
+                };
+            }
+        }
+        return out;
+    }
+    if let Some(parent) = scope.parent {
+        // `providers = { alicloud = alicloud.hz }` on the call, or the default configuration
+        // a module inherits from its caller.
+        match scope.providers.get(key) {
+            Some(mapped) => return region_of(parent, mapped, here),
+            None if !key.contains('.') => return region_of(parent, key, here),
+            None => {}
+        }
+    }
+    no_region(scope, key, here)
+}
+
+fn no_region(scope: &Scope<'_, '_>, key: &str, here: Loc) -> Vec<Alt> {
+    match &scope.default_region {
+        Some(r) => {
+            let mut a = Alt::known(here, json!(r));
+            a.origin = Some(Origin::outside("--region"));
+            vec![a]
+        }
+        None => vec![Alt::symbol(
+            here,
+            format!("provider.{key}.region"),
+            format!("provider {key} sets no region (pass --region)"),
+        )],
     }
 }

@@ -1,16 +1,16 @@
-//! `count` and `for_each`: the instances a resource block expands to, or one symbolic
-//! instance under a condition when the repetition is not known.
+//! `count` and `for_each`: the instances a resource or module block expands to, or one
+//! symbolic instance under a condition when the repetition is not known.
 
 use hcl_edit::structure::Block;
 use serde_json::{Value as Json, json};
 
 use super::MAX_INSTANCES;
-use super::eval::Evaluator;
+use super::eval::{Evaluator, has_marker};
 use super::functions::compact;
-use super::index::Index;
+use super::scope::Scope;
 use crate::model::{Condition, FileId, Reference, Val};
 
-/// One instance of a resource: its address suffix and the values `count.index` / `each` take.
+/// One instance of a block: its address suffix and the values `count.index` / `each` take.
 pub(crate) struct Instance {
     pub(crate) key: String,
     pub(crate) count_index: Option<Json>,
@@ -18,27 +18,46 @@ pub(crate) struct Instance {
     pub(crate) conditions: Vec<Condition>,
 }
 
+impl Instance {
+    fn single(key: &str, conditions: Vec<Condition>) -> Self {
+        Self {
+            key: key.to_owned(),
+            count_index: None,
+            each: None,
+            conditions,
+        }
+    }
+}
+
+/// The instances of a block. `what` names it in conditions (`module.ids`), and the module
+/// instance it is declared in is named too, so conditions of two instances never merge.
 pub(crate) fn instances(
-    index: &Index<'_>,
+    scope: &Scope<'_, '_>,
     file: FileId,
     block: &Block,
+    what: &str,
     refs: &mut Vec<Reference>,
 ) -> Vec<Instance> {
-    let single = |key: &str, conditions: Vec<Condition>| Instance {
-        key: key.to_owned(),
-        count_index: None,
-        each: None,
-        conditions,
+    let within = if scope.prefix.is_empty() {
+        String::new()
+    } else {
+        format!(" in {}", scope.prefix.trim_end_matches('.'))
     };
     if let Some(count) = block.body.get_attribute("count") {
-        let mut ev = Evaluator::new(index, file);
+        let mut ev = Evaluator::new(scope, file);
         let v = ev.eval(&count.value);
         refs.append(&mut ev.refs);
         let text = compact(&count.value.to_string());
+        let of = if what.starts_with("module.") {
+            format!(" of {what}")
+        } else {
+            String::new()
+        };
         return match v.val {
             Val::Known(Json::Number(n))
                 if n.as_u64()
-                    .is_some_and(|n| n > 0 && n as usize <= MAX_INSTANCES) =>
+                    .and_then(|n| usize::try_from(n).ok())
+                    .is_some_and(|n| n > 0 && n <= MAX_INSTANCES) =>
             {
                 let n = n.as_u64().unwrap_or(0);
                 (0..n)
@@ -50,37 +69,43 @@ pub(crate) fn instances(
                     })
                     .collect()
             }
-            Val::Known(Json::Number(n)) if n.as_u64() == Some(0) => vec![single(
+            Val::Known(Json::Number(n)) if n.as_u64() == Some(0) => vec![Instance::single(
                 "[count.index]",
                 vec![Condition::is(
                     format!(
-                        "count = {text} is non-zero (it is 0 with the current variable values)"
+                        "count{of} = {text}{within} is non-zero (it is 0 with the current variable values)"
                     ),
                     true,
                 )],
             )],
-            _ => vec![single(
+            _ => vec![Instance::single(
                 "[count.index]",
-                vec![Condition::is(format!("count = {text} is non-zero"), true)],
+                vec![Condition::is(
+                    format!("count{of} = {text}{within} is non-zero"),
+                    true,
+                )],
             )],
         };
     }
     if let Some(for_each) = block.body.get_attribute("for_each") {
-        let mut ev = Evaluator::new(index, file);
+        let mut ev = Evaluator::new(scope, file);
         let v = ev.eval(&for_each.value);
         refs.append(&mut ev.refs);
         let items: Option<Vec<(Json, Json)>> = match &v.val {
             Val::Known(Json::Object(m)) => {
                 Some(m.iter().map(|(k, v)| (json!(k), v.clone())).collect())
             }
-            Val::Known(Json::Array(a)) => Some(a.iter().map(|v| (v.clone(), v.clone())).collect()),
+            // Set elements are the keys: they must be known to Terraform too.
+            Val::Known(Json::Array(a)) if !a.iter().any(has_marker) => {
+                Some(a.iter().map(|v| (v.clone(), v.clone())).collect())
+            }
             _ => None,
         };
         if let Some(items) = items.filter(|i| !i.is_empty() && i.len() <= MAX_INSTANCES) {
             return items
                 .into_iter()
                 .map(|(k, v)| Instance {
-                    key: format!("[{}]", k),
+                    key: format!("[{k}]"),
                     count_index: None,
                     each: Some((k, v)),
                     conditions: Vec::new(),
@@ -88,13 +113,18 @@ pub(crate) fn instances(
                 .collect();
         }
         let text = compact(&for_each.value.to_string());
-        return vec![single(
+        let of = if what.starts_with("module.") {
+            format!(" of {what}")
+        } else {
+            String::new()
+        };
+        return vec![Instance::single(
             "[each.key]",
             vec![Condition::is(
-                format!("for_each = {text} is non-empty"),
+                format!("for_each{of} = {text}{within} is non-empty"),
                 true,
             )],
         )];
     }
-    vec![single("", Vec::new())]
+    vec![Instance::single("", Vec::new())]
 }

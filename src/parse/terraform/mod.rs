@@ -12,19 +12,26 @@ mod eval;
 mod functions;
 mod index;
 mod instances;
+pub(crate) mod modules;
+mod refs;
 mod resources;
+mod scope;
 #[cfg(test)]
 mod tests;
 mod values;
 
+use std::collections::HashMap;
 use std::sync::Arc;
 
 use hcl_edit::structure::{Block, Body};
 
 use self::eval::Evaluator;
 use self::index::Index;
+use self::modules::Expander;
+pub(crate) use self::modules::{ModuleSet, ParsedModule, Source};
+use self::scope::Scope;
 use crate::error::FileError;
-use crate::model::{FileId, Format, Provider, Unit, Val};
+use crate::model::{Format, Provider, RefKind, Unit, Val};
 use crate::parse::json;
 use crate::parse::tfjson::{self, Remap};
 use crate::source::{SourceFile, Span};
@@ -133,58 +140,158 @@ pub(crate) struct ParsedFile {
     pub(crate) remap: Option<Remap>,
 }
 
-/// Reads a module: its `.tf` files and the variable files that apply to it (in increasing
-/// precedence: `terraform.tfvars`, `*.auto.tfvars` in name order, then `--var-file`s).
+/// Reads a root module and every module instance it calls into one unit: variable values
+/// from its variable files (in increasing precedence: `terraform.tfvars`, `*.auto.tfvars`
+/// in name order, then `--var-file`s), module arguments bound in each call.
+pub(crate) fn read_root(set: &ModuleSet, root: &str, default_region: Option<&str>) -> Unit {
+    let reachable = reachable(set, root);
+    let mut files: Vec<Arc<SourceFile>> = Vec::new();
+    let mut indexes: HashMap<String, Index<'_>> = HashMap::new();
+    for dir in &reachable {
+        let Some(m) = set.modules.get(dir) else {
+            continue;
+        };
+        let mut index = Index::default();
+        for f in &m.tf {
+            let id = files.len();
+            files.push(f.source.clone());
+            index.add(id, &f.body);
+            if let Some(r) = &f.remap {
+                index.remaps.insert(id, r);
+            }
+        }
+        if dir == root {
+            for f in &m.tfvars {
+                let id = files.len();
+                files.push(f.source.clone());
+                if let Some(r) = &f.remap {
+                    index.remaps.insert(id, r);
+                }
+            }
+        }
+        indexes.insert(dir.clone(), index);
+    }
+    let display = set
+        .modules
+        .get(root)
+        .map_or_else(|| root.to_owned(), |m| m.display.clone());
+    let mut unit = Unit::new(Format::Terraform, display, files);
+    let Some(root_index) = indexes.get(root) else {
+        return unit;
+    };
+    // Variable values from variable files, later files winning.
+    let mut tfvars = HashMap::new();
+    if let Some(m) = set.modules.get(root) {
+        let first_var_file = m.tf.len();
+        let plain = Scope::root(root_index, HashMap::new(), default_region);
+        for (i, f) in m.tfvars.iter().enumerate() {
+            for attr in f.body.attributes() {
+                let mut ev = Evaluator::new(&plain, first_var_file + i);
+                let v = ev.eval(&attr.value);
+                let loc = ev.loc(&attr.value);
+                if let Val::Known(j) = v.val {
+                    tfvars.insert(attr.key.as_str().to_owned(), (j, loc));
+                }
+            }
+        }
+    }
+    let scope = Scope::root(root_index, tfvars, default_region);
+    let expander = Expander {
+        set,
+        indexes: &indexes,
+        root_dir: root.to_owned(),
+    };
+    expander.expand(
+        &mut unit,
+        &scope,
+        root,
+        "",
+        &mut vec![root.to_owned()],
+        &read_resources,
+    );
+    unit.created.extend(scope.created.into_inner());
+    // Terraform refuses a reference to a variable the module does not declare.
+    let (undeclared, references): (Vec<_>, Vec<_>) = std::mem::take(&mut unit.references)
+        .into_iter()
+        .partition(|r| r.kind == RefKind::Variable && !r.declared);
+    unit.references = references;
+    for r in undeclared {
+        unit.errors.push((
+            r.loc,
+            format!(
+                "var.{} is not declared: Terraform fails with \"Reference to undeclared input variable\" (declare it in a variable block)",
+                r.name
+            ),
+        ));
+    }
+    unit.errors.sort_by_key(|(l, m)| (*l, m.clone()));
+    unit.errors.dedup();
+    unit
+}
+
+/// Reads the session and target resources of one module instance.
+fn read_resources(scope: &Scope<'_, '_>, unit: &mut Unit) {
+    for &(file, block) in &scope.index.resources {
+        let [ty, _] = labels(block);
+        if let Some(&(_, provider)) = SESSION_TYPES.iter().find(|(t, _)| *t == ty) {
+            resources::read_sessions(scope, unit, file, block, provider);
+        } else if TARGET_TYPES.contains(&ty.as_str()) {
+            resources::read_targets(scope, unit, file, block);
+        }
+    }
+}
+
+/// The folders a root reaches through module calls (the root first), following local
+/// sources and downloaded registry modules, each once.
+pub(crate) fn reachable(set: &ModuleSet, root: &str) -> Vec<String> {
+    let mut out = vec![root.to_owned()];
+    let mut todo = vec![(root.to_owned(), String::new())];
+    while let Some((dir, key)) = todo.pop() {
+        let Some(m) = set.modules.get(&dir) else {
+            continue;
+        };
+        for f in &m.tf {
+            for block in f.body.get_blocks("module") {
+                let [name, _] = labels(block);
+                let call_key = if key.is_empty() {
+                    name
+                } else {
+                    format!("{key}.{name}")
+                };
+                let source = modules::source_of(block);
+                if let Source::Folder(child) =
+                    modules::resolve(set, &dir, root, &call_key, source.as_deref())
+                    && !out.contains(&child)
+                    && out.len() < 256
+                {
+                    out.push(child.clone());
+                    todo.push((child, call_key));
+                }
+            }
+        }
+    }
+    out
+}
+
+/// Reads one folder as a root module on its own (tests, fuzzing).
 pub(crate) fn read_module(
     name: String,
-    tf: &[ParsedFile],
-    tfvars: &[ParsedFile],
+    tf: Vec<ParsedFile>,
+    tfvars: Vec<ParsedFile>,
     default_region: Option<&str>,
 ) -> Unit {
-    let mut files: Vec<Arc<SourceFile>> = Vec::new();
-    let mut bodies: Vec<(FileId, &Body)> = Vec::new();
-    for f in tf {
-        bodies.push((files.len(), &f.body));
-        files.push(f.source.clone());
-    }
-    let mut index = Index::default();
-    for &(file, body) in &bodies {
-        index.add(file, body);
-    }
-    for (file, f) in tf.iter().enumerate() {
-        if let Some(r) = &f.remap {
-            index.remaps.insert(file, r);
-        }
-    }
-    // Variable values from tfvars files, later files winning.
-    for f in tfvars {
-        let file = files.len();
-        files.push(f.source.clone());
-        if let Some(r) = &f.remap {
-            index.remaps.insert(file, r);
-        }
-        for attr in f.body.attributes() {
-            let mut ev = Evaluator::new(&index, file);
-            let v = ev.eval(&attr.value);
-            let loc = ev.loc(&attr.value);
-            if let Val::Known(j) = v.val {
-                index.tfvars.insert(attr.key.as_str().to_owned(), (j, loc));
-            }
-        }
-    }
-
-    let mut unit = Unit::new(Format::Terraform, name, files);
-    for &(file, body) in &bodies {
-        for block in body.get_blocks("resource") {
-            let [ty, _] = labels(block);
-            if let Some(&(_, provider)) = SESSION_TYPES.iter().find(|(t, _)| *t == ty) {
-                resources::read_sessions(&index, &mut unit, file, block, provider, default_region);
-            } else if TARGET_TYPES.contains(&ty.as_str()) {
-                resources::read_targets(&index, &mut unit, file, block);
-            }
-        }
-    }
-    unit
+    let mut set = ModuleSet::default();
+    let dir = ".".to_owned();
+    set.modules.insert(
+        dir.clone(),
+        ParsedModule {
+            dir: dir.clone(),
+            display: name,
+            tf,
+            tfvars,
+        },
+    );
+    read_root(&set, &dir, default_region)
 }
 
 pub(crate) fn labels(block: &Block) -> [String; 2] {

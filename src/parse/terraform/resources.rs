@@ -4,33 +4,39 @@ use hcl_edit::structure::Block;
 use serde_json::json;
 
 use super::eval::Evaluator;
-use super::index::Index;
 use super::instances::instances;
+use super::scope::Scope;
 use super::{block_span, labels};
 use crate::model::{Alt, FileId, Provider, Session, Target, Unit, Val};
 use crate::parse::numeric;
 
 pub(crate) fn read_sessions(
-    index: &Index<'_>,
+    scope: &Scope<'_, '_>,
     unit: &mut Unit,
     file: FileId,
     block: &Block,
     provider: Provider,
-    default_region: Option<&str>,
 ) {
     let [ty, name] = labels(block);
-    let loc = index.locate(file, block_span(block));
+    let loc = scope.index.locate(file, block_span(block));
     let mut refs = Vec::new();
-    let insts = instances(index, file, block, &mut refs);
+    let insts = instances(scope, file, block, &format!("{ty}.{name}"), &mut refs);
     for r in &mut refs {
         r.session = Some(unit.sessions.len());
     }
     unit.references.append(&mut refs);
     for inst in insts {
         let session_index = unit.sessions.len();
-        let mut s = Session::new(format!("{ty}.{name}{}", inst.key), &ty, provider, loc);
-        s.conditions = inst.conditions;
-        let mut ev = Evaluator::new(index, file);
+        let mut s = Session::new(
+            format!("{}{ty}.{name}{}", scope.prefix, inst.key),
+            &ty,
+            provider,
+            loc,
+        );
+        s.conditions = scope.conditions.clone();
+        s.conditions.extend(inst.conditions);
+        s.calls.clone_from(&scope.calls);
+        let mut ev = Evaluator::new(scope, file);
         ev.count_index = inst.count_index;
         ev.each = inst.each;
         let body = &block.body;
@@ -50,7 +56,7 @@ pub(crate) fn read_sessions(
                 .unwrap_or_default();
             s.target_type = field(&mut ev, "traffic_mirror_target_type");
             s.name = field(&mut ev, "traffic_mirror_session_name");
-            s.region = index.region(&mut ev, body, default_region);
+            s.region = ev.region(body);
         } else {
             s.network_interface_id = field(&mut ev, "network_interface_id");
             s.session_number = numeric(field(&mut ev, "session_number"));
@@ -85,20 +91,36 @@ pub(crate) fn read_sessions(
     }
 }
 
-pub(crate) fn read_targets(index: &Index<'_>, unit: &mut Unit, file: FileId, block: &Block) {
+pub(crate) fn read_targets(scope: &Scope<'_, '_>, unit: &mut Unit, file: FileId, block: &Block) {
     let [ty, name] = labels(block);
-    let loc = index.locate(file, block_span(block));
+    let loc = scope.index.locate(file, block_span(block));
     let mut refs = Vec::new();
-    for inst in instances(index, file, block, &mut refs) {
-        let mut ev = Evaluator::new(index, file);
+    let insts = instances(scope, file, block, &format!("{ty}.{name}"), &mut refs);
+    for mut r in refs {
+        r.target = Some(unit.targets.len());
+        unit.references.push(r);
+    }
+    for inst in insts {
+        let mut ev = Evaluator::new(scope, file);
         ev.count_index = inst.count_index;
         ev.each = inst.each;
-        let eni = block
-            .body
-            .get_attribute("network_interface_id")
-            .map(|a| ev.alternatives(a))
-            .unwrap_or_default();
-        let address = format!("{ty}.{name}{}", inst.key);
+        let mut field = |key: &str| {
+            block
+                .body
+                .get_attribute(key)
+                .map(|a| ev.alternatives(a))
+                .unwrap_or_default()
+        };
+        let eni = field("network_interface_id");
+        let nlb = field("network_load_balancer_arn");
+        let gwlb = field("gateway_load_balancer_endpoint_id");
+        let address = format!("{}{ty}.{name}{}", scope.prefix, inst.key);
+        let target_index = unit.targets.len();
+        for mut r in ev.refs.drain(..) {
+            r.target = Some(target_index);
+            unit.references.push(r);
+        }
+        let _ = (nlb, gwlb);
         unit.targets.push(Target {
             identities: vec![format!("{address}.id"), format!("{address}.arn")],
             address,

@@ -16,7 +16,7 @@ fn module(files: &[(&str, &str)]) -> Unit {
             parse_file(&source).expect("parses")
         })
         .collect();
-    read_module("m".into(), &parsed, &[], None)
+    read_module("m".into(), parsed, Vec::new(), None)
 }
 
 #[test]

@@ -4,7 +4,7 @@ use hcl_edit::expr::{Expression, ObjectKey, TraversalOperator};
 use hcl_edit::structure::Attribute;
 use serde_json::{Value as Json, json};
 
-use super::eval::{Ev, Evaluator};
+use super::eval::{Ev, Evaluator, has_marker};
 use super::functions::{call_function, collect_known, compact, strip_parens};
 use crate::model::{Alt, Loc, Provider, RefKind, TagItem, TagSet, Val};
 use crate::source::Span;
@@ -41,8 +41,8 @@ impl Evaluator<'_, '_> {
         })
     }
 
-    /// The number of instances of a resource named by a bare `type.name` reference, when its
-    /// `count` or `for_each` resolves (`length(aws_network_interface.app)`).
+    /// The number of instances of a resource named by a bare `type.name` reference (or a
+    /// splat of it), when its `count` or `for_each` resolves (`length(aws_network_interface.app)`).
     pub(crate) fn instance_count(&mut self, arg: &Expression) -> Option<usize> {
         let Expression::Traversal(t) = strip_parens(arg) else {
             return None;
@@ -50,36 +50,54 @@ impl Evaluator<'_, '_> {
         let Expression::Variable(root) = &t.expr else {
             return None;
         };
-        let [op] = t.operators.as_slice() else {
+        // `type.name`, or a splat of it (`type.name[*].id`, `type.name.*.id`).
+        let (op, rest) = t.operators.split_first()?;
+        let is_splat = rest.first().is_some_and(|o| {
+            matches!(
+                o.value(),
+                TraversalOperator::AttrSplat(_) | TraversalOperator::FullSplat(_)
+            )
+        });
+        if !(rest.is_empty() || is_splat) {
             return None;
-        };
+        }
         let TraversalOperator::GetAttr(name) = op.value() else {
             return None;
         };
         let full = format!("{}.{}", root.as_str(), name.as_str());
-        let &(attr, file) = self.index.repetition.get(&full)?;
-        if self.evaluating.contains(&full) {
+        let n = self.instance_keys(&full)?.len();
+        self.reference(arg, RefKind::Resource, &full, true);
+        Some(n)
+    }
+
+    /// The instance keys of a declared resource whose `count` or `for_each` resolves
+    /// (`0`, `1`, … or `"web"`, …).
+    pub(crate) fn instance_keys(&mut self, full: &str) -> Option<Vec<String>> {
+        let &(attr, file) = self.index().repetition.get(full)?;
+        if self.evaluating.iter().any(|e| e == full) {
             return None;
         }
-        self.evaluating.push(full);
-        let saved = self.file;
+        self.evaluating.push(full.to_owned());
+        let saved = (self.file, self.count_index.take(), self.each.take());
         self.file = file;
         let v = self.eval(&attr.value);
-        self.file = saved;
+        (self.file, self.count_index, self.each) = saved;
         self.evaluating.pop();
-        let n = match v.json()? {
-            Json::Number(n) if attr.key.as_str() == "count" => usize::try_from(n.as_u64()?).ok()?,
-            Json::Object(m) if attr.key.as_str() == "for_each" => m.len(),
-            Json::Array(a) if attr.key.as_str() == "for_each" => a.len(),
+        let keys = match v.json()? {
+            Json::Number(n) if attr.key.as_str() == "count" => {
+                let n = usize::try_from(n.as_u64()?).ok()?;
+                (n <= super::MAX_INSTANCES).then(|| (0..n).map(|i| i.to_string()).collect())?
+            }
+            Json::Object(m) if attr.key.as_str() == "for_each" => m
+                .keys()
+                .map(|k| Json::String(k.clone()).to_string())
+                .collect(),
+            Json::Array(a) if attr.key.as_str() == "for_each" && !a.iter().any(has_marker) => {
+                a.iter().map(Json::to_string).collect()
+            }
             _ => return None,
         };
-        self.reference(
-            arg,
-            RefKind::Resource,
-            &format!("{}.{}", root.as_str(), name.as_str()),
-            true,
-        );
-        Some(n)
+        Some(keys)
     }
 
     /// The items of a list attribute (`traffic_mirror_source_ids = [a, b]`) as alternatives,
@@ -90,7 +108,7 @@ impl Evaluator<'_, '_> {
             return items
                 .iter()
                 .map(|item| {
-                    let ev = self.eval(item);
+                    let ev = self.eval(item).settle();
                     Alt {
                         val: ev.val,
                         origin: ev.origin,
@@ -102,9 +120,13 @@ impl Evaluator<'_, '_> {
         let ev = self.eval(expr);
         let loc = self.loc(expr);
         match ev.val {
-            Val::Known(Json::Array(items)) => {
-                items.into_iter().map(|v| Alt::known(loc, v)).collect()
-            }
+            Val::Known(Json::Array(items)) => items
+                .into_iter()
+                .map(|v| Alt {
+                    val: Ev::known(v).settle().val,
+                    ..Alt::unknown(loc, "")
+                })
+                .collect(),
             Val::Known(other) => vec![Alt::known(loc, other)],
             other => vec![Alt {
                 val: other,
@@ -126,7 +148,7 @@ impl Evaluator<'_, '_> {
                         ObjectKey::Ident(i) => (self.loc(i), Val::Known(json!(i.as_str()))),
                         ObjectKey::Expression(e) => (self.loc(e), self.eval(e).val),
                     };
-                    let value = self.eval(v.expr());
+                    let value = self.eval(v.expr()).settle();
                     let value_loc = self.loc(v.expr());
                     items.push(TagItem {
                         loc: Loc {
@@ -159,7 +181,7 @@ impl Evaluator<'_, '_> {
                                 compact(&e.to_string()).trim_matches('"').to_owned()
                             }
                         };
-                        let ev = self.eval(v.expr());
+                        let ev = self.eval(v.expr()).settle();
                         let alt = Alt {
                             val: ev.val,
                             origin: ev.origin,

@@ -1,0 +1,335 @@
+//! References: variables (bound by a module call, a variables file or their default),
+//! locals (memoised per module instance), `count.index`, `each`, and resources, data
+//! sources and module outputs, which are symbolic.
+
+use hcl_edit::expr::{Expression, TraversalOperator};
+use serde_json::Value as Json;
+
+use super::eval::{Ev, Evaluator, as_marker, has_marker, marker};
+use super::functions::{compact, empty_is_unknown};
+use crate::model::{Origin, RefKind, Val};
+
+impl Evaluator<'_, '_> {
+    pub(crate) fn traversal(&mut self, t: &hcl_edit::expr::Traversal, expr: &Expression) -> Ev {
+        let Expression::Variable(root) = &t.expr else {
+            let base = self.eval(&t.expr);
+            return self.apply_ops(base, &t.operators, expr);
+        };
+        let root = root.as_str();
+        let first_attr = match t.operators.first().map(|o| o.value()) {
+            Some(TraversalOperator::GetAttr(i)) => Some(i.as_str().to_owned()),
+            _ => None,
+        };
+        let rest = t.operators.get(1..).unwrap_or(&[]);
+        let prefix = self.scope.prefix.clone();
+        match (root, first_attr) {
+            ("var", Some(name)) => {
+                let base = self.variable(&name, expr);
+                self.apply_ops(base, rest, expr)
+            }
+            ("local", Some(name)) => {
+                let base = self.local(&name, expr);
+                self.apply_ops(base, rest, expr)
+            }
+            ("count", Some(attr)) if attr == "index" => match &self.count_index {
+                Some(i) => {
+                    let base = Ev::known(i.clone());
+                    self.apply_ops(base, rest, expr)
+                }
+                None => Ev::symbol(
+                    self.qualified("count.index"),
+                    "count.index depends on a count that is not known",
+                ),
+            },
+            ("each", Some(attr)) => {
+                let base = match (&self.each, attr.as_str()) {
+                    (Some((k, _)), "key") => Ev::known(k.clone()),
+                    (Some((_, v)), "value") => Ev::known(v.clone()),
+                    _ => Ev::symbol(
+                        self.qualified(&format!("each.{attr}")),
+                        "for_each is not known",
+                    ),
+                };
+                self.apply_ops(base, rest, expr)
+            }
+            ("path" | "terraform" | "self", _) => Ev::symbol(
+                self.canonical(expr),
+                format!("{root}.* is known only to Terraform"),
+            ),
+            ("data", Some(ty)) => {
+                let name = match rest.first().map(|o| o.value()) {
+                    Some(TraversalOperator::GetAttr(i)) => i.as_str().to_owned(),
+                    _ => String::new(),
+                };
+                let full = format!("data.{ty}.{name}");
+                let declared = self.index().declared.contains(&full);
+                self.reference(expr, RefKind::Resource, &full, declared);
+                Ev::symbol(
+                    self.canonical(expr),
+                    format!("{prefix}{full} is read at plan time"),
+                )
+            }
+            ("module", Some(name)) => {
+                let full = format!("module.{name}");
+                let declared = self.index().declared.contains(&full);
+                self.reference(expr, RefKind::Resource, &full, declared);
+                Ev::symbol(
+                    self.canonical(expr),
+                    format!("{prefix}{full} outputs are known only after apply"),
+                )
+            }
+            (ty, Some(name)) if ty.contains('_') => {
+                let full = format!("{ty}.{name}");
+                let declared = self.index().declared.contains(&full);
+                self.reference(expr, RefKind::Resource, &full, declared);
+                if let Some(items) = self.splat_items(&full, rest) {
+                    return Ev::known(Json::Array(items));
+                }
+                let identity = self.resource_identity(t, expr);
+                if declared {
+                    self.created(&identity);
+                }
+                Ev::symbol(
+                    identity,
+                    format!("{prefix}{full} is known only after apply"),
+                )
+            }
+            _ => Ev::symbol(self.canonical(expr), "not a value mirrorguard can evaluate"),
+        }
+    }
+
+    /// A splat over a resource whose instances are known (`aws_instance.app[*].id` with
+    /// `count = 2`): the list of each instance's attribute, as symbolic items.
+    fn splat_items(
+        &mut self,
+        full: &str,
+        rest: &[hcl_edit::Decorated<TraversalOperator>],
+    ) -> Option<Vec<Json>> {
+        let (splat, attrs) = rest.split_first()?;
+        if !matches!(
+            splat.value(),
+            TraversalOperator::AttrSplat(_) | TraversalOperator::FullSplat(_)
+        ) {
+            return None;
+        }
+        let mut path = String::new();
+        for op in attrs {
+            match op.value() {
+                TraversalOperator::GetAttr(a) => {
+                    path.push('.');
+                    path.push_str(a.as_str());
+                }
+                _ => return None,
+            }
+        }
+        let keys = self.instance_keys(full)?;
+        let prefix = self.scope.prefix.clone();
+        Some(
+            keys.into_iter()
+                .map(|k| {
+                    let identity = format!("{prefix}{full}[{k}]{path}");
+                    self.created(&identity);
+                    marker(
+                        &identity,
+                        &format!("{prefix}{full} is known only after apply"),
+                    )
+                })
+                .collect(),
+        )
+    }
+
+    /// The identity of a resource attribute. An instance's primary interface is named as
+    /// the interface when the instance declares it (`network_interface { device_index = 0 }`),
+    /// so both spellings name one interface.
+    fn resource_identity(&mut self, t: &hcl_edit::expr::Traversal, expr: &Expression) -> String {
+        let canonical = self.canonical(expr);
+        let is_primary = matches!(
+            t.operators.last().map(|o| o.value()),
+            Some(TraversalOperator::GetAttr(a)) if a.as_str() == "primary_network_interface_id"
+        );
+        if !is_primary {
+            return canonical;
+        }
+        let base = canonical
+            .strip_suffix(".primary_network_interface_id")
+            .unwrap_or(&canonical)
+            .to_owned();
+        let unqualified = base
+            .strip_prefix(&self.scope.prefix)
+            .unwrap_or(&base)
+            .split('[')
+            .next()
+            .unwrap_or("")
+            .to_owned();
+        match self.index().primary_interfaces.get(&unqualified) {
+            Some(&(eni, file)) => {
+                let saved = self.file;
+                self.file = file;
+                let v = self.eval(eni).settle();
+                self.file = saved;
+                match v.val {
+                    Val::Symbol { expr, .. } => expr,
+                    _ => canonical,
+                }
+            }
+            None => canonical,
+        }
+    }
+
+    pub(crate) fn variable(&mut self, name: &str, expr: &Expression) -> Ev {
+        let declared = self.index().variables.get(name).copied();
+        // A folder that declares variables but not this one fails in Terraform; a folder
+        // that declares none is a fragment (one file of a module): its inputs come from
+        // files that are not here.
+        if declared.is_none() && !self.index().variables.is_empty() {
+            self.reference(expr, RefKind::Variable, name, false);
+        }
+        let display = format!("var.{name}");
+        let scope = self.scope;
+        if let Some(input) = scope.inputs.get(name) {
+            let mut ev = input.ev.clone();
+            if ev.at.is_none() && matches!(ev.val, Val::Known(_) | Val::Absent) {
+                ev.at = Some(input.at);
+            }
+            return ev;
+        }
+        if let Some((v, loc)) = scope.tfvars.get(name) {
+            let mut ev = Ev::new(empty_is_unknown(v.clone(), &display));
+            ev.origin = Some(Origin::at(
+                *loc,
+                format!("value of {display} from a variables file"),
+            ));
+            return ev;
+        }
+        let identity = self.qualified(&display);
+        let Some((default, file)) = declared else {
+            return Ev::symbol(
+                identity,
+                format!("{display} is not declared in this module"),
+            );
+        };
+        let Some(default) = default else {
+            let why = if scope.is_root() {
+                format!("{display} has no default and no value in a variables file")
+            } else {
+                format!(
+                    "{display} has no default and the call of {} does not pass it",
+                    scope.prefix.trim_end_matches('.')
+                )
+            };
+            return Ev::symbol(identity, why);
+        };
+        let saved = self.file;
+        self.file = file;
+        let v = self.eval(default);
+        let loc = self.loc(default);
+        self.file = saved;
+        match v.val {
+            Val::Known(j) => {
+                let mut ev = Ev::new(empty_is_unknown(j, &identity));
+                ev.origin = Some(Origin::at(loc, format!("default of {display}")));
+                ev
+            }
+            _ => Ev::symbol(identity, v.why()),
+        }
+    }
+
+    pub(crate) fn local(&mut self, name: &str, expr: &Expression) -> Ev {
+        if let Some(v) = self.scope.locals.borrow().get(name) {
+            return v.clone();
+        }
+        let Some(&(value, file)) = self.index().locals.get(name) else {
+            self.reference(expr, RefKind::Local, name, false);
+            return Ev::symbol(
+                self.qualified(&format!("local.{name}")),
+                format!("local.{name} is not declared"),
+            );
+        };
+        if self.evaluating.iter().any(|n| n == name) {
+            return Ev::unknown(format!("local.{name} refers to itself"));
+        }
+        self.evaluating.push(name.to_owned());
+        let saved = (self.file, self.count_index.take(), self.each.take());
+        self.file = file;
+        let v = self.eval(value);
+        let loc = self.loc(value);
+        (self.file, self.count_index, self.each) = saved;
+        self.evaluating.pop();
+        let ev = match v.val {
+            Val::Known(j) => {
+                let mut ev = Ev::new(Val::Known(j));
+                ev.at = v.at;
+                ev.origin = v
+                    .origin
+                    .or_else(|| Some(Origin::at(loc, format!("value of local.{name}"))));
+                ev
+            }
+            other => Ev::new(other),
+        };
+        self.scope
+            .locals
+            .borrow_mut()
+            .insert(name.to_owned(), ev.clone());
+        ev
+    }
+
+    pub(crate) fn apply_ops(
+        &mut self,
+        base: Ev,
+        ops: &[hcl_edit::Decorated<TraversalOperator>],
+        expr: &Expression,
+    ) -> Ev {
+        if ops.is_empty() {
+            return base;
+        }
+        let base = base.settle();
+        let Val::Known(mut cur) = base.val else {
+            return match base.val {
+                Val::Symbol { why, .. } => Ev::symbol(self.canonical(expr), why),
+                other => Ev::new(other),
+            };
+        };
+        for op in ops {
+            if let Some((_, why)) = as_marker(&cur) {
+                let why = why.to_owned();
+                return Ev::symbol(self.canonical(expr), why);
+            }
+            let next = match op.value() {
+                TraversalOperator::GetAttr(i) => cur.get(i.as_str()).cloned(),
+                TraversalOperator::Index(e) => {
+                    let k = self.eval(e);
+                    match (k.json(), &cur) {
+                        (Some(j), _) if has_marker(j) => {
+                            return Ev::symbol(self.canonical(expr), k.why());
+                        }
+                        (Some(Json::Number(n)), Json::Array(a)) => n
+                            .as_u64()
+                            .and_then(|i| usize::try_from(i).ok())
+                            .and_then(|i| a.get(i))
+                            .cloned(),
+                        (Some(Json::String(s)), Json::Object(m)) => m.get(s).cloned(),
+                        (Some(Json::String(s)), Json::Array(a)) => {
+                            s.parse::<usize>().ok().and_then(|i| a.get(i)).cloned()
+                        }
+                        _ => return Ev::symbol(self.canonical(expr), k.why()),
+                    }
+                }
+                TraversalOperator::LegacyIndex(i) => usize::try_from(*i.value())
+                    .ok()
+                    .and_then(|i| cur.get(i))
+                    .cloned(),
+                _ => return Ev::unknown("splat expressions are not evaluated"),
+            };
+            match next {
+                Some(n) => cur = n,
+                None => {
+                    return Ev::unknown(format!("{} does not exist", compact(&expr.to_string())));
+                }
+            }
+        }
+        let mut ev = Ev::new(Val::Known(cur)).settle();
+        ev.origin = base.origin;
+        ev.at = base.at;
+        ev
+    }
+}
