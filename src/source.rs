@@ -54,7 +54,7 @@ impl SourceFile {
             return self.text.len();
         };
         let rest = &self.text[start..];
-        let line_text = rest.split('\n').next().unwrap_or("");
+        let line_text = rest.split(['\n', '\r']).next().unwrap_or("");
         if line_text.is_ascii() {
             return (start + char_col)
                 .min(start + line_text.len() + 1)
@@ -125,10 +125,13 @@ struct LineIndex {
 
 impl LineIndex {
     fn new(text: &str) -> Self {
+        // `\n`, `\r\n` and a lone `\r` (classic Mac OS) each end a line, as YAML and HCL
+        // count them.
+        let bytes = text.as_bytes();
         let mut starts = Vec::with_capacity(text.len() / 32 + 1);
         starts.push(0);
-        for (i, b) in text.bytes().enumerate() {
-            if b == b'\n' {
+        for (i, &b) in bytes.iter().enumerate() {
+            if b == b'\n' || (b == b'\r' && bytes.get(i + 1) != Some(&b'\n')) {
                 starts.push(i + 1);
             }
         }
@@ -167,6 +170,16 @@ impl LineIndex {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_lone_carriage_return_ends_a_line() {
+        let f = SourceFile::in_memory("t", "a: 1\rb: 2\r\nc: 3\n");
+        let b = f.text.find('b').unwrap_or(0);
+        let c = f.text.find('c').unwrap_or(0);
+        assert_eq!((f.position(b).line, f.position(b).column), (2, 1));
+        assert_eq!((f.position(c).line, f.position(c).column), (3, 1));
+        assert_eq!(f.offset_of_line_char(2, 3), b + 3);
+    }
 
     #[test]
     fn positions_count_characters_and_utf16_units() {

@@ -50,11 +50,15 @@ pub(crate) fn check(text: &str, max_depth: usize) -> Result<(), Problem> {
                         None => return Err((i, "`/*` comment is never closed".into())),
                     }
                 }
-                b'<' if bytes.get(i + 1) == Some(&b'<') => {
-                    if let Some(end) = heredoc_end(text, i) {
-                        i = end;
+                // Each heredoc is scanned once: one that never ends is an error now, instead
+                // of a rescan from every later `<<` (quadratic on hostile input).
+                b'<' if bytes.get(i + 1) == Some(&b'<') => match heredoc_end(text, i) {
+                    Heredoc::End(end) => i = end,
+                    Heredoc::NotOne => {}
+                    Heredoc::Unterminated(id) => {
+                        return Err((i, format!("heredoc <<{id} is never closed")));
                     }
-                }
+                },
                 b'{' | b'[' | b'(' => {
                     stack.push((b, i, false));
                     if stack.len() > max_depth {
@@ -107,26 +111,44 @@ fn skip_line(bytes: &[u8], i: usize) -> usize {
         .map_or(bytes.len(), |p| i + p)
 }
 
-/// The offset of the last byte of a heredoc starting at `<<` (`<<EOF`, `<<-EOF`).
-fn heredoc_end(text: &str, at: usize) -> Option<usize> {
-    let rest = text.get(at + 2..)?;
+/// What follows a `<<`.
+enum Heredoc {
+    /// A heredoc whose last byte is at this offset.
+    End(usize),
+    /// Not a heredoc (no identifier).
+    NotOne,
+    /// A heredoc whose closing line never comes.
+    Unterminated(String),
+}
+
+/// The end of a heredoc starting at `<<` (`<<EOF`, `<<-EOF`).
+fn heredoc_end(text: &str, at: usize) -> Heredoc {
+    let Some(rest) = text.get(at + 2..) else {
+        return Heredoc::NotOne;
+    };
     let rest = rest.strip_prefix('-').unwrap_or(rest);
     let id: String = rest
         .chars()
         .take_while(|c| c.is_ascii_alphanumeric() || *c == '_')
         .collect();
     if id.is_empty() {
-        return None;
+        return Heredoc::NotOne;
     }
-    let body_start = at + text.get(at..)?.find('\n')? + 1;
+    let Some(body_start) = text
+        .get(at..)
+        .and_then(|t| t.find('\n'))
+        .map(|n| at + n + 1)
+    else {
+        return Heredoc::Unterminated(id);
+    };
     let mut offset = body_start;
-    for line in text.get(body_start..)?.split_inclusive('\n') {
+    for line in text.get(body_start..).unwrap_or("").split_inclusive('\n') {
         if line.trim() == id {
-            return Some(offset + line.len() - 1);
+            return Heredoc::End(offset + line.len() - 1);
         }
         offset += line.len();
     }
-    None
+    Heredoc::Unterminated(id)
 }
 
 #[cfg(test)]
@@ -137,6 +159,16 @@ mod tests {
     fn real_hcl_passes() {
         let text = "# { in a comment\nresource \"a\" \"b\" { // ( too\n  x = \"${lookup(var.m, \"k}\")}\"\n  y = [1, (2)]\n  /* ] */\n  z = <<-EOF\n    {{{ unbalanced in a heredoc\n  EOF\n  w = \"%{ if true }x%{ endif }\"\n}\n";
         assert_eq!(check(text, 64), Ok(()));
+    }
+
+    #[test]
+    fn many_unterminated_heredocs_are_one_error_found_at_once() {
+        let text = "x = <<EOF\n".repeat(100_000);
+        let start = std::time::Instant::now();
+        let err = check(&text, 64).expect_err("unterminated");
+        assert!(err.1.contains("never closed"), "{}", err.1);
+        assert_eq!(err.0, 4);
+        assert!(start.elapsed() < std::time::Duration::from_secs(5));
     }
 
     #[test]

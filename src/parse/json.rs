@@ -8,6 +8,7 @@ use jsonc_parser::ast::{ObjectPropName, Value};
 use jsonc_parser::{CollectOptions, ParseOptions, parse_to_ast};
 
 use super::tree::{Entry, MAX_DEPTH, Node, NodeKind};
+use super::yaml::MAX_NODES;
 use crate::error::FileError;
 use crate::source::{SourceFile, Span};
 
@@ -36,6 +37,14 @@ pub(crate) fn parse(source: &SourceFile) -> Result<Option<Node>, FileError> {
             format!("JSON nested deeper than {MAX_DEPTH} levels"),
         ));
     }
+    // The parser's tree costs far more than the text: bound it before building it.
+    if let Some(at) = values_exceed(source.text.as_bytes(), MAX_NODES) {
+        return Err(FileError::at(
+            source,
+            Span::new(at, at + 1),
+            format!("more than {MAX_NODES} JSON values in one document"),
+        ));
+    }
     let parsed =
         parse_to_ast(&source.text, &CollectOptions::default(), &strict()).map_err(|e| {
             let r = e.range();
@@ -45,10 +54,14 @@ pub(crate) fn parse(source: &SourceFile) -> Result<Option<Node>, FileError> {
                 format!("invalid JSON: {}", e.kind()),
             )
         })?;
-    Ok(parsed.value.map(|v| convert(&v)))
+    parsed
+        .value
+        .map(|v| convert(&v))
+        .transpose()
+        .map_err(|(message, span)| FileError::at(source, span, message))
 }
 
-fn convert(value: &Value<'_>) -> Node {
+fn convert(value: &Value<'_>) -> Result<Node, (String, Span)> {
     let (start, end, kind) = match value {
         Value::StringLit(s) => (
             s.range.start,
@@ -61,34 +74,69 @@ fn convert(value: &Value<'_>) -> Node {
         Value::Array(a) => (
             a.range.start,
             a.range.end,
-            NodeKind::Seq(a.elements.iter().map(convert).collect()),
+            NodeKind::Seq(a.elements.iter().map(convert).collect::<Result<_, _>>()?),
         ),
-        Value::Object(o) => (
-            o.range.start,
-            o.range.end,
-            NodeKind::Map(
-                o.properties
-                    .iter()
-                    .map(|p| {
-                        let (key, range) = match &p.name {
-                            ObjectPropName::String(s) => (s.value.to_string(), s.range),
-                            ObjectPropName::Word(w) => (w.value.to_owned(), w.range),
-                        };
-                        Entry {
-                            key,
-                            key_span: Span::new(range.start, range.end),
-                            value: convert(&p.value),
-                        }
-                    })
-                    .collect(),
-            ),
-        ),
+        Value::Object(o) => {
+            let mut seen = std::collections::HashSet::new();
+            let mut entries = Vec::with_capacity(o.properties.len());
+            for p in &o.properties {
+                let (key, range) = match &p.name {
+                    ObjectPropName::String(s) => (s.value.to_string(), s.range),
+                    ObjectPropName::Word(w) => (w.value.to_owned(), w.range),
+                };
+                let key_span = Span::new(range.start, range.end);
+                // CloudFormation rejects a key given twice; keeping one would hide the other.
+                if !seen.insert(key.clone()) {
+                    return Err((
+                        format!("duplicate key {key}: it is already set above in this object"),
+                        key_span,
+                    ));
+                }
+                entries.push(Entry {
+                    key,
+                    key_span,
+                    value: convert(&p.value)?,
+                });
+            }
+            (o.range.start, o.range.end, NodeKind::Map(entries))
+        }
     };
-    Node {
+    Ok(Node {
         span: Span::new(start, end),
         tag: None,
         kind,
+    })
+}
+
+/// Byte offset where the count of values (separators and openers outside strings) first
+/// exceeds `max`, if it does.
+fn values_exceed(bytes: &[u8], max: usize) -> Option<usize> {
+    let mut count = 0usize;
+    let mut in_string = false;
+    let mut escaped = false;
+    for (i, &b) in bytes.iter().enumerate() {
+        if in_string {
+            if escaped {
+                escaped = false;
+            } else if b == b'\\' {
+                escaped = true;
+            } else if b == b'"' {
+                in_string = false;
+            }
+            continue;
+        }
+        match b {
+            b'"' => in_string = true,
+            b',' | b'[' | b'{' | b':' => {
+                count += 1;
+                if count > max {
+                    return Some(i);
+                }
+            }
+            _ => {}
+        }
     }
+    None
 }
 
 fn number(text: &str) -> NodeKind {
@@ -155,6 +203,14 @@ mod tests {
             .and_then(|s| s.get("SessionNumber"))
             .expect("value");
         assert_eq!(&text[n.span.start..n.span.end], "40000");
+    }
+
+    #[test]
+    fn a_duplicate_key_is_an_error_at_the_second_key() {
+        let f = SourceFile::in_memory("t.json", "{\"a\": 1,\n \"b\": {\"a\": 2},\n \"a\": 3}");
+        let err = parse(&f).expect_err("duplicate");
+        assert!(err.message.contains("duplicate key a"), "{}", err.message);
+        assert_eq!(err.position.map(|p| (p.line, p.column)), Some((3, 2)));
     }
 
     #[test]

@@ -64,6 +64,95 @@ pub fn kind_of(path: &Path) -> Option<Kind> {
     }
 }
 
+/// Longest string a template may compute (`Fn::Sub`, Terraform templates and functions,
+/// Jinja output): longer values are unknown, so that small hostile files cannot exhaust
+/// memory by doubling a string.
+pub(crate) const MAX_VALUE_BYTES: usize = 1 << 20;
+
+/// Most evaluation steps one unit may take (intrinsic functions, Terraform expressions);
+/// a unit that needs more is reported as an error, and what is left is unknown.
+pub(crate) const EVALUATION_BUDGET: u64 = 2_000_000;
+
+/// Most resource instances `count` and `for_each` may expand to in one unit.
+pub(crate) const MAX_UNIT_INSTANCES: usize = 10_000;
+
+/// The evaluation steps and expanded instances left to one unit.
+#[derive(Debug)]
+pub(crate) struct Budget {
+    left: std::cell::Cell<u64>,
+    instances_left: std::cell::Cell<usize>,
+    instances_spent: std::cell::Cell<bool>,
+}
+
+impl Default for Budget {
+    fn default() -> Self {
+        Self {
+            left: std::cell::Cell::new(EVALUATION_BUDGET),
+            instances_left: std::cell::Cell::new(MAX_UNIT_INSTANCES),
+            instances_spent: std::cell::Cell::new(false),
+        }
+    }
+}
+
+impl Budget {
+    /// Takes one step; `false` when the budget is spent.
+    pub(crate) fn step(&self) -> bool {
+        let left = self.left.get();
+        if left == 0 {
+            return false;
+        }
+        self.left.set(left - 1);
+        true
+    }
+
+    /// Whether the budget ran out.
+    pub(crate) fn spent(&self) -> bool {
+        self.left.get() == 0
+    }
+
+    /// Takes `n` instances; `false` (and remembered) when fewer are left.
+    pub(crate) fn take_instances(&self, n: usize) -> bool {
+        let left = self.instances_left.get();
+        if n > left {
+            self.instances_spent.set(true);
+            return false;
+        }
+        self.instances_left.set(left - n);
+        true
+    }
+
+    /// The errors of a unit whose budgets ran out.
+    pub(crate) fn errors(&self) -> Vec<String> {
+        let mut out = Vec::new();
+        if self.spent() {
+            out.push(budget_error());
+        }
+        if self.instances_spent.get() {
+            out.push(format!(
+                "count and for_each here expand to more than {MAX_UNIT_INSTANCES} resource instances; the rest are checked as one symbolic instance each"
+            ));
+        }
+        out
+    }
+}
+
+/// Whether a computed value is too large to keep (see [`MAX_VALUE_BYTES`]).
+pub(crate) fn too_large(v: &Json) -> bool {
+    match v {
+        Json::String(s) => s.len() > MAX_VALUE_BYTES,
+        Json::Array(a) => a.len() > MAX_UNIT_INSTANCES * 10,
+        Json::Object(m) => m.len() > MAX_UNIT_INSTANCES * 10,
+        _ => false,
+    }
+}
+
+/// The error of a unit whose evaluation ran out of steps.
+pub(crate) fn budget_error() -> String {
+    format!(
+        "evaluating this file takes more than {EVALUATION_BUDGET} steps (nested or repeated expansions?); values past that point are unknown"
+    )
+}
+
 /// How documents are read: values given on the command line or in the configuration.
 #[derive(Debug, Clone, Default)]
 pub struct ReadOptions {
@@ -102,10 +191,12 @@ impl Read {
 }
 
 /// Reads a YAML or JSON document: a Terraform plan, an AWS CLI input, a CloudFormation
-/// template or fragment, or nothing mirrorguard checks.
+/// template or fragment, or nothing mirrorguard checks. A document that could declare a
+/// traffic mirror resource is parsed: if it does not parse, that is an error, never a
+/// silent pass.
 pub(crate) fn read_document(src: &Arc<SourceFile>, options: &ReadOptions) -> Read {
-    // Fast path: a document that never names a traffic mirror resource cannot declare a
-    // session or target, whatever else it is.
+    // Fast path: a document that never names a traffic mirror resource, in any spelling,
+    // cannot declare a session or target, whatever else it is.
     if !options.full_parse && !could_declare_mirroring(&src.text) {
         return Read::default();
     }
@@ -123,9 +214,10 @@ pub(crate) fn read_document(src: &Arc<SourceFile>, options: &ReadOptions) -> Rea
         Ok(Some(root)) => root,
         Ok(None) => return Read::default(),
         Err(e) => {
-            let looks_like_cfn =
-                src.text.contains("AWS::") || src.text.contains("AWSTemplateFormatVersion");
-            return if looks_like_cfn {
+            let could_matter = could_declare_mirroring(&src.text)
+                || src.text.contains("AWS::")
+                || src.text.contains("AWSTemplateFormatVersion");
+            return if could_matter {
                 Read::error(e)
             } else {
                 Read::default()
@@ -144,9 +236,50 @@ pub(crate) fn read_document(src: &Arc<SourceFile>, options: &ReadOptions) -> Rea
     }
 }
 
-/// Whether a text could declare a traffic mirror resource: it names one.
+/// Whether a text could declare a traffic mirror resource: it names one, in any spelling
+/// its format allows. A file without a backslash is searched as it is; one with escapes
+/// (`\u004d`, `\x4D`, a `\`-continued YAML line) is also searched with them decoded, so
+/// that no escape can hide a resource type from the shortcut.
 pub(crate) fn could_declare_mirroring(text: &str) -> bool {
-    text.contains("TrafficMirror") || text.contains("traffic_mirror")
+    let names = |t: &str| t.contains("TrafficMirror") || t.contains("traffic_mirror");
+    names(text) || (text.contains('\\') && names(&unescape(text)))
+}
+
+/// Decodes the escapes of JSON, YAML and HCL strings wherever they appear (outside strings
+/// too: over-decoding only makes the shortcut parse more files, never fewer).
+pub(crate) fn unescape(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    let mut chars = text.chars().peekable();
+    while let Some(c) = chars.next() {
+        if c != '\\' {
+            out.push(c);
+            continue;
+        }
+        let hex = |chars: &mut std::iter::Peekable<std::str::Chars<'_>>, n: usize| {
+            let digits: String = (0..n)
+                .filter_map(|_| chars.next_if(char::is_ascii_hexdigit))
+                .collect();
+            u32::from_str_radix(&digits, 16)
+                .ok()
+                .and_then(char::from_u32)
+        };
+        match chars.next() {
+            Some('u') => out.extend(hex(&mut chars, 4)),
+            Some('U') => out.extend(hex(&mut chars, 8)),
+            Some('x') => out.extend(hex(&mut chars, 2)),
+            // A YAML double-quoted line break escaped with `\`: the line joins the next one
+            // without its leading blanks.
+            Some('\n' | '\r') => {
+                while chars
+                    .next_if(|c| matches!(c, ' ' | '\t' | '\n' | '\r'))
+                    .is_some()
+                {}
+            }
+            Some(other) => out.push(other),
+            None => {}
+        }
+    }
+    out
 }
 
 /// Converts numeric strings ("5") to numbers, as CloudFormation and the providers do for

@@ -37,6 +37,12 @@ pub(crate) fn is_manifest(name: &str) -> bool {
     matches!(name, "stackql_manifest.yml" | "stackql_manifest.yaml")
 }
 
+/// Most environments checked at once (each is an alternative of every value).
+const MAX_ENVIRONMENTS: usize = 64;
+
+/// Most template renders one manifest may take.
+const MAX_RENDERS: usize = 200_000;
+
 const TABLES: &[&str] = &[
     "awscc.ec2.traffic_mirror_sessions",
     "aws.ec2.traffic_mirror_sessions",
@@ -135,6 +141,8 @@ fn single_variable(expr: &str) -> Option<&str> {
 
 struct Renderer {
     env: Environment<'static>,
+    /// Renders left to this manifest.
+    renders: std::cell::Cell<usize>,
 }
 
 impl Renderer {
@@ -143,12 +151,37 @@ impl Renderer {
         env.set_undefined_behavior(UndefinedBehavior::Strict);
         env.set_fuel(Some(100_000));
         env.add_filter("sql_escape", |s: String| s.replace('\'', "''"));
+        // Fuel bounds steps, not memory: a chain of `replace` multiplies a string's length
+        // at each step. This `replace` refuses results past the limit.
+        env.add_filter(
+            "replace",
+            |s: String, from: String, to: String| -> Result<String, minijinja::Error> {
+                let grows = to.len().saturating_sub(from.len());
+                let count = if from.is_empty() {
+                    s.len() + 1
+                } else {
+                    s.matches(from.as_str()).count()
+                };
+                if s.len().saturating_add(grows.saturating_mul(count))
+                    > crate::parse::MAX_VALUE_BYTES
+                {
+                    return Err(minijinja::Error::new(
+                        minijinja::ErrorKind::InvalidOperation,
+                        "replace() would produce more than 1 MiB",
+                    ));
+                }
+                Ok(s.replace(from.as_str(), &to))
+            },
+        );
         env.add_filter("from_json", |s: String| {
             serde_json::from_str::<Json>(&s)
                 .map(|j| minijinja::Value::from(minijinja::value::Serde(j)))
                 .unwrap_or_default()
         });
-        Self { env }
+        Self {
+            env,
+            renders: std::cell::Cell::new(MAX_RENDERS),
+        }
     }
 
     /// Renders a template string; `Err` names what is missing.
@@ -156,11 +189,28 @@ impl Renderer {
         if !template.contains("{{") && !template.contains("{%") {
             return Ok(template.to_owned());
         }
+        let left = self.renders.get();
+        if left == 0 {
+            return Err(format!(
+                "the manifest needs more than {MAX_RENDERS} template renders"
+            ));
+        }
+        self.renders.set(left - 1);
         self.env
             .render_str(
                 template,
                 minijinja::Value::from(minijinja::value::Serde(cx)),
             )
+            .and_then(|out| {
+                if out.len() > crate::parse::MAX_VALUE_BYTES {
+                    Err(minijinja::Error::new(
+                        minijinja::ErrorKind::InvalidOperation,
+                        "the template renders to more than 1 MiB",
+                    ))
+                } else {
+                    Ok(out)
+                }
+            })
             .map_err(|e| {
                 let undefined = undefined_names(template, cx);
                 if undefined.is_empty() {
@@ -276,6 +326,19 @@ pub(crate) fn read(
         }
     };
     let explicit_env = options.stack_env.is_some();
+    if envs.len() > MAX_ENVIRONMENTS {
+        unit.errors.push((
+            Loc {
+                file: 0,
+                span: root.span,
+            },
+            format!(
+                "the manifest names {} environments, more than the {MAX_ENVIRONMENTS} mirrorguard checks at once; pass --stack-env to check one",
+                envs.len()
+            ),
+        ));
+        return unit;
+    }
 
     for resource in resources {
         let Some(name) = resource.get("name").and_then(Node::scalar_text) else {
@@ -328,14 +391,11 @@ pub(crate) fn read(
                 .find(|p| p.get("name").and_then(Node::as_str) == Some(n))
         };
 
-        for (column, expr, expr_span) in &insert.columns {
-            let Some(field) = column_of(column) else {
-                continue;
-            };
-            let mut alts = Vec::new();
-            let mut tag_sets = Vec::new();
-            for env in &envs {
-                let cx = context(
+        // One template context per environment, shared by every column.
+        let contexts: Vec<Map<String, Json>> = envs
+            .iter()
+            .map(|env| {
+                context(
                     &renderer,
                     root,
                     &stack_name,
@@ -343,7 +403,16 @@ pub(crate) fn read(
                     env.as_deref(),
                     options,
                     &props,
-                );
+                )
+            })
+            .collect();
+        for (column, expr, expr_span) in &insert.columns {
+            let Some(field) = column_of(column) else {
+                continue;
+            };
+            let mut alts = Vec::new();
+            let mut tag_sets = Vec::new();
+            for (env, cx) in envs.iter().zip(&contexts) {
                 let when: Vec<Condition> = match env {
                     Some(e) if !explicit_env => vec![Condition::equals("stack_env", e.clone())],
                     _ => Vec::new(),
@@ -393,7 +462,7 @@ pub(crate) fn read(
                         continue;
                     }
                 };
-                let rendered = renderer.render_json(&raw, &cx);
+                let rendered = renderer.render_json(&raw, cx);
                 if field == Column::Tags {
                     tag_sets.push(tags(rendered, at, when, node));
                     continue;
@@ -425,6 +494,15 @@ pub(crate) fn read(
             }
         }
         unit.sessions.push(s);
+    }
+    if renderer.renders.get() == 0 {
+        unit.errors.push((
+            Loc {
+                file: 0,
+                span: root.span,
+            },
+            format!("the manifest needs more than {MAX_RENDERS} template renders; values past that point are unknown"),
+        ));
     }
     unit
 }

@@ -15,6 +15,10 @@ use crate::source::{SourceFile, Span};
 
 /// Most nodes alias expansion may create in one document (a "billion laughs" guard).
 const MAX_ALIAS_NODES: usize = 100_000;
+/// Most bytes alias expansion may copy, beyond this many times the file's size.
+const ALIAS_BYTES_PER_FILE_BYTE: usize = 8;
+/// Alias expansion may always copy this many bytes, however small the file.
+const MIN_ALIAS_BYTES: usize = 1 << 20;
 
 /// Parses the first YAML document of `source`. An empty file gives `None`.
 pub(crate) fn parse(source: &SourceFile) -> Result<Option<Node>, FileError> {
@@ -29,8 +33,15 @@ pub(crate) fn parse(source: &SourceFile) -> Result<Option<Node>, FileError> {
     };
     let span_of = |s: &YSpan| Span::new(to_byte(&s.start), to_byte(&s.end));
 
-    let mut builder = Builder::default();
-    for event in Parser::new_from_str(text) {
+    let mut builder = Builder {
+        alias_byte_budget: text
+            .len()
+            .saturating_mul(ALIAS_BYTES_PER_FILE_BYTE)
+            .max(MIN_ALIAS_BYTES),
+        ..Builder::default()
+    };
+    let mut events = Parser::new_from_str(text);
+    for event in events.by_ref() {
         let (event, yspan) = match event {
             Ok(e) => e,
             Err(err) => {
@@ -46,11 +57,35 @@ pub(crate) fn parse(source: &SourceFile) -> Result<Option<Node>, FileError> {
         match builder.push(event, span) {
             Ok(Step::Continue) => {}
             Ok(Step::Done) => break,
-            Err(message) => return Err(FileError::at(source, span, message)),
+            Err((message, at)) => return Err(FileError::at(source, at.unwrap_or(span), message)),
+        }
+    }
+    // CloudFormation reads one document: a second one would silently go unchecked.
+    for event in events {
+        match event {
+            Ok((Event::DocumentStart(_), yspan)) => {
+                return Err(FileError::at(
+                    source,
+                    span_of(&yspan),
+                    "a second YAML document starts here: CloudFormation and mirrorguard read one document per file; split the file",
+                ));
+            }
+            Ok(_) => {}
+            Err(err) => {
+                let at = to_byte(err.marker());
+                return Err(FileError::at(
+                    source,
+                    Span::new(at, at),
+                    format!("invalid YAML: {}", err.info()),
+                ));
+            }
         }
     }
     Ok(builder.root)
 }
+
+/// An error and, when it is not at the current event, where it is.
+type BuildError = (String, Option<Span>);
 
 enum Step {
     Continue,
@@ -70,6 +105,7 @@ enum Frame {
         anchor: usize,
         entries: Vec<Entry>,
         pending_key: Option<(String, Span)>,
+        keys: std::collections::HashSet<String>,
     },
 }
 
@@ -78,12 +114,25 @@ struct Builder {
     stack: Vec<Frame>,
     anchors: HashMap<usize, Node>,
     alias_nodes: usize,
+    alias_bytes: usize,
+    alias_byte_budget: usize,
+    nodes: usize,
     root: Option<Node>,
     in_document: bool,
 }
 
+/// Most nodes one document may hold (memory stays proportional to a sane file).
+pub(crate) const MAX_NODES: usize = 4_000_000;
+
 impl Builder {
-    fn push(&mut self, event: Event<'_>, span: Span) -> Result<Step, String> {
+    fn push(&mut self, event: Event<'_>, span: Span) -> Result<Step, BuildError> {
+        self.nodes += 1;
+        if self.nodes > MAX_NODES {
+            return Err((
+                format!("more than {MAX_NODES} YAML values in one document"),
+                None,
+            ));
+        }
         match event {
             Event::StreamStart | Event::Nothing => {}
             Event::StreamEnd => return Ok(Step::Done),
@@ -101,11 +150,25 @@ impl Builder {
                     .anchors
                     .get(&id)
                     .cloned()
-                    .ok_or_else(|| "alias to an unknown anchor".to_owned())?;
-                self.alias_nodes += count_nodes(&node);
+                    .ok_or_else(|| ("alias to an unknown anchor".to_owned(), None))?;
+                let (nodes, bytes) = size_of(&node);
+                self.alias_nodes += nodes;
+                self.alias_bytes += bytes;
                 if self.alias_nodes > MAX_ALIAS_NODES {
-                    return Err(format!(
-                        "YAML aliases expand to more than {MAX_ALIAS_NODES} nodes (alias bomb?)"
+                    return Err((
+                        format!(
+                            "YAML aliases expand to more than {MAX_ALIAS_NODES} nodes (alias bomb?)"
+                        ),
+                        None,
+                    ));
+                }
+                if self.alias_bytes > self.alias_byte_budget {
+                    return Err((
+                        format!(
+                            "YAML aliases expand to more than {} bytes, {ALIAS_BYTES_PER_FILE_BYTE} times the file (alias bomb?)",
+                            self.alias_byte_budget
+                        ),
+                        None,
                     ));
                 }
                 let node = Node { span, ..node };
@@ -126,13 +189,14 @@ impl Builder {
                     anchor,
                     entries: Vec::new(),
                     pending_key: None,
+                    keys: std::collections::HashSet::new(),
                 })?;
             }
             Event::SequenceEnd | Event::MappingEnd => {
                 let frame = self
                     .stack
                     .pop()
-                    .ok_or_else(|| "unbalanced YAML collection".to_owned())?;
+                    .ok_or_else(|| ("unbalanced YAML collection".to_owned(), None))?;
                 let (node, anchor) = match frame {
                     Frame::Seq {
                         start,
@@ -171,15 +235,15 @@ impl Builder {
         Ok(Step::Continue)
     }
 
-    fn open(&mut self, frame: Frame) -> Result<(), String> {
+    fn open(&mut self, frame: Frame) -> Result<(), BuildError> {
         if self.stack.len() >= MAX_DEPTH {
-            return Err(format!("YAML nested deeper than {MAX_DEPTH} levels"));
+            return Err((format!("YAML nested deeper than {MAX_DEPTH} levels"), None));
         }
         self.stack.push(frame);
         Ok(())
     }
 
-    fn add(&mut self, node: Node) -> Result<Step, String> {
+    fn add(&mut self, node: Node) -> Result<Step, BuildError> {
         match self.stack.last_mut() {
             None => {
                 self.root = Some(node);
@@ -192,16 +256,27 @@ impl Builder {
             Some(Frame::Map {
                 entries,
                 pending_key,
+                keys,
                 ..
             }) => {
                 match pending_key.take() {
                     None => {
                         let key = match &node.kind {
                             NodeKind::Null => String::new(),
-                            _ => node
-                                .scalar_text()
-                                .ok_or_else(|| "mapping keys must be scalars".to_owned())?,
+                            _ => node.scalar_text().ok_or_else(|| {
+                                ("mapping keys must be scalars".to_owned(), Some(node.span))
+                            })?,
                         };
+                        // CloudFormation rejects a template with a key twice; a parser that
+                        // kept one would hide the other value.
+                        if key != "<<" && !keys.insert(key.clone()) {
+                            return Err((
+                                format!(
+                                    "duplicate key {key}: it is already set above in this mapping"
+                                ),
+                                Some(node.span),
+                            ));
+                        }
                         *pending_key = Some((key, node.span));
                     }
                     Some((key, key_span)) => entries.push(Entry {
@@ -216,16 +291,19 @@ impl Builder {
     }
 }
 
-fn count_nodes(node: &Node) -> usize {
+/// The nodes and bytes (of scalars and keys) a node holds.
+fn size_of(node: &Node) -> (usize, usize) {
     match &node.kind {
-        NodeKind::Seq(items) => 1 + items.iter().map(count_nodes).sum::<usize>(),
-        NodeKind::Map(entries) => {
-            1 + entries
-                .iter()
-                .map(|e| 1 + count_nodes(&e.value))
-                .sum::<usize>()
-        }
-        _ => 1,
+        NodeKind::Seq(items) => items.iter().fold((1, 0), |(n, b), i| {
+            let (n2, b2) = size_of(i);
+            (n + n2, b + b2)
+        }),
+        NodeKind::Map(entries) => entries.iter().fold((1, 0), |(n, b), e| {
+            let (n2, b2) = size_of(&e.value);
+            (n + 1 + n2, b + e.key.len() + b2)
+        }),
+        NodeKind::Str(s) => (1, s.len()),
+        _ => (1, 8),
     }
 }
 
@@ -340,13 +418,32 @@ mod tests {
     }
 
     #[test]
-    fn duplicate_keys_are_kept() {
-        let root = load("a: 1\na: 2\n");
-        assert_eq!(root.as_map().map(<[Entry]>::len), Some(2));
-        assert_eq!(
-            root.get("a").map(|n| n.kind.clone()),
-            Some(NodeKind::Int(2))
-        );
+    fn a_duplicate_key_is_an_error_at_the_second_key() {
+        let f = SourceFile::in_memory("t.yaml", "a: 1\nb:\n  c: 2\na: 3\n");
+        let err = parse(&f).expect_err("duplicate");
+        assert!(err.message.contains("duplicate key a"), "{}", err.message);
+        assert_eq!(err.position.map(|p| (p.line, p.column)), Some((4, 1)));
+        // The same key in two mappings is fine.
+        assert!(parse(&SourceFile::in_memory("t.yaml", "a: {k: 1}\nb: {k: 2}\n")).is_ok());
+    }
+
+    #[test]
+    fn a_second_document_is_an_error() {
+        let f = SourceFile::in_memory("t.yaml", "a: 1\n---\nb: 2\n");
+        let err = parse(&f).expect_err("two documents");
+        assert_eq!(err.position.map(|p| p.line), Some(2));
+        assert!(parse(&SourceFile::in_memory("t.yaml", "---\na: 1\n...\n")).is_ok());
+    }
+
+    #[test]
+    fn a_large_string_aliased_many_times_is_refused() {
+        let big = "x".repeat(100_000);
+        let mut text = format!("a: &a \"{big}\"\nl:\n");
+        for _ in 0..200 {
+            text.push_str("  - *a\n");
+        }
+        let err = parse(&SourceFile::in_memory("t.yaml", &text)).expect_err("bytes");
+        assert!(err.message.contains("bytes"), "{}", err.message);
     }
 
     #[test]

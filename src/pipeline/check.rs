@@ -94,7 +94,8 @@ fn read_all(paths: &[PathBuf], errors: &mut Vec<FileError>) -> Vec<Arc<SourceFil
 }
 
 pub(crate) fn read_inputs(paths: &[PathBuf], options: &CheckOptions) -> Inputs {
-    let (mut files, mut errors) = discover(paths);
+    let root = repo_root(paths);
+    let (mut files, mut errors) = discover(paths, &root);
     let base = options.base();
     if !options.exclude.is_empty() {
         let mut set = globset::GlobSetBuilder::new();
@@ -110,12 +111,17 @@ pub(crate) fn read_inputs(paths: &[PathBuf], options: &CheckOptions) -> Inputs {
             }
         }
         if let Ok(set) = set.build() {
-            files.retain(|f| !set.is_match(relative_to(&base, &display_path(f))));
+            files.retain(|f| !set.is_match(relative_to(&base, &display_path(&f.path))));
         }
     }
     let loaded: Vec<(Kind, Result<SourceFile, FileError>)> = files
         .par_iter()
-        .map(|p| (kind_of(p).unwrap_or(Kind::Document), read_source(p)))
+        .map(|f| {
+            (
+                kind_of(&f.path).unwrap_or(Kind::Document),
+                read_source(&f.path),
+            )
+        })
         .collect();
     let mut sources = Vec::new();
     for (kind, r) in loaded {
@@ -126,18 +132,18 @@ pub(crate) fn read_inputs(paths: &[PathBuf], options: &CheckOptions) -> Inputs {
     }
     let var_files = read_all(&options.var_files, &mut errors);
     let plans = read_all(&options.plans, &mut errors);
-    let root = paths
+    let plan_root = paths
         .iter()
         .find(|p| p.is_dir())
         .cloned()
         .unwrap_or_else(|| PathBuf::from("."));
     let files_read = sources.len() + plans.len();
-    let loader = DiskLoader::new(&repo_root(paths));
+    let loader = DiskLoader::new(&root);
     let (jobs, job_errors) = make_jobs(
         sources,
         &var_files,
         &plans,
-        &root,
+        &plan_root,
         Some(&loader),
         options.read.full_parse,
     );

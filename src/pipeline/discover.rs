@@ -15,34 +15,61 @@ use crate::source::SourceFile;
 /// Files larger than this are reported instead of read (CloudFormation's own limit is 1 MB).
 pub const MAX_FILE_BYTES: u64 = 32 * 1024 * 1024;
 
-/// Finds the files to check under `paths` (files named explicitly are always included).
-pub fn discover(paths: &[PathBuf]) -> (Vec<PathBuf>, Vec<FileError>) {
-    let mut files = Vec::new();
+/// A file to check, and whether the user named it on the command line.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
+pub struct Found {
+    /// The path.
+    pub path: PathBuf,
+    /// Named on the command line.
+    pub named: bool,
+}
+
+/// Finds the files to check under `paths`. Files named explicitly are always included
+/// (when a named path is neither a file nor a folder, a FIFO say, that is an error). In
+/// folders, a symbolic link is followed only when it leads to a file inside `root`;
+/// otherwise it is reported, never silently skipped.
+pub fn discover(paths: &[PathBuf], root: &Path) -> (Vec<Found>, Vec<FileError>) {
+    let root = root.canonicalize().unwrap_or_else(|_| root.to_path_buf());
+    let mut files: Vec<Found> = Vec::new();
     let mut errors = Vec::new();
-    for root in paths {
-        if root.is_file() {
-            files.push(root.clone());
+    let found = |path: PathBuf, named: bool| Found { path, named };
+    for start in paths {
+        let meta = std::fs::metadata(start);
+        if meta.as_ref().is_ok_and(std::fs::Metadata::is_file) {
+            files.push(found(start.clone(), true));
             // A Terraform file is part of its folder's module: the siblings give its context
             // (variables, locals, other resources), as when pre-commit passes one file.
-            if matches!(kind_of(root), Some(Kind::Terraform | Kind::TfVars)) {
-                let dir = root
+            if matches!(kind_of(start), Some(Kind::Terraform | Kind::TfVars)) {
+                let dir = start
                     .parent()
                     .filter(|d| !d.as_os_str().is_empty())
                     .unwrap_or_else(|| Path::new("."));
-                files.extend(siblings(dir, |k| {
-                    matches!(k, Kind::Terraform | Kind::TfVars)
-                }));
+                files.extend(
+                    siblings(dir, |k| matches!(k, Kind::Terraform | Kind::TfVars))
+                        .into_iter()
+                        .map(|p| found(p, false)),
+                );
             }
             continue;
         }
-        if !root.exists() {
-            errors.push(FileError::whole_file(
-                display_path(root),
-                "no such file or directory",
-            ));
-            continue;
+        match meta {
+            Err(_) => {
+                errors.push(FileError::whole_file(
+                    display_path(start),
+                    "no such file or directory",
+                ));
+                continue;
+            }
+            Ok(m) if !m.is_dir() => {
+                errors.push(FileError::whole_file(
+                    display_path(start),
+                    "not a regular file or folder (a FIFO, socket or device): not read",
+                ));
+                continue;
+            }
+            Ok(_) => {}
         }
-        let walker = ignore::WalkBuilder::new(root)
+        let walker = ignore::WalkBuilder::new(start)
             .require_git(false)
             .follow_links(false)
             .sort_by_file_name(std::cmp::Ord::cmp)
@@ -50,11 +77,36 @@ pub fn discover(paths: &[PathBuf]) -> (Vec<PathBuf>, Vec<FileError>) {
         for entry in walker {
             match entry {
                 Ok(e) => {
-                    if e.file_type().is_some_and(|t| t.is_file()) && kind_of(e.path()).is_some() {
-                        files.push(e.into_path());
+                    let Some(t) = e.file_type() else { continue };
+                    if kind_of(e.path()).is_none() {
+                        continue;
+                    }
+                    if t.is_file() {
+                        files.push(found(e.into_path(), false));
+                    } else if t.is_symlink() {
+                        match e.path().canonicalize() {
+                            Ok(real) if real.starts_with(&root) && real.is_file() => {
+                                files.push(found(e.into_path(), false));
+                            }
+                            Ok(real) if !real.starts_with(&root) => {
+                                errors.push(FileError::whole_file(
+                                    display_path(e.path()),
+                                    "a symbolic link that leads outside the repository: not read",
+                                ))
+                            }
+                            _ => errors.push(FileError::whole_file(
+                                display_path(e.path()),
+                                "a symbolic link that does not lead to a file: not read",
+                            )),
+                        }
+                    } else if !t.is_dir() {
+                        errors.push(FileError::whole_file(
+                            display_path(e.path()),
+                            "not a regular file (a FIFO, socket or device): not read",
+                        ));
                     }
                 }
-                Err(e) => errors.push(FileError::whole_file(display_path(root), e.to_string())),
+                Err(e) => errors.push(FileError::whole_file(display_path(start), e.to_string())),
             }
         }
     }
@@ -62,26 +114,31 @@ pub fn discover(paths: &[PathBuf]) -> (Vec<PathBuf>, Vec<FileError>) {
     // was named on the command line.
     let manifests: Vec<PathBuf> = files
         .iter()
-        .filter(|f| kind_of(f) == Some(Kind::Manifest))
-        .cloned()
+        .filter(|f| kind_of(&f.path) == Some(Kind::Manifest))
+        .map(|f| f.path.clone())
         .collect();
     for m in manifests {
         let resources = m
             .parent()
             .unwrap_or_else(|| Path::new("."))
             .join("resources");
-        files.extend(siblings(&resources, |k| k == Kind::Query));
+        files.extend(
+            siblings(&resources, |k| k == Kind::Query)
+                .into_iter()
+                .map(|p| found(p, false)),
+        );
     }
     // One spelling per file (`./main.tf` and `main.tf` are the same file, in the same module).
     for f in &mut files {
-        if let Ok(stripped) = f.strip_prefix(".")
+        if let Ok(stripped) = f.path.strip_prefix(".")
             && !stripped.as_os_str().is_empty()
         {
-            *f = stripped.to_path_buf();
+            f.path = stripped.to_path_buf();
         }
     }
-    files.sort();
-    files.dedup();
+    // Sorted by path, a named spelling first, then one entry per path.
+    files.sort_by(|a, b| (&a.path, !a.named).cmp(&(&b.path, !b.named)));
+    files.dedup_by(|a, b| a.path == b.path);
     (files, errors)
 }
 

@@ -63,6 +63,9 @@ impl<'a> Context<'a> {
         if depth > 32 {
             return vec![Alt::unknown(here, "intrinsic functions nested too deeply")];
         }
+        if !self.budget.step() {
+            return vec![Alt::unknown(here, "evaluation budget spent")];
+        }
         let Some((name, arg)) = intrinsic(node) else {
             return vec![Alt::known(here, plain_json(node))];
         };
@@ -125,7 +128,7 @@ impl<'a> Context<'a> {
                     format!("Fn::GetAtt {res}.{attr} is known only after deployment"),
                 )]
             }
-            "Fn::Sub" => vec![self.eval_sub(node, arg)],
+            "Fn::Sub" => vec![self.eval_sub(node, arg, depth)],
             "Fn::FindInMap" => vec![self.eval_find_in_map(node, arg, depth)],
             "Fn::Select" => self.eval_select(node, arg, depth),
             "Fn::Join" => vec![self.eval_join(node, arg, depth)],
@@ -213,7 +216,7 @@ impl<'a> Context<'a> {
         }
     }
 
-    pub(crate) fn eval_sub(&mut self, node: &'a Node, arg: &'a Node) -> Alt {
+    pub(crate) fn eval_sub(&mut self, node: &'a Node, arg: &'a Node, depth: usize) -> Alt {
         let here = loc(node.span);
         let (template, vars) = match &arg.kind {
             NodeKind::Str(s) => (s.clone(), None),
@@ -231,6 +234,15 @@ impl<'a> Context<'a> {
         let mut rest = template.as_str();
         let mut unresolved = Vec::new();
         while let Some(start) = rest.find("${") {
+            if out.len() > crate::parse::MAX_VALUE_BYTES {
+                return Alt::unknown(
+                    here,
+                    format!(
+                        "Fn::Sub expands to more than {} bytes",
+                        crate::parse::MAX_VALUE_BYTES
+                    ),
+                );
+            }
             out.push_str(&rest[..start]);
             let after = &rest[start + 2..];
             if let Some(lit) = after.strip_prefix('!') {
@@ -246,7 +258,7 @@ impl<'a> Context<'a> {
             let var = &after[..end];
             rest = &after[end + 1..];
             let value = if let Some(v) = vars.and_then(|m| m.get(var)) {
-                self.resolve_text(v, 1)
+                self.resolve_text(v, depth + 1)
             } else if var.contains('.') {
                 let res = var.split('.').next().unwrap_or("");
                 let declared = self.resources.contains_key(res);

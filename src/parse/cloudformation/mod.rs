@@ -115,6 +115,7 @@ pub(crate) fn read<'a>(
         session: None,
         target: None,
         created: std::collections::BTreeSet::new(),
+        budget: crate::parse::Budget::default(),
     };
     if let Some(params) = root.get("Parameters").and_then(Node::as_map) {
         for e in params {
@@ -206,6 +207,9 @@ pub(crate) fn read<'a>(
     }
     unit.references = cx.references;
     unit.created = cx.created;
+    for e in cx.budget.errors() {
+        unit.errors.push((loc(root.span), e));
+    }
     unit
 }
 
@@ -226,6 +230,8 @@ pub(crate) struct Context<'a> {
     pub(crate) target: Option<usize>,
     /// Identities of the template's own resources.
     pub(crate) created: std::collections::BTreeSet<String>,
+    /// Evaluation steps left.
+    pub(crate) budget: crate::parse::Budget,
 }
 
 impl<'a> Context<'a> {

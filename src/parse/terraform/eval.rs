@@ -205,6 +205,9 @@ impl<'i, 'a> Evaluator<'i, 'a> {
         if self.depth >= MAX_EVAL_DEPTH {
             return Ev::unknown("expression nested too deeply to evaluate");
         }
+        if !self.scope.budget.step() {
+            return Ev::unknown("evaluation budget spent");
+        }
         self.depth += 1;
         let r = self.eval_inner(expr);
         self.depth -= 1;
@@ -320,6 +323,7 @@ impl<'i, 'a> Evaluator<'i, 'a> {
         for el in elements {
             match el {
                 Element::Literal(l) => out.push_str(l.value()),
+                Element::Interpolation(_) if out.len() > crate::parse::MAX_VALUE_BYTES => {}
                 Element::Interpolation(i) => {
                     let v = self.eval(&i.expr);
                     match v.json() {
@@ -337,6 +341,10 @@ impl<'i, 'a> Evaluator<'i, 'a> {
             }
         }
         match why {
+            None if out.len() > crate::parse::MAX_VALUE_BYTES => Ev::unknown(format!(
+                "template expands to more than {} bytes",
+                crate::parse::MAX_VALUE_BYTES
+            )),
             None => Ev::known(json!(out)),
             Some(why) => Ev::symbol(self.canonical(expr), why),
         }

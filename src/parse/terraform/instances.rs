@@ -57,7 +57,9 @@ pub(crate) fn instances(
             Val::Known(Json::Number(n))
                 if n.as_u64()
                     .and_then(|n| usize::try_from(n).ok())
-                    .is_some_and(|n| n > 0 && n <= MAX_INSTANCES) =>
+                    .is_some_and(|n| {
+                        n > 0 && n <= MAX_INSTANCES && scope.budget.take_instances(n)
+                    }) =>
             {
                 let n = n.as_u64().unwrap_or(0);
                 (0..n)
@@ -101,7 +103,9 @@ pub(crate) fn instances(
             }
             _ => None,
         };
-        if let Some(items) = items.filter(|i| !i.is_empty() && i.len() <= MAX_INSTANCES) {
+        if let Some(items) = items.filter(|i| {
+            !i.is_empty() && i.len() <= MAX_INSTANCES && scope.budget.take_instances(i.len())
+        }) {
             return items
                 .into_iter()
                 .map(|(k, v)| Instance {

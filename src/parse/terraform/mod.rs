@@ -209,6 +209,17 @@ pub(crate) fn read_root(set: &ModuleSet, root: &str, default_region: Option<&str
         &mut vec![root.to_owned()],
         &read_resources,
     );
+    let root_loc = unit
+        .sessions
+        .first()
+        .map(|s| s.loc)
+        .unwrap_or(crate::model::Loc {
+            file: 0,
+            span: Span::default(),
+        });
+    for e in scope.budget.errors() {
+        unit.errors.push((root_loc, e));
+    }
     unit.created.extend(scope.created.into_inner());
     // Terraform refuses a reference to a variable the module does not declare.
     let (undeclared, references): (Vec<_>, Vec<_>) = std::mem::take(&mut unit.references)

@@ -295,6 +295,7 @@ impl<'s, 'a> Expander<'s, 'a> {
                     default_region: scope.default_region.clone(),
                     locals: Default::default(),
                     created: Default::default(),
+                    budget: scope.budget.clone(),
                 };
                 stack.push(child_dir.clone());
                 self.expand(unit, &child, &child_dir, &call_key, stack, read);

@@ -5,12 +5,14 @@
 
 use std::cell::RefCell;
 use std::collections::{BTreeSet, HashMap};
+use std::rc::Rc;
 
 use serde_json::Value as Json;
 
 use super::eval::Ev;
 use super::index::Index;
 use crate::model::{Condition, Loc, ModuleCall};
+use crate::parse::Budget;
 
 /// A call argument: its value, evaluated where the call is, and where it is written.
 #[derive(Debug, Clone)]
@@ -42,6 +44,8 @@ pub(crate) struct Scope<'s, 'a> {
     pub(crate) locals: RefCell<HashMap<String, Ev>>,
     /// Identities of what the configuration creates (declared resources' attributes).
     pub(crate) created: RefCell<BTreeSet<String>>,
+    /// Evaluation steps and instances left to the whole unit (shared by every instance).
+    pub(crate) budget: Rc<Budget>,
 }
 
 impl<'s, 'a> Scope<'s, 'a> {
@@ -63,6 +67,7 @@ impl<'s, 'a> Scope<'s, 'a> {
             default_region: default_region.map(str::to_owned),
             locals: RefCell::new(HashMap::new()),
             created: RefCell::new(BTreeSet::new()),
+            budget: Rc::new(Budget::default()),
         }
     }
 

@@ -36,9 +36,13 @@ impl Evaluator<'_, '_> {
             Ok(a) => a,
             Err(why) => return Ev::symbol(self.canonical(expr), why),
         };
-        call_function(name, &args).unwrap_or_else(|| {
-            Ev::unknown(format!("function {name}() is not evaluated by mirrorguard"))
-        })
+        match call_function(name, &args) {
+            Some(v) if v.json().is_some_and(crate::parse::too_large) => Ev::unknown(format!(
+                "{name}() gives a value larger than mirrorguard keeps"
+            )),
+            Some(v) => v,
+            None => Ev::unknown(format!("function {name}() is not evaluated by mirrorguard")),
+        }
     }
 
     /// The number of instances of a resource named by a bare `type.name` reference (or a
