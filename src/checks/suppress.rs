@@ -43,6 +43,9 @@ pub(crate) fn inline(source: &Arc<SourceFile>) -> Vec<Suppression> {
     if !source.text.contains(MARKER) {
         return out;
     }
+    // A marker counts only in a real comment: never in a string or a block scalar.
+    let comments = crate::parse::comments::comment_spans(source);
+    let in_comment = |at: usize| comments.iter().any(|c| c.start <= at && at < c.end);
     let mut offset = 0;
     for (i, line) in source.text.split('\n').enumerate() {
         let start = offset;
@@ -50,16 +53,10 @@ pub(crate) fn inline(source: &Arc<SourceFile>) -> Vec<Suppression> {
         let Some(at) = line.find(MARKER) else {
             continue;
         };
-        let before = line[..at].trim_end();
-        let is_comment = before.ends_with('#')
-            || before.ends_with("//")
-            || before.ends_with("--")
-            || before.ends_with("/*");
-        // A marker inside a quoted string is text, not a comment.
-        let quotes = before.matches('"').count() - before.matches("\\\"").count();
-        if !is_comment || quotes % 2 == 1 {
+        if !in_comment(start + at) {
             continue;
         }
+        let before = line[..at].trim_end();
         let rest = &line[at + MARKER.len()..];
         let rest = rest.trim_end().trim_end_matches("*/");
         let (ids, reason) = match rest.split_once("--") {

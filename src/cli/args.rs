@@ -26,6 +26,9 @@ pub(crate) enum Command {
     /// List, explain, document and test rules.
     #[command(subcommand)]
     Rules(RulesCommand),
+    /// Evaluates one user rule for a parent run (internal).
+    #[command(name = "__eval-rule", hide = true)]
+    EvalRule,
 }
 
 /// When to use colour in human output.
@@ -47,6 +50,8 @@ pub(crate) enum OutputFormat {
     Sarif,
     /// A Markdown summary (GitHub job summaries, pull request comments).
     Markdown,
+    /// GitHub workflow commands: one annotation per finding.
+    Github,
 }
 
 fn fail_on(text: &str) -> Result<FailOn, String> {
@@ -103,12 +108,18 @@ pub(crate) struct InputArgs {
 /// How the report is written and when the run fails.
 #[derive(Debug, Args)]
 pub(crate) struct OutputArgs {
-    /// Output format.
+    /// Format of the report on the terminal, and of `--output` files whose extension says
+    /// none (`.sarif`, `.json` and `.md` say theirs).
     #[arg(long, value_enum, default_value = "human")]
     pub(crate) format: OutputFormat,
-    /// Write the report to this file instead of standard output.
+    /// Also write the report to this file (repeatable; `-` is standard output). One run
+    /// computes everything once and writes every report from it.
+    #[arg(long, short, value_name = "FILE")]
+    pub(crate) output: Vec<PathBuf>,
+    /// Print nothing on the terminal but what could not be checked (the exit status says
+    /// the rest).
     #[arg(long, short)]
-    pub(crate) output: Option<PathBuf>,
+    pub(crate) quiet: bool,
     /// Lowest severity that fails the run (exit status 1) [default: error, or the config's].
     #[arg(long, value_parser = PossibleValuesParser::new(FailOn::NAMES).try_map(|s: String| fail_on(&s)))]
     pub(crate) fail_on: Option<FailOn>,

@@ -138,21 +138,53 @@ impl Config {
             AppError::Usage(format!("{}: {}", path.display(), e.to_string().trim_end()))
         })?;
         let dir = path.parent().map(Path::to_path_buf).unwrap_or_default();
-        let rel = |p: &PathBuf| {
-            if p.is_absolute() {
+        // A repository's configuration may only name what is inside the repository: its
+        // folder and below, symbolic links resolved. Otherwise a pull request could make
+        // the run read any file (`/proc/self/environ`) into its report.
+        let home = dir.canonicalize().map_err(|source| AppError::Read {
+            path: dir.clone(),
+            source,
+        })?;
+        let confine = |p: &PathBuf, what: &str| -> Result<PathBuf, AppError> {
+            let joined = if p.is_absolute() {
                 p.clone()
             } else {
-                relative_to_cwd(&dir.join(p))
+                dir.join(p)
+            };
+            let real = joined.canonicalize().map_err(|e| {
+                AppError::Usage(format!(
+                    "{}: {what} {} cannot be read: {e}",
+                    path.display(),
+                    p.display()
+                ))
+            })?;
+            if !real.starts_with(&home) {
+                return Err(AppError::Usage(format!(
+                    "{}: {what} {} leads outside {} (symbolic links resolved); a configuration file may only name files in its own folder and below",
+                    path.display(),
+                    p.display(),
+                    home.display()
+                )));
             }
+            Ok(relative_to_cwd(&joined))
         };
-        config.rules = config.rules.iter().map(rel).collect();
+        config.rules = config
+            .rules
+            .iter()
+            .map(|p| confine(p, "rules folder"))
+            .collect::<Result<_, _>>()?;
         config.cloudformation.parameter_files = config
             .cloudformation
             .parameter_files
             .iter()
-            .map(rel)
-            .collect();
-        config.terraform.var_files = config.terraform.var_files.iter().map(rel).collect();
+            .map(|p| confine(p, "parameter file"))
+            .collect::<Result<_, _>>()?;
+        config.terraform.var_files = config
+            .terraform
+            .var_files
+            .iter()
+            .map(|p| confine(p, "variables file"))
+            .collect::<Result<_, _>>()?;
         for entry in &config.ignore {
             if entry.id.trim().is_empty() {
                 return Err(AppError::Usage(format!(

@@ -25,5 +25,9 @@ pub fn run(cli: Cli) -> Result<ExitStatus, AppError> {
         Command::Check(args) => commands::run_check(*args),
         Command::Drift(args) => commands::run_drift(*args),
         Command::Rules(cmd) => commands::run_rules(cmd),
+        Command::EvalRule => Ok(match crate::pipeline::sandbox::serve() {
+            0 => ExitStatus::Clean,
+            _ => ExitStatus::Error,
+        }),
     }
 }

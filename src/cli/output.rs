@@ -1,6 +1,13 @@
-//! Writing what a run found: baselines, the report in its format, the exit status.
+//! Writing what a run found: baselines, every requested report (each computed from the one
+//! run), the terminal view, and the exit status.
+//!
+//! Files are written safely, since a pull request controls what is in the checkout: to a
+//! new temporary file beside the destination, then renamed over it. A destination that is
+//! a symbolic link, not a regular file (a FIFO), or one of the files the run read is
+//! refused. A closed pipe ends the output but keeps the run's exit status.
 
 use std::io::{IsTerminal, Write};
+use std::path::{Path, PathBuf};
 
 use super::args::{Color, OutputArgs, OutputFormat};
 use crate::checks::baseline;
@@ -9,14 +16,17 @@ use crate::render;
 use crate::report::{ExitStatus, FailOn, Report};
 use crate::rules::RuleSet;
 
-pub(crate) fn write_stdout(text: &str) -> Result<(), AppError> {
+/// Writes to standard output; a closed pipe is reported as `Ok(false)`.
+pub(crate) fn write_stdout(text: &str) -> Result<bool, AppError> {
     let mut out = std::io::stdout().lock();
-    out.write_all(text.as_bytes())
-        .and_then(|()| out.flush())
-        .map_err(|source| AppError::Write {
+    match out.write_all(text.as_bytes()).and_then(|()| out.flush()) {
+        Ok(()) => Ok(true),
+        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => Ok(false),
+        Err(source) => Err(AppError::Write {
             path: "-".into(),
             source,
-        })
+        }),
+    }
 }
 
 pub(crate) fn write_stderr(text: &str) {
@@ -24,7 +34,90 @@ pub(crate) fn write_stderr(text: &str) {
     let _ = err.write_all(text.as_bytes());
 }
 
-/// Applies the baseline flags, renders the report and writes it; returns the exit status.
+/// Writes a file safely (see the module documentation).
+pub(crate) fn write_file(path: &Path, bytes: &[u8], inputs: &[PathBuf]) -> Result<(), AppError> {
+    let refuse =
+        |why: &str| AppError::Usage(format!("refusing to write {}: {why}", path.display()));
+    if let Ok(meta) = std::fs::symlink_metadata(path) {
+        if meta.file_type().is_symlink() {
+            return Err(refuse("it is a symbolic link"));
+        }
+        if !meta.is_file() {
+            return Err(refuse("it is not a regular file"));
+        }
+        if let Ok(real) = path.canonicalize()
+            && inputs
+                .iter()
+                .any(|i| i.canonicalize().is_ok_and(|r| r == real))
+        {
+            return Err(refuse("it is one of the files this run checks"));
+        }
+    }
+    let write_err = |source: std::io::Error| AppError::Write {
+        path: path.to_path_buf(),
+        source,
+    };
+    let dir = path
+        .parent()
+        .filter(|d| !d.as_os_str().is_empty())
+        .unwrap_or_else(|| Path::new("."));
+    let name = path
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_else(|| "report".into());
+    let tmp = dir.join(format!(".{name}.mirrorguard-{}.tmp", std::process::id()));
+    let mut file = std::fs::OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .open(&tmp)
+        .map_err(write_err)?;
+    let written = file
+        .write_all(bytes)
+        .and_then(|()| file.sync_all())
+        .and_then(|()| std::fs::rename(&tmp, path));
+    if let Err(e) = written {
+        let _ = std::fs::remove_file(&tmp);
+        return Err(write_err(e));
+    }
+    Ok(())
+}
+
+/// The format of an output file: by its extension, else `--format`.
+fn format_of(path: &Path, default: OutputFormat) -> OutputFormat {
+    match path
+        .extension()
+        .and_then(|e| e.to_str())
+        .map(str::to_ascii_lowercase)
+        .as_deref()
+    {
+        Some("sarif") => OutputFormat::Sarif,
+        Some("json") => OutputFormat::Json,
+        Some("md" | "markdown") => OutputFormat::Markdown,
+        _ => default,
+    }
+}
+
+fn render(
+    report: &Report,
+    rules: &RuleSet,
+    format: OutputFormat,
+    color: bool,
+    command: &str,
+) -> String {
+    match format {
+        OutputFormat::Human => render::human::render(report, rules, color, 100),
+        OutputFormat::Json => render::json::render(report, command),
+        OutputFormat::Sarif => {
+            render::sarif::render(report, rules, &format!("mirrorguard-{command}"))
+        }
+        OutputFormat::Markdown => {
+            render::markdown::render(report, &format!("mirrorguard {command}"))
+        }
+        OutputFormat::Github => render::github::render(report, rules),
+    }
+}
+
+/// Applies the baseline flags, writes every report and returns the exit status.
 pub(crate) fn finish(
     mut report: Report,
     rules: &RuleSet,
@@ -41,40 +134,50 @@ pub(crate) fn finish(
             .map_err(|e| AppError::Usage(format!("{}: {e}", path.display())))?;
     }
     if let Some(path) = &out.write_baseline {
-        std::fs::write(path, baseline::render(&report)).map_err(|source| AppError::Write {
-            path: path.clone(),
-            source,
-        })?;
+        write_file(path, baseline::render(&report).as_bytes(), &report.inputs)?;
     }
-    let to_terminal = out.output.is_none() && std::io::stdout().is_terminal();
+    let status = report.exit_status(fail_on);
+    let stdout_is_terminal = std::io::stdout().is_terminal();
     let color = match out.color {
         Color::Always => true,
         Color::Never => false,
-        Color::Auto => to_terminal && std::env::var_os("NO_COLOR").is_none(),
+        Color::Auto => stdout_is_terminal && std::env::var_os("NO_COLOR").is_none(),
     };
-    let text = match out.format {
-        OutputFormat::Human => render::human::render(&report, rules, color, 100),
-        OutputFormat::Json => render::json::render(&report, command),
-        OutputFormat::Sarif => {
-            render::sarif::render(&report, rules, &format!("mirrorguard-{command}"))
+    let mut to_stdout = false;
+    for path in &out.output {
+        if path.as_os_str() == "-" {
+            to_stdout = true;
+            continue;
         }
-        OutputFormat::Markdown => {
-            render::markdown::render(&report, &format!("mirrorguard {command}"))
-        }
-    };
-    match &out.output {
-        Some(path) => {
-            std::fs::write(path, text.as_bytes()).map_err(|source| AppError::Write {
-                path: path.clone(),
-                source,
-            })?;
-            write_stderr(&format!(
-                "{}\nreport written to {}\n",
-                render::human::summary(&report),
-                path.display()
-            ));
-        }
-        None => write_stdout(&text)?,
+        let format = format_of(path, out.format);
+        let text = render(&report, rules, format, false, command);
+        write_file(path, text.as_bytes(), &report.inputs)?;
     }
-    Ok(report.exit_status(fail_on))
+    let terminal = !out.quiet || to_stdout;
+    if terminal {
+        let text = render(&report, rules, out.format, color, command);
+        if !write_stdout(&text)? {
+            return Ok(status);
+        }
+    }
+    // What could not be checked is named on stderr whatever the outputs are.
+    let shown = terminal && out.format == OutputFormat::Human;
+    if !shown && !report.errors.is_empty() {
+        let mut text = String::new();
+        for e in &report.errors {
+            text.push_str(&format!("mirrorguard: could not check {}\n", error_line(e)));
+        }
+        write_stderr(&text);
+    }
+    if !out.output.is_empty() && !out.quiet && out.format != OutputFormat::Human {
+        write_stderr(&format!("{}\n", render::human::summary(&report)));
+    }
+    Ok(status)
+}
+
+fn error_line(e: &crate::error::CheckError) -> String {
+    match e.position() {
+        Some(p) => format!("{}:{}:{}: {}", e.name(), p.line, p.column, e.message()),
+        None => format!("{}: {}", e.name(), e.message()),
+    }
 }

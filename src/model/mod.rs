@@ -509,6 +509,9 @@ pub(crate) struct Unit {
     /// from every literal and from every other thing created. Any other symbolic value (a
     /// parameter or variable without a value, a data source, an import) may equal anything.
     pub(crate) created: std::collections::BTreeSet<String>,
+    /// Values that must not appear in reports: NoEcho parameters, `--parameters` values,
+    /// Terraform variables marked `sensitive`.
+    pub(crate) secrets: std::collections::BTreeSet<String>,
 }
 
 impl Unit {
@@ -525,6 +528,7 @@ impl Unit {
             opaque: Vec::new(),
             errors: Vec::new(),
             created: std::collections::BTreeSet::new(),
+            secrets: std::collections::BTreeSet::new(),
         }
     }
 
@@ -549,9 +553,84 @@ impl Unit {
         out
     }
 
+    /// A report text with the unit's secrets replaced by `(sensitive)` and literal values
+    /// longer than [`MAX_SHOWN_VALUE`] characters shortened.
+    pub(crate) fn redact(&self, text: &str) -> String {
+        let mut out = text.to_owned();
+        for secret in &self.secrets {
+            out = replace_whole(&out, secret, "(sensitive)");
+        }
+        if out.chars().count() > MAX_SHOWN_VALUE {
+            for value in self.long_values() {
+                if out.contains(value.as_str()) {
+                    let short: String = value.chars().take(MAX_SHOWN_VALUE - 1).collect();
+                    out = out.replace(value.as_str(), &format!("{short}…"));
+                }
+            }
+        }
+        out
+    }
+
+    /// Known string values longer than [`MAX_SHOWN_VALUE`] characters.
+    fn long_values(&self) -> Vec<String> {
+        let mut out: Vec<String> =
+            self.sessions
+                .iter()
+                .flat_map(|s| {
+                    s.fields()
+                        .flat_map(|(_, f)| f.iter())
+                        .chain(s.tags.iter().flat_map(|t| {
+                            t.items.iter().flatten().flat_map(|i| [&i.key, &i.value])
+                        }))
+                        .filter_map(|a| match &a.val {
+                            Val::Known(Json::String(v)) if v.chars().count() > MAX_SHOWN_VALUE => {
+                                Some(v.clone())
+                            }
+                            _ => None,
+                        })
+                        .collect::<Vec<_>>()
+                })
+                .collect();
+        // Longest first, so that a value containing another is replaced whole.
+        out.sort_by_key(|v| std::cmp::Reverse(v.len()));
+        out.dedup();
+        out
+    }
+
     pub(crate) fn file_name(&self, file: FileId) -> &str {
         self.files.get(file).map_or("", |f| f.display.as_str())
     }
+}
+
+/// Longest literal value shown in a report, in characters.
+pub(crate) const MAX_SHOWN_VALUE: usize = 64;
+
+/// Replaces `needle` in `text` where it stands as a whole value: not inside a longer word
+/// or number (`1` is not replaced in `1..32766` or `MG001`).
+pub(crate) fn replace_whole(text: &str, needle: &str, with: &str) -> String {
+    if needle.is_empty() || !text.contains(needle) {
+        return text.to_owned();
+    }
+    let glued =
+        |c: Option<char>| c.is_some_and(|c| c.is_alphanumeric() || matches!(c, '.' | '_' | '-'));
+    let mut out = String::with_capacity(text.len());
+    let mut rest = text;
+    while let Some(at) = rest.find(needle) {
+        let before = rest[..at]
+            .chars()
+            .next_back()
+            .or_else(|| out.chars().next_back());
+        let after = rest[at + needle.len()..].chars().next();
+        out.push_str(&rest[..at]);
+        if glued(before) || glued(after) {
+            out.push_str(needle);
+        } else {
+            out.push_str(with);
+        }
+        rest = &rest[at + needle.len()..];
+    }
+    out.push_str(rest);
+    out
 }
 
 /// The identity key of a value, for grouping: the literal for known strings and numbers,

@@ -7,6 +7,7 @@
 
 pub(crate) mod cli_input;
 pub(crate) mod cloudformation;
+pub(crate) mod comments;
 pub(crate) mod hcl_scan;
 pub(crate) mod json;
 pub mod stackql;

@@ -71,6 +71,7 @@ impl CheckOptions {
 /// Discovered, read files: the input of both `check` and `drift`.
 pub(crate) struct Inputs {
     pub(crate) jobs: Vec<Job>,
+    pub(crate) paths: Vec<PathBuf>,
     pub(crate) files_read: usize,
     pub(crate) errors: Vec<FileError>,
 }
@@ -150,6 +151,7 @@ pub(crate) fn read_inputs(paths: &[PathBuf], options: &CheckOptions) -> Inputs {
     errors.extend(job_errors);
     Inputs {
         jobs,
+        paths: files.into_iter().map(|f| f.path).collect(),
         files_read,
         errors,
     }
@@ -161,6 +163,7 @@ pub fn check_paths(paths: &[PathBuf], options: &CheckOptions, rules: &RuleSet) -
     let base = options.base();
     let relative = |display: &str| relative_to(&base, display);
     let mut report = check_jobs(inputs.jobs, inputs.files_read, options, rules);
+    report.inputs = inputs.paths;
     let config_file = options
         .config
         .as_ref()
@@ -206,11 +209,16 @@ pub fn check_sources(sources: Vec<SourceFile>, options: &CheckOptions, rules: &R
     report
 }
 
+/// Declarations read without evaluating rules (for drift).
+pub(crate) struct Declared {
+    pub(crate) units: Vec<Unit>,
+    pub(crate) errors: Vec<FileError>,
+    pub(crate) files_read: usize,
+    pub(crate) paths: Vec<PathBuf>,
+}
+
 /// Builds the declared units of every job (in parallel), without evaluating rules.
-pub(crate) fn declared_units(
-    paths: &[PathBuf],
-    options: &CheckOptions,
-) -> (Vec<Unit>, Vec<FileError>, usize) {
+pub(crate) fn declared_units(paths: &[PathBuf], options: &CheckOptions) -> Declared {
     let inputs = read_inputs(paths, options);
     units_of(inputs, options)
 }
@@ -219,7 +227,7 @@ pub(crate) fn declared_units(
 pub(crate) fn declared_units_of_sources(
     sources: Vec<SourceFile>,
     options: &CheckOptions,
-) -> (Vec<Unit>, Vec<FileError>, usize) {
+) -> Declared {
     let sources: Vec<(Kind, Arc<SourceFile>)> = sources
         .into_iter()
         .filter_map(|s| kind_of(&s.path).map(|k| (k, Arc::new(s))))
@@ -236,6 +244,7 @@ pub(crate) fn declared_units_of_sources(
     units_of(
         Inputs {
             jobs,
+            paths: Vec::new(),
             files_read,
             errors,
         },
@@ -243,7 +252,7 @@ pub(crate) fn declared_units_of_sources(
     )
 }
 
-fn units_of(inputs: Inputs, options: &CheckOptions) -> (Vec<Unit>, Vec<FileError>, usize) {
+fn units_of(inputs: Inputs, options: &CheckOptions) -> Declared {
     let built: Vec<crate::parse::Read> = inputs
         .jobs
         .par_iter()
@@ -255,7 +264,12 @@ fn units_of(inputs: Inputs, options: &CheckOptions) -> (Vec<Unit>, Vec<FileError
         units.extend(read.unit);
         errors.extend(read.errors);
     }
-    (units, errors, inputs.files_read)
+    Declared {
+        units,
+        errors,
+        files_read: inputs.files_read,
+        paths: inputs.paths,
+    }
 }
 
 fn check_jobs(
@@ -276,10 +290,7 @@ fn check_jobs(
                     for f in u.files.clone() {
                         u.suppressions.extend(suppress::inline(&f));
                     }
-                    result = evaluate(rules, engine, u);
-                    let about_suppressions =
-                        suppress::apply_in_source(&mut result.findings, &u.suppressions);
-                    result.findings.extend(about_suppressions);
+                    result = evaluate_caught(rules, engine, u);
                 }
                 (unit, read.errors, result)
             },
@@ -290,18 +301,42 @@ fn check_jobs(
         files_read,
         ..Report::default()
     };
-    let mut units = Vec::new();
+    let mut evaluated: Vec<(Unit, UnitResult)> = Vec::new();
     for (unit, errors, result) in results {
-        if let Some(u) = unit {
-            if !u.sessions.is_empty() || !u.targets.is_empty() {
-                report.units += 1;
-            }
-            report.sessions += u.sessions.len();
-            units.push(u);
-        }
         report
             .errors
             .extend(errors.into_iter().map(CheckError::from));
+        if let Some(u) = unit {
+            evaluated.push((u, result));
+        }
+    }
+    // User rules run out of process, on every unit at once.
+    if rules.user_rules().next().is_some() {
+        let with_input: Vec<(usize, &Unit, &crate::model::RuleInput)> = evaluated
+            .iter()
+            .enumerate()
+            .filter_map(|(i, (u, r))| Some((i, u, r.input.as_ref()?)))
+            .collect();
+        let pairs: Vec<(&Unit, &crate::model::RuleInput)> =
+            with_input.iter().map(|(_, u, r)| (*u, *r)).collect();
+        let extra = crate::pipeline::sandbox::run_user_rules(rules, &pairs);
+        let indexes: Vec<usize> = with_input.iter().map(|(i, _, _)| *i).collect();
+        for (i, r) in indexes.into_iter().zip(extra) {
+            if let Some((_, result)) = evaluated.get_mut(i) {
+                result.findings.extend(r.findings);
+                result.errors.extend(r.errors);
+            }
+        }
+    }
+    let mut units = Vec::new();
+    for (u, mut result) in evaluated {
+        let about_suppressions = suppress::apply_in_source(&mut result.findings, &u.suppressions);
+        result.findings.extend(about_suppressions);
+        if !u.sessions.is_empty() || !u.targets.is_empty() {
+            report.units += 1;
+        }
+        report.sessions += u.sessions.len();
+        report.secrets.extend(u.secrets.iter().cloned());
         // Severity comes from the (configured) rule set, for built-in rules too; disabled
         // rules report nothing.
         report
@@ -311,6 +346,7 @@ fn check_jobs(
         report
             .errors
             .extend(result.errors.into_iter().map(CheckError::from));
+        units.push(u);
     }
     // IAM works on the declared sessions of every unit at once.
     if let (Some(iam), Some(meta)) = (&options.iam, rules.find_meta("MG020")) {
@@ -320,6 +356,30 @@ fn check_jobs(
         report.skipped.extend(skipped);
     }
     report
+}
+
+/// Evaluates the shipped rules on a unit; a panic inside the engine is that unit's error,
+/// never a crash of the run.
+fn evaluate_caught(rules: &RuleSet, engine: &mut regorus::Engine, unit: &Unit) -> UnitResult {
+    let outcome = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+        evaluate(rules, engine, unit)
+    }));
+    outcome.unwrap_or_else(|panic| {
+        *engine = rules.engine();
+        let why = panic
+            .downcast_ref::<String>()
+            .cloned()
+            .or_else(|| panic.downcast_ref::<&str>().map(|s| (*s).to_owned()))
+            .unwrap_or_else(|| "a panic".into());
+        UnitResult {
+            errors: vec![crate::error::RunError::new(
+                crate::error::Subject::Rule,
+                format!("rules on {}", unit.name),
+                format!("the rule engine failed: {why}"),
+            )],
+            ..UnitResult::default()
+        }
+    })
 }
 
 /// Reads the deploying principal's policy and boundary files.

@@ -10,12 +10,12 @@ use std::collections::BTreeSet;
 use std::path::PathBuf;
 use std::sync::Arc;
 
-use super::check::{CheckOptions, declared_units, declared_units_of_sources};
+use super::check::{CheckOptions, Declared, declared_units, declared_units_of_sources};
 use super::discover::{display_path, read_source};
 use crate::checks::drift::live::LiveFileError;
 use crate::checks::drift::{LiveSession, Matching, compare, live, state};
 use crate::error::{CheckError, FileError};
-use crate::model::{Format, Unit};
+use crate::model::Format;
 use crate::report::Report;
 use crate::rules::RuleSet;
 use crate::source::SourceFile;
@@ -87,8 +87,7 @@ pub struct DriftOptions {
 
 /// Runs drift: declarations from `paths` against `live`.
 pub fn run(paths: &[PathBuf], options: &DriftOptions, rules: &RuleSet, live: LiveRead) -> Report {
-    let (units, errors, files_read) = declared_units(paths, &options.check);
-    compare_units(units, errors, files_read, options, rules, live)
+    compare_units(declared_units(paths, &options.check), options, rules, live)
 }
 
 /// Runs drift on in-memory declarations (rule examples).
@@ -98,18 +97,26 @@ pub(crate) fn run_sources(
     rules: &RuleSet,
     live: LiveRead,
 ) -> Report {
-    let (units, errors, files_read) = declared_units_of_sources(sources, &options.check);
-    compare_units(units, errors, files_read, options, rules, live)
+    compare_units(
+        declared_units_of_sources(sources, &options.check),
+        options,
+        rules,
+        live,
+    )
 }
 
 fn compare_units(
-    units: Vec<Unit>,
-    errors: Vec<FileError>,
-    files_read: usize,
+    declared: Declared,
     options: &DriftOptions,
     rules: &RuleSet,
     live: LiveRead,
 ) -> Report {
+    let Declared {
+        units,
+        errors,
+        files_read,
+        paths,
+    } = declared;
     let mut errors: Vec<CheckError> = errors.into_iter().map(CheckError::from).collect();
     let mut state_files = options.states.clone();
     for unit in &units {
@@ -159,6 +166,11 @@ fn compare_units(
         units: units.iter().filter(|u| !u.sessions.is_empty()).count(),
         sessions: units.iter().map(|u| u.sessions.len()).sum(),
         baselined: 0,
+        secrets: units
+            .iter()
+            .flat_map(|u| u.secrets.iter().cloned())
+            .collect(),
+        inputs: paths,
     };
     report.finish();
     report

@@ -11,6 +11,7 @@ pub mod discover;
 pub mod drift;
 pub(crate) mod jobs;
 pub(crate) mod rules_test;
+pub mod sandbox;
 
 pub use check::{CheckOptions, check_paths, check_sources};
 pub use discover::{MAX_FILE_BYTES, discover, display_path, read_source};

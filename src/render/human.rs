@@ -97,6 +97,24 @@ impl Diagnostic for FindingDiagnostic<'_> {
     }
 }
 
+/// A file's text with every secret replaced by as many `*`, so spans stay valid.
+fn masked(
+    text: &std::sync::Arc<str>,
+    secrets: &std::collections::BTreeSet<String>,
+) -> std::sync::Arc<str> {
+    if !secrets
+        .iter()
+        .any(|s| !s.is_empty() && text.contains(s.as_str()))
+    {
+        return text.clone();
+    }
+    let mut out = text.to_string();
+    for s in secrets.iter().filter(|s| !s.is_empty()) {
+        out = out.replace(s.as_str(), &"*".repeat(s.len()));
+    }
+    std::sync::Arc::from(out)
+}
+
 /// Renders findings, errors, skipped checks and a summary line.
 pub(crate) fn render(report: &Report, rules: &RuleSet, color: bool, width: usize) -> String {
     let theme = if color {
@@ -140,7 +158,7 @@ pub(crate) fn render(report: &Report, rules: &RuleSet, color: bool, width: usize
             source: f
                 .location
                 .as_ref()
-                .map(|l| NamedSource::new(l.file(), l.source.text.clone())),
+                .map(|l| NamedSource::new(l.file(), masked(&l.source.text, &report.secrets))),
         };
         let _ = handler.render_report(&mut out, &diag);
     }

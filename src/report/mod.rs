@@ -25,6 +25,10 @@ pub struct Report {
     pub sessions: usize,
     /// Findings left out because a baseline records them.
     pub baselined: usize,
+    /// Values that must not be shown (masked in source snippets too).
+    pub secrets: std::collections::BTreeSet<String>,
+    /// The files read (a report is never written over one of them).
+    pub inputs: Vec<std::path::PathBuf>,
 }
 
 /// The lowest severity that makes a run fail (exit status 1).

@@ -19,6 +19,8 @@ pub(crate) struct UnitResult {
     pub(crate) findings: Vec<Finding>,
     pub(crate) skipped: Vec<Skipped>,
     pub(crate) errors: Vec<RunError>,
+    /// The rule input, kept when user rules still have to run on it (out of process).
+    pub(crate) input: Option<RuleInput>,
 }
 
 /// Units with at least this many sessions evaluate their rules in parallel.
@@ -38,7 +40,7 @@ pub(crate) fn evaluate(rules: &RuleSet, engine: &mut Engine, unit: &Unit) -> Uni
     // take one evaluation for every rule (the per-call overhead dominates small inputs).
     let per_rule: Vec<Option<regorus::Value>> = if unit.sessions.len() >= LARGE_UNIT {
         use rayon::prelude::*;
-        let rego: Vec<&super::Rule> = rules.rego_rules().collect();
+        let rego: Vec<&super::Rule> = rules.engine_rules().collect();
         rego.par_iter()
             .map(|rule| {
                 let mut e = rules.engine();
@@ -54,7 +56,7 @@ pub(crate) fn evaluate(rules: &RuleSet, engine: &mut Engine, unit: &Unit) -> Uni
             None
         };
         rules
-            .rego_rules()
+            .engine_rules()
             .map(|rule| {
                 all.as_ref()
                     .and_then(|a| a.as_object().ok())
@@ -65,7 +67,7 @@ pub(crate) fn evaluate(rules: &RuleSet, engine: &mut Engine, unit: &Unit) -> Uni
     // When an evaluation failed, each rule alone, so that one broken or runaway rule costs
     // only its own results (and its error names it).
     engine.set_input(value);
-    for (rule, precomputed) in rules.rego_rules().zip(per_rule) {
+    for (rule, precomputed) in rules.engine_rules().zip(per_rule) {
         let result = match precomputed {
             Some(v) => Ok(v),
             None => engine.eval_rule(rule.deny_path()),
@@ -117,7 +119,63 @@ pub(crate) fn evaluate(rules: &RuleSet, engine: &mut Engine, unit: &Unit) -> Uni
     out.skipped.extend(super::unknowns::opaque(rules, unit));
     out.skipped
         .extend(super::unknowns::hidden_collisions(rules, unit));
+    redact(unit, &mut out.findings, &mut out.skipped);
+    if rules.user_rules().next().is_some() {
+        out.input = Some(input);
+    }
     out
+}
+
+/// Turns what a user rule returned for one unit into findings (or errors).
+pub(crate) fn user_rule_results(
+    rule: &super::Rule,
+    unit: &Unit,
+    input: &RuleInput,
+    deny: &Json,
+) -> UnitResult {
+    let mut out = UnitResult::default();
+    let name = format!("rule {} on {}", rule.meta.id, unit.name);
+    let violations = match deny {
+        Json::Array(items) => items.as_slice(),
+        Json::Null => &[],
+        Json::String(s) if s == "<undefined>" => &[],
+        other => {
+            out.errors.push(RunError::new(
+                Subject::Rule,
+                name,
+                format!("deny must be a set, got {other}"),
+            ));
+            return out;
+        }
+    };
+    for v in violations {
+        match to_finding(rule, unit, input, v) {
+            Ok(f) => out.findings.push(f),
+            Err(message) => out.errors.push(RunError::new(
+                Subject::Rule,
+                name.clone(),
+                format!("returned an unusable violation ({message}): {v}"),
+            )),
+        }
+    }
+    redact(unit, &mut out.findings, &mut []);
+    out
+}
+
+/// Keeps the unit's secrets and long values out of what is reported about it.
+fn redact(unit: &Unit, findings: &mut [Finding], skipped: &mut [Skipped]) {
+    if unit.secrets.is_empty() && findings.iter().all(|f| f.message.len() <= 64) {
+        return;
+    }
+    for f in findings {
+        f.message = unit.redact(&f.message);
+        for r in &mut f.related {
+            r.message = unit.redact(&r.message);
+        }
+    }
+    for s in skipped {
+        s.reason = unit.redact(&s.reason);
+    }
 }
 
 /// A resolved path: span, resource address, property text and conditions on the way.

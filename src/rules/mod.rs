@@ -146,6 +146,7 @@ pub struct RuleSet {
     /// them all.
     all_enabled: bool,
     engine: Engine,
+    time_limit: Duration,
 }
 
 impl RuleSet {
@@ -274,6 +275,7 @@ impl RuleSet {
             rules,
             all_enabled: true,
             engine,
+            time_limit: RULE_TIME_LIMIT,
         })
     }
 
@@ -285,6 +287,22 @@ impl RuleSet {
     /// The Rego rules, sorted by id.
     pub fn rego_rules(&self) -> impl Iterator<Item = &Rule> {
         self.rules.iter().filter(|r| r.kind == RuleKind::Rego)
+    }
+
+    /// The Rego rules evaluated in process: the shipped ones.
+    pub(crate) fn engine_rules(&self) -> impl Iterator<Item = &Rule> {
+        self.rego_rules().filter(|r| r.shipped)
+    }
+
+    /// The Rego rules of `--rules` folders: untrusted code, evaluated out of process, each
+    /// with its own time budget for the whole run (see `pipeline::sandbox`).
+    pub fn user_rules(&self) -> impl Iterator<Item = &Rule> {
+        self.rego_rules().filter(|r| !r.shipped)
+    }
+
+    /// The time budget of each user rule for the whole run.
+    pub fn time_limit(&self) -> Duration {
+        self.time_limit
     }
 
     /// Every rule's metadata, sorted by id: the SARIF rule index.
@@ -304,9 +322,10 @@ impl RuleSet {
         self.find(id).map(|r| &r.meta)
     }
 
-    /// Stops any rule that runs longer than `limit` on one input (a user's rule that runs
-    /// away fails with a clear error instead of hanging CI).
+    /// The time budget of each user rule for the whole run, and the limit of one evaluation
+    /// of the shipped rules.
     pub fn set_time_limit(&mut self, limit: Duration) {
+        self.time_limit = limit;
         self.engine
             .set_execution_timer_config(regorus::utils::limits::ExecutionTimerConfig {
                 limit,
@@ -341,9 +360,9 @@ impl RuleSet {
             }
         }
         let off = |id: &str| disable.iter().any(|d| d.eq_ignore_ascii_case(id));
-        let rego_before = self.rego_rules().count();
+        let rego_before = self.engine_rules().count();
         self.rules.retain(|r| !off(&r.meta.id));
-        self.all_enabled &= self.rego_rules().count() == rego_before;
+        self.all_enabled &= self.engine_rules().count() == rego_before;
         Ok(())
     }
 
@@ -397,7 +416,21 @@ pub(crate) fn examples_root(rule: &Rule) -> Option<Node> {
 }
 
 fn prepare(rules: &[Rule]) -> Result<Engine, AppError> {
-    let rego: Vec<&Rule> = rules.iter().filter(|r| r.kind == RuleKind::Rego).collect();
+    // User rules are only parsed here (their syntax errors stop the run at once); they are
+    // evaluated out of process.
+    let mut parse_only = Engine::new();
+    for rule in rules
+        .iter()
+        .filter(|r| r.kind == RuleKind::Rego && !r.shipped)
+    {
+        parse_only
+            .add_policy(rule.origin.clone(), rule.source.clone())
+            .map_err(|e| rule_error(&rule.origin, e))?;
+    }
+    let rego: Vec<&Rule> = rules
+        .iter()
+        .filter(|r| r.kind == RuleKind::Rego && r.shipped)
+        .collect();
     let mut engine = Engine::new();
     engine.set_execution_timer_config(regorus::utils::limits::ExecutionTimerConfig {
         limit: RULE_TIME_LIMIT,

@@ -109,10 +109,12 @@ fn parameters_override_defaults() {
     );
     let text = stdout(&out);
     assert!(!text.contains("packet length"), "{text}");
+    // Values given on the command line may be secrets: never shown.
     assert!(
-        text.contains("source network interface eni-0123456789abcdef0"),
+        text.contains("source network interface (sensitive)"),
         "{text}"
     );
+    assert!(!text.contains("eni-0123456789abcdef0"), "{text}");
 }
 
 #[test]
@@ -137,7 +139,7 @@ fn parameter_files_in_both_shapes() {
         ],
     ));
     assert!(
-        with_list.contains("packet length 0 is outside"),
+        with_list.contains("packet length (sensitive) is outside"),
         "{with_list}"
     );
     let with_obj = stdout(&run_in(
@@ -164,7 +166,11 @@ fn parameter_files_in_both_shapes() {
             "PacketBytes=9999",
         ],
     ));
-    assert!(both.contains("packet length 9999"), "{both}");
+    assert!(
+        both.contains("packet length (sensitive) is outside"),
+        "{both}"
+    );
+    assert!(!both.contains("9999"), "{both}");
 }
 
 #[test]
@@ -205,12 +211,19 @@ fn output_file_gets_the_report_and_stderr_the_summary() {
         ],
     );
     assert_eq!(code(&out), 1);
-    assert!(stdout(&out).is_empty());
+    // The terminal shows the --format report too, and the summary goes to stderr.
+    assert!(stdout(&out).contains("\"ruleId\""));
     assert!(
         stderr(&out).contains("6 errors, 2 warnings"),
         "{}",
         stderr(&out)
     );
+    let quiet = run_in(
+        &fixture("cfn"),
+        &["check", "--output", path.to_str().expect("utf8"), "--quiet"],
+    );
+    assert_eq!(code(&quiet), 1);
+    assert!(stdout(&quiet).is_empty() && stderr(&quiet).is_empty());
     let text = std::fs::read_to_string(&path).expect("report written");
     keep_sarif("cli-output-file", &text);
     assert!(text.contains("\"ruleId\": \"MG002\""));

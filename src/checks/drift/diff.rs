@@ -89,7 +89,11 @@ pub(crate) fn compare(
                 Ok(Some(i)) => {
                     claimed[i] = true;
                     out.matched += 1;
+                    let before = out.findings.len();
                     compare_properties(unit, s, &live[i], rules, &mut out);
+                    for f in out.findings.iter_mut().skip(before) {
+                        f.message = unit.redact(&f.message);
+                    }
                 }
                 Ok(None) if matching.incomplete.is_some() => {
                     if let Some(loc) = located(unit, s.loc) {

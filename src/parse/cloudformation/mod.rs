@@ -117,11 +117,28 @@ pub(crate) fn read<'a>(
         created: std::collections::BTreeSet::new(),
         budget: crate::parse::Budget::default(),
     };
+    let mut secrets = std::collections::BTreeSet::new();
     if let Some(params) = root.get("Parameters").and_then(Node::as_map) {
         for e in params {
             cx.params.insert(e.key.clone(), &e.value);
+            let no_echo = e
+                .value
+                .get("NoEcho")
+                .and_then(Node::scalar_text)
+                .is_some_and(|t| t.eq_ignore_ascii_case("true"));
+            if no_echo && let Some(d) = e.value.get("Default").and_then(Node::scalar_text) {
+                secrets.insert(d);
+            }
         }
     }
+    // Values given on the command line may be secrets: they never appear in reports.
+    secrets.extend(
+        options
+            .parameters
+            .values()
+            .filter(|v| !v.is_empty())
+            .cloned(),
+    );
     if let Some(conds) = root.get("Conditions").and_then(Node::as_map) {
         for e in conds {
             cx.conditions
@@ -207,6 +224,7 @@ pub(crate) fn read<'a>(
     }
     unit.references = cx.references;
     unit.created = cx.created;
+    unit.secrets = secrets;
     for e in cx.budget.errors() {
         unit.errors.push((loc(root.span), e));
     }

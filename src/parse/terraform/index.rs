@@ -19,6 +19,8 @@ use crate::source::Span;
 #[derive(Default)]
 pub(crate) struct Index<'a> {
     pub(crate) variables: HashMap<String, (Option<&'a Expression>, FileId)>,
+    /// Variables marked `sensitive = true`: their values never appear in reports.
+    pub(crate) sensitive: HashSet<String>,
     pub(crate) locals: HashMap<String, (&'a Expression, FileId)>,
     pub(crate) declared: HashSet<String>,
     /// Span maps of files written in JSON syntax.
@@ -48,6 +50,12 @@ impl<'a> Index<'a> {
                 "variable" => {
                     let [name, _] = labels(block);
                     let default = block.body.get_attribute("default").map(|a| &a.value);
+                    if matches!(
+                        block.body.get_attribute("sensitive").map(|a| &a.value),
+                        Some(Expression::Bool(b)) if *b.value()
+                    ) {
+                        self.sensitive.insert(name.clone());
+                    }
                     self.variables.insert(name, (default, file));
                 }
                 "locals" => {

@@ -220,6 +220,7 @@ pub(crate) fn read_root(set: &ModuleSet, root: &str, default_region: Option<&str
     for e in scope.budget.errors() {
         unit.errors.push((root_loc, e));
     }
+    unit.secrets.extend(scope.secrets.borrow().iter().cloned());
     unit.created.extend(scope.created.into_inner());
     // Terraform refuses a reference to a variable the module does not declare.
     let (undeclared, references): (Vec<_>, Vec<_>) = std::mem::take(&mut unit.references)

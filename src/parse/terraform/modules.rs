@@ -296,6 +296,7 @@ impl<'s, 'a> Expander<'s, 'a> {
                     locals: Default::default(),
                     created: Default::default(),
                     budget: scope.budget.clone(),
+                    secrets: scope.secrets.clone(),
                 };
                 stack.push(child_dir.clone());
                 self.expand(unit, &child, &child_dir, &call_key, stack, read);

@@ -177,6 +177,22 @@ impl Evaluator<'_, '_> {
     }
 
     pub(crate) fn variable(&mut self, name: &str, expr: &Expression) -> Ev {
+        let ev = self.variable_value(name, expr);
+        if self.index().sensitive.contains(name)
+            && let Val::Known(j) = &ev.val
+        {
+            let text = match j {
+                Json::String(s) => s.clone(),
+                other => other.to_string(),
+            };
+            if !text.is_empty() {
+                self.scope.secrets.borrow_mut().insert(text);
+            }
+        }
+        ev
+    }
+
+    fn variable_value(&mut self, name: &str, expr: &Expression) -> Ev {
         let declared = self.index().variables.get(name).copied();
         // A folder that declares variables but not this one fails in Terraform; a folder
         // that declares none is a fragment (one file of a module): its inputs come from

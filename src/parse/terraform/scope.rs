@@ -46,6 +46,8 @@ pub(crate) struct Scope<'s, 'a> {
     pub(crate) created: RefCell<BTreeSet<String>>,
     /// Evaluation steps and instances left to the whole unit (shared by every instance).
     pub(crate) budget: Rc<Budget>,
+    /// Values of sensitive variables seen (shared by every instance).
+    pub(crate) secrets: Rc<RefCell<BTreeSet<String>>>,
 }
 
 impl<'s, 'a> Scope<'s, 'a> {
@@ -68,6 +70,7 @@ impl<'s, 'a> Scope<'s, 'a> {
             locals: RefCell::new(HashMap::new()),
             created: RefCell::new(BTreeSet::new()),
             budget: Rc::new(Budget::default()),
+            secrets: Rc::default(),
         }
     }
 
