@@ -13,5 +13,6 @@ mod integration {
     pub(crate) mod modules;
     pub(crate) mod parsing;
     pub(crate) mod registry;
+    pub(crate) mod untrusted;
     pub(crate) mod workflow;
 }

@@ -117,12 +117,15 @@ pub(crate) fn resolve(
     rule_dirs.extend(args.rules.iter().cloned());
     let mut rules = RuleSet::load(&rule_dirs)?;
     rules.configure(&config.severity, &config.disable)?;
-    if !(args.rule_time_limit > 0.0 && args.rule_time_limit.is_finite()) {
-        return Err(AppError::Usage(
-            "--rule-time-limit must be a positive number of seconds".into(),
-        ));
-    }
-    rules.set_time_limit(std::time::Duration::from_secs_f64(args.rule_time_limit));
+    let limit = std::time::Duration::try_from_secs_f64(args.rule_time_limit)
+        .ok()
+        .filter(|d| !d.is_zero() && *d <= std::time::Duration::from_secs(24 * 3600))
+        .ok_or_else(|| {
+            AppError::Usage(
+                "--rule-time-limit must be a positive number of seconds, at most one day".into(),
+            )
+        })?;
+    rules.set_time_limit(limit);
 
     let mut parameters = parameter_values(&[], &config.cloudformation.parameter_files)?;
     parameters.extend(config.cloudformation.parameters.clone());

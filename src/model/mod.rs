@@ -553,22 +553,12 @@ impl Unit {
         out
     }
 
-    /// A report text with the unit's secrets replaced by `(sensitive)` and literal values
-    /// longer than [`MAX_SHOWN_VALUE`] characters shortened.
-    pub(crate) fn redact(&self, text: &str) -> String {
-        let mut out = text.to_owned();
-        for secret in &self.secrets {
-            out = replace_whole(&out, secret, "(sensitive)");
+    /// What keeps this unit's secrets and long values out of report texts.
+    pub(crate) fn redactor(&self) -> Redactor<'_> {
+        Redactor {
+            secrets: &self.secrets,
+            long_values: self.long_values(),
         }
-        if out.chars().count() > MAX_SHOWN_VALUE {
-            for value in self.long_values() {
-                if out.contains(value.as_str()) {
-                    let short: String = value.chars().take(MAX_SHOWN_VALUE - 1).collect();
-                    out = out.replace(value.as_str(), &format!("{short}…"));
-                }
-            }
-        }
-        out
     }
 
     /// Known string values longer than [`MAX_SHOWN_VALUE`] characters.
@@ -599,6 +589,36 @@ impl Unit {
 
     pub(crate) fn file_name(&self, file: FileId) -> &str {
         self.files.get(file).map_or("", |f| f.display.as_str())
+    }
+}
+
+/// Keeps a unit's secrets and long values out of report texts.
+pub(crate) struct Redactor<'u> {
+    secrets: &'u std::collections::BTreeSet<String>,
+    long_values: Vec<String>,
+}
+
+impl Redactor<'_> {
+    /// Whether there is anything to redact at all.
+    pub(crate) fn is_empty(&self) -> bool {
+        self.secrets.is_empty() && self.long_values.is_empty()
+    }
+
+    /// The text with secrets replaced by `(sensitive)` and long values shortened.
+    pub(crate) fn apply(&self, text: &str) -> String {
+        let mut out = text.to_owned();
+        for secret in self.secrets {
+            out = replace_whole(&out, secret, "(sensitive)");
+        }
+        if out.chars().count() > MAX_SHOWN_VALUE {
+            for value in &self.long_values {
+                if out.contains(value.as_str()) {
+                    let short: String = value.chars().take(MAX_SHOWN_VALUE - 1).collect();
+                    out = out.replace(value.as_str(), &format!("{short}…"));
+                }
+            }
+        }
+        out
     }
 }
 

@@ -83,6 +83,10 @@ pub(crate) struct Budget {
     left: std::cell::Cell<u64>,
     instances_left: std::cell::Cell<usize>,
     instances_spent: std::cell::Cell<bool>,
+    /// A value grew past [`MAX_VALUE_BYTES`].
+    oversize: std::cell::Cell<bool>,
+    /// Expressions nested past the evaluator's depth.
+    too_deep: std::cell::Cell<bool>,
 }
 
 impl Default for Budget {
@@ -91,6 +95,8 @@ impl Default for Budget {
             left: std::cell::Cell::new(EVALUATION_BUDGET),
             instances_left: std::cell::Cell::new(MAX_UNIT_INSTANCES),
             instances_spent: std::cell::Cell::new(false),
+            oversize: std::cell::Cell::new(false),
+            too_deep: std::cell::Cell::new(false),
         }
     }
 }
@@ -122,9 +128,29 @@ impl Budget {
         true
     }
 
+    /// Notes that a value grew past [`MAX_VALUE_BYTES`] (it is unknown from there on).
+    pub(crate) fn oversize(&self) {
+        self.oversize.set(true);
+    }
+
+    /// Notes that expressions nest past the evaluator's depth.
+    pub(crate) fn too_deep(&self) {
+        self.too_deep.set(true);
+    }
+
     /// The errors of a unit whose budgets ran out.
     pub(crate) fn errors(&self) -> Vec<String> {
         let mut out = Vec::new();
+        if self.oversize.get() {
+            out.push(format!(
+                "a value here grows beyond {MAX_VALUE_BYTES} bytes (a doubling template, substitution or function?); it is unknown from there on"
+            ));
+        }
+        if self.too_deep.get() {
+            out.push(
+                "expressions here nest deeper than mirrorguard evaluates; the deeper values are unknown".to_owned(),
+            );
+        }
         if self.spent() {
             out.push(budget_error());
         }

@@ -126,7 +126,7 @@ fn terraform_jobs(
         full_parse
             || files
                 .iter()
-                .any(|s| s.text.contains("traffic_mirror") || s.text.contains("module"))
+                .any(|s| parse::could_declare_mirroring(&s.text) || s.text.contains("module"))
     };
     let candidates: Vec<String> = folders
         .iter()
@@ -166,7 +166,7 @@ fn terraform_jobs(
             full_parse
                 || m.tf
                     .iter()
-                    .any(|f| f.source.text.contains("traffic_mirror"))
+                    .any(|f| parse::could_declare_mirroring(&f.source.text))
                 || modules::has_unreadable_calls(&set, m, root)
         })
     };

@@ -164,17 +164,21 @@ pub(crate) fn user_rule_results(
 
 /// Keeps the unit's secrets and long values out of what is reported about it.
 fn redact(unit: &Unit, findings: &mut [Finding], skipped: &mut [Skipped]) {
-    if unit.secrets.is_empty() && findings.iter().all(|f| f.message.len() <= 64) {
+    if findings.is_empty() && skipped.is_empty() {
+        return;
+    }
+    let redactor = unit.redactor();
+    if redactor.is_empty() {
         return;
     }
     for f in findings {
-        f.message = unit.redact(&f.message);
+        f.message = redactor.apply(&f.message);
         for r in &mut f.related {
-            r.message = unit.redact(&r.message);
+            r.message = redactor.apply(&r.message);
         }
     }
     for s in skipped {
-        s.reason = unit.redact(&s.reason);
+        s.reason = redactor.apply(&s.reason);
     }
 }
 

@@ -242,10 +242,7 @@ fn a_runaway_user_rule_is_stopped_with_a_clear_error() {
         "{error}"
     );
     assert!(
-        error["message"]
-            .as_str()
-            .unwrap_or("")
-            .contains("time"),
+        error["message"].as_str().unwrap_or("").contains("time"),
         "{error}"
     );
     // The built-in rules still ran on the same file.

@@ -91,8 +91,11 @@ pub(crate) fn compare(
                     out.matched += 1;
                     let before = out.findings.len();
                     compare_properties(unit, s, &live[i], rules, &mut out);
-                    for f in out.findings.iter_mut().skip(before) {
-                        f.message = unit.redact(&f.message);
+                    if out.findings.len() > before {
+                        let redactor = unit.redactor();
+                        for f in out.findings.iter_mut().skip(before) {
+                            f.message = redactor.apply(&f.message);
+                        }
                     }
                 }
                 Ok(None) if matching.incomplete.is_some() => {

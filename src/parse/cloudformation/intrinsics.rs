@@ -61,6 +61,7 @@ impl<'a> Context<'a> {
     pub(crate) fn eval_inner(&mut self, node: &'a Node, depth: usize) -> Vec<Alt> {
         let here = loc(node.span);
         if depth > 32 {
+            self.budget.too_deep();
             return vec![Alt::unknown(here, "intrinsic functions nested too deeply")];
         }
         if !self.budget.step() {
@@ -235,6 +236,7 @@ impl<'a> Context<'a> {
         let mut unresolved = Vec::new();
         while let Some(start) = rest.find("${") {
             if out.len() > crate::parse::MAX_VALUE_BYTES {
+                self.budget.oversize();
                 return Alt::unknown(
                     here,
                     format!(

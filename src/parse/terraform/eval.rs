@@ -203,6 +203,7 @@ impl<'i, 'a> Evaluator<'i, 'a> {
 
     pub(crate) fn eval(&mut self, expr: &Expression) -> Ev {
         if self.depth >= MAX_EVAL_DEPTH {
+            self.scope.budget.too_deep();
             return Ev::unknown("expression nested too deeply to evaluate");
         }
         if !self.scope.budget.step() {
@@ -341,10 +342,13 @@ impl<'i, 'a> Evaluator<'i, 'a> {
             }
         }
         match why {
-            None if out.len() > crate::parse::MAX_VALUE_BYTES => Ev::unknown(format!(
-                "template expands to more than {} bytes",
-                crate::parse::MAX_VALUE_BYTES
-            )),
+            None if out.len() > crate::parse::MAX_VALUE_BYTES => {
+                self.scope.budget.oversize();
+                Ev::unknown(format!(
+                    "template expands to more than {} bytes",
+                    crate::parse::MAX_VALUE_BYTES
+                ))
+            }
             None => Ev::known(json!(out)),
             Some(why) => Ev::symbol(self.canonical(expr), why),
         }

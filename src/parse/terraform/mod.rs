@@ -307,7 +307,15 @@ pub(crate) fn read_module(
 }
 
 pub(crate) fn labels(block: &Block) -> [String; 2] {
-    let mut it = block.labels.iter().map(|l| l.as_str().to_owned());
+    // Terraform decodes escapes in quoted labels (`"aws_ec2_traffic\u005fmirror_session"`).
+    let mut it = block.labels.iter().map(|l| {
+        let s = l.as_str();
+        if s.contains('\\') {
+            crate::parse::unescape(s)
+        } else {
+            s.to_owned()
+        }
+    });
     [it.next().unwrap_or_default(), it.next().unwrap_or_default()]
 }
 

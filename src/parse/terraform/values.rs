@@ -37,9 +37,12 @@ impl Evaluator<'_, '_> {
             Err(why) => return Ev::symbol(self.canonical(expr), why),
         };
         match call_function(name, &args) {
-            Some(v) if v.json().is_some_and(crate::parse::too_large) => Ev::unknown(format!(
-                "{name}() gives a value larger than mirrorguard keeps"
-            )),
+            Some(v) if v.json().is_some_and(crate::parse::too_large) => {
+                self.scope.budget.oversize();
+                Ev::unknown(format!(
+                    "{name}() gives a value larger than mirrorguard keeps"
+                ))
+            }
             Some(v) => v,
             None => Ev::unknown(format!("function {name}() is not evaluated by mirrorguard")),
         }
