@@ -74,6 +74,11 @@ pub(crate) struct InputArgs {
     /// Ignore any .mirrorguard.toml.
     #[arg(long)]
     pub(crate) no_config: bool,
+    /// The repository root every reported path is relative to [default: the nearest folder
+    /// above the first PATH holding .git, else the configuration file's folder, else the
+    /// working folder].
+    #[arg(long, value_name = "DIR")]
+    pub(crate) root: Option<PathBuf>,
     /// CloudFormation parameter value, `Key=Value` (repeatable; wins over --parameter-file).
     #[arg(long = "parameters", value_name = "KEY=VALUE")]
     pub(crate) parameters: Vec<String>,

@@ -1,6 +1,7 @@
 //! One function per subcommand: settings in, exit status out.
 
 use std::fmt::Write as _;
+use std::path::PathBuf;
 
 use super::args::{CheckArgs, DriftArgs, ListFormat, RulesCommand};
 use super::output::{finish, write_stdout};
@@ -61,7 +62,62 @@ fn iam_check(args: &CheckArgs, errors: &mut Vec<CheckError>) -> Result<Option<Ia
     }))
 }
 
+/// A `--parameters` key that no template checked declares is most likely a typo.
+fn warn_unknown_parameters(args: &super::args::InputArgs, report: &crate::report::Report) {
+    for pair in &args.parameters {
+        let key = pair.split_once('=').map_or(pair.as_str(), |(k, _)| k);
+        if !report.parameters.contains(key) {
+            super::output::write_stderr(&format!(
+                "mirrorguard: warning: --parameters {key}: no template checked declares a parameter {key}\n"
+            ));
+        }
+    }
+}
+
+/// Files named by flags must exist before anything is checked: a missing one would
+/// otherwise give findings computed from defaults, or invented ones.
+fn require_files(flags: &[(&str, &[PathBuf])]) -> Result<(), AppError> {
+    for (flag, paths) in flags {
+        for p in *paths {
+            match std::fs::metadata(p) {
+                Ok(m) if m.is_file() => {}
+                Ok(_) => {
+                    return Err(AppError::Usage(format!(
+                        "{flag} {}: not a regular file",
+                        p.display()
+                    )));
+                }
+                Err(e) => {
+                    return Err(AppError::Usage(format!("{flag} {}: {e}", p.display())));
+                }
+            }
+        }
+    }
+    Ok(())
+}
+
+fn input_files<'a>(
+    args: &'a super::args::InputArgs,
+    out: &'a super::args::OutputArgs,
+) -> Vec<(&'static str, &'a [PathBuf])> {
+    vec![
+        ("--var-file", args.var_file.as_slice()),
+        ("--parameter-file", args.parameter_file.as_slice()),
+        ("--plan", args.plan.as_slice()),
+        ("--baseline", out.baseline.as_slice()),
+    ]
+}
+
 pub(crate) fn run_check(args: CheckArgs) -> Result<ExitStatus, AppError> {
+    let mut flags = input_files(&args.input, &args.output);
+    flags.push(("--deploy-policy", args.deploy_policy.as_slice()));
+    flags.push(("--boundary", args.boundary.as_slice()));
+    require_files(&flags)?;
+    if !args.operations.is_empty() && args.deploy_policy.is_empty() && args.deploy_role.is_none() {
+        return Err(AppError::Usage(
+            "--operations needs the deploying principal: --deploy-policy or --deploy-role".into(),
+        ));
+    }
     let mut settings = resolve(&args.input, args.output.fail_on, args.region.as_deref())?;
     let mut errors = Vec::new();
     settings.check.iam = iam_check(&args, &mut errors)?;
@@ -69,6 +125,7 @@ pub(crate) fn run_check(args: CheckArgs) -> Result<ExitStatus, AppError> {
         crate::pipeline::check_paths(&args.input.paths, &settings.check, &settings.rules);
     report.errors.extend(errors);
     report.finish();
+    warn_unknown_parameters(&args.input, &report);
     finish(
         report,
         &settings.rules,
@@ -127,6 +184,15 @@ impl LiveSource for NoSdk {
 }
 
 pub(crate) fn run_drift(args: DriftArgs) -> Result<ExitStatus, AppError> {
+    let live_files: Vec<PathBuf> = args
+        .live_file
+        .iter()
+        .map(|f| crate::pipeline::drift::live_file_path(f))
+        .collect();
+    let mut flags = input_files(&args.input, &args.output);
+    flags.push(("--live-file", live_files.as_slice()));
+    flags.push(("--state", args.state.as_slice()));
+    require_files(&flags)?;
     let settings = resolve(&args.input, args.output.fail_on, None)?;
     let options = DriftOptions {
         check: settings.check,
@@ -135,6 +201,7 @@ pub(crate) fn run_drift(args: DriftArgs) -> Result<ExitStatus, AppError> {
     };
     let live = live_source(&args).read();
     let report = crate::pipeline::drift::run(&args.input.paths, &options, &settings.rules, live);
+    warn_unknown_parameters(&args.input, &report);
     finish(
         report,
         &settings.rules,

@@ -125,6 +125,9 @@ pub(crate) fn finish(
     fail_on: FailOn,
     command: &str,
 ) -> Result<ExitStatus, AppError> {
+    if !report.usage_errors.is_empty() {
+        return Err(AppError::Usage(report.usage_errors.join("\n")));
+    }
     if let Some(path) = &out.baseline {
         let text = std::fs::read_to_string(path).map_err(|source| AppError::Read {
             path: path.clone(),
@@ -171,6 +174,11 @@ pub(crate) fn finish(
     }
     if !out.output.is_empty() && !out.quiet && out.format != OutputFormat::Human {
         write_stderr(&format!("{}\n", render::human::summary(&report)));
+    }
+    if report.units == 0 && report.errors.is_empty() && !out.quiet {
+        write_stderr(
+            "mirrorguard: nothing to check: no template, module, manifest or CLI input here declares a traffic mirror resource\n",
+        );
     }
     Ok(status)
 }

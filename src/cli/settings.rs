@@ -113,6 +113,21 @@ pub(crate) fn resolve(
     } else {
         Config::discover(Path::new("."))?.unwrap_or_default()
     };
+    // Every reported path is relative to the repository root, from whatever folder this runs.
+    let root = match &args.root {
+        Some(r) if r.is_dir() => r.clone(),
+        Some(r) => {
+            return Err(AppError::Usage(format!(
+                "--root {} is not a folder",
+                r.display()
+            )));
+        }
+        None => crate::pipeline::repo_root(
+            &args.paths,
+            config.path.as_ref().map(|_| config.dir.as_path()),
+        ),
+    };
+    crate::pipeline::set_report_root(&root);
     let mut rule_dirs = config.rules.clone();
     rule_dirs.extend(args.rules.iter().cloned());
     let mut rules = RuleSet::load(&rule_dirs)?;

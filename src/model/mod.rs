@@ -505,6 +505,12 @@ pub(crate) struct Unit {
     /// Mistakes the deploying tool itself rejects (an undeclared Terraform variable): each
     /// is reported as an error at its place.
     pub(crate) errors: Vec<(Loc, String)>,
+    /// Command-line values that do not fit this unit (`--stack-env` naming no environment):
+    /// the run stops with a usage error.
+    pub(crate) usage_errors: Vec<String>,
+    /// CloudFormation parameters the template declares (to warn about `--parameters` keys
+    /// no template declares).
+    pub(crate) parameters: std::collections::BTreeSet<String>,
     /// Identities of what the unit creates (its declared resources): such a value differs
     /// from every literal and from every other thing created. Any other symbolic value (a
     /// parameter or variable without a value, a data source, an import) may equal anything.
@@ -527,6 +533,8 @@ impl Unit {
             suppressions: Vec::new(),
             opaque: Vec::new(),
             errors: Vec::new(),
+            usage_errors: Vec::new(),
+            parameters: std::collections::BTreeSet::new(),
             created: std::collections::BTreeSet::new(),
             secrets: std::collections::BTreeSet::new(),
         }

@@ -304,26 +304,32 @@ pub(crate) fn read(
         .and_then(Node::scalar_text)
         .unwrap_or_default();
     let resources = root.get("resources").and_then(Node::as_seq).unwrap_or(&[]);
-    let envs: Vec<Option<String>> = match &options.stack_env {
-        Some(e) => vec![Some(e.clone())],
-        None => {
-            let mut names: Vec<String> = Vec::new();
-            for r in resources {
-                for p in r.get("props").and_then(Node::as_seq).unwrap_or(&[]) {
-                    for e in p.get("values").and_then(Node::as_map).unwrap_or(&[]) {
-                        if !names.contains(&e.key) {
-                            names.push(e.key.clone());
-                        }
-                    }
+    let mut names: Vec<String> = Vec::new();
+    for r in resources {
+        for p in r.get("props").and_then(Node::as_seq).unwrap_or(&[]) {
+            for e in p.get("values").and_then(Node::as_map).unwrap_or(&[]) {
+                if !names.contains(&e.key) {
+                    names.push(e.key.clone());
                 }
             }
-            names.sort();
-            if names.is_empty() {
-                vec![None]
-            } else {
-                names.into_iter().map(Some).collect()
-            }
         }
+    }
+    names.sort();
+    let envs: Vec<Option<String>> = match &options.stack_env {
+        Some(e) => {
+            // A typo in --stack-env would check nothing: say which environments exist.
+            if !names.is_empty() && !names.contains(e) {
+                unit.usage_errors.push(format!(
+                    "--stack-env {e} names no environment of {}; it has {}",
+                    manifest.display,
+                    names.join(", ")
+                ));
+                return unit;
+            }
+            vec![Some(e.clone())]
+        }
+        None if names.is_empty() => vec![None],
+        None => names.iter().cloned().map(Some).collect(),
     };
     let explicit_env = options.stack_env.is_some();
     if envs.len() > MAX_ENVIRONMENTS {

@@ -9,7 +9,7 @@ use std::sync::Arc;
 
 use rayon::prelude::*;
 
-use super::discover::{DiskLoader, discover, display_path, read_source, repo_root};
+use super::discover::{DiskLoader, discover, display_path, read_source, report_root};
 use super::jobs::{Job, build_unit, make_jobs};
 use crate::checks::iam::{Operation, Principal};
 use crate::checks::suppress::{self, IgnoreEntry};
@@ -76,13 +76,17 @@ pub(crate) struct Inputs {
     pub(crate) errors: Vec<FileError>,
 }
 
-/// A path relative to `base` (for exclude and ignore globs).
+/// A reported path relative to the folder `base` (for exclude and ignore globs, which are
+/// relative to the configuration file's folder).
 fn relative_to(base: &Path, display: &str) -> String {
-    let abs = |p: &Path| p.canonicalize().unwrap_or_else(|_| p.to_path_buf());
-    let file = abs(Path::new(display));
-    file.strip_prefix(abs(base))
-        .map(|p| p.to_string_lossy().replace('\\', "/"))
-        .unwrap_or_else(|_| display.to_owned())
+    let base = display_path(base);
+    if base == "." {
+        return display.to_owned();
+    }
+    display
+        .strip_prefix(&format!("{base}/"))
+        .unwrap_or(display)
+        .to_owned()
 }
 
 /// Reads every file of a list, keeping the errors.
@@ -95,7 +99,7 @@ fn read_all(paths: &[PathBuf], errors: &mut Vec<FileError>) -> Vec<Arc<SourceFil
 }
 
 pub(crate) fn read_inputs(paths: &[PathBuf], options: &CheckOptions) -> Inputs {
-    let root = repo_root(paths);
+    let root = report_root();
     let (mut files, mut errors) = discover(paths, &root);
     let base = options.base();
     if !options.exclude.is_empty() {
@@ -337,6 +341,8 @@ fn check_jobs(
         }
         report.sessions += u.sessions.len();
         report.secrets.extend(u.secrets.iter().cloned());
+        report.usage_errors.extend(u.usage_errors.iter().cloned());
+        report.parameters.extend(u.parameters.iter().cloned());
         // Severity comes from the (configured) rule set, for built-in rules too; disabled
         // rules report nothing.
         report

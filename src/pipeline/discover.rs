@@ -153,21 +153,77 @@ fn siblings(dir: &Path, keep: impl Fn(Kind) -> bool) -> Vec<PathBuf> {
         .collect()
 }
 
-/// The path shown in reports: relative to the working directory when under it, `/`-separated.
-pub fn display_path(path: &Path) -> String {
-    let rel = std::env::current_dir()
+/// The folder reported paths are relative to (see [`set_report_root`]).
+static REPORT_ROOT: std::sync::RwLock<Option<PathBuf>> = std::sync::RwLock::new(None);
+
+/// Sets the folder every reported path is relative to: the repository root, so that paths,
+/// SARIF URIs, fingerprints and baselines are the same from whatever folder mirrorguard
+/// runs. One value per process (the command line sets it once); the working folder when
+/// never set.
+pub fn set_report_root(root: &Path) {
+    let root = root.canonicalize().unwrap_or_else(|_| root.to_path_buf());
+    if let Ok(mut r) = REPORT_ROOT.write() {
+        *r = Some(root);
+    }
+}
+
+/// The folder reported paths are relative to.
+pub fn report_root() -> PathBuf {
+    REPORT_ROOT
+        .read()
         .ok()
-        .and_then(|cwd| {
-            let abs = if path.is_absolute() {
-                path.to_path_buf()
-            } else {
-                cwd.join(path)
-            };
-            abs.strip_prefix(&cwd).ok().map(Path::to_path_buf)
-        })
-        .unwrap_or_else(|| path.to_path_buf());
-    let s = rel.to_string_lossy().replace('\\', "/");
-    s.strip_prefix("./").map(str::to_owned).unwrap_or(s)
+        .and_then(|r| r.clone())
+        .or_else(|| std::env::current_dir().ok())
+        .unwrap_or_else(|| PathBuf::from("."))
+}
+
+/// Lexically normalized (no `.`, no `..` after a name), `/`-separated.
+fn normalized(path: &Path) -> PathBuf {
+    let mut out = PathBuf::new();
+    for c in path.components() {
+        match c {
+            std::path::Component::CurDir => {}
+            std::path::Component::ParentDir => {
+                if !out.pop() {
+                    out.push("..");
+                }
+            }
+            other => out.push(other.as_os_str()),
+        }
+    }
+    out
+}
+
+/// The path shown in reports: relative to the report root (the repository) when under it,
+/// `/`-separated and normalized; otherwise the absolute path.
+pub fn display_path(path: &Path) -> String {
+    let root = report_root();
+    let cwd = std::env::current_dir().unwrap_or_else(|_| PathBuf::from("."));
+    let abs = normalized(&if path.is_absolute() {
+        path.to_path_buf()
+    } else {
+        cwd.join(path)
+    });
+    // Compare real locations (a symlinked temp folder, a bind mount), keep the file name.
+    let real = match (abs.parent(), abs.file_name()) {
+        (Some(dir), Some(name)) => dir
+            .canonicalize()
+            .map(|d| d.join(name))
+            .unwrap_or_else(|_| abs.clone()),
+        _ => abs.clone(),
+    };
+    let shown = real
+        .strip_prefix(&root)
+        .or_else(|_| abs.strip_prefix(&root))
+        .map(Path::to_path_buf)
+        .unwrap_or(abs);
+    let s = shown.to_string_lossy().replace('\\', "/");
+    if s.is_empty() { ".".to_owned() } else { s }
+}
+
+/// Whether a reported path lies outside the report root (an absolute path).
+pub fn is_outside_root(display: &str) -> bool {
+    display.starts_with('/') || display.as_bytes().get(1) == Some(&b':')
 }
 
 /// Reads a file, refusing huge and non-UTF-8 files with a clear error.
@@ -207,8 +263,9 @@ pub fn read_source(path: &Path) -> Result<SourceFile, FileError> {
 }
 
 /// The repository a run checks: the nearest folder at or above the first input that holds
-/// `.git`, else the working folder. Module calls are followed only inside it.
-pub fn repo_root(paths: &[PathBuf]) -> PathBuf {
+/// `.git`, else `fallback` (the folder of the configuration file), else the working folder.
+/// Module calls are followed only inside it, and reported paths are relative to it.
+pub fn repo_root(paths: &[PathBuf], fallback: Option<&Path>) -> PathBuf {
     let cwd = std::env::current_dir().unwrap_or_else(|_| PathBuf::from("."));
     let start = paths
         .first()
@@ -224,7 +281,9 @@ pub fn repo_root(paths: &[PathBuf]) -> PathBuf {
     start
         .ancestors()
         .find(|d| d.join(".git").exists())
-        .map_or(cwd, Path::to_path_buf)
+        .map(Path::to_path_buf)
+        .or_else(|| fallback.and_then(|f| f.canonicalize().ok()))
+        .unwrap_or(cwd)
 }
 
 /// Reads Terraform folders that module calls lead to, only inside the repository.

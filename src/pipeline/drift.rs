@@ -7,7 +7,7 @@
 //! result; what could be read is still compared.
 
 use std::collections::BTreeSet;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use super::check::{CheckOptions, Declared, declared_units, declared_units_of_sources};
@@ -16,7 +16,7 @@ use crate::checks::drift::live::LiveFileError;
 use crate::checks::drift::{LiveSession, Matching, compare, live, state};
 use crate::error::{CheckError, FileError};
 use crate::model::Format;
-use crate::report::Report;
+use crate::report::{Location, Report};
 use crate::rules::RuleSet;
 use crate::source::SourceFile;
 
@@ -51,9 +51,9 @@ pub struct LiveFiles {
 impl LiveSource for LiveFiles {
     fn read(&self) -> LiveRead {
         let mut out = LiveRead::default();
-        let region = self.region.clone().unwrap_or_default();
-        for path in &self.files {
-            match read_source(path) {
+        for given in &self.files {
+            let (region, path) = region_and_path(given, self.region.as_deref());
+            match read_source(&path) {
                 Ok(source) => {
                     let source = Arc::new(source);
                     match live::parse_describe_output(&source, &region) {
@@ -72,6 +72,26 @@ impl LiveSource for LiveFiles {
         }
         out
     }
+}
+
+/// The file of a `--live-file` value (`REGION=FILE` or `FILE`).
+pub fn live_file_path(given: &Path) -> PathBuf {
+    region_and_path(given, None).1
+}
+
+/// `REGION=FILE` names the region a saved output was read in; a plain `FILE` takes the
+/// one `--region`.
+fn region_and_path(given: &Path, region: Option<&str>) -> (String, PathBuf) {
+    let text = given.to_string_lossy();
+    if let Some((r, file)) = text.split_once('=')
+        && !r.is_empty()
+        && r.chars()
+            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-')
+        && r.contains('-')
+    {
+        return (r.to_owned(), PathBuf::from(file));
+    }
+    (region.unwrap_or_default().to_owned(), given.to_path_buf())
 }
 
 /// Settings of a drift run.
@@ -129,7 +149,18 @@ fn compare_units(
             }
         }
     }
+    // Findings about live sessions the API gave point at the configuration file, else at
+    // the first declared file (SARIF needs a physical location).
+    let fallback = options
+        .check
+        .config
+        .as_ref()
+        .and_then(|c| read_source(&c.file).ok())
+        .map(Arc::new)
+        .or_else(|| units.iter().find_map(|u| u.files.first().cloned()))
+        .map(|f| Location::new(f, crate::source::Span::default()));
     let mut matching = Matching {
+        fallback,
         stack_name: options.stack_name.clone(),
         accounts: live.accounts.clone(),
         incomplete: (!live.errors.is_empty()).then(|| {
@@ -171,6 +202,14 @@ fn compare_units(
             .flat_map(|u| u.secrets.iter().cloned())
             .collect(),
         inputs: paths,
+        usage_errors: units
+            .iter()
+            .flat_map(|u| u.usage_errors.iter().cloned())
+            .collect(),
+        parameters: units
+            .iter()
+            .flat_map(|u| u.parameters.iter().cloned())
+            .collect(),
     };
     report.finish();
     report

@@ -14,4 +14,7 @@ pub(crate) mod rules_test;
 pub mod sandbox;
 
 pub use check::{CheckOptions, check_paths, check_sources};
-pub use discover::{MAX_FILE_BYTES, discover, display_path, read_source};
+pub use discover::{
+    MAX_FILE_BYTES, discover, display_path, is_outside_root, read_source, repo_root, report_root,
+    set_report_root,
+};

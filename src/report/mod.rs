@@ -29,6 +29,11 @@ pub struct Report {
     pub secrets: std::collections::BTreeSet<String>,
     /// The files read (a report is never written over one of them).
     pub inputs: Vec<std::path::PathBuf>,
+    /// Command-line values that do not fit the files (`--stack-env` naming no
+    /// environment): the run ends with a usage error instead of a report.
+    pub usage_errors: Vec<String>,
+    /// CloudFormation parameters declared by the templates read.
+    pub parameters: std::collections::BTreeSet<String>,
 }
 
 /// The lowest severity that makes a run fail (exit status 1).

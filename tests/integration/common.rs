@@ -13,10 +13,18 @@ pub(crate) fn fixture(name: &str) -> PathBuf {
     root().join("tests/fixtures").join(name)
 }
 
-/// Runs `mirrorguard` with `args` in `dir`.
+/// Runs `mirrorguard` with `args` in `dir`. Fixtures live inside this repository, so a
+/// `check` or `drift` is given `--root .` (unless the test gives a root itself): reported
+/// paths are then relative to the fixture folder, as the golden files expect. The default
+/// root is tested on its own (`cli::paths_are_relative_to_the_repository_root`).
 pub(crate) fn run_in(dir: &Path, args: &[&str]) -> Output {
+    let mut args: Vec<&str> = args.to_vec();
+    if matches!(args.first(), Some(&"check" | &"drift")) && !args.contains(&"--root") {
+        args.push("--root");
+        args.push(".");
+    }
     Command::new(env!("CARGO_BIN_EXE_mirrorguard"))
-        .args(args)
+        .args(&args)
         .current_dir(dir)
         .env_remove("NO_COLOR")
         .output()

@@ -42,34 +42,46 @@ fn missing_unmanaged_and_changed_sessions_are_reported() {
         "eu-west-1",
     ]);
     assert_eq!(status, 1);
-    let found = summary(&report);
+    let mut found = summary(&report);
     let rules: Vec<&str> = found.iter().map(|(r, _, _)| r.as_str()).collect();
     assert_eq!(
         rules,
-        ["MG102", "MG103", "MG101", "MG103", "MG103"],
+        ["MG103", "MG101", "MG102", "MG103", "MG103"],
         "{found:#?}"
     );
-    // Unmanaged: the hand-made session of the audited account, not the other account's.
-    assert!(found[0].1.starts_with(
+    // Unmanaged: the hand-made session of the audited account, not the other account's,
+    // at its place in the saved output (GitHub refuses results without one).
+    let unmanaged = found.remove(2);
+    assert!(unmanaged.1.starts_with(
         "tms-0hand000000000000 (eni-0hand0000000000000, account 111111111111, eu-west-1)"
     ));
-    assert!(report["findings"][0]["location"].is_null());
+    let at = &report["findings"][2]["location"];
+    assert_eq!(at["file"], "live.json");
+    let text = std::fs::read_to_string(fixture("drift").join("live.json")).expect("live");
+    let line = text
+        .lines()
+        .position(|l| l.contains("tms-0hand"))
+        .expect("in the file");
+    assert_eq!(
+        at["start"]["line"], line,
+        "the line of the session's opening brace"
+    );
     // Matched by stack tags, different session number, at the declared value.
     assert_eq!(
-        found[1].2,
+        found[0].2,
         "session_number is 1 here but 3 on live session tms-0web0000000000000"
     );
-    assert_eq!(report["findings"][1]["location"]["start"]["line"], 12);
+    assert_eq!(report["findings"][0]["location"]["start"]["line"], 12);
     // Matched by source ENI + number: live-only values (packet length 8500, random VNI,
     // empty description) are not drift.
     assert!(!found.iter().any(|(_, r, _)| r == "DbSession"));
-    assert_eq!(found[2].1, "GoneSession");
+    assert_eq!(found[1].1, "GoneSession");
     // Matched through terraform.tfstate beside the module.
-    assert!(found[3].2.contains(
+    assert!(found[2].2.contains(
         "traffic_mirror_target_id is tmt-0bbbbbbbbbbbbbbb0 here but tmt-0ccccccccccccccc0"
     ));
     assert_eq!(
-        found[4].2,
+        found[3].2,
         "tag Name is app-mirror here but app on live session tms-0app0000000000000"
     );
 }

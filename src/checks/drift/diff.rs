@@ -31,6 +31,9 @@ pub struct Matching {
     /// Why the live view is incomplete (a region or file that failed): then no declaration
     /// is reported missing, since it may live where the read failed.
     pub incomplete: Option<String>,
+    /// Where findings about live sessions read from the API point (SARIF needs a place):
+    /// the configuration file, else the first declared file.
+    pub fallback: Option<Location>,
 }
 
 /// What a comparison found.
@@ -139,37 +142,51 @@ pub(crate) fn compare(
         }
     }
     if let Some(m) = meta(rules, "MG102") {
+        let accounts = audited_accounts(matching, live, &claimed);
+        if accounts.is_none() && live.iter().zip(&claimed).any(|(_, c)| !c) {
+            if let Some(loc) = &matching.fallback {
+                out.skipped.push(Skipped {
+                    location: loc.clone(),
+                    address: "live sessions".into(),
+                    property: "owner".into(),
+                    reason: "the live sessions belong to several accounts and none is declared here; pass --account-id to say which account is audited".into(),
+                    rules: vec![m.id.clone()],
+                });
+            }
+        }
         for (l, claimed) in live.iter().zip(claimed) {
-            let owned = matching
-                .accounts
-                .as_ref()
-                .is_none_or(|a| a.contains(&l.owner_id));
+            let owned = accounts.as_ref().is_some_and(|a| a.contains(&l.owner_id));
             if claimed || !owned {
                 continue;
             }
+            let region = if l.region.is_empty() {
+                "region not given: pass --region, or REGION=FILE to --live-file".to_owned()
+            } else {
+                l.region.clone()
+            };
             let address = format!(
-                "{} ({}, account {}, {})",
-                l.id,
-                l.network_interface_id,
-                l.owner_id,
-                if l.region.is_empty() {
-                    "region unknown"
-                } else {
-                    &l.region
-                }
+                "{} ({}, account {}, {region})",
+                l.id, l.network_interface_id, l.owner_id,
             );
+            // GitHub refuses a SARIF result without a physical location: the session's
+            // place in the saved output, else the documented stand-in (the configuration).
+            let location = match &l.origin {
+                Some(o) => Some(Location::new(o.source.clone(), o.span)),
+                None => matching.fallback.clone(),
+            };
             out.findings.push(Finding {
                 rule_id: m.id.clone(),
                 severity: m.severity,
                 message: format!(
-                    "live session {} on {} (session number {}) is not declared anywhere",
+                    "live session {} on {} (session number {}, account {}, {region}) is not declared anywhere",
                     l.id,
                     l.network_interface_id,
                     l.session_number
-                        .map_or_else(|| "?".to_owned(), |n| n.to_string())
+                        .map_or_else(|| "?".to_owned(), |n| n.to_string()),
+                    l.owner_id,
                 ),
                 fingerprint: stable_hash(&[&m.id, &l.owner_id, &l.region, &l.id]),
-                location: None,
+                location,
                 address,
                 property: "session".into(),
                 related: Vec::new(),
@@ -178,6 +195,33 @@ pub(crate) fn compare(
         }
     }
     out
+}
+
+/// The accounts whose sessions may be unmanaged: `--account-id` or the caller's; else the
+/// one account that owns the declared sessions found live; else the one account that owns
+/// every live session. `None` when that is not one account: then no session is reported
+/// as unmanaged, since it may belong to someone else.
+fn audited_accounts(
+    matching: &Matching,
+    live: &[LiveSession],
+    claimed: &[bool],
+) -> Option<BTreeSet<String>> {
+    if let Some(a) = &matching.accounts {
+        return Some(a.clone());
+    }
+    let owners = |only_claimed: bool| -> BTreeSet<String> {
+        live.iter()
+            .zip(claimed)
+            .filter(|(l, c)| (!only_claimed || **c) && !l.owner_id.is_empty())
+            .map(|(l, _)| l.owner_id.clone())
+            .collect()
+    };
+    let claimed_owners = owners(true);
+    if claimed_owners.len() == 1 {
+        return Some(claimed_owners);
+    }
+    let all = owners(false);
+    (claimed_owners.is_empty() && all.len() == 1).then_some(all)
 }
 
 /// The index of the live session a declaration matches; `Err` when it cannot be matched

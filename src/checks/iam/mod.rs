@@ -276,16 +276,28 @@ fn decide_all(p: &Principal, r: &Requirement) -> Decision {
     policy::decide(&p.boundaries, r.action, &r.arn, &r.context)
 }
 
-/// Evaluates every declared AWS session; returns MG020 findings and the checks that depend
-/// on values unknown before deployment.
+/// A session that misses permissions for one operation.
+struct Missing {
+    location: Location,
+    address: String,
+    /// The denying statements' places.
+    denied_at: Vec<Related>,
+}
+
+/// Evaluates every declared AWS session. Sessions that miss the same permissions for an
+/// operation share one finding, at the first of them, with every other one as a related
+/// location (one missing action over a hundred sessions is one thing to fix, not a
+/// hundred). Returns the findings and the checks that depend on values unknown before
+/// deployment.
 pub(crate) fn evaluate(
     units: &[Unit],
     p: &Principal,
     operations: &[Operation],
     meta: &RuleMeta,
 ) -> (Vec<Finding>, Vec<Skipped>) {
-    let mut findings = Vec::new();
     let mut skipped = Vec::new();
+    let mut by_missing: std::collections::BTreeMap<(Operation, String), Vec<Missing>> =
+        std::collections::BTreeMap::new();
     for unit in units {
         for s in unit
             .sessions
@@ -297,70 +309,46 @@ pub(crate) fn evaluate(
             };
             let location = Location::new(source.clone(), s.loc.span);
             for &op in operations {
-                let mut missing: Vec<String> = Vec::new();
-                let mut related: Vec<Related> = Vec::new();
                 let mut depends: Vec<String> = Vec::new();
+                let mut missing: Vec<String> = Vec::new();
+                let mut denied_at: Vec<Related> = Vec::new();
                 for r in requirements(unit, s, op, p) {
                     let what = format!("{} on {}", r.action, r.arn.display());
-                    match decide_all(p, &r) {
-                        Decision::Allowed => {}
-                        Decision::ImplicitDeny => {
-                            if !missing.contains(&what) {
-                                missing.push(what);
-                            }
-                        }
+                    let what = match decide_all(p, &r) {
+                        Decision::Allowed => continue,
+                        Decision::ImplicitDeny => what,
                         Decision::ExplicitDeny(policy, sid, origin) => {
-                            let text = format!("{what} (denied by statement {sid} of {policy})");
-                            if !missing.contains(&text) {
-                                missing.push(text);
-                            }
                             if let Some((file, span)) =
                                 origin.and_then(|(f, sp)| p.files.get(f).map(|f| (f.clone(), sp)))
-                                && !related.iter().any(|x| {
+                                && !denied_at.iter().any(|x| {
                                     x.location.span == span && x.location.file() == file.display
                                 })
                             {
-                                related.push(Related {
+                                denied_at.push(Related {
                                     location: Location::new(file, span),
                                     message: format!("statement {sid} denies {}", r.action),
                                 });
                             }
+                            format!("{what} (denied by statement {sid} of {policy})")
                         }
-                        Decision::Depends(why) => depends.push(format!("{what}: {why}")),
+                        Decision::Depends(why) => {
+                            depends.push(format!("{what}: {why}"));
+                            continue;
+                        }
+                    };
+                    if !missing.contains(&what) {
+                        missing.push(what);
                     }
                 }
                 if !missing.is_empty() {
-                    if related.is_empty()
-                        && let Some(file) = p.files.first()
-                    {
-                        related.push(Related {
-                            location: Location::new(file.clone(), crate::source::Span::new(0, 0)),
-                            message: format!(
-                                "no statement of {} allows what is missing",
-                                file.display
-                            ),
+                    by_missing
+                        .entry((op, missing.join("; ")))
+                        .or_default()
+                        .push(Missing {
+                            location: location.clone(),
+                            address: s.address.clone(),
+                            denied_at,
                         });
-                    }
-                    findings.push(Finding {
-                        rule_id: meta.id.clone(),
-                        severity: meta.severity,
-                        message: format!(
-                            "the deploying principal cannot {} this session: missing {}",
-                            op.verb(),
-                            missing.join("; ")
-                        ),
-                        fingerprint: stable_hash(&[
-                            &meta.id,
-                            &source.display,
-                            &s.address,
-                            op.verb(),
-                        ]),
-                        location: Some(location.clone()),
-                        address: s.address.clone(),
-                        property: format!("iam:{}", op.verb()),
-                        related,
-                        suppression: None,
-                    });
                 }
                 if !depends.is_empty() {
                     skipped.push(Skipped {
@@ -373,6 +361,47 @@ pub(crate) fn evaluate(
                 }
             }
         }
+    }
+    let mut findings = Vec::new();
+    for ((op, missing), sessions) in by_missing {
+        let Some(first) = sessions.first() else {
+            continue;
+        };
+        let mut related = first.denied_at.clone();
+        if related.is_empty()
+            && let Some(file) = p.files.first()
+        {
+            related.push(Related {
+                location: Location::new(file.clone(), crate::source::Span::new(0, 0)),
+                message: format!("no statement of {} allows what is missing", file.display),
+            });
+        }
+        related.extend(sessions.iter().skip(1).map(|m| Related {
+            location: m.location.clone(),
+            message: format!("{} misses the same", m.address),
+        }));
+        let message = match sessions.len() {
+            1 => format!(
+                "the deploying principal cannot {} this session: missing {missing}",
+                op.verb()
+            ),
+            n => format!(
+                "the deploying principal cannot {} this session and {} more: missing {missing}",
+                op.verb(),
+                n - 1
+            ),
+        };
+        findings.push(Finding {
+            rule_id: meta.id.clone(),
+            severity: meta.severity,
+            message,
+            fingerprint: stable_hash(&[&meta.id, first.location.file(), &first.address, op.verb()]),
+            location: Some(first.location.clone()),
+            address: first.address.clone(),
+            property: format!("iam:{}", op.verb()),
+            related,
+            suppression: None,
+        });
     }
     (findings, skipped)
 }

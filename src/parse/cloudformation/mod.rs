@@ -225,6 +225,7 @@ pub(crate) fn read<'a>(
     unit.references = cx.references;
     unit.created = cx.created;
     unit.secrets = secrets;
+    unit.parameters = cx.params.keys().cloned().collect();
     for e in cx.budget.errors() {
         unit.errors.push((loc(root.span), e));
     }
