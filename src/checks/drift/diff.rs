@@ -143,16 +143,17 @@ pub(crate) fn compare(
     }
     if let Some(m) = meta(rules, "MG102") {
         let accounts = audited_accounts(matching, live, &claimed);
-        if accounts.is_none() && live.iter().zip(&claimed).any(|(_, c)| !c) {
-            if let Some(loc) = &matching.fallback {
-                out.skipped.push(Skipped {
-                    location: loc.clone(),
-                    address: "live sessions".into(),
-                    property: "owner".into(),
-                    reason: "the live sessions belong to several accounts and none is declared here; pass --account-id to say which account is audited".into(),
-                    rules: vec![m.id.clone()],
-                });
-            }
+        if accounts.is_none()
+            && live.iter().zip(&claimed).any(|(_, c)| !c)
+            && let Some(loc) = &matching.fallback
+        {
+            out.skipped.push(Skipped {
+                location: loc.clone(),
+                address: "live sessions".into(),
+                property: "owner".into(),
+                reason: "the live sessions belong to several accounts and none is declared here; pass --account-id to say which account is audited".into(),
+                rules: vec![m.id.clone()],
+            });
         }
         for (l, claimed) in live.iter().zip(claimed) {
             let owned = accounts.as_ref().is_some_and(|a| a.contains(&l.owner_id));
