@@ -97,6 +97,8 @@ pub enum Subject {
     Iam,
     /// A Terraform module that could not be read or followed.
     Module,
+    /// A command-line value that does not fit the files.
+    Usage,
 }
 
 impl Subject {
@@ -107,6 +109,7 @@ impl Subject {
             Self::Live => "live",
             Self::Iam => "iam",
             Self::Module => "module",
+            Self::Usage => "usage",
         }
     }
 }

@@ -1,6 +1,7 @@
 //! One integration test binary (ripgrep's layout): a module per area.
 
 mod integration {
+    pub(crate) mod ci;
     pub(crate) mod cli;
     pub(crate) mod common;
     pub(crate) mod drift;

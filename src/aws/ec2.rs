@@ -42,12 +42,13 @@ fn live_error(name: impl Into<String>, message: impl Into<String>) -> crate::err
 
 async fn read_async(options: &Ec2Sessions) -> LiveRead {
     let mut out = LiveRead::default();
-    let regions: Vec<Option<&str>> = if options.regions.is_empty() {
-        vec![None]
-    } else {
-        options.regions.iter().map(|r| Some(r.as_str())).collect()
-    };
-    let first = sdk_config(&options.aws, regions.first().copied().flatten()).await;
+    let all = options.regions.iter().any(|r| r == "all");
+    let first_region = options
+        .regions
+        .iter()
+        .find(|r| *r != "all")
+        .map(String::as_str);
+    let first = sdk_config(&options.aws, first_region).await;
     match &options.account_id {
         Some(a) => out.accounts = Some(BTreeSet::from([a.clone()])),
         None => match aws_sdk_sts::Client::new(&first)
@@ -65,25 +66,68 @@ async fn read_async(options: &Ec2Sessions) -> LiveRead {
             )),
         },
     }
-    for region in regions {
-        let config = sdk_config(&options.aws, region).await;
-        let name = config
-            .region()
-            .map_or_else(|| "default region".to_owned(), ToString::to_string);
-        if config.region().is_none() {
-            out.errors.push(live_error(
-                "AWS",
-                "no region: pass --region or set AWS_REGION",
-            ));
-            continue;
+    let regions: Vec<Option<String>> = if all {
+        // `--region all`: every region enabled for the account.
+        match enabled_regions(&aws_sdk_ec2::Client::new(&first)).await {
+            Ok(r) => r.into_iter().map(Some).collect(),
+            Err(e) => {
+                out.errors.push(live_error("AWS regions", e));
+                return out;
+            }
         }
-        let client = aws_sdk_ec2::Client::new(&config);
-        match list_sessions(&client, &name).await {
-            Ok(s) => out.sessions.extend(s),
-            Err(e) => out.errors.push(live_error(format!("AWS region {name}"), e)),
+    } else if options.regions.is_empty() {
+        vec![None]
+    } else {
+        options.regions.iter().cloned().map(Some).collect()
+    };
+    // Regions are read concurrently: each is network-bound.
+    let mut tasks = tokio::task::JoinSet::new();
+    for region in regions {
+        let aws = options.aws.clone();
+        tasks.spawn(async move {
+            let config = sdk_config(&aws, region.as_deref()).await;
+            let Some(name) = config.region().map(ToString::to_string) else {
+                return Err(live_error(
+                    "AWS",
+                    "no region: pass --region or set AWS_REGION",
+                ));
+            };
+            let client = aws_sdk_ec2::Client::new(&config);
+            list_sessions(&client, &name)
+                .await
+                .map_err(|e| live_error(format!("AWS region {name}"), e))
+        });
+    }
+    while let Some(done) = tasks.join_next().await {
+        match done {
+            Ok(Ok(s)) => out.sessions.extend(s),
+            Ok(Err(e)) => out.errors.push(e),
+            Err(e) => out
+                .errors
+                .push(live_error("AWS", format!("a region's read failed: {e}"))),
         }
     }
+    // Deterministic order, whatever order the regions answered in.
+    out.sessions
+        .sort_by(|a, b| (&a.region, &a.id).cmp(&(&b.region, &b.id)));
     out
+}
+
+/// The regions enabled for the account (`DescribeRegions`).
+pub async fn enabled_regions(client: &aws_sdk_ec2::Client) -> Result<Vec<String>, String> {
+    let out = client
+        .describe_regions()
+        .all_regions(false)
+        .send()
+        .await
+        .map_err(|e| format!("DescribeRegions failed: {}", DisplayErrorContext(&e)))?;
+    let mut names: Vec<String> = out
+        .regions()
+        .iter()
+        .filter_map(|r| r.region_name().map(str::to_owned))
+        .collect();
+    names.sort();
+    Ok(names)
 }
 
 /// Every session of one region, following `NextToken` to the last page.

@@ -26,6 +26,13 @@ pub(crate) enum Command {
     /// List, explain, document and test rules.
     #[command(subcommand)]
     Rules(RulesCommand),
+    /// Print a shell completion script (bash, zsh, fish, powershell, elvish).
+    Completions {
+        /// The shell.
+        shell: clap_complete::Shell,
+    },
+    /// Print the manual page (roff), e.g. `mirrorguard man > mirrorguard.1`.
+    Man,
     /// Evaluates one user rule for a parent run (internal).
     #[command(name = "__eval-rule", hide = true)]
     EvalRule,
@@ -65,9 +72,13 @@ fn operation(text: &str) -> Result<Operation, String> {
 /// Where declarations come from and how they are read (shared by `check` and `drift`).
 #[derive(Debug, Args)]
 pub(crate) struct InputArgs {
-    /// Files and folders to check (folders recursively, honouring .gitignore).
+    /// Files and folders to check (folders recursively, honouring .gitignore); `-` reads
+    /// one file from standard input (name it with --stdin-filename).
     #[arg(default_value = ".")]
     pub(crate) paths: Vec<PathBuf>,
+    /// The name of the file read from standard input (`-`): its format comes from it.
+    #[arg(long, value_name = "NAME")]
+    pub(crate) stdin_filename: Option<PathBuf>,
     /// Configuration file (default: .mirrorguard.toml in the working folder or above).
     #[arg(long, value_name = "FILE", conflicts_with = "no_config")]
     pub(crate) config: Option<PathBuf>,

@@ -25,6 +25,25 @@ pub fn run(cli: Cli) -> Result<ExitStatus, AppError> {
         Command::Check(args) => commands::run_check(*args),
         Command::Drift(args) => commands::run_drift(*args),
         Command::Rules(cmd) => commands::run_rules(cmd),
+        Command::Completions { shell } => {
+            let mut cmd = <Cli as clap::CommandFactory>::command();
+            let mut out = Vec::new();
+            clap_complete::generate(shell, &mut cmd, "mirrorguard", &mut out);
+            output::write_stdout(&String::from_utf8_lossy(&out))?;
+            Ok(ExitStatus::Clean)
+        }
+        Command::Man => {
+            let cmd = <Cli as clap::CommandFactory>::command();
+            let mut out = Vec::new();
+            clap_mangen::Man::new(cmd)
+                .render(&mut out)
+                .map_err(|source| AppError::Write {
+                    path: "-".into(),
+                    source,
+                })?;
+            output::write_stdout(&String::from_utf8_lossy(&out))?;
+            Ok(ExitStatus::Clean)
+        }
         Command::EvalRule => Ok(match crate::pipeline::sandbox::serve() {
             0 => ExitStatus::Clean,
             _ => ExitStatus::Error,

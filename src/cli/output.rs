@@ -139,6 +139,35 @@ pub(crate) fn finish(
     if let Some(path) = &out.write_baseline {
         write_file(path, baseline::render(&report).as_bytes(), &report.inputs)?;
     }
+    // SARIF URIs are relative to the repository root: a file outside it cannot be placed.
+    let wants_sarif = out.format == OutputFormat::Sarif
+        || out
+            .output
+            .iter()
+            .any(|p| format_of(p, out.format) == OutputFormat::Sarif);
+    if wants_sarif {
+        let mut outside: Vec<String> = report
+            .findings
+            .iter()
+            .map(|f| f.file().to_owned())
+            .filter(|f| crate::pipeline::is_outside_root(f))
+            .collect();
+        outside.sort();
+        outside.dedup();
+        for file in outside {
+            report.errors.push(
+                crate::error::RunError::new(
+                    crate::error::Subject::Usage,
+                    file,
+                    format!(
+                        "outside the repository root {}: SARIF paths must be relative to it (pass --root)",
+                        crate::pipeline::report_root().display()
+                    ),
+                )
+                .into(),
+            );
+        }
+    }
     let status = report.exit_status(fail_on);
     let stdout_is_terminal = std::io::stdout().is_terminal();
     let color = match out.color {

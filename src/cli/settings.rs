@@ -128,6 +128,12 @@ pub(crate) fn resolve(
         ),
     };
     crate::pipeline::set_report_root(&root);
+    if args.paths.iter().any(|p| p.as_os_str() == "-") && args.stdin_filename.is_none() {
+        return Err(AppError::Usage(
+            "reading `-` (standard input) needs --stdin-filename NAME: the name says its format"
+                .into(),
+        ));
+    }
     let mut rule_dirs = config.rules.clone();
     rule_dirs.extend(args.rules.iter().cloned());
     let mut rules = RuleSet::load(&rule_dirs)?;
@@ -180,6 +186,7 @@ pub(crate) fn resolve(
             file: file.clone(),
         }),
         iam: None,
+        stdin_name: args.stdin_filename.clone(),
     };
     Ok(Settings {
         rules,

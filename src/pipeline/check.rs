@@ -58,6 +58,8 @@ pub struct CheckOptions {
     pub config: Option<ConfigLocation>,
     /// IAM: the deploying principal and the operations to check it for (MG020).
     pub iam: Option<IamCheck>,
+    /// The name of the file read from standard input when a path is `-`.
+    pub stdin_name: Option<PathBuf>,
 }
 
 impl CheckOptions {
@@ -89,6 +91,42 @@ fn relative_to(base: &Path, display: &str) -> String {
         .to_owned()
 }
 
+/// Reads the file given on standard input, named `name`.
+fn read_stdin(name: &Path) -> Result<SourceFile, FileError> {
+    use std::io::Read;
+    let display = name.to_string_lossy().replace('\\', "/");
+    let mut bytes = Vec::new();
+    std::io::stdin()
+        .take(super::discover::MAX_FILE_BYTES + 1)
+        .read_to_end(&mut bytes)
+        .map_err(|e| {
+            FileError::whole_file(display.clone(), format!("cannot read standard input: {e}"))
+        })?;
+    if bytes.len() as u64 > super::discover::MAX_FILE_BYTES {
+        return Err(FileError::whole_file(
+            display,
+            format!(
+                "standard input is longer than the {}-byte limit",
+                super::discover::MAX_FILE_BYTES
+            ),
+        ));
+    }
+    let text = String::from_utf8(bytes).map_err(|e| {
+        FileError::whole_file(
+            display.clone(),
+            format!(
+                "not valid UTF-8 (first bad byte at offset {})",
+                e.utf8_error().valid_up_to()
+            ),
+        )
+    })?;
+    Ok(SourceFile::new(
+        name.to_path_buf(),
+        display,
+        Arc::from(text),
+    ))
+}
+
 /// Reads every file of a list, keeping the errors.
 fn read_all(paths: &[PathBuf], errors: &mut Vec<FileError>) -> Vec<Arc<SourceFile>> {
     paths
@@ -100,7 +138,17 @@ fn read_all(paths: &[PathBuf], errors: &mut Vec<FileError>) -> Vec<Arc<SourceFil
 
 pub(crate) fn read_inputs(paths: &[PathBuf], options: &CheckOptions) -> Inputs {
     let root = report_root();
-    let (mut files, mut errors) = discover(paths, &root);
+    let stdin = paths.iter().any(|p| p.as_os_str() == "-");
+    let on_disk: Vec<PathBuf> = paths
+        .iter()
+        .filter(|p| p.as_os_str() != "-")
+        .cloned()
+        .collect();
+    let (mut files, mut errors) = if on_disk.is_empty() && stdin {
+        (Vec::new(), Vec::new())
+    } else {
+        discover(&on_disk, &root)
+    };
     let base = options.base();
     if !options.exclude.is_empty() {
         let mut set = globset::GlobSetBuilder::new();
@@ -132,6 +180,12 @@ pub(crate) fn read_inputs(paths: &[PathBuf], options: &CheckOptions) -> Inputs {
     for (kind, r) in loaded {
         match r {
             Ok(s) => sources.push((kind, Arc::new(s))),
+            Err(e) => errors.push(e),
+        }
+    }
+    if stdin && let Some(name) = &options.stdin_name {
+        match read_stdin(name) {
+            Ok(s) => sources.push((kind_of(name).unwrap_or(Kind::Document), Arc::new(s))),
             Err(e) => errors.push(e),
         }
     }
