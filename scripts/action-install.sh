@@ -1,13 +1,16 @@
 #!/usr/bin/env bash
 # Installs mirrorguard for the GitHub Action.
-#   MG_VERSION=source        cargo install from the action's own checkout ($GITHUB_ACTION_PATH)
-#   MG_VERSION=vX.Y.Z|latest download the release archive for this runner, verify its SHA-256
-#                            against the release's SHA256SUMS, and put it on PATH.
+#   MG_VERSION empty         the release of the action's own ref (MG_ACTION_REF: a vX.Y.Z tag;
+#                            any other ref takes `latest`)
+#   MG_VERSION=vX.Y.Z|latest that release
+#   MG_VERSION=source        cargo install from the action's own checkout ($GITHUB_ACTION_PATH),
+#                            into a folder the action caches between runs
+# A release archive is verified against the release's SHA256SUMS before it is unpacked.
 # MG_RELEASE_URL overrides where releases are downloaded from (tests point it at a folder
 # standing in for a release, with file://).
 set -euo pipefail
 
-version="${MG_VERSION:-source}"
+version="${MG_VERSION:-}"
 install_dir="${RUNNER_TEMP:-${TMPDIR:-/tmp}}/mirrorguard-bin"
 mkdir -p "$install_dir"
 
@@ -16,20 +19,33 @@ add_to_path() {
   export PATH="$1:$PATH"
 }
 
+if [ -z "$version" ]; then
+  ref="${MG_ACTION_REF:-}"
+  if [[ "$ref" =~ ^v[0-9]+(\.[0-9]+)*([.-][0-9A-Za-z.-]+)?$ ]]; then
+    version="$ref"
+  else
+    echo "mirrorguard: the action's ref '${ref:-?}' is not a release tag; installing the latest release (pin the action to a tag, or use version: source)" >&2
+    version=latest
+  fi
+fi
+
 if [ "$version" = "source" ]; then
-  features=()
-  if [ "${MG_MODE:-check}" = "drift" ]; then features=(--features aws); fi
-  cargo install --locked --quiet --path "${GITHUB_ACTION_PATH:-.}" --root "$install_dir" "${features[@]}"
+  if [ -x "$install_dir/bin/mirrorguard" ]; then
+    echo "mirrorguard: using the cached source build"
+  else
+    features=()
+    if [ "${MG_MODE:-check}" = "drift" ]; then features=(--features aws); fi
+    cargo install --locked --quiet --path "${GITHUB_ACTION_PATH:-.}" --root "$install_dir" "${features[@]}"
+  fi
   add_to_path "$install_dir/bin"
   "$install_dir/bin/mirrorguard" --version
   exit 0
 fi
 
 case "${RUNNER_OS:-$(uname -s)}-${RUNNER_ARCH:-$(uname -m)}" in
-  Linux-X64 | Linux-x86_64) target=x86_64-unknown-linux-gnu ;;
-  Linux-ARM64 | Linux-aarch64) target=aarch64-unknown-linux-gnu ;;
+  Linux-X64 | Linux-x86_64) target=x86_64-unknown-linux-musl ;;
+  Linux-ARM64 | Linux-aarch64) target=aarch64-unknown-linux-musl ;;
   macOS-ARM64 | Darwin-arm64) target=aarch64-apple-darwin ;;
-  macOS-X64 | Darwin-x86_64) target=x86_64-apple-darwin ;;
   Windows-X64) target=x86_64-pc-windows-msvc ;;
   *) echo "mirrorguard: no release binary for ${RUNNER_OS:-?}/${RUNNER_ARCH:-?}; use version: source" >&2; exit 1 ;;
 esac

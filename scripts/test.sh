@@ -48,6 +48,9 @@ check-jsonschema --builtin-schema vendor.github-workflows .github/workflows/*.ym
 step "pre-commit try-repo (real pre-commit; builds the hook without the AWS SDK)"
 tests/scripts/pre-commit.sh
 
+step "Python wheel (maturin, bindings = bin): built, installed in a fresh virtualenv, run"
+tests/scripts/wheel.sh
+
 step "examples/ (planted mistakes: exit status 1 expected)"
 set +e
 ./target/debug/mirrorguard check examples --color never > target/examples.txt

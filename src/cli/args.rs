@@ -128,10 +128,15 @@ pub(crate) struct OutputArgs {
     /// none (`.sarif`, `.json` and `.md` say theirs).
     #[arg(long, value_enum, default_value = "human")]
     pub(crate) format: OutputFormat,
-    /// Also write the report to this file (repeatable; `-` is standard output). One run
-    /// computes everything once and writes every report from it.
+    /// Also write the report to this file (repeatable; `-` is standard output). Its format
+    /// comes from its extension: `.sarif`, `.json`, `.md`, `.annotations` (GitHub workflow
+    /// commands); `--format` for any other. One run computes everything once.
     #[arg(long, short, value_name = "FILE")]
     pub(crate) output: Vec<PathBuf>,
+    /// Link each finding of a Markdown report to this URL + `/PATH#Lline` (a job summary:
+    /// `$GITHUB_SERVER_URL/$GITHUB_REPOSITORY/blob/$GITHUB_SHA`).
+    #[arg(long, value_name = "URL")]
+    pub(crate) link_base: Option<String>,
     /// Print nothing on the terminal but what could not be checked (the exit status says
     /// the rest).
     #[arg(long, short)]

@@ -93,6 +93,7 @@ fn format_of(path: &Path, default: OutputFormat) -> OutputFormat {
         Some("sarif") => OutputFormat::Sarif,
         Some("json") => OutputFormat::Json,
         Some("md" | "markdown") => OutputFormat::Markdown,
+        Some("annotations") => OutputFormat::Github,
         _ => default,
     }
 }
@@ -103,6 +104,7 @@ fn render(
     format: OutputFormat,
     color: bool,
     command: &str,
+    link_base: Option<&str>,
 ) -> String {
     match format {
         OutputFormat::Human => render::human::render(report, rules, color, 100),
@@ -111,7 +113,7 @@ fn render(
             render::sarif::render(report, rules, &format!("mirrorguard-{command}"))
         }
         OutputFormat::Markdown => {
-            render::markdown::render(report, &format!("mirrorguard {command}"))
+            render::markdown::render(report, rules, &format!("mirrorguard {command}"), link_base)
         }
         OutputFormat::Github => render::github::render(report, rules),
     }
@@ -182,12 +184,26 @@ pub(crate) fn finish(
             continue;
         }
         let format = format_of(path, out.format);
-        let text = render(&report, rules, format, false, command);
+        let text = render(
+            &report,
+            rules,
+            format,
+            false,
+            command,
+            out.link_base.as_deref(),
+        );
         write_file(path, text.as_bytes(), &report.inputs)?;
     }
     let terminal = !out.quiet || to_stdout;
     if terminal {
-        let text = render(&report, rules, out.format, color, command);
+        let text = render(
+            &report,
+            rules,
+            out.format,
+            color,
+            command,
+            out.link_base.as_deref(),
+        );
         if !write_stdout(&text)? {
             return Ok(status);
         }
