@@ -62,8 +62,8 @@ tail -n 1 target/examples.txt
 step "accuracy on generated, labelled corpora (every planted defect, nothing else)"
 python3 bench/accuracy.py target/debug/mirrorguard
 
-step "fuzzing, bounded (20 s per target; scripts/fuzz.sh 600 for the 10-minute runs)"
-scripts/fuzz.sh 20
+step "fuzzing, bounded (15 s per target; scripts/fuzz.sh 600 for the 10-minute runs)"
+scripts/fuzz.sh 15
 
 if [ -d ../shared/corpus ]; then
   step "real-world corpus (../shared/corpus)"

@@ -25,6 +25,81 @@ pub fn cloudformation_yaml(data: &[u8]) {
     }
 }
 
+/// CloudFormation conditions decided by given values: the first line holds
+/// `Key=Value;Key=Value` parameters (and `AWS::Region=...`), the rest is the template.
+pub fn cloudformation_conditions(data: &[u8]) {
+    let Ok(text) = std::str::from_utf8(data) else {
+        return;
+    };
+    let (first, template) = text.split_once('\n').unwrap_or(("", text));
+    let mut options = crate::parse::ReadOptions::default();
+    for pair in first.split(';') {
+        if let Some((k, v)) = pair.split_once('=') {
+            if k == "AWS::Region" {
+                options.region = Some(v.to_owned());
+            } else {
+                options.parameters.insert(k.to_owned(), v.to_owned());
+            }
+        }
+    }
+    let src = Arc::new(SourceFile::in_memory("t.yaml", template));
+    if let Ok(Some(root)) = yaml::parse(&src) {
+        let shape = cloudformation::shape(&root);
+        let _ = cloudformation::read(src.clone(), &root, shape, &options).to_input();
+    }
+}
+
+/// Terraform modules: the bytes before the first NUL are a root module (`r/main.tf`), the
+/// rest a child module at `r/m/main.tf` (call it with `source = "./m"`); the whole
+/// pipeline runs on them.
+pub fn terraform_modules(data: &[u8]) {
+    let Ok(text) = std::str::from_utf8(data) else {
+        return;
+    };
+    let (root, child) = text.split_once('\0').unwrap_or((text, ""));
+    RULES.with(|rules| {
+        let Some(rules) = rules else { return };
+        let report = check_sources(
+            vec![
+                SourceFile::in_memory("r/main.tf", root),
+                SourceFile::in_memory("r/m/main.tf", child),
+            ],
+            &CheckOptions::default(),
+            rules,
+        );
+        let _ = crate::render::json::render(&report, "fuzz");
+    });
+}
+
+/// The byte-scan shortcut never skips what full parsing reads: a text the scan calls
+/// unable to declare a traffic mirror resource must give no session when parsed, as YAML,
+/// JSON or HCL. Panics (a finding for the fuzzer) otherwise.
+pub fn byte_scan(data: &[u8]) {
+    let Ok(text) = std::str::from_utf8(data) else {
+        return;
+    };
+    if crate::parse::could_declare_mirroring(text) {
+        return;
+    }
+    RULES.with(|rules| {
+        let Some(rules) = rules else { return };
+        let options = CheckOptions {
+            read: crate::parse::ReadOptions {
+                full_parse: true,
+                ..Default::default()
+            },
+            ..CheckOptions::default()
+        };
+        for name in ["t.yaml", "t.json", "m/main.tf"] {
+            let report = check_sources(vec![SourceFile::in_memory(name, text)], &options, rules);
+            #[expect(clippy::panic, reason = "a fuzz target reports a broken property by panicking")]
+            if report.sessions > 0 {
+                panic!("the byte scan would skip {name}, which declares a session");
+            }
+        }
+    });
+}
+
 /// CloudFormation JSON: strict JSON loader, then the template reader.
 pub fn cloudformation_json(data: &[u8]) {
     let Some(src) = source("t.json", data) else {
