@@ -92,7 +92,10 @@ pub fn byte_scan(data: &[u8]) {
         };
         for name in ["t.yaml", "t.json", "m/main.tf"] {
             let report = check_sources(vec![SourceFile::in_memory(name, text)], &options, rules);
-            #[expect(clippy::panic, reason = "a fuzz target reports a broken property by panicking")]
+            #[expect(
+                clippy::panic,
+                reason = "a fuzz target reports a broken property by panicking"
+            )]
             if report.sessions > 0 {
                 panic!("the byte scan would skip {name}, which declares a session");
             }
