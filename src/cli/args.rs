@@ -257,6 +257,14 @@ pub(crate) enum RulesCommand {
         #[arg(long = "rules", value_name = "DIR")]
         rules: Vec<PathBuf>,
     },
+    /// Print the rule input of each unit (what Rego rules read as `input`), as JSON.
+    Input {
+        #[command(flatten)]
+        input: Box<InputArgs>,
+        /// Region for provider configurations that set none.
+        #[arg(long)]
+        region: Option<String>,
+    },
     /// Create the three files of a new Rego rule in a rules folder.
     New {
         /// Rule id, e.g. MG024 or ACME001.

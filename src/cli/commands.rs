@@ -313,6 +313,36 @@ pub(crate) fn run_rules(cmd: RulesCommand) -> Result<ExitStatus, AppError> {
             ))?;
             Ok(ExitStatus::Clean)
         }
+        RulesCommand::Input { input, region } => {
+            require_files(&[
+                ("--var-file", input.var_file.as_slice()),
+                ("--parameter-file", input.parameter_file.as_slice()),
+                ("--plan", input.plan.as_slice()),
+            ])?;
+            let settings = resolve(&input, None, region.as_deref())?;
+            let declared = crate::pipeline::check::declared_units(&input.paths, &settings.check);
+            // Secrets stay out of this output as out of reports.
+            let mut text = String::from("[\n");
+            for (i, u) in declared.units.iter().enumerate() {
+                let json = serde_json::to_string_pretty(&u.to_input().json)
+                    .map_err(|e| AppError::Usage(format!("cannot print the rule input: {e}")))?;
+                if i > 0 {
+                    text.push_str(",\n");
+                }
+                text.push_str(&u.redactor().apply(&json));
+            }
+            text.push_str("\n]\n");
+            write_stdout(&text)?;
+            let status = if declared.errors.is_empty() {
+                ExitStatus::Clean
+            } else {
+                for e in &declared.errors {
+                    super::output::write_stderr(&format!("mirrorguard: {e}\n"));
+                }
+                ExitStatus::Error
+            };
+            Ok(status)
+        }
         RulesCommand::New {
             id,
             name,

@@ -5,7 +5,12 @@
 
 use serde_json::{Map, Value as Json, json};
 
-use super::{Alt, CondValue, Condition, Loc, Origin, Unit, Val, identity};
+use std::collections::BTreeMap;
+
+use super::graph::{Attr, Kind};
+use super::instance_types::{self, Eligibility};
+use super::links::{InstanceLink, Link};
+use super::{Alt, CondValue, Condition, Loc, Origin, TagSet, Unit, Val, identity};
 
 /// The rule input of a unit and the location table its `ref` numbers index.
 #[derive(Debug)]
@@ -17,12 +22,45 @@ pub(crate) struct RuleInput {
 impl Unit {
     /// Serializes the unit into the documented rule input (see `rules/README.md`).
     pub(crate) fn to_input(&self) -> RuleInput {
-        let mut locs = Vec::new();
-        let mut reg = |loc: Loc| {
-            locs.push(loc);
-            locs.len() - 1
+        let links = self.links();
+        let mut w = Writer {
+            unit: self,
+            locs: Vec::new(),
         };
         let mut sessions = Vec::with_capacity(self.sessions.len());
+        // Index of each resource within the array of its kind.
+        let mut local = vec![0usize; self.resources.len()];
+        let mut counts: BTreeMap<Kind, usize> = BTreeMap::new();
+        for (i, r) in self.resources.iter().enumerate() {
+            let n = counts.entry(r.kind).or_default();
+            local[i] = *n;
+            *n += 1;
+        }
+        let link_json = |ls: &[Link], name: &str| -> Json {
+            Json::Array(
+                ls.iter()
+                    .map(|l| {
+                        let mut o = Map::new();
+                        o.insert("alt".into(), json!(l.alt));
+                        o.insert(name.into(), json!(local.get(l.resource)));
+                        Json::Object(o)
+                    })
+                    .collect(),
+            )
+        };
+        let instance_json = |ls: &[InstanceLink]| -> Json {
+            Json::Array(
+                ls.iter()
+                    .map(|l| {
+                        json!({
+                            "alt": l.alt,
+                            "instance": local.get(l.instance),
+                            "attachment": local.get(l.attachment),
+                        })
+                    })
+                    .collect(),
+            )
+        };
         for (index, s) in self.sessions.iter().enumerate() {
             let mut obj = Map::new();
             obj.insert("index".into(), json!(index));
@@ -31,82 +69,328 @@ impl Unit {
             obj.insert("provider".into(), json!(s.provider.as_str()));
             obj.insert("format".into(), json!(self.format.as_str()));
             obj.insert("file".into(), json!(self.file_name(s.loc.file)));
-            obj.insert("ref".into(), json!(reg(s.loc)));
+            obj.insert("ref".into(), json!(w.reg(s.loc)));
             obj.insert("conditions".into(), conditions_json(&s.conditions));
             obj.insert("partial".into(), json!(s.partial));
             for (name, field) in s.fields() {
-                let alts: Vec<Json> = field.iter().map(|a| alt_json(a, &mut reg)).collect();
-                obj.insert(name.input_name().into(), Json::Array(alts));
+                obj.insert(name.input_name().into(), w.alts(field));
             }
-            let target_enis = self.target_enis(s);
+            let no_links = Vec::new();
+            let targets = links.session_target.get(index).unwrap_or(&no_links);
+            let target_enis = self.target_enis(s, targets);
+            obj.insert("target_network_interface_id".into(), w.alts(&target_enis));
             obj.insert(
-                "target_network_interface_id".into(),
-                Json::Array(target_enis.iter().map(|a| alt_json(a, &mut reg)).collect()),
+                "filter".into(),
+                link_json(links.session_filter.get(index).unwrap_or(&no_links), "filter"),
             );
-            let tags: Vec<Json> = s
-                .tags
-                .iter()
-                .map(|t| {
-                    let mut o = Map::new();
-                    o.insert("ref".into(), json!(reg(t.loc)));
-                    o.insert("when".into(), conditions_json(&t.when));
-                    match &t.items {
-                        Some(items) => {
-                            let items: Vec<Json> = items
-                                .iter()
-                                .map(|it| {
-                                    json!({
-                                        "ref": reg(it.loc),
-                                        "key": alt_json(&it.key, &mut reg),
-                                        "value": alt_json(&it.value, &mut reg),
-                                    })
-                                })
-                                .collect();
-                            o.insert("items".into(), Json::Array(items));
-                        }
-                        None => {
-                            o.insert("unknown".into(), json!(t.why));
-                        }
-                    }
-                    Json::Object(o)
-                })
-                .collect();
+            obj.insert("target".into(), link_json(targets, "target"));
+            obj.insert(
+                "source_instance".into(),
+                instance_json(
+                    links
+                        .session_instance
+                        .get(index)
+                        .map_or(&[][..], Vec::as_slice),
+                ),
+            );
+            let tags: Vec<Json> = s.tags.iter().map(|t| w.tag_set(t)).collect();
             obj.insert("tags".into(), Json::Array(tags));
             sessions.push(Json::Object(obj));
         }
-        let targets: Vec<Json> = self
-            .targets
-            .iter()
-            .map(|t| {
-                json!({
-                    "address": t.address,
-                    "ref": reg(t.loc),
-                    "network_interface_id": t.network_interface_id.iter().map(|a| alt_json(a, &mut reg)).collect::<Vec<_>>(),
-                })
-            })
-            .collect();
+        let mut kinds: BTreeMap<Kind, Vec<Json>> =
+            Kind::ALL.into_iter().map(|k| (k, Vec::new())).collect();
+        for (i, r) in self.resources.iter().enumerate() {
+            let mut obj = Map::new();
+            obj.insert("index".into(), json!(i));
+            obj.insert("address".into(), json!(r.address));
+            obj.insert("type".into(), json!(r.resource_type));
+            obj.insert("provider".into(), json!(r.provider.as_str()));
+            obj.insert("file".into(), json!(self.file_name(r.loc.file)));
+            obj.insert("ref".into(), json!(w.reg(r.loc)));
+            obj.insert("conditions".into(), conditions_json(&r.conditions));
+            obj.insert("repeated".into(), json!(r.repeated));
+            obj.insert(
+                "ids".into(),
+                json!(
+                    r.identities
+                        .iter()
+                        .map(|id| format!("ref:{id}"))
+                        .collect::<Vec<_>>()
+                ),
+            );
+            for attr in Attr::of(r.kind) {
+                let alts = w.attr_alts(*attr, r.field(*attr));
+                match attr.input_name().split_once('.') {
+                    Some((outer, inner)) => {
+                        let o = obj
+                            .entry(outer.to_owned())
+                            .or_insert_with(|| Json::Object(Map::new()));
+                        if let Json::Object(o) = o {
+                            o.insert(inner.to_owned(), alts);
+                        }
+                    }
+                    None => {
+                        obj.insert(attr.input_name().into(), alts);
+                    }
+                }
+            }
+            match r.kind {
+                Kind::FilterRule => {
+                    let ls = links.rule_filter.get(&i).map_or(&[][..], Vec::as_slice);
+                    obj.insert("filter".into(), link_json(ls, "filter"));
+                }
+                Kind::Filter => {
+                    let rules: Vec<Option<&usize>> = links
+                        .filter_rules
+                        .get(&i)
+                        .into_iter()
+                        .flatten()
+                        .map(|k| local.get(*k))
+                        .collect();
+                    obj.insert("rules".into(), json!(rules));
+                    obj.insert("rules_unknown".into(), json!(links.rules_unknown));
+                }
+                Kind::Target => {
+                    let ls = links.target_instance.get(&i).map_or(&[][..], Vec::as_slice);
+                    obj.insert("instance".into(), instance_json(ls));
+                }
+                _ => {}
+            }
+            if let Some(list) = kinds.get_mut(&r.kind) {
+                list.push(Json::Object(obj));
+            }
+        }
         let references: Vec<Json> = self
             .references
             .iter()
             .map(|r| {
+                let owner = r.resource.and_then(|i| self.resources.get(i).map(|x| (i, x)));
                 json!({
-                    "ref": reg(r.loc),
+                    "ref": w.reg(r.loc),
                     "kind": r.kind.as_str(),
                     "name": r.name,
                     "declared": r.declared,
                     "session": r.session,
-                    "target": r.target,
+                    "resource": owner.map(|(i, x)| json!({"kind": x.kind.input_name(), "index": local.get(i)})),
+                    "target": owner.filter(|(_, x)| x.kind == Kind::Target).map(|(i, _)| local.get(i)),
                 })
             })
             .collect();
-        let json = json!({
+        let mut json = json!({
             "format": self.format.as_str(),
             "unit": self.name,
             "sessions": sessions,
-            "targets": targets,
             "references": references,
         });
-        RuleInput { json, locs }
+        if let Json::Object(o) = &mut json {
+            for (kind, list) in kinds {
+                o.insert(kind.input_name().into(), Json::Array(list));
+            }
+        }
+        RuleInput {
+            json,
+            locs: w.locs,
+        }
+    }
+}
+
+/// Builds the JSON of values, registering their locations.
+struct Writer<'u> {
+    unit: &'u Unit,
+    locs: Vec<Loc>,
+}
+
+impl Writer<'_> {
+    fn reg(&mut self, loc: Loc) -> usize {
+        self.locs.push(loc);
+        self.locs.len() - 1
+    }
+
+    fn alts(&mut self, alts: &[Alt]) -> Json {
+        Json::Array(alts.iter().map(|a| self.alt(a)).collect())
+    }
+
+    fn alt(&mut self, alt: &Alt) -> Json {
+        let mut o = Map::new();
+        o.insert("ref".into(), json!(self.reg(alt.loc)));
+        o.insert("when".into(), conditions_json(&alt.when));
+        if let Some(id) = identity(&alt.val) {
+            o.insert("id".into(), json!(id));
+        }
+        match &alt.val {
+            Val::Known(v) => {
+                if let Some(kind) = v.as_str().and_then(ec2_id_kind) {
+                    o.insert("ec2_id".into(), json!(kind));
+                }
+                o.insert("known".into(), v.clone());
+            }
+            Val::Symbol { expr, why } => {
+                o.insert("symbol".into(), json!(expr));
+                o.insert("unknown".into(), json!(why));
+                if self.unit.created.contains(expr) {
+                    o.insert("created".into(), json!(true));
+                }
+            }
+            Val::Unknown(why) => {
+                o.insert("unknown".into(), json!(why));
+            }
+            Val::Absent => {
+                o.insert("absent".into(), json!(true));
+            }
+        }
+        if let Some(Origin { at, how, used }) = &alt.origin {
+            if let Some(loc) = at {
+                o.insert("origin_ref".into(), json!(self.reg(*loc)));
+            }
+            o.insert("origin".into(), json!(how));
+            if *used {
+                o.insert("origin_used".into(), json!(true));
+            }
+        }
+        Json::Object(o)
+    }
+
+    /// A graph attribute's alternatives, with the facts rules need about known values.
+    fn attr_alts(&mut self, attr: Attr, alts: &[Alt]) -> Json {
+        Json::Array(
+            alts.iter()
+                .map(|a| {
+                    let mut j = self.alt(a);
+                    if let (Json::Object(o), Val::Known(v)) = (&mut j, &a.val) {
+                        facts(attr, v, o);
+                    }
+                    j
+                })
+                .collect(),
+        )
+    }
+
+    fn tag_set(&mut self, t: &TagSet) -> Json {
+        let mut o = Map::new();
+        o.insert("ref".into(), json!(self.reg(t.loc)));
+        o.insert("when".into(), conditions_json(&t.when));
+        match &t.items {
+            Some(items) => {
+                let items: Vec<Json> = items
+                    .iter()
+                    .map(|it| {
+                        json!({
+                            "ref": self.reg(it.loc),
+                            "key": self.alt(&it.key),
+                            "value": self.alt(&it.value),
+                        })
+                    })
+                    .collect();
+                o.insert("items".into(), Json::Array(items));
+            }
+            None => {
+                o.insert("unknown".into(), json!(t.why));
+            }
+        }
+        Json::Object(o)
+    }
+}
+
+/// Facts about a known graph value that Rego cannot compute cheaply: the CIDR family,
+/// the protocol number, and what the instance type allows.
+fn facts(attr: Attr, v: &Json, o: &mut Map<String, Json>) {
+    match attr {
+        Attr::SourceCidrBlock | Attr::DestinationCidrBlock => match v.as_str().map(cidr) {
+            Some(Ok(c)) => {
+                o.insert(
+                    "cidr".into(),
+                    json!({"family": c.family, "network": c.network, "canonical": c.canonical}),
+                );
+            }
+            Some(Err(why)) => {
+                o.insert("cidr_invalid".into(), json!(why));
+            }
+            None => {
+                o.insert("cidr_invalid".into(), json!("a CIDR block is a string"));
+            }
+        },
+        Attr::Protocol => {
+            if let Some(n) = protocol_number(v) {
+                o.insert("protocol_number".into(), json!(n));
+            }
+        }
+        Attr::InstanceType => {
+            let Some(ty) = v.as_str() else { return };
+            let table = instance_types::table();
+            let (support, why) = match table.source_support(ty) {
+                Eligibility::Supported => ("supported", String::new()),
+                Eligibility::Unsupported(why) => ("unsupported", why),
+                Eligibility::Unknown(why) => ("unknown", why),
+            };
+            o.insert("source_support".into(), json!(support));
+            o.insert("source_support_why".into(), json!(why));
+            match table.sources_per_target(ty) {
+                Ok(n) => o.insert("sources_per_target".into(), json!(n)),
+                Err(why) => o.insert("sources_per_target_unknown".into(), json!(why)),
+            };
+        }
+        _ => {}
+    }
+}
+
+/// A parsed CIDR block.
+#[derive(Debug, PartialEq, Eq)]
+pub(crate) struct Cidr {
+    /// 4 or 6.
+    pub(crate) family: u8,
+    /// Whether the address is the network address (no host bits set).
+    pub(crate) network: bool,
+    /// The network address with the prefix (`10.0.0.0/24` for `10.0.0.1/24`).
+    pub(crate) canonical: String,
+}
+
+/// Parses `10.0.0.0/8` or `2001:db8::/32`; the error says what is wrong.
+pub(crate) fn cidr(text: &str) -> Result<Cidr, String> {
+    let Some((addr, prefix)) = text.split_once('/') else {
+        return Err(format!("{text} has no /prefix length"));
+    };
+    let bits: u32 = match prefix.parse() {
+        Ok(b) if prefix.bytes().all(|c| c.is_ascii_digit()) => b,
+        _ => return Err(format!("{text} has an invalid prefix length {prefix}")),
+    };
+    if let Ok(a) = addr.parse::<std::net::Ipv4Addr>() {
+        if bits > 32 {
+            return Err(format!("{text}: an IPv4 prefix length is at most 32"));
+        }
+        let host = u32::MAX.checked_shr(bits).unwrap_or(0);
+        return Ok(Cidr {
+            family: 4,
+            network: u32::from(a) & host == 0,
+            canonical: format!("{}/{bits}", std::net::Ipv4Addr::from(u32::from(a) & !host)),
+        });
+    }
+    if let Ok(a) = addr.parse::<std::net::Ipv6Addr>() {
+        if bits > 128 {
+            return Err(format!("{text}: an IPv6 prefix length is at most 128"));
+        }
+        let host = u128::MAX.checked_shr(bits).unwrap_or(0);
+        return Ok(Cidr {
+            family: 6,
+            network: u128::from(a) & host == 0,
+            canonical: format!("{}/{bits}", std::net::Ipv6Addr::from(u128::from(a) & !host)),
+        });
+    }
+    Err(format!("{addr} is not an IPv4 or IPv6 address"))
+}
+
+/// The IANA protocol number a rule's protocol names: a number, a numeric string, or an
+/// Alibaba Cloud protocol name (`TCP`, `UDP`, `ICMP`; `ALL` is -1).
+pub(crate) fn protocol_number(v: &Json) -> Option<i64> {
+    match v {
+        Json::Number(n) => n.as_i64(),
+        Json::String(s) => s.trim().parse().ok().or(match s.trim() {
+            "TCP" | "tcp" => Some(6),
+            "UDP" | "udp" => Some(17),
+            "ICMP" | "icmp" => Some(1),
+            "ALL" | "all" => Some(-1),
+            _ => None,
+        }),
+        _ => None,
     }
 }
 
@@ -135,46 +419,34 @@ pub(crate) fn ec2_id_kind(s: &str) -> Option<&str> {
     (prefix_ok && digits_ok).then_some(prefix)
 }
 
-fn alt_json(alt: &Alt, reg: &mut impl FnMut(Loc) -> usize) -> Json {
-    let mut o = Map::new();
-    o.insert("ref".into(), json!(reg(alt.loc)));
-    o.insert("when".into(), conditions_json(&alt.when));
-    if let Some(id) = identity(&alt.val) {
-        o.insert("id".into(), json!(id));
-    }
-    match &alt.val {
-        Val::Known(v) => {
-            if let Some(kind) = v.as_str().and_then(ec2_id_kind) {
-                o.insert("ec2_id".into(), json!(kind));
-            }
-            o.insert("known".into(), v.clone());
-        }
-        Val::Symbol { expr, why } => {
-            o.insert("symbol".into(), json!(expr));
-            o.insert("unknown".into(), json!(why));
-        }
-        Val::Unknown(why) => {
-            o.insert("unknown".into(), json!(why));
-        }
-        Val::Absent => {
-            o.insert("absent".into(), json!(true));
-        }
-    }
-    if let Some(Origin { at, how, used }) = &alt.origin {
-        if let Some(loc) = at {
-            o.insert("origin_ref".into(), json!(reg(*loc)));
-        }
-        o.insert("origin".into(), json!(how));
-        if *used {
-            o.insert("origin_used".into(), json!(true));
-        }
-    }
-    Json::Object(o)
-}
-
 #[cfg(test)]
 mod tests {
-    use super::ec2_id_kind;
+    use super::{cidr, ec2_id_kind, protocol_number};
+    use serde_json::json;
+
+    #[test]
+    fn cidr_families_and_network_addresses() {
+        let ok = |t: &str| cidr(t).map(|c| (c.family, c.network, c.canonical));
+        assert_eq!(ok("10.0.0.0/8"), Ok((4, true, "10.0.0.0/8".into())));
+        assert_eq!(ok("10.0.0.1/8"), Ok((4, false, "10.0.0.0/8".into())));
+        assert_eq!(ok("0.0.0.0/0"), Ok((4, true, "0.0.0.0/0".into())));
+        assert_eq!(ok("::/0"), Ok((6, true, "::/0".into())));
+        assert_eq!(ok("2001:db8::1/32"), Ok((6, false, "2001:db8::/32".into())));
+        assert!(cidr("10.0.0.0/33").is_err());
+        assert!(cidr("10.0.0.0").is_err());
+        assert!(cidr("10.0.0.256/24").is_err());
+        assert!(cidr("10.0.0.0/-1").is_err());
+        assert!(cidr("2001:db8::/129").is_err());
+    }
+
+    #[test]
+    fn protocol_numbers_and_names() {
+        assert_eq!(protocol_number(&json!(6)), Some(6));
+        assert_eq!(protocol_number(&json!("17")), Some(17));
+        assert_eq!(protocol_number(&json!("TCP")), Some(6));
+        assert_eq!(protocol_number(&json!("ALL")), Some(-1));
+        assert_eq!(protocol_number(&json!("gre")), None);
+    }
 
     #[test]
     fn ec2_id_shapes() {

@@ -17,7 +17,10 @@ use serde_json::Value as Json;
 
 use crate::source::{SourceFile, Span};
 
+pub(crate) mod graph;
 pub(crate) mod input;
+pub(crate) mod instance_types;
+pub(crate) mod links;
 pub(crate) mod suppression;
 
 pub(crate) use input::RuleInput;
@@ -26,7 +29,7 @@ pub(crate) use input::RuleInput;
 pub(crate) type FileId = usize;
 
 /// A place in one of a unit's files.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub(crate) struct Loc {
     pub(crate) file: FileId,
     pub(crate) span: Span,
@@ -420,16 +423,6 @@ impl Prop {
     }
 }
 
-/// A traffic mirror target as declared (needed to know which ENI a session sends to).
-#[derive(Debug, Clone)]
-pub(crate) struct Target {
-    pub(crate) address: String,
-    pub(crate) loc: Loc,
-    /// Identity by which sessions refer to the target (`Ref(T)`, `aws_ec2_traffic_mirror_target.t.id`).
-    pub(crate) identities: Vec<String>,
-    pub(crate) network_interface_id: Field,
-}
-
 /// What kind of name a reference names.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum RefKind {
@@ -463,8 +456,8 @@ pub(crate) struct Reference {
     pub(crate) declared: bool,
     /// Index of the session whose declaration uses it.
     pub(crate) session: Option<usize>,
-    /// Index of the target whose declaration uses it.
-    pub(crate) target: Option<usize>,
+    /// Index of the graph resource (in [`Unit::resources`]) whose declaration uses it.
+    pub(crate) resource: Option<usize>,
 }
 
 /// A Terraform module call on the way to a declaration: where the call is, and the
@@ -496,7 +489,8 @@ pub(crate) struct Unit {
     pub(crate) name: String,
     pub(crate) files: Vec<Arc<SourceFile>>,
     pub(crate) sessions: Vec<Session>,
-    pub(crate) targets: Vec<Target>,
+    /// Targets, filters, filter rules, interfaces, instances and attachments.
+    pub(crate) resources: Vec<graph::Resource>,
     pub(crate) references: Vec<Reference>,
     /// Suppressions written in the unit's files.
     pub(crate) suppressions: Vec<suppression::Suppression>,
@@ -528,7 +522,7 @@ impl Unit {
             name,
             files,
             sessions: Vec::new(),
-            targets: Vec::new(),
+            resources: Vec::new(),
             references: Vec::new(),
             suppressions: Vec::new(),
             opaque: Vec::new(),
@@ -542,23 +536,28 @@ impl Unit {
 
     /// The ENI alternatives of the target a session sends to, when the target is declared
     /// in the same unit.
-    pub(crate) fn target_enis(&self, session: &Session) -> Vec<Alt> {
+    pub(crate) fn target_enis(&self, session: &Session, links: &[links::Link]) -> Vec<Alt> {
         let mut out = Vec::new();
-        for alt in &session.traffic_mirror_target_id {
-            let Val::Symbol { expr, .. } = &alt.val else {
+        for link in links {
+            let (Some(alt), Some(target)) = (
+                session.traffic_mirror_target_id.get(link.alt),
+                self.resources.get(link.resource),
+            ) else {
                 continue;
             };
-            for target in &self.targets {
-                if target.identities.iter().any(|i| i == expr) {
-                    for eni in &target.network_interface_id {
-                        let mut e = eni.clone();
-                        e.when.extend(alt.when.iter().cloned());
-                        out.push(e);
-                    }
-                }
+            for eni in target.field(graph::Attr::NetworkInterfaceId) {
+                let mut e = eni.clone();
+                e.when.extend(alt.when.iter().cloned());
+                out.push(e);
             }
         }
         out
+    }
+
+    /// Whether a symbolic value names something this unit creates (it then differs from
+    /// every literal and from every other thing created).
+    pub(crate) fn is_created(&self, val: &Val) -> bool {
+        matches!(val, Val::Symbol { expr, .. } if self.created.contains(expr))
     }
 
     /// What keeps this unit's secrets and long values out of report texts.
@@ -571,24 +570,26 @@ impl Unit {
 
     /// Known string values longer than [`MAX_SHOWN_VALUE`] characters.
     fn long_values(&self) -> Vec<String> {
-        let mut out: Vec<String> =
-            self.sessions
-                .iter()
-                .flat_map(|s| {
-                    s.fields()
-                        .flat_map(|(_, f)| f.iter())
-                        .chain(s.tags.iter().flat_map(|t| {
-                            t.items.iter().flatten().flat_map(|i| [&i.key, &i.value])
-                        }))
-                        .filter_map(|a| match &a.val {
-                            Val::Known(Json::String(v)) if v.chars().count() > MAX_SHOWN_VALUE => {
-                                Some(v.clone())
-                            }
-                            _ => None,
-                        })
-                        .collect::<Vec<_>>()
-                })
-                .collect();
+        let session_alts = self.sessions.iter().flat_map(|s| {
+            s.fields().flat_map(|(_, f)| f.iter()).chain(
+                s.tags
+                    .iter()
+                    .flat_map(|t| t.items.iter().flatten().flat_map(|i| [&i.key, &i.value])),
+            )
+        });
+        let resource_alts = self
+            .resources
+            .iter()
+            .flat_map(|r| r.fields.values().flatten());
+        let mut out: Vec<String> = session_alts
+            .chain(resource_alts)
+            .filter_map(|a| match &a.val {
+                Val::Known(Json::String(v)) if v.chars().count() > MAX_SHOWN_VALUE => {
+                    Some(v.clone())
+                }
+                _ => None,
+            })
+            .collect();
         // Longest first, so that a value containing another is replaced whole.
         out.sort_by_key(|v| std::cmp::Reverse(v.len()));
         out.dedup();

@@ -8,6 +8,7 @@
 pub(crate) mod cli_input;
 pub(crate) mod cloudformation;
 pub(crate) mod comments;
+pub(crate) mod graph;
 pub(crate) mod hcl_scan;
 pub(crate) mod json;
 pub mod stackql;

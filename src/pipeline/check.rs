@@ -390,7 +390,7 @@ fn check_jobs(
     for (u, mut result) in evaluated {
         let about_suppressions = suppress::apply_in_source(&mut result.findings, &u.suppressions);
         result.findings.extend(about_suppressions);
-        if !u.sessions.is_empty() || !u.targets.is_empty() {
+        if !u.sessions.is_empty() || u.resources.iter().any(|r| r.kind.is_mirroring()) {
             report.units += 1;
         }
         report.sessions += u.sessions.len();

@@ -259,7 +259,7 @@ fn examples(set: &RuleSet, rule: &Rule, o: &mut Outcome) {
                     .collect();
                 let errors: Vec<String> = report.errors.iter().map(ToString::to_string).collect();
                 let ok = errors.is_empty()
-                    && report.sessions > 0
+                    && report.units > 0
                     && if want_bad {
                         ids == [rule.meta.id.as_str()]
                     } else {
@@ -267,8 +267,8 @@ fn examples(set: &RuleSet, rule: &Rule, o: &mut Outcome) {
                     };
                 let detail = if !errors.is_empty() {
                     errors.join("; ")
-                } else if report.sessions == 0 {
-                    "the example declares no session".to_owned()
+                } else if report.units == 0 {
+                    "the example declares no traffic mirroring resource".to_owned()
                 } else {
                     format!(
                         "expected {}, got {:?}",

@@ -29,7 +29,7 @@ const LARGE_UNIT: usize = 256;
 /// Runs every rule of `rules` on `unit` with `engine` (a clone of the prepared engine).
 pub(crate) fn evaluate(rules: &RuleSet, engine: &mut Engine, unit: &Unit) -> UnitResult {
     let mut out = UnitResult::default();
-    if unit.sessions.is_empty() && unit.references.is_empty() {
+    if unit.sessions.is_empty() && unit.resources.is_empty() && unit.references.is_empty() {
         out.skipped.extend(super::unknowns::opaque(rules, unit));
         return out;
     }
@@ -226,36 +226,29 @@ fn resolve(unit: &Unit, input: &RuleInput, path: &[Json]) -> Result<Resolved, St
             return Err(format!("path step {step} does not exist in the input"));
         };
         node = next;
-        if depth == 1 && matches!(path.first(), Some(Json::String(s)) if s == "sessions") {
-            address = node
-                .get("address")
-                .and_then(Json::as_str)
-                .unwrap_or("")
-                .to_owned();
-        } else if depth == 1 && matches!(path.first(), Some(Json::String(s)) if s == "references") {
-            let session = node
-                .get("session")
-                .and_then(Json::as_u64)
-                .and_then(|i| usize::try_from(i).ok());
-            let target = node
-                .get("target")
-                .and_then(Json::as_u64)
-                .and_then(|i| usize::try_from(i).ok());
-            if let Some(s) = session.and_then(|i| unit.sessions.get(i)) {
-                address.clone_from(&s.address);
-            } else if let Some(t) = target.and_then(|i| unit.targets.get(i)) {
-                address.clone_from(&t.address);
+        if depth == 1 && matches!(path.first(), Some(Json::String(s)) if s == "references") {
+            let owner = match (node.get("session"), node.get("resource")) {
+                (Some(Json::Number(i)), _) => i
+                    .as_u64()
+                    .and_then(|i| input.json.get("sessions")?.get(usize::try_from(i).ok()?)),
+                (_, Some(Json::Object(r))) => r
+                    .get("kind")
+                    .and_then(Json::as_str)
+                    .zip(r.get("index").and_then(Json::as_u64))
+                    .and_then(|(k, i)| input.json.get(k)?.get(usize::try_from(i).ok()?)),
+                _ => None,
+            };
+            if let Some(a) = owner.and_then(|o| o.get("address")).and_then(Json::as_str) {
+                a.clone_into(&mut address);
             }
             property.push(format!(
                 "reference {}",
                 node.get("name").and_then(Json::as_str).unwrap_or("")
             ));
-        } else if depth == 1 && matches!(path.first(), Some(Json::String(s)) if s == "targets") {
-            address = node
-                .get("address")
-                .and_then(Json::as_str)
-                .unwrap_or("")
-                .to_owned();
+        } else if depth == 1 {
+            if let Some(a) = node.get("address").and_then(Json::as_str) {
+                a.clone_into(&mut address);
+            }
         } else if depth >= 2 {
             match step {
                 Json::String(k) => property.push(k.clone()),

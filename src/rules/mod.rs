@@ -83,6 +83,12 @@ pub(crate) const EXAMPLE_FORMATS: &[ExampleFormat] = &[
         fence: "json",
     },
     ExampleFormat {
+        key: "terraform-plan",
+        file_name: "plan.json",
+        heading: "Terraform plan JSON",
+        fence: "json",
+    },
+    ExampleFormat {
         key: "stackql",
         file_name: "stackql_manifest.yml",
         heading: "stackql-deploy",

@@ -183,8 +183,15 @@ pub(crate) fn hidden_collisions(rules: &RuleSet, unit: &Unit) -> Vec<Skipped> {
         }
     }
     if on("MG007") {
+        let links = unit.links();
         for s in &srcs {
-            for t in unit.target_enis(s.session) {
+            let index = unit
+                .sessions
+                .iter()
+                .position(|x| std::ptr::eq(x, s.session))
+                .unwrap_or(usize::MAX);
+            let targets = links.session_target.get(index).map_or(&[][..], Vec::as_slice);
+            for t in unit.target_enis(s.session, targets) {
                 let Some(tid) = identity(&t.val) else {
                     continue;
                 };

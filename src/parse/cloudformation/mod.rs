@@ -8,6 +8,7 @@
 //! reference: its identity is known, its literal value is not.
 
 mod conditions;
+mod graph;
 mod intrinsics;
 mod suppressions;
 #[cfg(test)]
@@ -21,8 +22,7 @@ use self::intrinsics::intrinsic;
 use super::ReadOptions;
 use super::tree::Node;
 use crate::model::{
-    Alt, Condition, Format, Loc, Provider, RefKind, Reference, Session, TagItem, TagSet, Target,
-    Unit,
+    Alt, Condition, Format, Loc, Provider, RefKind, Reference, Session, TagItem, TagSet, Unit,
 };
 use crate::parse::numeric;
 use crate::source::SourceFile;
@@ -113,7 +113,7 @@ pub(crate) fn read<'a>(
         mappings: root.get("Mappings"),
         references: Vec::new(),
         session: None,
-        target: None,
+        resource: None,
         created: std::collections::BTreeSet::new(),
         budget: crate::parse::Budget::default(),
     };
@@ -194,32 +194,11 @@ pub(crate) fn read<'a>(
                 unit.sessions.push(s);
                 cx.session = None;
             }
-            "AWS::EC2::TrafficMirrorTarget" => {
-                if let Some(c) = e.value.get("Condition").and_then(Node::as_str) {
-                    cx.note_condition(c, e.value.get("Condition").map_or(e.key_span, |n| n.span));
-                    if cx.branch(c, true) == Branch::Never {
-                        continue;
-                    }
+            other => {
+                if let Some((kind, _)) = crate::model::graph::kind_of_type(other) {
+                    graph::read(&mut cx, &mut unit, e, kind);
                 }
-                cx.target = Some(unit.targets.len());
-                let mut field = |name: &str| {
-                    props
-                        .and_then(|p| p.get(name))
-                        .map(|n| cx.eval(n))
-                        .unwrap_or_default()
-                };
-                let eni = field("NetworkInterfaceId");
-                let _nlb = field("NetworkLoadBalancerArn");
-                let _gwlb = field("GatewayLoadBalancerEndpointId");
-                cx.target = None;
-                unit.targets.push(Target {
-                    address: e.key.clone(),
-                    loc,
-                    identities: vec![format!("Ref({})", e.key), format!("GetAtt({}.Id)", e.key)],
-                    network_interface_id: eni,
-                });
             }
-            _ => {}
         }
     }
     unit.references = cx.references;
@@ -246,7 +225,8 @@ pub(crate) struct Context<'a> {
     pub(crate) mappings: Option<&'a Node>,
     pub(crate) references: Vec<Reference>,
     pub(crate) session: Option<usize>,
-    pub(crate) target: Option<usize>,
+    /// The graph resource being read, for references.
+    pub(crate) resource: Option<usize>,
     /// Identities of the template's own resources.
     pub(crate) created: std::collections::BTreeSet<String>,
     /// Evaluation steps left.
@@ -272,7 +252,7 @@ impl<'a> Context<'a> {
             name: name.to_owned(),
             declared,
             session: self.session,
-            target: self.target,
+            resource: self.resource,
         });
     }
 

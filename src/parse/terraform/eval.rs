@@ -433,7 +433,7 @@ impl<'i, 'a> Evaluator<'i, 'a> {
             name: name.to_owned(),
             declared,
             session: None,
-            target: None,
+            resource: None,
         });
     }
 

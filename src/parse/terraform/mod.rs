@@ -10,6 +10,7 @@
 
 mod eval;
 mod functions;
+mod graph;
 mod index;
 mod instances;
 pub(crate) mod modules;
@@ -49,10 +50,6 @@ pub(crate) const SESSION_TYPES: &[(&str, Provider)] = &[
     ("aws_ec2_traffic_mirror_session", Provider::Aws),
     ("awscc_ec2_traffic_mirror_session", Provider::Awscc),
     ("alicloud_vpc_traffic_mirror_session", Provider::Alicloud),
-];
-pub(crate) const TARGET_TYPES: &[&str] = &[
-    "aws_ec2_traffic_mirror_target",
-    "awscc_ec2_traffic_mirror_target",
 ];
 
 /// Parses one `.tf`, `.tf.json`, `.tfvars` or `.tfvars.json` file.
@@ -241,14 +238,14 @@ pub(crate) fn read_root(set: &ModuleSet, root: &str, default_region: Option<&str
     unit
 }
 
-/// Reads the session and target resources of one module instance.
+/// Reads the sessions and the rest of the mirror graph of one module instance.
 fn read_resources(scope: &Scope<'_, '_>, unit: &mut Unit) {
     for &(file, block) in &scope.index.resources {
         let [ty, _] = labels(block);
         if let Some(&(_, provider)) = SESSION_TYPES.iter().find(|(t, _)| *t == ty) {
             resources::read_sessions(scope, unit, file, block, provider);
-        } else if TARGET_TYPES.contains(&ty.as_str()) {
-            resources::read_targets(scope, unit, file, block);
+        } else if let Some((kind, provider)) = crate::model::graph::kind_of_type(&ty) {
+            graph::read(scope, unit, file, block, kind, provider);
         }
     }
 }

@@ -1,4 +1,4 @@
-//! Session and target resource blocks into the model, one per instance.
+//! Session resource blocks into the model, one per instance.
 
 use hcl_edit::structure::Block;
 use serde_json::json;
@@ -7,7 +7,7 @@ use super::eval::Evaluator;
 use super::instances::instances;
 use super::scope::Scope;
 use super::{block_span, labels};
-use crate::model::{Alt, FileId, Provider, Session, Target, Unit, Val};
+use crate::model::{Alt, FileId, Provider, Session, Unit, Val};
 use crate::parse::numeric;
 
 pub(crate) fn read_sessions(
@@ -88,44 +88,5 @@ pub(crate) fn read_sessions(
             unit.references.push(r);
         }
         unit.sessions.push(s);
-    }
-}
-
-pub(crate) fn read_targets(scope: &Scope<'_, '_>, unit: &mut Unit, file: FileId, block: &Block) {
-    let [ty, name] = labels(block);
-    let loc = scope.index.locate(file, block_span(block));
-    let mut refs = Vec::new();
-    let insts = instances(scope, file, block, &format!("{ty}.{name}"), &mut refs);
-    for mut r in refs {
-        r.target = Some(unit.targets.len());
-        unit.references.push(r);
-    }
-    for inst in insts {
-        let mut ev = Evaluator::new(scope, file);
-        ev.count_index = inst.count_index;
-        ev.each = inst.each;
-        let mut field = |key: &str| {
-            block
-                .body
-                .get_attribute(key)
-                .map(|a| ev.alternatives(a))
-                .unwrap_or_default()
-        };
-        let eni = field("network_interface_id");
-        let nlb = field("network_load_balancer_arn");
-        let gwlb = field("gateway_load_balancer_endpoint_id");
-        let address = format!("{}{ty}.{name}{}", scope.prefix, inst.key);
-        let target_index = unit.targets.len();
-        for mut r in ev.refs.drain(..) {
-            r.target = Some(target_index);
-            unit.references.push(r);
-        }
-        let _ = (nlb, gwlb);
-        unit.targets.push(Target {
-            identities: vec![format!("{address}.id"), format!("{address}.arn")],
-            address,
-            loc,
-            network_interface_id: eni,
-        });
     }
 }

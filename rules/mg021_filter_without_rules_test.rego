@@ -1,0 +1,21 @@
+package mirrorguard.rules.mg021_test
+
+import data.mirrorguard.rules.mg021
+
+session := {"address": "S", "filter": [{"alt": 0, "filter": 0}]}
+
+test_empty_filter_is_reported_at_the_session if {
+	vs := mg021.deny with input as {"sessions": [session], "filters": [{"address": "F", "rules": [], "rules_unknown": null}]}
+	count(vs) == 1
+	some v in vs
+	v.path == ["sessions", 0, "traffic_mirror_filter_id", 0]
+	v.related[0].path == ["filters", 0]
+}
+
+test_filter_with_rules_passes if {
+	count(mg021.deny) == 0 with input as {"sessions": [session], "filters": [{"address": "F", "rules": [0], "rules_unknown": null}]}
+}
+
+test_unknown_rules_pass if {
+	count(mg021.deny) == 0 with input as {"sessions": [session], "filters": [{"address": "F", "rules": [], "rules_unknown": "a rule's filter is var.f"}]}
+}

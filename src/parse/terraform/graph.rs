@@ -1,0 +1,232 @@
+//! Targets, filters, filter rules, interfaces, instances and attachments of a module, one
+//! resource per instance. Nested values are read from blocks (`source_port_range { … }`,
+//! `network_interface { … }`) or object attributes (awscc, JSON syntax) alike.
+
+use hcl_edit::expr::{Expression, Object, ObjectKey};
+use hcl_edit::structure::{Block, Body};
+
+use super::eval::Evaluator;
+use super::functions::strip_parens;
+use super::instances::instances;
+use super::scope::Scope;
+use super::{block_span, labels};
+use crate::model::graph::{Attr, Kind, Resource, snake};
+use crate::model::{Alt, FileId, Provider, Unit};
+use crate::parse::graph::{child, fill_alicloud_rule, primary_attachment};
+use crate::parse::numeric;
+
+/// A nested value: a block, or an object in an attribute.
+enum Nested<'b> {
+    Block(&'b Body),
+    Object(&'b Object),
+}
+
+impl<'b> Nested<'b> {
+    fn get(&self, key: &str) -> Option<&'b Expression> {
+        match self {
+            Self::Block(b) => b.get_attribute(key).map(|a| &a.value),
+            Self::Object(o) => o.iter().find_map(|(k, v)| {
+                let name = match k {
+                    ObjectKey::Ident(i) => i.as_str().to_owned(),
+                    ObjectKey::Expression(Expression::String(s)) => s.value().to_string(),
+                    ObjectKey::Expression(_) => return None,
+                };
+                (name == key).then(|| v.expr())
+            }),
+        }
+    }
+}
+
+/// The blocks named `name`, and the objects of an attribute `name` (one object or a list).
+fn nested<'b>(body: &'b Body, name: &str) -> Vec<Nested<'b>> {
+    let mut out: Vec<Nested<'b>> = body
+        .blocks()
+        .filter(|b| b.ident.as_str() == name)
+        .map(|b| Nested::Block(&b.body))
+        .collect();
+    if let Some(a) = body.get_attribute(name) {
+        match strip_parens(&a.value) {
+            Expression::Object(o) => out.push(Nested::Object(o)),
+            Expression::Array(items) => {
+                for item in items.iter() {
+                    if let Expression::Object(o) = strip_parens(item) {
+                        out.push(Nested::Object(o));
+                    }
+                }
+            }
+            _ => {}
+        }
+    }
+    out
+}
+
+fn alternatives(ev: &mut Evaluator<'_, '_>, expr: Option<&Expression>) -> Vec<Alt> {
+    let mut out = Vec::new();
+    if let Some(e) = expr {
+        ev.branches(e, Vec::new(), &mut out, 0);
+    }
+    out
+}
+
+/// An attribute by its API path, converted to `snake_case`.
+fn by_path(ev: &mut Evaluator<'_, '_>, body: &Body, attr: Attr) -> Vec<Alt> {
+    let path: Vec<String> = attr.api_path().iter().map(|p| snake(p)).collect();
+    let alts = match path.as_slice() {
+        [name] => alternatives(ev, body.get_attribute(name).map(|a| &a.value)),
+        [outer, inner] => {
+            let expr = nested(body, outer).first().and_then(|n| n.get(inner));
+            alternatives(ev, expr)
+        }
+        _ => Vec::new(),
+    };
+    if attr.is_number() {
+        numeric(alts)
+    } else {
+        alts
+    }
+}
+
+/// Reads one graph resource block, one resource per instance.
+pub(crate) fn read(
+    scope: &Scope<'_, '_>,
+    unit: &mut Unit,
+    file: FileId,
+    block: &Block,
+    kind: Kind,
+    provider: Provider,
+) {
+    let [ty, name] = labels(block);
+    let loc = scope.index.locate(file, block_span(block));
+    let mut refs = Vec::new();
+    let insts = instances(scope, file, block, &format!("{ty}.{name}"), &mut refs);
+    for mut r in refs {
+        r.resource = Some(unit.resources.len());
+        unit.references.push(r);
+    }
+    let body = &block.body;
+    for inst in insts {
+        let mut ev = Evaluator::new(scope, file);
+        ev.count_index = inst.count_index;
+        ev.each = inst.each;
+        let address = format!("{}{ty}.{name}{}", scope.prefix, inst.key);
+        let mut r = Resource::new(kind, address.clone(), &ty, provider, loc);
+        r.conditions = scope.conditions.clone();
+        r.conditions.extend(inst.conditions.iter().cloned());
+        r.calls.clone_from(&scope.calls);
+        if matches!(inst.key.as_str(), "[count.index]" | "[each.key]") {
+            r.repeated = inst.conditions.first().map(|c| c.name.clone());
+        }
+        r.identities = vec![format!("{address}.id"), format!("{address}.arn")];
+        if provider == Provider::Alicloud && kind == Kind::FilterRule {
+            let mut get =
+                |key: &str| alternatives(&mut ev, body.get_attribute(key).map(|a| &a.value));
+            fill_alicloud_rule(&mut r, &ty, &mut get);
+        } else {
+            for &attr in Attr::of(kind) {
+                let alts = by_path(&mut ev, body, attr);
+                r.set(attr, alts);
+            }
+        }
+        let index = unit.resources.len();
+        let mut extra = Vec::new();
+        match (kind, provider) {
+            (Kind::Instance, _) => instance_interfaces(&mut ev, body, &r, &mut extra),
+            (Kind::Interface, _) => {
+                for (n, att) in nested(body, "attachment").iter().enumerate() {
+                    let instance = alternatives(&mut ev, att.get("instance"));
+                    let mut a = child(&r, Kind::Attachment, format!("{address} (attachment {n})"));
+                    a.set(
+                        Attr::NetworkInterfaceId,
+                        vec![Alt::symbol(loc, format!("{address}.id"), "known only after apply")],
+                    );
+                    a.set(Attr::InstanceId, instance);
+                    extra.push(a);
+                }
+            }
+            (Kind::Filter, Provider::Alicloud) => {
+                alicloud_inline_rules(&mut ev, body, &r, &mut extra);
+            }
+            _ => {}
+        }
+        for mut rf in ev.refs.drain(..) {
+            rf.resource = Some(index);
+            unit.references.push(rf);
+        }
+        unit.resources.push(r);
+        unit.resources.extend(extra);
+    }
+}
+
+/// An instance's interfaces: its primary interface, and the interfaces it declares
+/// (`network_interface` blocks; `network_interfaces` objects for awscc).
+fn instance_interfaces(
+    ev: &mut Evaluator<'_, '_>,
+    body: &Body,
+    instance: &Resource,
+    out: &mut Vec<Resource>,
+) {
+    let address = &instance.address;
+    let id = vec![Alt::symbol(
+        instance.loc,
+        format!("{address}.id"),
+        "known only after apply",
+    )];
+    out.push(primary_attachment(
+        instance,
+        format!("{address}.primary_network_interface_id"),
+        &format!("{address}.id"),
+        "known only after apply",
+    ));
+    let name = if instance.provider == Provider::Awscc {
+        "network_interfaces"
+    } else {
+        "network_interface"
+    };
+    for (n, nic) in nested(body, name).iter().enumerate() {
+        let eni = alternatives(ev, nic.get("network_interface_id"));
+        if eni.is_empty() {
+            continue;
+        }
+        let mut a = child(instance, Kind::Attachment, format!("{address} ({name} {n})"));
+        a.loc = eni.first().map_or(instance.loc, |e| e.loc);
+        a.set(Attr::NetworkInterfaceId, eni);
+        a.set(Attr::InstanceId, id.clone());
+        out.push(a);
+    }
+}
+
+/// An Alibaba Cloud filter's inline `ingress_rules` and `egress_rules` blocks, as rules of
+/// the filter; a `dynamic` rule block stands for any number of rules.
+fn alicloud_inline_rules(
+    ev: &mut Evaluator<'_, '_>,
+    body: &Body,
+    filter: &Resource,
+    out: &mut Vec<Resource>,
+) {
+    let address = &filter.address;
+    let filter_id = Alt::symbol(filter.loc, format!("{address}.id"), "known only after apply");
+    for block in ["ingress_rules", "egress_rules"] {
+        for (n, item) in nested(body, block).iter().enumerate() {
+            let mut r = child(filter, Kind::FilterRule, format!("{address}.{block}[{n}]"));
+            if let Nested::Block(b) = item
+                && let Some(first) = b.attributes().next()
+            {
+                r.loc = ev.loc(&first.value);
+            }
+            let mut get = |key: &str| alternatives(ev, item.get(key));
+            fill_alicloud_rule(&mut r, block, &mut get);
+            r.set(Attr::TrafficMirrorFilterId, vec![filter_id.clone()]);
+            out.push(r);
+        }
+        let dynamic = body
+            .get_blocks("dynamic")
+            .any(|d| d.labels.first().is_some_and(|l| l.as_str() == block));
+        if dynamic {
+            let mut r = child(filter, Kind::FilterRule, format!("{address}.{block}[*]"));
+            r.repeated = Some(format!("dynamic \"{block}\" block"));
+            r.set(Attr::TrafficMirrorFilterId, vec![filter_id.clone()]);
+            out.push(r);
+        }
+    }
+}
+
