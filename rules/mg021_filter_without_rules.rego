@@ -5,7 +5,8 @@
 #   traffic is mirrored". A session whose filter is declared in the same template or module
 #   without any rule deploys cleanly and mirrors nothing. A filter with rules in one
 #   direction only is a deliberate choice and not reported. When a rule's filter cannot be
-#   resolved, or part of the unit cannot be read, no filter is said to be empty.
+#   resolved, or part of the unit cannot be read, no filter is said to be empty. Alibaba Cloud
+#   sessions are not checked: its documentation does not say what an empty filter mirrors.
 # related_resources:
 #   - ref: https://docs.aws.amazon.com/vpc/latest/mirroring/traffic-mirroring-filters.html
 # custom:
@@ -20,15 +21,33 @@
 #   inputs: [traffic_mirror_filter_id, filter_rules.traffic_mirror_filter_id]
 package mirrorguard.rules.mg021
 
-deny contains v if {
+# Sessions per empty filter, so that each filter is reported once.
+users[f] contains [i, l.alt] if {
 	some i, s in input.sessions
+	s.provider != "alicloud"
 	some l in s.filter
-	f := input.filters[l.filter]
-	count(f.rules) == 0
-	f.rules_unknown == null
+	filter := input.filters[l.filter]
+	count(filter.rules) == 0
+	filter.rules_unknown == null
+	f := l.filter
+}
+
+deny contains v if {
+	some f, members in users
+	sorted := sort(members)
+	first := sorted[0]
+	filter := input.filters[f]
+	session := input.sessions[first[0]]
+	others := [{"path": ["sessions", m[0], "traffic_mirror_filter_id", m[1]], "msg": sprintf("%v uses it too", [input.sessions[m[0]].address])} |
+		some m in array.slice(sorted, 1, count(sorted))
+	]
 	v := {
-		"msg": sprintf("filter %v has no rules, so session %v mirrors nothing", [f.address, s.address]),
-		"path": ["sessions", i, "traffic_mirror_filter_id", l.alt],
-		"related": [{"path": ["filters", l.filter], "msg": sprintf("%v is declared here without rules", [f.address])}],
+		"msg": message(filter.address, session.address, count({m[0] | some m in members})),
+		"path": ["sessions", first[0], "traffic_mirror_filter_id", first[1]],
+		"related": array.concat([{"path": ["filters", f], "msg": sprintf("%v is declared here without rules", [filter.address])}], others),
 	}
 }
+
+message(filter, session, 1) := sprintf("filter %v has no rules, so session %v mirrors nothing", [filter, session])
+
+message(filter, session, n) := sprintf("filter %v has no rules, so session %v and %v other sessions using it mirror nothing", [filter, session, n - 1]) if n > 1

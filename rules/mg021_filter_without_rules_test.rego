@@ -2,7 +2,7 @@ package mirrorguard.rules.mg021_test
 
 import data.mirrorguard.rules.mg021
 
-session := {"address": "S", "filter": [{"alt": 0, "filter": 0}]}
+session := {"address": "S", "provider": "aws", "filter": [{"alt": 0, "filter": 0}]}
 
 test_empty_filter_is_reported_at_the_session if {
 	vs := mg021.deny with input as {"sessions": [session], "filters": [{"address": "F", "rules": [], "rules_unknown": null}]}
@@ -18,4 +18,17 @@ test_filter_with_rules_passes if {
 
 test_unknown_rules_pass if {
 	count(mg021.deny) == 0 with input as {"sessions": [session], "filters": [{"address": "F", "rules": [], "rules_unknown": "a rule's filter is var.f"}]}
+}
+
+test_alibaba_sessions_are_not_checked if {
+	ali := object.union(session, {"provider": "alicloud"})
+	count(mg021.deny) == 0 with input as {"sessions": [ali], "filters": [{"address": "F", "rules": [], "rules_unknown": null}]}
+}
+
+test_one_finding_per_filter if {
+	second := {"address": "S2", "provider": "aws", "filter": [{"alt": 0, "filter": 0}]}
+	vs := mg021.deny with input as {"sessions": [session, second], "filters": [{"address": "F", "rules": [], "rules_unknown": null}]}
+	count(vs) == 1
+	some v in vs
+	v.related[1].path == ["sessions", 1, "traffic_mirror_filter_id", 0]
 }

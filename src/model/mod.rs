@@ -554,11 +554,6 @@ impl Unit {
         out
     }
 
-    /// Whether a symbolic value names something this unit creates (it then differs from
-    /// every literal and from every other thing created).
-    pub(crate) fn is_created(&self, val: &Val) -> bool {
-        matches!(val, Val::Symbol { expr, .. } if self.created.contains(expr))
-    }
 
     /// What keeps this unit's secrets and long values out of report texts.
     pub(crate) fn redactor(&self) -> Redactor<'_> {

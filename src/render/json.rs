@@ -61,7 +61,9 @@ pub(crate) fn render(report: &Report, command: &str) -> String {
                 "column": f.position.map(|p| p.column),
                 "message": f.message,
             }),
+            // `file` names what failed for every error (schema 1): a region, a rule, a role.
             CheckError::Run(r) => json!({
+                "file": r.name,
                 "subject": r.subject.as_str(),
                 "name": r.name,
                 "message": r.message,

@@ -118,6 +118,18 @@ fn page(set: &RuleSet, rule: &Rule) -> String {
     );
     let _ = writeln!(s, "## Why it matters\n\n{}\n", m.description.trim());
     let _ = writeln!(s, "## How to fix it\n\n{}\n", m.help.trim());
+    if m.inputs.iter().any(|i| i == "instances.instance_type") {
+        let table = crate::model::instance_types::table();
+        let _ = writeln!(
+            s,
+            "## Instance type data\n\nThe instance type facts are data: `rules/data/instance-types.json`, verified on {}. A type it does not list is a skipped check, never a finding. Its sources:\n",
+            table.verified_on
+        );
+        for source in &table.sources {
+            let _ = writeln!(s, "- {source}");
+        }
+        s.push('\n');
+    }
     if let Some(root) = examples_root(rule) {
         s.push_str("## Examples\n\n");
         for format in EXAMPLE_FORMATS {

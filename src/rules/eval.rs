@@ -119,6 +119,8 @@ pub(crate) fn evaluate(rules: &RuleSet, engine: &mut Engine, unit: &Unit) -> Uni
     out.skipped.extend(super::unknowns::opaque(rules, unit));
     out.skipped
         .extend(super::unknowns::hidden_collisions(rules, unit));
+    out.skipped
+        .extend(super::graph_skips::graph_skips(rules, unit, &unit.links()));
     redact(unit, &mut out.findings, &mut out.skipped);
     if rules.user_rules().next().is_some() {
         out.input = Some(input);

@@ -106,7 +106,8 @@ fn parameter_without_default_is_a_reference_and_overrides_win() {
 fn target_eni_is_linked_through_ref() {
     let u = unit(TEMPLATE, &ParameterValues::new());
     let s = u.sessions.first().expect("session");
-    let enis = u.target_enis(s);
+    let links = u.links();
+    let enis = u.target_enis(s, &links.session_target[0]);
     assert_eq!(
         enis.first().map(|a| a.val.clone()),
         Some(Val::Known(json!("eni-0123456789abcdef0")))
