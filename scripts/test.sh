@@ -8,10 +8,20 @@ root=$(pwd)
 
 step() { printf '\n== %s\n' "$*"; }
 
-step "installing test tools (check-jsonschema, SARIF Multitool)"
+step "installing test tools (check-jsonschema, SARIF Multitool, Graphviz, mermaid)"
 python3 -m pip install --quiet --disable-pip-version-check check-jsonschema jsonschema pre-commit 'moto[server]>=5.2.5'
 if [ ! -x .tools/node_modules/@microsoft/sarif-multitool-linux/Sarif.Multitool ]; then
   npm install --silent --no-audit --no-fund --prefix .tools @microsoft/sarif-multitool >/dev/null
+fi
+# The drawings of `mirrorguard graph` are validated with the real parsers: Graphviz (Debian
+# package) and the mermaid npm package under jsdom (not mermaid-cli: it downloads a browser).
+if ! command -v dot >/dev/null; then
+  sudo=""; [ "$(id -u)" -eq 0 ] || sudo="sudo"
+  $sudo apt-get install -y --no-install-recommends graphviz >/dev/null 2>&1 \
+    || { $sudo apt-get update >/dev/null && $sudo apt-get install -y --no-install-recommends graphviz >/dev/null; }
+fi
+if [ ! -d .tools/node_modules/mermaid ] || [ ! -d .tools/node_modules/jsdom ]; then
+  npm install --silent --no-audit --no-fund --prefix .tools mermaid jsdom >/dev/null
 fi
 multitool="$root/.tools/node_modules/@microsoft/sarif-multitool-linux/Sarif.Multitool"
 [ -x "$multitool" ] || { echo "SARIF Multitool not installed at $multitool"; exit 1; }

@@ -8,6 +8,7 @@ mod integration {
     #[cfg(feature = "aws")]
     pub(crate) mod drift_aws;
     pub(crate) mod golden;
+    pub(crate) mod graph;
     pub(crate) mod hostile;
     pub(crate) mod iam;
     pub(crate) mod layers;

@@ -26,6 +26,9 @@ pub(crate) enum Command {
     /// List, explain, document and test rules.
     #[command(subcommand)]
     Rules(RulesCommand),
+    /// Draw each unit's mirroring setup: source interfaces → sessions → targets, with
+    /// findings marked (Mermaid, Graphviz DOT or JSON).
+    Graph(Box<GraphArgs>),
     /// Print a shell completion script (bash, zsh, fish, powershell, elvish).
     Completions {
         /// The shell.
@@ -194,6 +197,31 @@ pub(crate) struct CheckArgs {
     /// Account of the resource ARNs IAM checks evaluate (unknown parts make a match depend).
     #[arg(long, value_name = "ID")]
     pub(crate) account_id: Option<String>,
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct GraphArgs {
+    #[command(flatten)]
+    pub(crate) input: InputArgs,
+    /// Drawing format.
+    #[arg(long, value_enum, default_value = "mermaid")]
+    pub(crate) format: GraphFormat,
+    /// Write the drawing to FILE instead of standard output.
+    #[arg(long, short, value_name = "FILE")]
+    pub(crate) output: Option<PathBuf>,
+    /// Region for provider configurations that set none.
+    #[arg(long)]
+    pub(crate) region: Option<String>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub(crate) enum GraphFormat {
+    /// A Mermaid flowchart (GitHub renders it in Markdown).
+    Mermaid,
+    /// A Graphviz digraph (`dot -Tsvg`).
+    Dot,
+    /// Nodes and edges as JSON.
+    Json,
 }
 
 #[derive(Debug, Args)]

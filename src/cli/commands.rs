@@ -3,7 +3,7 @@
 use std::fmt::Write as _;
 use std::path::PathBuf;
 
-use super::args::{CheckArgs, DriftArgs, ListFormat, RulesCommand};
+use super::args::{CheckArgs, DriftArgs, GraphArgs, GraphFormat, ListFormat, RulesCommand};
 use super::output::{finish, write_stdout};
 use super::settings::resolve;
 use crate::error::{AppError, CheckError, RunError, Subject};
@@ -119,6 +119,7 @@ pub(crate) fn run_check(args: CheckArgs) -> Result<ExitStatus, AppError> {
         ));
     }
     let mut settings = resolve(&args.input, args.output.fail_on, args.region.as_deref())?;
+    settings.check.draw = super::output::wants_markdown(&args.output);
     let mut errors = Vec::new();
     settings.check.iam = iam_check(&args, &mut errors)?;
     let mut report =
@@ -133,6 +134,43 @@ pub(crate) fn run_check(args: CheckArgs) -> Result<ExitStatus, AppError> {
         settings.fail_on,
         "check",
     )
+}
+
+/// `graph`: the drawing of every unit, with the findings of a check marked on it. Findings
+/// do not fail the command; files that cannot be read do (exit 2, named on stderr).
+pub(crate) fn run_graph(args: GraphArgs) -> Result<ExitStatus, AppError> {
+    require_files(&[
+        ("--var-file", args.input.var_file.as_slice()),
+        ("--parameter-file", args.input.parameter_file.as_slice()),
+        ("--plan", args.input.plan.as_slice()),
+    ])?;
+    let mut settings = resolve(&args.input, None, args.region.as_deref())?;
+    settings.check.draw = true;
+    let mut report =
+        crate::pipeline::check_paths(&args.input.paths, &settings.check, &settings.rules);
+    report.finish();
+    if !report.usage_errors.is_empty() {
+        return Err(AppError::Usage(report.usage_errors.join("; ")));
+    }
+    let text = match args.format {
+        GraphFormat::Mermaid => crate::render::graph::mermaid(&report.topologies),
+        GraphFormat::Dot => crate::render::graph::dot(&report.topologies),
+        GraphFormat::Json => crate::render::graph::json(&report.topologies),
+    };
+    match &args.output {
+        Some(path) => super::output::write_file(path, text.as_bytes(), &report.inputs)?,
+        None => {
+            write_stdout(&text)?;
+        }
+    }
+    for e in &report.errors {
+        super::output::write_stderr(&format!("mirrorguard: {e}\n"));
+    }
+    Ok(if report.errors.is_empty() {
+        ExitStatus::Clean
+    } else {
+        ExitStatus::Error
+    })
 }
 
 /// The live source of a drift run: saved outputs, else the API (`aws` feature).

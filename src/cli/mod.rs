@@ -25,6 +25,7 @@ pub fn run(cli: Cli) -> Result<ExitStatus, AppError> {
         Command::Check(args) => commands::run_check(*args),
         Command::Drift(args) => commands::run_drift(*args),
         Command::Rules(cmd) => commands::run_rules(cmd),
+        Command::Graph(args) => commands::run_graph(*args),
         Command::Completions { shell } => {
             let mut cmd = <Cli as clap::CommandFactory>::command();
             let mut out = Vec::new();

@@ -98,6 +98,15 @@ fn format_of(path: &Path, default: OutputFormat) -> OutputFormat {
     }
 }
 
+/// Whether any report requested is Markdown (which embeds the mirror graph).
+pub(crate) fn wants_markdown(out: &OutputArgs) -> bool {
+    out.format == OutputFormat::Markdown
+        || out
+            .output
+            .iter()
+            .any(|p| format_of(p, out.format) == OutputFormat::Markdown)
+}
+
 fn render(
     report: &Report,
     rules: &RuleSet,

@@ -187,6 +187,7 @@ pub(crate) fn resolve(
         }),
         iam: None,
         stdin_name: args.stdin_filename.clone(),
+        draw: false,
     };
     Ok(Settings {
         rules,

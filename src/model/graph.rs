@@ -51,18 +51,6 @@ impl Kind {
     pub(crate) fn is_mirroring(self) -> bool {
         matches!(self, Self::Target | Self::Filter | Self::FilterRule)
     }
-
-    /// What it is called in messages.
-    pub(crate) fn noun(self) -> &'static str {
-        match self {
-            Self::Target => "mirror target",
-            Self::Filter => "mirror filter",
-            Self::FilterRule => "filter rule",
-            Self::Interface => "network interface",
-            Self::Instance => "instance",
-            Self::Attachment => "interface attachment",
-        }
-    }
 }
 
 /// A value a graph resource declares, by its meaning (one name for every format).
@@ -89,6 +77,7 @@ pub(crate) enum Attr {
 
 impl Attr {
     /// Every attribute, in rule-input order.
+    #[cfg(test)]
     pub(crate) const ALL: [Self; 17] = [
         Self::NetworkInterfaceId,
         Self::NetworkLoadBalancerArn,

@@ -81,7 +81,10 @@ impl Unit {
             obj.insert("target_network_interface_id".into(), w.alts(&target_enis));
             obj.insert(
                 "filter".into(),
-                link_json(links.session_filter.get(index).unwrap_or(&no_links), "filter"),
+                link_json(
+                    links.session_filter.get(index).unwrap_or(&no_links),
+                    "filter",
+                ),
             );
             obj.insert("target".into(), link_json(targets, "target"));
             obj.insert(
@@ -187,10 +190,7 @@ impl Unit {
                 o.insert(kind.input_name().into(), Json::Array(list));
             }
         }
-        RuleInput {
-            json,
-            locs: w.locs,
-        }
+        RuleInput { json, locs: w.locs }
     }
 }
 

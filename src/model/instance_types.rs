@@ -144,11 +144,24 @@ mod tests {
         let t = table();
         assert_eq!(t.source_support("m5.large"), Eligibility::Supported);
         assert_eq!(t.source_support("C4.XLarge"), Eligibility::Supported);
-        assert!(matches!(t.source_support("m5.metal"), Eligibility::Unsupported(r) if r.contains("bare-metal")));
-        assert!(matches!(t.source_support("t2.micro"), Eligibility::Unsupported(r) if r.contains("Nitro")));
-        assert!(matches!(t.source_support("m6i.large"), Eligibility::Unsupported(_)));
-        assert!(matches!(t.source_support("m7i-flex.large"), Eligibility::Unsupported(_)));
-        assert!(matches!(t.source_support("zz9.large"), Eligibility::Unknown(_)));
+        assert!(
+            matches!(t.source_support("m5.metal"), Eligibility::Unsupported(r) if r.contains("bare-metal"))
+        );
+        assert!(
+            matches!(t.source_support("t2.micro"), Eligibility::Unsupported(r) if r.contains("Nitro"))
+        );
+        assert!(matches!(
+            t.source_support("m6i.large"),
+            Eligibility::Unsupported(_)
+        ));
+        assert!(matches!(
+            t.source_support("m7i-flex.large"),
+            Eligibility::Unsupported(_)
+        ));
+        assert!(matches!(
+            t.source_support("zz9.large"),
+            Eligibility::Unknown(_)
+        ));
         assert!(matches!(t.source_support("large"), Eligibility::Unknown(_)));
     }
 

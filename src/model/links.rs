@@ -67,7 +67,10 @@ fn links(alts: &[Alt], named: &BTreeMap<String, Vec<usize>>) -> Vec<Link> {
     for (j, a) in alts.iter().enumerate() {
         if let Some(key) = identity(&a.val) {
             for &r in named.get(&key).into_iter().flatten() {
-                out.push(Link { alt: j, resource: r });
+                out.push(Link {
+                    alt: j,
+                    resource: r,
+                });
             }
         }
     }

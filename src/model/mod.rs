@@ -554,7 +554,6 @@ impl Unit {
         out
     }
 
-
     /// What keeps this unit's secrets and long values out of report texts.
     pub(crate) fn redactor(&self) -> Redactor<'_> {
         Redactor {

@@ -19,7 +19,12 @@ pub(crate) fn child(of: &Resource, kind: Kind, address: String) -> Resource {
 
 /// The attachment of an instance's primary interface, named `primary` (its identity in the
 /// format: `aws_instance.x.primary_network_interface_id`, `GetAtt(I.PrimaryNetworkInterfaceId)`).
-pub(crate) fn primary_attachment(instance: &Resource, primary: String, id: &str, why: &str) -> Resource {
+pub(crate) fn primary_attachment(
+    instance: &Resource,
+    primary: String,
+    id: &str,
+    why: &str,
+) -> Resource {
     let mut a = child(
         instance,
         Kind::Attachment,
@@ -58,7 +63,11 @@ pub(crate) fn fill_alicloud_rule(
     r.set(Attr::SourceCidrBlock, get("source_cidr_block"));
     r.set(Attr::DestinationCidrBlock, get("destination_cidr_block"));
     for (key, from, to) in [
-        ("source_port_range", Attr::SourceFromPort, Attr::SourceToPort),
+        (
+            "source_port_range",
+            Attr::SourceFromPort,
+            Attr::SourceToPort,
+        ),
         (
             "destination_port_range",
             Attr::DestinationFromPort,
@@ -116,7 +125,10 @@ mod tests {
         assert_eq!(f[0].val, Val::Known(json!(1)));
         assert_eq!(t[0].val, Val::Known(json!(120)));
         let (f, t) = split_ports(vec![Alt::known(at, json!("-1/-1"))]);
-        assert_eq!((f[0].val.clone(), t[0].val.clone()), (Val::Known(json!(-1)), Val::Known(json!(-1))));
+        assert_eq!(
+            (f[0].val.clone(), t[0].val.clone()),
+            (Val::Known(json!(-1)), Val::Known(json!(-1)))
+        );
         let (f, t) = split_ports(vec![Alt::known(at, json!("80"))]);
         assert_eq!((f.len(), t.len()), (1, 0));
     }

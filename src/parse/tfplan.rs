@@ -141,7 +141,14 @@ fn graph_resource(
                 [outer, inner] => nested_alts(inst, outer, inner),
                 _ => Vec::new(),
             };
-            r.set(attr, if attr.is_number() { numeric(alts) } else { alts });
+            r.set(
+                attr,
+                if attr.is_number() {
+                    numeric(alts)
+                } else {
+                    alts
+                },
+            );
         }
     }
     let mut out = Vec::new();
@@ -163,11 +170,21 @@ fn graph_resource(
                     let mut a = child(&r, Kind::Attachment, format!("{address} ({blocks} {n})"));
                     a.set(
                         Attr::NetworkInterfaceId,
-                        vec![Alt::known(Loc { file: 0, span: eni.span }, eni.to_json())],
+                        vec![Alt::known(
+                            Loc {
+                                file: 0,
+                                span: eni.span,
+                            },
+                            eni.to_json(),
+                        )],
                     );
                     a.set(
                         Attr::InstanceId,
-                        vec![Alt::symbol(loc, format!("{bare}.id"), "known only after apply")],
+                        vec![Alt::symbol(
+                            loc,
+                            format!("{bare}.id"),
+                            "known only after apply",
+                        )],
                     );
                     out.push(a);
                 }
@@ -178,13 +195,23 @@ fn graph_resource(
                 for (n, item) in items(inst.values, block).iter().enumerate() {
                     let mut rule = child(&r, Kind::FilterRule, format!("{address}.{block}[{n}]"));
                     let mut get = |key: &str| match item.get(key).filter(|v| !is_null(v)) {
-                        Some(v) => vec![Alt::known(Loc { file: 0, span: v.span }, v.to_json())],
+                        Some(v) => vec![Alt::known(
+                            Loc {
+                                file: 0,
+                                span: v.span,
+                            },
+                            v.to_json(),
+                        )],
                         None => Vec::new(),
                     };
                     fill_alicloud_rule(&mut rule, block, &mut get);
                     rule.set(
                         Attr::TrafficMirrorFilterId,
-                        vec![Alt::symbol(loc, format!("{bare}.id"), "known only after apply")],
+                        vec![Alt::symbol(
+                            loc,
+                            format!("{bare}.id"),
+                            "known only after apply",
+                        )],
                     );
                     out.push(rule);
                 }
@@ -219,7 +246,13 @@ fn nested_alts(inst: &Instance<'_>, outer: &str, inner: &str) -> Vec<Alt> {
         .and_then(|o| o.get(inner))
         .filter(|v| !is_null(v))
     {
-        Some(v) => vec![Alt::known(Loc { file: 0, span: v.span }, v.to_json())],
+        Some(v) => vec![Alt::known(
+            Loc {
+                file: 0,
+                span: v.span,
+            },
+            v.to_json(),
+        )],
         None => Vec::new(),
     }
 }

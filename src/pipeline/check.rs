@@ -60,6 +60,8 @@ pub struct CheckOptions {
     pub iam: Option<IamCheck>,
     /// The name of the file read from standard input when a path is `-`.
     pub stdin_name: Option<PathBuf>,
+    /// Whether to keep the drawing of each unit (the `graph` command, markdown reports).
+    pub draw: bool,
 }
 
 impl CheckOptions {
@@ -392,6 +394,11 @@ fn check_jobs(
         result.findings.extend(about_suppressions);
         if !u.sessions.is_empty() || u.resources.iter().any(|r| r.kind.is_mirroring()) {
             report.units += 1;
+            if options.draw {
+                report
+                    .topologies
+                    .push(crate::report::topology::Topology::of(&u));
+            }
         }
         report.sessions += u.sessions.len();
         report.secrets.extend(u.secrets.iter().cloned());

@@ -210,6 +210,7 @@ fn compare_units(
             .iter()
             .flat_map(|u| u.parameters.iter().cloned())
             .collect(),
+        topologies: Vec::new(),
     };
     report.finish();
     report

@@ -106,5 +106,49 @@ pub(crate) fn render(
         }
         out.push('\n');
     }
+    graphs(report, &mut out);
     out
+}
+
+/// GitHub renders Mermaid up to this many characters per diagram (its `maxTextSize`).
+const MAX_MERMAID_BYTES: usize = 50_000;
+/// ... and up to this many edges (its `maxEdges`).
+const MAX_MERMAID_EDGES: usize = 500;
+
+/// The Mermaid drawing of every unit with findings, as long as the summary has room; a
+/// drawing GitHub would refuse to render is named instead.
+fn graphs(report: &Report, out: &mut String) {
+    let with_findings: Vec<_> = report
+        .topologies
+        .iter()
+        .filter(|t| t.has_findings())
+        .collect();
+    if with_findings.is_empty() {
+        return;
+    }
+    out.push_str("#### Mirror graph\n\nSources → sessions → targets of each template or module with findings (red: a finding, dashed: a value not known before deployment).\n\n");
+    let mut left_out = Vec::new();
+    for t in with_findings {
+        let drawing = crate::render::graph::mermaid_one(t);
+        if drawing.len() > MAX_MERMAID_BYTES || t.edges.len() > MAX_MERMAID_EDGES {
+            left_out.push(format!("`{}` (too large to draw here)", cell(&t.unit)));
+            continue;
+        }
+        let block = format!(
+            "<details><summary>{}</summary>\n\n```mermaid\n{drawing}```\n\n</details>\n\n",
+            cell(&t.unit)
+        );
+        if out.len() + block.len() + 256 > MAX_SUMMARY_BYTES {
+            left_out.push(format!("`{}`", cell(&t.unit)));
+            continue;
+        }
+        out.push_str(&block);
+    }
+    if !left_out.is_empty() {
+        let _ = writeln!(
+            out,
+            "Not drawn: {}; run `mirrorguard graph` for the full drawing.\n",
+            left_out.join(", ")
+        );
+    }
 }

@@ -2,6 +2,7 @@
 //! Each renders into a `String` once; only `cli` writes it out.
 
 pub(crate) mod github;
+pub(crate) mod graph;
 pub(crate) mod human;
 pub(crate) mod json;
 pub(crate) mod markdown;

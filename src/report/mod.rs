@@ -2,6 +2,7 @@
 //! checked. Plain data shared by every check and every renderer; nothing here does I/O.
 
 mod finding;
+pub mod topology;
 
 pub use finding::{Applied, Finding, Location, Related, Severity, Skipped};
 pub(crate) use finding::{sort_findings, stable_hash};
@@ -34,6 +35,8 @@ pub struct Report {
     pub usage_errors: Vec<String>,
     /// CloudFormation parameters declared by the templates read.
     pub parameters: std::collections::BTreeSet<String>,
+    /// The drawing of each unit with mirror resources, by unit name.
+    pub topologies: Vec<topology::Topology>,
 }
 
 /// The lowest severity that makes a run fail (exit status 1).
@@ -137,5 +140,15 @@ impl Report {
         self.skipped.dedup_by(|a, b| key(a) == key(b));
         self.errors.sort_by(|a, b| a.sort_key().cmp(&b.sort_key()));
         self.errors.dedup_by(|a, b| a.sort_key() == b.sort_key());
+        self.topologies.sort_by(|a, b| a.unit.cmp(&b.unit));
+        let open: Vec<Finding> = self
+            .findings
+            .iter()
+            .filter(|f| f.suppression.is_none())
+            .cloned()
+            .collect();
+        for t in &mut self.topologies {
+            t.mark(&open);
+        }
     }
 }

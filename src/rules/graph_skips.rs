@@ -32,7 +32,14 @@ fn why_unknown(attr: Attr, alt: &Alt) -> Option<String> {
     }
 }
 
-fn note(unit: &Unit, loc: Loc, address: &str, property: &str, reason: String, rules: Vec<String>) -> Option<Skipped> {
+fn note(
+    unit: &Unit,
+    loc: Loc,
+    address: &str,
+    property: &str,
+    reason: String,
+    rules: Vec<String>,
+) -> Option<Skipped> {
     Some(Skipped {
         location: Location::new(unit.files.get(loc.file)?.clone(), loc.span),
         address: address.to_owned(),
@@ -74,7 +81,14 @@ pub(crate) fn graph_skips(rules: &RuleSet, unit: &Unit, links: &Links) -> Vec<Sk
             }
             for alt in alts {
                 if let Some(reason) = why_unknown(*attr, alt) {
-                    out.extend(note(unit, alt.loc, &r.address, attr.input_name(), reason, hidden.clone()));
+                    out.extend(note(
+                        unit,
+                        alt.loc,
+                        &r.address,
+                        attr.input_name(),
+                        reason,
+                        hidden.clone(),
+                    ));
                 }
             }
         }
@@ -84,8 +98,14 @@ pub(crate) fn graph_skips(rules: &RuleSet, unit: &Unit, links: &Links) -> Vec<Sk
     {
         for (s, ls) in unit.sessions.iter().zip(&links.session_filter) {
             for l in ls {
-                let empty = links.filter_rules.get(&l.resource).is_none_or(Vec::is_empty);
-                let (Some(alt), Some(f)) = (s.traffic_mirror_filter_id.get(l.alt), unit.resources.get(l.resource)) else {
+                let empty = links
+                    .filter_rules
+                    .get(&l.resource)
+                    .is_none_or(Vec::is_empty);
+                let (Some(alt), Some(f)) = (
+                    s.traffic_mirror_filter_id.get(l.alt),
+                    unit.resources.get(l.resource),
+                ) else {
                     continue;
                 };
                 if empty {
@@ -94,7 +114,10 @@ pub(crate) fn graph_skips(rules: &RuleSet, unit: &Unit, links: &Links) -> Vec<Sk
                         alt.loc,
                         &s.address,
                         "traffic_mirror_filter_id",
-                        format!("MG021 not checked: filter {} declares no rule here, but {why}", f.address),
+                        format!(
+                            "MG021 not checked: filter {} declares no rule here, but {why}",
+                            f.address
+                        ),
                         vec!["MG021".into()],
                     ));
                 }
@@ -105,7 +128,12 @@ pub(crate) fn graph_skips(rules: &RuleSet, unit: &Unit, links: &Links) -> Vec<Sk
 }
 
 /// An instance type that hides MG014 or MG022: unknown, or not in the table.
-fn instance_type_skips(rules: &RuleSet, unit: &Unit, r: &Resource, wanted: &[&str]) -> Vec<Skipped> {
+fn instance_type_skips(
+    rules: &RuleSet,
+    unit: &Unit,
+    r: &Resource,
+    wanted: &[&str],
+) -> Vec<Skipped> {
     let mut out = Vec::new();
     let on: Vec<&str> = wanted
         .iter()
@@ -139,7 +167,14 @@ fn instance_type_skips(rules: &RuleSet, unit: &Unit, r: &Resource, wanted: &[&st
         }
         hidden.dedup();
         if !hidden.is_empty() {
-            out.extend(note(unit, alt.loc, &r.address, "instance_type", reason, hidden));
+            out.extend(note(
+                unit,
+                alt.loc,
+                &r.address,
+                "instance_type",
+                reason,
+                hidden,
+            ));
         }
     }
     out

@@ -190,7 +190,10 @@ pub(crate) fn hidden_collisions(rules: &RuleSet, unit: &Unit) -> Vec<Skipped> {
                 .iter()
                 .position(|x| std::ptr::eq(x, s.session))
                 .unwrap_or(usize::MAX);
-            let targets = links.session_target.get(index).map_or(&[][..], Vec::as_slice);
+            let targets = links
+                .session_target
+                .get(index)
+                .map_or(&[][..], Vec::as_slice);
             for t in unit.target_enis(s.session, targets) {
                 let Some(tid) = identity(&t.val) else {
                     continue;

@@ -29,7 +29,14 @@ pub(crate) fn read<'a>(cx: &mut Context<'a>, unit: &mut Unit, e: &'a Entry, kind
             node = node.and_then(|n| n.get(step));
         }
         let alts: Vec<Alt> = node.map(|n| cx.eval(n)).unwrap_or_default();
-        r.set(attr, if attr.is_number() { numeric(alts) } else { alts });
+        r.set(
+            attr,
+            if attr.is_number() {
+                numeric(alts)
+            } else {
+                alts
+            },
+        );
     }
     let mut attachments = Vec::new();
     if kind == Kind::Instance {
@@ -71,8 +78,20 @@ pub(crate) fn read<'a>(cx: &mut Context<'a>, unit: &mut Unit, e: &'a Entry, kind
 }
 
 /// An attachment of `eni` to the instance named `instance`, under the instance's conditions.
-fn attachment(address: String, at: crate::model::Loc, eni: Alt, instance: &str, of: &Resource) -> Resource {
-    let mut a = Resource::new(Kind::Attachment, address, &of.resource_type, of.provider, at);
+fn attachment(
+    address: String,
+    at: crate::model::Loc,
+    eni: Alt,
+    instance: &str,
+    of: &Resource,
+) -> Resource {
+    let mut a = Resource::new(
+        Kind::Attachment,
+        address,
+        &of.resource_type,
+        of.provider,
+        at,
+    );
     a.conditions.clone_from(&of.conditions);
     a.set(Attr::NetworkInterfaceId, vec![eni]);
     a.set(

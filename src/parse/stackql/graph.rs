@@ -46,7 +46,11 @@ pub(crate) fn column(
                 let Some(eni) = member(item, "NetworkInterfaceId") else {
                     continue;
                 };
-                let mut a = child(r, Kind::Attachment, format!("{} (NetworkInterfaces {n})", r.address));
+                let mut a = child(
+                    r,
+                    Kind::Attachment,
+                    format!("{} (NetworkInterfaces {n})", r.address),
+                );
                 a.set(
                     Attr::NetworkInterfaceId,
                     vec![Alt {
@@ -86,7 +90,14 @@ pub(crate) fn column(
                 })
                 .collect(),
         };
-        r.set(attr, if attr.is_number() { numeric(values) } else { values });
+        r.set(
+            attr,
+            if attr.is_number() {
+                numeric(values)
+            } else {
+                values
+            },
+        );
     }
 }
 

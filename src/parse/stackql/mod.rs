@@ -248,7 +248,11 @@ fn exported_names(resources: &[Node]) -> BTreeSet<String> {
 /// A resource's identities: `export:<name>` for each name it exports.
 fn exports_of(resource: &Node) -> Vec<String> {
     let mut out = Vec::new();
-    for e in resource.get("exports").and_then(Node::as_seq).unwrap_or(&[]) {
+    for e in resource
+        .get("exports")
+        .and_then(Node::as_seq)
+        .unwrap_or(&[])
+    {
         if let Some(n) = e.scalar_text() {
             out.push(format!("export:{n}"));
         }
@@ -293,8 +297,20 @@ impl Columns<'_> {
             // The value comes from a prop when the expression names one; else from the query.
             let (node, at) = match single_variable(expr).and_then(|n| self.prop(n)) {
                 Some(p) => match prop_value(p, env.as_deref()) {
-                    Some(n) => (Some(n), Loc { file: 0, span: n.span }),
-                    None => (None, Loc { file: 0, span: p.span }),
+                    Some(n) => (
+                        Some(n),
+                        Loc {
+                            file: 0,
+                            span: n.span,
+                        },
+                    ),
+                    None => (
+                        None,
+                        Loc {
+                            file: 0,
+                            span: p.span,
+                        },
+                    ),
                 },
                 None => (
                     None,
@@ -417,7 +433,6 @@ fn tags(
         why: String::new(),
     }
 }
-
 
 #[cfg(test)]
 mod tests;

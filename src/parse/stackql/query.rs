@@ -103,4 +103,3 @@ pub(crate) fn single_variable(expr: &str) -> Option<&str> {
         && inner.matches("{{").count() == 0)
         .then_some(name)
 }
-

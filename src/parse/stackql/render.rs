@@ -232,4 +232,3 @@ pub(crate) fn context(
     }
     cx
 }
-

@@ -4,7 +4,7 @@ use std::sync::Arc;
 use serde_json::json;
 
 use super::*;
-    use crate::parse::yaml;
+use crate::parse::yaml;
 
 const MANIFEST: &str = "version: 1\nname: mirror\nproviders: [awscc]\nglobals:\n  - name: region\n    value: \"{{ AWS_REGION }}\"\nresources:\n  - name: web_session\n    props:\n      - name: session_number\n        values:\n          prd: {value: 1}\n          dev: {value: 40000}\n      - name: eni\n        value: \"{{ eni_id }}\"\n      - name: tags\n        value:\n          - {Key: Name, Value: \"{{ stack_name }}-{{ stack_env }}\"}\n";
 const IQL: &str = "/*+ create */\nINSERT INTO awscc.ec2.traffic_mirror_sessions (\n NetworkInterfaceId,\n SessionNumber,\n TrafficMirrorTargetId,\n Tags,\n region\n)\nSELECT\n '{{ eni }}',\n {{ session_number }},\n 'tmt-0123456789abcdef0',\n '{{ tags }}',\n '{{ region }}'\nRETURNING *;\n";

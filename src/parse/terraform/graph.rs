@@ -137,7 +137,11 @@ pub(crate) fn read(
                     let mut a = child(&r, Kind::Attachment, format!("{address} (attachment {n})"));
                     a.set(
                         Attr::NetworkInterfaceId,
-                        vec![Alt::symbol(loc, format!("{address}.id"), "known only after apply")],
+                        vec![Alt::symbol(
+                            loc,
+                            format!("{address}.id"),
+                            "known only after apply",
+                        )],
                     );
                     a.set(Attr::InstanceId, instance);
                     extra.push(a);
@@ -187,7 +191,11 @@ fn instance_interfaces(
         if eni.is_empty() {
             continue;
         }
-        let mut a = child(instance, Kind::Attachment, format!("{address} ({name} {n})"));
+        let mut a = child(
+            instance,
+            Kind::Attachment,
+            format!("{address} ({name} {n})"),
+        );
         a.loc = eni.first().map_or(instance.loc, |e| e.loc);
         a.set(Attr::NetworkInterfaceId, eni);
         a.set(Attr::InstanceId, id.clone());
@@ -204,7 +212,11 @@ fn alicloud_inline_rules(
     out: &mut Vec<Resource>,
 ) {
     let address = &filter.address;
-    let filter_id = Alt::symbol(filter.loc, format!("{address}.id"), "known only after apply");
+    let filter_id = Alt::symbol(
+        filter.loc,
+        format!("{address}.id"),
+        "known only after apply",
+    );
     for block in ["ingress_rules", "egress_rules"] {
         for (n, item) in nested(body, block).iter().enumerate() {
             let mut r = child(filter, Kind::FilterRule, format!("{address}.{block}[{n}]"));
@@ -229,4 +241,3 @@ fn alicloud_inline_rules(
         }
     }
 }
-

@@ -1,0 +1,228 @@
+//! `mirrorguard graph`: golden drawings, validated with the real parsers (Graphviz `dot`
+//! and the `mermaid` npm package's `parse` under jsdom), findings and unknowns marked,
+//! hostile values kept inside their labels, and the markdown summary embedding.
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use super::common::{code, fixture, root, run_in, stdout};
+
+/// The folder `scripts/test.sh` installs the npm packages into.
+fn node_modules() -> PathBuf {
+    let dir = root().join(".tools/node_modules");
+    assert!(
+        dir.join("mermaid").is_dir() && dir.join("jsdom").is_dir(),
+        "the mermaid and jsdom npm packages are needed: npm install --prefix .tools mermaid jsdom (scripts/test.sh does)"
+    );
+    dir
+}
+
+/// Parses Mermaid files with the mermaid package; panics with its message on a rejection.
+fn mermaid_parses(files: &[&Path]) {
+    let out = Command::new("node")
+        .arg(root().join("tests/scripts/mermaid-parse.mjs"))
+        .arg(node_modules())
+        .args(files)
+        .output()
+        .expect("node runs (install Node.js)");
+    assert!(
+        out.status.success(),
+        "mermaid rejected a drawing:\n{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+/// Lays a DOT file out with Graphviz; panics with its message on a rejection.
+fn dot_parses(file: &Path) -> String {
+    let out = Command::new("dot")
+        .args(["-Tjson"])
+        .arg(file)
+        .output()
+        .expect("Graphviz `dot` runs (apt-get install graphviz; scripts/test.sh does)");
+    assert!(
+        out.status.success(),
+        "dot rejected {}: {}",
+        file.display(),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+fn draw(dir: &Path, format: &str) -> String {
+    let out = run_in(dir, &["graph", ".", "--no-config", "--format", format]);
+    assert_eq!(code(&out), 0, "{}", String::from_utf8_lossy(&out.stderr));
+    stdout(&out)
+}
+
+fn golden(name: &str, actual: &str) {
+    let path = root().join("tests/golden").join(name);
+    if std::env::var_os("UPDATE_GOLDEN").is_some() {
+        std::fs::write(&path, actual).expect("write golden");
+        return;
+    }
+    let expected = std::fs::read_to_string(&path)
+        .unwrap_or_else(|e| panic!("{}: {e}; run UPDATE_GOLDEN=1 cargo test", path.display()));
+    assert_eq!(
+        expected,
+        actual,
+        "{} differs from the output",
+        path.display()
+    );
+}
+
+#[test]
+fn graph_drawings_match_their_golden_files_and_parse() {
+    let dir = fixture("graph");
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let mermaid = draw(&dir, "mermaid");
+    let dot = draw(&dir, "dot");
+    let json = draw(&dir, "json");
+    golden("graph.mmd", &mermaid);
+    golden("graph.dot", &dot);
+    golden("graph.json", &json);
+    let m = tmp.path().join("graph.mmd");
+    let d = tmp.path().join("graph.dot");
+    std::fs::write(&m, &mermaid).expect("write");
+    std::fs::write(&d, &dot).expect("write");
+    mermaid_parses(&[&m]);
+    let laid_out: serde_json::Value = serde_json::from_str(&dot_parses(&d)).expect("dot json");
+    // Every node and edge drawn is in the layout: 8 nodes, 6 edges.
+    let nodes = laid_out["objects"]
+        .as_array()
+        .map_or(0, |o| o.iter().filter(|x| x.get("shape").is_some()).count());
+    assert_eq!(nodes, 8, "{laid_out}");
+    assert_eq!(laid_out["edges"].as_array().map_or(0, Vec::len), 6);
+}
+
+#[test]
+fn findings_and_unknown_values_are_marked_on_nodes_and_edges() {
+    let json: serde_json::Value =
+        serde_json::from_str(&draw(&fixture("graph"), "json")).expect("json");
+    let unit = &json["units"][0];
+    let node = |needle: &str| {
+        unit["nodes"]
+            .as_array()
+            .and_then(|n| {
+                n.iter()
+                    .find(|x| x["label"][0].as_str().is_some_and(|l| l.contains(needle)))
+            })
+            .cloned()
+            .unwrap_or_else(|| panic!("no node {needle}: {unit}"))
+    };
+    // The unsupported source instance type is on the edge from Batch's interface.
+    let batch = node("Batch.PrimaryNetworkInterfaceId");
+    assert_eq!(batch["label"][1], "Batch (m6i.large)");
+    let edge = unit["edges"]
+        .as_array()
+        .and_then(|e| e.iter().find(|x| x["from"] == batch["id"]))
+        .expect("edge");
+    assert_eq!(edge["findings"], serde_json::json!(["MG014"]));
+    // A parameter without a value is an unknown interface, drawn as such.
+    let legacy = node("Ref(LegacyEni)");
+    assert_eq!(legacy["unknown"], true);
+    assert!(
+        legacy["label"][0]
+            .as_str()
+            .is_some_and(|l| l.contains("(unknown)"))
+    );
+    // The filter rule's finding marks each session that uses the filter.
+    assert_eq!(node("WebSession")["findings"], serde_json::json!(["MG018"]));
+    // The target shows the instance behind its interface.
+    assert_eq!(
+        node("target SensorTarget")["label"][2],
+        "Sensor (c5.xlarge)"
+    );
+}
+
+#[test]
+fn every_fixture_drawing_parses_in_mermaid_and_graphviz() {
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let mut mermaid_files = Vec::new();
+    for case in [
+        "terraform",
+        "cfn",
+        "mixed",
+        "modules/two-sensors",
+        "conditions",
+        "unknown-inputs",
+    ] {
+        let dir = fixture(case);
+        let out = run_in(&dir, &["graph", ".", "--no-config"]);
+        assert!(code(&out) == 0 || code(&out) == 2, "{case}");
+        let m = tmp.path().join(format!("{}.mmd", case.replace('/', "-")));
+        std::fs::write(&m, stdout(&out)).expect("write");
+        mermaid_files.push(m);
+        let out = run_in(&dir, &["graph", ".", "--no-config", "--format", "dot"]);
+        let d = tmp.path().join(format!("{}.dot", case.replace('/', "-")));
+        std::fs::write(&d, stdout(&out)).expect("write");
+        dot_parses(&d);
+    }
+    let refs: Vec<&Path> = mermaid_files.iter().map(PathBuf::as_path).collect();
+    mermaid_parses(&refs);
+}
+
+#[test]
+fn hostile_values_stay_inside_their_labels() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let evil =
+        r#"eni-\"]) --> x; click x href \"javascript:alert(1)\"; %%{init: {}}%% <b>#1</b> `x` \\"#;
+    std::fs::write(
+        dir.path().join("t.yaml"),
+        format!("Resources:\n  S:\n    Type: AWS::EC2::TrafficMirrorSession\n    Properties:\n      NetworkInterfaceId: \"{evil}\"\n      TrafficMirrorTargetId: \"tmt-\\\"}}}} digraph {{ a -> b\"\n      TrafficMirrorFilterId: tmf-0123456789abcdef0\n      SessionNumber: 1\n"),
+    )
+    .expect("write");
+    let mermaid = draw(dir.path(), "mermaid");
+    let dot = draw(dir.path(), "dot");
+    // The text stays in its label: no statement of its own, no markup, no raw quote.
+    assert!(
+        !mermaid.lines().any(|l| l.trim_start().starts_with("click")),
+        "{mermaid}"
+    );
+    assert!(!mermaid.contains("<b>"), "{mermaid}");
+    assert!(mermaid.contains("#quot;]) --#gt; x"), "{mermaid}");
+    let m = dir.path().join("evil.mmd");
+    let d = dir.path().join("evil.dot");
+    std::fs::write(&m, &mermaid).expect("write");
+    std::fs::write(&d, &dot).expect("write");
+    mermaid_parses(&[&m]);
+    let laid_out: serde_json::Value = serde_json::from_str(&dot_parses(&d)).expect("dot json");
+    // Still one session, one source and one target: nothing escaped into new nodes.
+    let nodes = laid_out["objects"]
+        .as_array()
+        .map_or(0, |o| o.iter().filter(|x| x.get("shape").is_some()).count());
+    assert_eq!(nodes, 3, "{dot}");
+}
+
+#[test]
+fn the_markdown_summary_embeds_the_drawing_of_units_with_findings_only() {
+    let tmp = tempfile::tempdir().expect("tempdir");
+    for case in ["graph", "clean"] {
+        let src = fixture(case);
+        let dst = tmp.path().join(case);
+        std::fs::create_dir_all(&dst).expect("mkdir");
+        for entry in std::fs::read_dir(&src).expect("read fixture") {
+            let entry = entry.expect("entry");
+            std::fs::copy(entry.path(), dst.join(entry.file_name())).expect("copy");
+        }
+    }
+    let out = run_in(
+        tmp.path(),
+        &["check", ".", "--no-config", "--format", "markdown"],
+    );
+    let md = stdout(&out);
+    assert_eq!(md.matches("```mermaid").count(), 1, "{md}");
+    assert!(
+        md.contains("<summary>graph/template.yaml</summary>"),
+        "{md}"
+    );
+    assert!(!md.contains("<summary>clean/"), "{md}");
+    let block = md
+        .split("```mermaid\n")
+        .nth(1)
+        .and_then(|b| b.split("```").next())
+        .expect("block");
+    let m = tmp.path().join("summary.mmd");
+    std::fs::write(&m, block).expect("write");
+    mermaid_parses(&[&m]);
+}
