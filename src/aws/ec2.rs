@@ -1,5 +1,5 @@
-//! Live sessions from the EC2 API (cargo feature `aws`): `DescribeTrafficMirrorSessions`,
-//! every page, every region, with the standard credential chain (environment, profiles,
+//! Live sessions from the EC2 API (cargo feature `aws`): `DescribeTrafficMirrorSessions` and
+//! `DescribeTrafficMirrorFilters` (for the rules of declared filters), every page, every region, with the standard credential chain (environment, profiles,
 //! SSO, assumed roles, instance and container credentials).
 //!
 //! Throttling is retried with exponential backoff (the SDK's standard retry mode). Anything
@@ -13,6 +13,7 @@ use aws_smithy_types::error::display::DisplayErrorContext;
 
 use super::{AwsOptions, block_on, sdk_config};
 use crate::checks::drift::LiveSession;
+use crate::checks::drift::live_filters::{LiveFilter, LiveRule};
 use crate::error::{RunError, Subject};
 use crate::pipeline::drift::{LiveRead, LiveSource};
 
@@ -93,14 +94,26 @@ async fn read_async(options: &Ec2Sessions) -> LiveRead {
                 ));
             };
             let client = aws_sdk_ec2::Client::new(&config);
-            list_sessions(&client, &name)
+            let sessions = list_sessions(&client, &name)
                 .await
-                .map_err(|e| live_error(format!("AWS region {name}"), e))
+                .map_err(|e| live_error(format!("AWS region {name}"), e))?;
+            // Filters are read for their rules (drift of a declared filter); a failure is
+            // that region's error, but its sessions are still compared.
+            let filters = list_filters(&client, &name)
+                .await
+                .map_err(|e| live_error(format!("AWS region {name} (filters)"), e));
+            Ok((sessions, filters))
         });
     }
     while let Some(done) = tasks.join_next().await {
         match done {
-            Ok(Ok(s)) => out.sessions.extend(s),
+            Ok(Ok((s, f))) => {
+                out.sessions.extend(s);
+                match f {
+                    Ok(f) => out.filters.extend(f),
+                    Err(e) => out.errors.push(e),
+                }
+            }
             Ok(Err(e)) => out.errors.push(e),
             Err(e) => out
                 .errors
@@ -109,6 +122,8 @@ async fn read_async(options: &Ec2Sessions) -> LiveRead {
     }
     // Deterministic order, whatever order the regions answered in.
     out.sessions
+        .sort_by(|a, b| (&a.region, &a.id).cmp(&(&b.region, &b.id)));
+    out.filters
         .sort_by(|a, b| (&a.region, &a.id).cmp(&(&b.region, &b.id)));
     out
 }
@@ -177,6 +192,86 @@ pub async fn list_sessions(
                         ))
                     })
                     .collect(),
+            });
+        }
+    }
+    Ok(out)
+}
+
+fn port_range(r: Option<&aws_sdk_ec2::types::TrafficMirrorPortRange>) -> Option<(i64, i64)> {
+    let r = r?;
+    Some((i64::from(r.from_port()?), i64::from(r.to_port()?)))
+}
+
+/// Every filter of one region with its rules, following `NextToken` to the last page.
+pub async fn list_filters(
+    client: &aws_sdk_ec2::Client,
+    region: &str,
+) -> Result<Vec<LiveFilter>, String> {
+    let mut out = Vec::new();
+    let mut pages = client
+        .describe_traffic_mirror_filters()
+        .max_results(1000)
+        .into_paginator()
+        .send();
+    while let Some(page) = pages.next().await {
+        let page = page.map_err(|e| {
+            format!(
+                "DescribeTrafficMirrorFilters failed: {}",
+                DisplayErrorContext(&e)
+            )
+        })?;
+        for f in page.traffic_mirror_filters() {
+            let rules = f
+                .ingress_filter_rules()
+                .iter()
+                .map(|r| (r, "ingress"))
+                .chain(f.egress_filter_rules().iter().map(|r| (r, "egress")))
+                .map(|(r, direction)| LiveRule {
+                    id: r
+                        .traffic_mirror_filter_rule_id()
+                        .unwrap_or_default()
+                        .to_owned(),
+                    direction: r
+                        .traffic_direction()
+                        .map_or(direction, |d| d.as_str())
+                        .to_ascii_lowercase(),
+                    rule_number: r.rule_number().map(i64::from),
+                    rule_action: r
+                        .rule_action()
+                        .map(|a| a.as_str().to_ascii_lowercase())
+                        .unwrap_or_default(),
+                    protocol: r.protocol().map(i64::from),
+                    source_cidr_block: r.source_cidr_block().unwrap_or_default().to_owned(),
+                    destination_cidr_block: r
+                        .destination_cidr_block()
+                        .unwrap_or_default()
+                        .to_owned(),
+                    source_ports: port_range(r.source_port_range()),
+                    destination_ports: port_range(r.destination_port_range()),
+                    origin: None,
+                })
+                .collect();
+            out.push(LiveFilter {
+                id: f.traffic_mirror_filter_id().unwrap_or_default().to_owned(),
+                region: region.to_owned(),
+                network_services: f
+                    .network_services()
+                    .iter()
+                    .map(|s| s.as_str().to_owned())
+                    .collect(),
+                rules,
+                tags: f
+                    .tags()
+                    .iter()
+                    .filter_map(|t| {
+                        Some((
+                            t.key()?.to_owned(),
+                            t.value().unwrap_or_default().to_owned(),
+                        ))
+                    })
+                    .collect(),
+                origin: None,
             });
         }
     }

@@ -21,9 +21,13 @@ pub(crate) mod graph;
 pub(crate) mod input;
 pub(crate) mod instance_types;
 pub(crate) mod links;
+mod prop;
+mod redact;
 pub(crate) mod suppression;
 
 pub(crate) use input::RuleInput;
+pub(crate) use prop::Prop;
+pub(crate) use redact::{MAX_SHOWN_VALUE, Redactor};
 
 /// Index of a file in [`Unit::files`].
 pub(crate) type FileId = usize;
@@ -336,93 +340,6 @@ impl Session {
     }
 }
 
-/// A session property: the one list of names shared by every reader, the rule input,
-/// skipped checks and drift.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
-pub(crate) enum Prop {
-    Name,
-    TargetType,
-    Region,
-    NetworkInterfaceId,
-    TrafficMirrorTargetId,
-    TrafficMirrorFilterId,
-    SessionNumber,
-    PacketLength,
-    VirtualNetworkId,
-    Description,
-}
-
-impl Prop {
-    /// Every property, in rule-input order.
-    pub(crate) const ALL: [Self; 10] = [
-        Self::Name,
-        Self::TargetType,
-        Self::Region,
-        Self::NetworkInterfaceId,
-        Self::TrafficMirrorTargetId,
-        Self::TrafficMirrorFilterId,
-        Self::SessionNumber,
-        Self::PacketLength,
-        Self::VirtualNetworkId,
-        Self::Description,
-    ];
-
-    /// The name in the rule input (and in findings): `session_number`.
-    pub(crate) fn input_name(self) -> &'static str {
-        match self {
-            Self::Name => "name",
-            Self::TargetType => "target_type",
-            Self::Region => "region",
-            Self::NetworkInterfaceId => "network_interface_id",
-            Self::TrafficMirrorTargetId => "traffic_mirror_target_id",
-            Self::TrafficMirrorFilterId => "traffic_mirror_filter_id",
-            Self::SessionNumber => "session_number",
-            Self::PacketLength => "packet_length",
-            Self::VirtualNetworkId => "virtual_network_id",
-            Self::Description => "description",
-        }
-    }
-
-    /// The CloudFormation property and EC2 API member (`SessionNumber`); `None` for
-    /// Alibaba-only properties.
-    pub(crate) fn api_name(self) -> Option<&'static str> {
-        Some(match self {
-            Self::NetworkInterfaceId => "NetworkInterfaceId",
-            Self::TrafficMirrorTargetId => "TrafficMirrorTargetId",
-            Self::TrafficMirrorFilterId => "TrafficMirrorFilterId",
-            Self::SessionNumber => "SessionNumber",
-            Self::PacketLength => "PacketLength",
-            Self::VirtualNetworkId => "VirtualNetworkId",
-            Self::Description => "Description",
-            Self::Name | Self::TargetType | Self::Region => return None,
-        })
-    }
-
-    /// The property a column or member names in any spelling (`SessionNumber`,
-    /// `session_number`, `sessionnumber`); `region` too.
-    pub(crate) fn from_any_name(name: &str) -> Option<Self> {
-        let squash = |s: &str| -> String {
-            s.chars()
-                .filter(|c| *c != '_')
-                .collect::<String>()
-                .to_ascii_lowercase()
-        };
-        let wanted = squash(name);
-        Self::ALL
-            .into_iter()
-            .filter(|p| p.api_name().is_some() || *p == Self::Region)
-            .find(|p| squash(p.input_name()) == wanted)
-    }
-
-    /// Whether the value is a number (CloudFormation and the API convert numeric strings).
-    pub(crate) fn is_number(self) -> bool {
-        matches!(
-            self,
-            Self::SessionNumber | Self::PacketLength | Self::VirtualNetworkId
-        )
-    }
-}
-
 /// What kind of name a reference names.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum RefKind {
@@ -593,67 +510,6 @@ impl Unit {
     pub(crate) fn file_name(&self, file: FileId) -> &str {
         self.files.get(file).map_or("", |f| f.display.as_str())
     }
-}
-
-/// Keeps a unit's secrets and long values out of report texts.
-pub(crate) struct Redactor<'u> {
-    secrets: &'u std::collections::BTreeSet<String>,
-    long_values: Vec<String>,
-}
-
-impl Redactor<'_> {
-    /// Whether there is anything to redact at all.
-    pub(crate) fn is_empty(&self) -> bool {
-        self.secrets.is_empty() && self.long_values.is_empty()
-    }
-
-    /// The text with secrets replaced by `(sensitive)` and long values shortened.
-    pub(crate) fn apply(&self, text: &str) -> String {
-        let mut out = text.to_owned();
-        for secret in self.secrets {
-            out = replace_whole(&out, secret, "(sensitive)");
-        }
-        if out.chars().count() > MAX_SHOWN_VALUE {
-            for value in &self.long_values {
-                if out.contains(value.as_str()) {
-                    let short: String = value.chars().take(MAX_SHOWN_VALUE - 1).collect();
-                    out = out.replace(value.as_str(), &format!("{short}…"));
-                }
-            }
-        }
-        out
-    }
-}
-
-/// Longest literal value shown in a report, in characters.
-pub(crate) const MAX_SHOWN_VALUE: usize = 64;
-
-/// Replaces `needle` in `text` where it stands as a whole value: not inside a longer word
-/// or number (`1` is not replaced in `1..32766` or `MG001`).
-pub(crate) fn replace_whole(text: &str, needle: &str, with: &str) -> String {
-    if needle.is_empty() || !text.contains(needle) {
-        return text.to_owned();
-    }
-    let glued =
-        |c: Option<char>| c.is_some_and(|c| c.is_alphanumeric() || matches!(c, '.' | '_' | '-'));
-    let mut out = String::with_capacity(text.len());
-    let mut rest = text;
-    while let Some(at) = rest.find(needle) {
-        let before = rest[..at]
-            .chars()
-            .next_back()
-            .or_else(|| out.chars().next_back());
-        let after = rest[at + needle.len()..].chars().next();
-        out.push_str(&rest[..at]);
-        if glued(before) || glued(after) {
-            out.push_str(needle);
-        } else {
-            out.push_str(with);
-        }
-        rest = &rest[at + needle.len()..];
-    }
-    out.push_str(rest);
-    out
 }
 
 /// The identity key of a value, for grouping: the literal for known strings and numbers,

@@ -13,7 +13,8 @@ use std::sync::Arc;
 use super::check::{CheckOptions, Declared, declared_units, declared_units_of_sources};
 use super::discover::{display_path, read_source};
 use crate::checks::drift::live::LiveFileError;
-use crate::checks::drift::{LiveSession, Matching, compare, live, state};
+use crate::checks::drift::live_filters::LiveFilter;
+use crate::checks::drift::{LiveSession, Matching, compare, compare_filters, live, state};
 use crate::error::{CheckError, FileError};
 use crate::model::Format;
 use crate::report::{Location, Report};
@@ -25,6 +26,8 @@ use crate::source::SourceFile;
 pub struct LiveRead {
     /// Sessions read.
     pub sessions: Vec<LiveSession>,
+    /// Filters read, with their rules (compared when a declared session's filter is one).
+    pub filters: Vec<LiveFilter>,
     /// Accounts audited (`None`: unknown, every owner counts).
     pub accounts: Option<BTreeSet<String>>,
     /// Sources that failed (a region, a file).
@@ -56,8 +59,11 @@ impl LiveSource for LiveFiles {
             match read_source(&path) {
                 Ok(source) => {
                     let source = Arc::new(source);
-                    match live::parse_describe_output(&source, &region) {
-                        Ok(s) => out.sessions.extend(s),
+                    match live::parse_live_output(&source, &region) {
+                        Ok(doc) => {
+                            out.sessions.extend(doc.sessions);
+                            out.filters.extend(doc.filters);
+                        }
                         Err(LiveFileError::Json(e)) => out.errors.push(e.into()),
                         Err(e) => out.errors.push(
                             FileError::whole_file(source.display.clone(), e.to_string()).into(),
@@ -187,7 +193,15 @@ fn compare_units(
             ),
         }
     }
-    let result = compare(&units, &live.sessions, &matching, rules);
+    let mut result = compare(&units, &live.sessions, &matching, rules);
+    compare_filters(
+        &units,
+        &live.sessions,
+        &live.filters,
+        &matching,
+        rules,
+        &mut result,
+    );
     errors.extend(live.errors);
     let mut report = Report {
         findings: rules.with_configured_severity(result.findings),

@@ -189,8 +189,11 @@ pub(crate) fn run_example(set: &RuleSet, ex: &Example, dir: &str, label: &str) -
         Some(text) => {
             let source = Arc::new(SourceFile::in_memory("live.json", text));
             let mut live_read = LiveRead::default();
-            match live::parse_describe_output(&source, "") {
-                Ok(s) => live_read.sessions = s,
+            match live::parse_live_output(&source, "") {
+                Ok(doc) => {
+                    live_read.sessions = doc.sessions;
+                    live_read.filters = doc.filters;
+                }
                 Err(e) => {
                     live_read
                         .errors

@@ -405,7 +405,7 @@ impl Topology {
                 continue;
             }
             for n in &mut self.nodes {
-                if n.addresses.iter().any(|a| *a == f.address) {
+                if n.addresses.contains(&f.address) {
                     push_unique(&mut n.findings, &f.rule_id);
                 }
             }

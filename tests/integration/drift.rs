@@ -180,3 +180,104 @@ fn without_the_aws_feature_live_reads_are_refused_clearly() {
             .contains("--live-file")
     );
 }
+
+#[test]
+fn filter_rules_are_compared_by_direction_and_number() {
+    let dir = fixture("drift-filters");
+    let out = run_in(
+        &dir,
+        &[
+            "drift",
+            "template.yaml",
+            "--live-file",
+            "live.json",
+            "--no-config",
+            "--account-id",
+            "111122223333",
+            "--format",
+            "sarif",
+        ],
+    );
+    assert_eq!(code(&out), 1);
+    keep_sarif("drift-filter-rules", &stdout(&out));
+    let out = run_in(
+        &dir,
+        &[
+            "drift",
+            "template.yaml",
+            "--live-file",
+            "live.json",
+            "--no-config",
+            "--account-id",
+            "111122223333",
+            "--format",
+            "json",
+        ],
+    );
+    let report: serde_json::Value = serde_json::from_str(&stdout(&out)).expect("json");
+    let found: Vec<(String, String, u64)> = report["findings"]
+        .as_array()
+        .expect("findings")
+        .iter()
+        .map(|f| {
+            (
+                f["rule_id"].as_str().unwrap_or("").to_owned(),
+                f["message"].as_str().unwrap_or("").to_owned(),
+                f["location"]["start"]["line"].as_u64().unwrap_or(0),
+            )
+        })
+        .collect();
+    // An unmanaged live rule points at its place in the saved output; the changed CIDR at the
+    // declared value; the missing egress rule at its rule number.
+    assert_eq!(found.len(), 3, "{found:#?}");
+    assert_eq!(found[0].0, "MG102");
+    assert!(
+        found[0]
+            .1
+            .starts_with("live reject ingress rule 200 (tmfr-0b1b2c3d4e5f60718")
+    );
+    assert_eq!(found[0].2, 29);
+    assert_eq!(
+        found[1],
+        (
+            "MG103".to_owned(),
+            "filter rule HttpsIn: source_cidr_block is 0.0.0.0/0 here but 10.0.0.0/8 live (rule tmfr-0a1b2c3d4e5f60718 of tmf-0a1b2c3d4e5f60718)".to_owned(),
+            16
+        )
+    );
+    assert_eq!(found[2].0, "MG101");
+    assert_eq!(found[2].2, 23);
+    // Declaring what is live (the 10.0.0.0/8 source, the reject rule, no egress rule) is
+    // clean: no drift on rules or network services.
+    let fixed = std::fs::read_to_string(dir.join("template.yaml"))
+        .expect("template")
+        .replace(
+            "      SourceCidrBlock: 0.0.0.0/0\n      DestinationCidrBlock: 0.0.0.0/0\n  AllOut",
+            "      SourceCidrBlock: 10.0.0.0/8\n      DestinationCidrBlock: 0.0.0.0/0\n  Reject200:\n    Type: AWS::EC2::TrafficMirrorFilterRule\n    Properties: {TrafficMirrorFilterId: !Ref Filter, TrafficDirection: ingress, RuleNumber: 200, RuleAction: reject, SourceCidrBlock: 0.0.0.0/0, DestinationCidrBlock: 0.0.0.0/0}\n  AllOut",
+        );
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let without_egress: String = fixed
+        .split("  AllOut:")
+        .next()
+        .map(str::to_owned)
+        .unwrap_or_default()
+        + &fixed[fixed.find("  Web:").unwrap_or(0)..];
+    std::fs::write(tmp.path().join("template.yaml"), without_egress).expect("write");
+    std::fs::copy(dir.join("live.json"), tmp.path().join("live.json")).expect("copy");
+    let out = run_in(
+        tmp.path(),
+        &[
+            "drift",
+            "template.yaml",
+            "--live-file",
+            "live.json",
+            "--no-config",
+            "--account-id",
+            "111122223333",
+            "--format",
+            "json",
+        ],
+    );
+    let report: serde_json::Value = serde_json::from_str(&stdout(&out)).expect("json");
+    assert_eq!(code(&out), 0, "{report}");
+}

@@ -8,7 +8,7 @@ use std::time::{Duration, Instant};
 use aws_sdk_ec2::config::{BehaviorVersion, Credentials, Region};
 use aws_smithy_http_client::test_util::{ReplayEvent, StaticReplayClient};
 use aws_smithy_types::body::SdkBody;
-use mirrorguard::aws::ec2::list_sessions;
+use mirrorguard::aws::ec2::{list_filters, list_sessions};
 use mirrorguard::aws::retry_config;
 
 use super::common::{code, run_in, stdout};
@@ -93,6 +93,51 @@ fn every_page_is_read_following_next_token() {
     let second = http.actual_requests().nth(1).expect("a second request");
     let body = std::str::from_utf8(second.body().bytes().unwrap_or_default()).unwrap_or_default();
     assert!(body.contains("NextToken=page-2"), "{body}");
+}
+
+fn filters_page(id: &str, next: Option<&str>) -> String {
+    let next = next
+        .map(|t| format!("<nextToken>{t}</nextToken>"))
+        .unwrap_or_default();
+    format!(
+        "<DescribeTrafficMirrorFiltersResponse xmlns=\"http://ec2.amazonaws.com/doc/2016-11-15/\"><requestId>r</requestId>\
+         <trafficMirrorFilterSet><item><trafficMirrorFilterId>{id}</trafficMirrorFilterId>\
+         <ingressFilterRuleSet><item><trafficMirrorFilterRuleId>tmfr-{id}</trafficMirrorFilterRuleId>\
+         <trafficDirection>ingress</trafficDirection><ruleNumber>100</ruleNumber><ruleAction>accept</ruleAction>\
+         <protocol>6</protocol><destinationPortRange><fromPort>443</fromPort><toPort>443</toPort></destinationPortRange>\
+         <destinationCidrBlock>0.0.0.0/0</destinationCidrBlock><sourceCidrBlock>10.0.0.0/8</sourceCidrBlock></item></ingressFilterRuleSet>\
+         <egressFilterRuleSet/><networkServiceSet><item>amazon-dns</item></networkServiceSet></item></trafficMirrorFilterSet>{next}\
+         </DescribeTrafficMirrorFiltersResponse>"
+    )
+}
+
+#[test]
+fn every_filter_page_is_read_with_its_rules() {
+    let (client, http) = replay_client(vec![
+        ReplayEvent::new(request(), response(200, &filters_page("tmf-a", Some("p2")))),
+        ReplayEvent::new(request(), response(200, &filters_page("tmf-b", None))),
+    ]);
+    let filters = block_on(list_filters(&client, "us-east-1")).expect("two pages");
+    let ids: Vec<&str> = filters.iter().map(|f| f.id.as_str()).collect();
+    assert_eq!(ids, ["tmf-a", "tmf-b"]);
+    let rule = &filters[1].rules[0];
+    assert_eq!(
+        (rule.direction.as_str(), rule.rule_number, rule.protocol),
+        ("ingress", Some(100), Some(6))
+    );
+    assert_eq!(rule.destination_ports, Some((443, 443)));
+    assert_eq!(rule.source_cidr_block, "10.0.0.0/8");
+    assert_eq!(filters[0].network_services, ["amazon-dns"]);
+    let second = http.actual_requests().nth(1).expect("a second request");
+    let body = std::str::from_utf8(second.body().bytes().unwrap_or_default()).unwrap_or_default();
+    assert!(body.contains("NextToken=p2"), "{body}");
+    // Access denied on filters is an error, not a filter without rules.
+    let (client, _) = replay_client(vec![ReplayEvent::new(
+        request(),
+        response(403, &ec2_error("UnauthorizedOperation")),
+    )]);
+    let err = block_on(list_filters(&client, "us-east-1")).expect_err("denied");
+    assert!(err.contains("DescribeTrafficMirrorFilters"), "{err}");
 }
 
 #[test]
@@ -407,6 +452,33 @@ fn moto_end_to_end_missing_unmanaged_changed_and_clean() {
     let (status, report) = drift_against(&moto, dir.path());
     assert_eq!(status, 0, "{report}");
     assert!(report["findings"].as_array().expect("findings").is_empty());
+}
+
+#[test]
+fn moto_declared_filter_rules_are_compared_with_the_live_filter() {
+    let moto = Moto::start();
+    let w = block_on(build_world(&moto.endpoint));
+    let dir = tempfile::tempdir().expect("tempdir");
+    // The session is matched by interface and number; its filter is the declared one, whose
+    // rule the live filter (moto creates filters without rules) does not have.
+    let template = format!(
+        "Resources:\n  Filter:\n    Type: AWS::EC2::TrafficMirrorFilter\n    Properties: {{Description: web}}\n  HttpsIn:\n    Type: AWS::EC2::TrafficMirrorFilterRule\n    Properties: {{TrafficMirrorFilterId: !Ref Filter, TrafficDirection: ingress, RuleNumber: 100, RuleAction: accept, SourceCidrBlock: 0.0.0.0/0, DestinationCidrBlock: 0.0.0.0/0}}\n{}{}",
+        session_yaml("Web", &w.enis[0], &w.target, "!Ref Filter", 1, 10),
+        session_yaml("Db", &w.enis[1], &w.target, &w.filter, 2, 20)
+    );
+    std::fs::write(dir.path().join("t.yaml"), &template).expect("write");
+    let (status, report) = drift_against(&moto, dir.path());
+    assert_eq!(status, 1, "{report}");
+    let findings = report["findings"].as_array().expect("findings");
+    assert_eq!(findings.len(), 1, "{report}");
+    assert_eq!(findings[0]["rule_id"], "MG101");
+    assert_eq!(
+        findings[0]["message"],
+        format!(
+            "filter rule HttpsIn (ingress 100) is declared but live filter {} has no such rule",
+            w.filter
+        )
+    );
 }
 
 #[test]

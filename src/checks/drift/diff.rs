@@ -45,20 +45,22 @@ pub(crate) struct DriftResult {
     pub skipped: Vec<Skipped>,
     /// Declared sessions matched to a live one.
     pub matched: usize,
+    /// (unit, session, live session) of every match.
+    pub pairs: Vec<(usize, usize, usize)>,
 }
 
 fn meta<'a>(rules: &'a RuleSet, id: &str) -> Option<&'a RuleMeta> {
     rules.find_meta(id)
 }
 
-fn located(unit: &Unit, loc: crate::model::Loc) -> Option<Location> {
+pub(super) fn located(unit: &Unit, loc: crate::model::Loc) -> Option<Location> {
     unit.files
         .get(loc.file)
         .map(|f| Location::new(f.clone(), loc.span))
 }
 
 /// The single literal of a field, when every alternative agrees on it.
-fn literal(alts: &[Alt]) -> Option<&Json> {
+pub(super) fn literal(alts: &[Alt]) -> Option<&Json> {
     let mut known = alts.iter().map(|a| match &a.val {
         Val::Known(v) => Some(v),
         _ => None,
@@ -67,7 +69,7 @@ fn literal(alts: &[Alt]) -> Option<&Json> {
     known.all(|v| v == Some(first)).then_some(first)
 }
 
-fn as_text(v: &Json) -> String {
+pub(super) fn as_text(v: &Json) -> String {
     match v {
         Json::String(s) => s.clone(),
         other => other.to_string(),
@@ -83,8 +85,8 @@ pub(crate) fn compare(
 ) -> DriftResult {
     let mut out = DriftResult::default();
     let mut claimed = vec![false; live.len()];
-    for unit in units {
-        for s in &unit.sessions {
+    for (ui, unit) in units.iter().enumerate() {
+        for (si, s) in unit.sessions.iter().enumerate() {
             if s.partial {
                 continue; // a modify request declares a change, not a session
             }
@@ -92,6 +94,7 @@ pub(crate) fn compare(
                 Ok(Some(i)) => {
                     claimed[i] = true;
                     out.matched += 1;
+                    out.pairs.push((ui, si, i));
                     let before = out.findings.len();
                     compare_properties(unit, s, &live[i], rules, &mut out);
                     if out.findings.len() > before {

@@ -7,6 +7,7 @@
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
+use super::live_filters::{LiveFilter, filters_of};
 use crate::error::FileError;
 use crate::parse::json;
 use crate::parse::tree::{Node, NodeKind};
@@ -61,28 +62,77 @@ pub enum LiveFileError {
     Shape(String),
 }
 
-/// Reads the sessions of a saved `describe-traffic-mirror-sessions` output (also accepts a
-/// bare list, and the `create`/`modify` outputs with one `TrafficMirrorSession`).
+/// What a saved output holds: sessions, filters with their rules, or both.
+#[derive(Debug, Default)]
+pub struct LiveDocument {
+    pub sessions: Vec<LiveSession>,
+    pub filters: Vec<LiveFilter>,
+}
+
+/// Reads a saved `describe-traffic-mirror-sessions` output (also a bare list of sessions,
+/// and the `create`/`modify` outputs with one `TrafficMirrorSession`), a
+/// `describe-traffic-mirror-filters` output, or one object holding both lists.
+pub fn parse_live_output(
+    source: &Arc<SourceFile>,
+    region: &str,
+) -> Result<LiveDocument, LiveFileError> {
+    let Some(doc) = json::parse(source)? else {
+        return Err(LiveFileError::Shape("the file is empty".into()));
+    };
+    let mut out = LiveDocument::default();
+    let items: Vec<&Node> = match &doc.kind {
+        NodeKind::Seq(a) => a.iter().collect(),
+        NodeKind::Map(_) => {
+            let filters = filters_of(&doc, source, region);
+            let sessions: Option<Vec<&Node>> = match (
+                doc.get("TrafficMirrorSessions"),
+                doc.get("TrafficMirrorSession"),
+            ) {
+                (
+                    Some(Node {
+                        kind: NodeKind::Seq(a),
+                        ..
+                    }),
+                    _,
+                ) => Some(a.iter().collect()),
+                (
+                    _,
+                    Some(
+                        one @ Node {
+                            kind: NodeKind::Map(_),
+                            ..
+                        },
+                    ),
+                ) => Some(vec![one]),
+                _ => None,
+            };
+            match (sessions, filters) {
+                (None, None) => return Err(LiveFileError::Shape("no TrafficMirrorSessions or TrafficMirrorFilters list (expected `aws ec2 describe-traffic-mirror-sessions` or `describe-traffic-mirror-filters` output)".into())),
+                (s, f) => {
+                    out.filters = f.unwrap_or_default();
+                    s.unwrap_or_default()
+                }
+            }
+        }
+        _ => {
+            return Err(LiveFileError::Shape(
+                "expected a JSON object or list".into(),
+            ));
+        }
+    };
+    out.sessions = items
+        .into_iter()
+        .map(|s| session(s, source, region))
+        .collect::<Result<_, _>>()?;
+    Ok(out)
+}
+
+/// The sessions of a saved output (see [`parse_live_output`]).
 pub fn parse_describe_output(
     source: &Arc<SourceFile>,
     region: &str,
 ) -> Result<Vec<LiveSession>, LiveFileError> {
-    let Some(doc) = json::parse(source)? else {
-        return Err(LiveFileError::Shape("the file is empty".into()));
-    };
-    let items: Vec<&Node> = match &doc.kind {
-        NodeKind::Seq(a) => a.iter().collect(),
-        NodeKind::Map(_) => match (doc.get("TrafficMirrorSessions"), doc.get("TrafficMirrorSession")) {
-            (Some(Node { kind: NodeKind::Seq(a), .. }), _) => a.iter().collect(),
-            (_, Some(one @ Node { kind: NodeKind::Map(_), .. })) => vec![one],
-            _ => return Err(LiveFileError::Shape("no TrafficMirrorSessions list (expected `aws ec2 describe-traffic-mirror-sessions` output)".into())),
-        },
-        _ => return Err(LiveFileError::Shape("expected a JSON object or list".into())),
-    };
-    items
-        .into_iter()
-        .map(|s| session(s, source, region))
-        .collect()
+    parse_live_output(source, region).map(|d| d.sessions)
 }
 
 fn session(v: &Node, source: &Arc<SourceFile>, region: &str) -> Result<LiveSession, LiveFileError> {

@@ -2,7 +2,11 @@
 //! pure; reading the live side is the pipeline's and `aws`'s job.
 
 pub mod diff;
+mod filters;
 pub mod live;
+pub mod live_filters;
+
+pub(crate) use filters::compare_filters;
 pub mod state;
 
 pub use diff::Matching;

@@ -1,5 +1,5 @@
-//! Terraform state (`terraform.tfstate`, format version 4): the session id of each resource
-//! instance, by address (`aws_ec2_traffic_mirror_session.s[0]`, `module.m.…["key"]`).
+//! Terraform state (`terraform.tfstate`, format version 4): the session and filter id of each
+//! resource instance, by address (`aws_ec2_traffic_mirror_session.s[0]`, `module.m.…["key"]`).
 
 use std::collections::BTreeMap;
 
@@ -16,7 +16,7 @@ pub enum StateError {
     NoResources,
 }
 
-/// Session ids by resource address.
+/// Session and filter ids by resource address.
 pub fn session_ids(text: &str) -> Result<BTreeMap<String, String>, StateError> {
     let doc: Json = serde_json::from_str(text)?;
     let resources = doc
@@ -26,7 +26,7 @@ pub fn session_ids(text: &str) -> Result<BTreeMap<String, String>, StateError> {
     let mut out = BTreeMap::new();
     for r in resources {
         let ty = r.get("type").and_then(Json::as_str).unwrap_or("");
-        if !ty.ends_with("_traffic_mirror_session")
+        if !(ty.ends_with("_traffic_mirror_session") || ty.ends_with("_traffic_mirror_filter"))
             || r.get("mode").and_then(Json::as_str) != Some("managed")
         {
             continue;
