@@ -22,7 +22,11 @@ pub(crate) struct RuleInput {
 impl Unit {
     /// Serializes the unit into the documented rule input (see `rules/README.md`).
     pub(crate) fn to_input(&self) -> RuleInput {
-        let links = self.links();
+        self.to_input_with(&self.links())
+    }
+
+    /// [`Unit::to_input`] with the unit's links already resolved.
+    pub(crate) fn to_input_with(&self, links: &super::links::Links) -> RuleInput {
         let mut w = Writer {
             unit: self,
             locs: Vec::new(),

@@ -341,7 +341,7 @@ fn check_jobs(
     let results: Vec<(Option<Unit>, Vec<FileError>, UnitResult)> = jobs
         .par_iter()
         .map_init(
-            || rules.engine(),
+            || crate::rules::eval::Engines::new(rules),
             |engine, job| {
                 let read = build_unit(job, &options.read);
                 let mut unit = read.unit;
@@ -427,12 +427,16 @@ fn check_jobs(
 
 /// Evaluates the shipped rules on a unit; a panic inside the engine is that unit's error,
 /// never a crash of the run.
-fn evaluate_caught(rules: &RuleSet, engine: &mut regorus::Engine, unit: &Unit) -> UnitResult {
+fn evaluate_caught(
+    rules: &RuleSet,
+    engine: &mut crate::rules::eval::Engines,
+    unit: &Unit,
+) -> UnitResult {
     let outcome = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
         evaluate(rules, engine, unit)
     }));
     outcome.unwrap_or_else(|panic| {
-        *engine = rules.engine();
+        *engine = crate::rules::eval::Engines::new(rules);
         let why = panic
             .downcast_ref::<String>()
             .cloned()

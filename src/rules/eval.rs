@@ -26,24 +26,67 @@ pub(crate) struct UnitResult {
 /// Units with at least this many sessions evaluate their rules in parallel.
 const LARGE_UNIT: usize = 256;
 
-/// Runs every rule of `rules` on `unit` with `engine` (a clone of the prepared engine).
-pub(crate) fn evaluate(rules: &RuleSet, engine: &mut Engine, unit: &Unit) -> UnitResult {
+/// A worker's engines: the session rules' (always), every rule's (cloned on first need).
+pub(crate) struct Engines {
+    session: Engine,
+    full: Option<Engine>,
+}
+
+impl Engines {
+    pub(crate) fn new(rules: &RuleSet) -> Self {
+        Self {
+            session: rules.engine(),
+            full: None,
+        }
+    }
+
+    /// The engine for a unit: the session rules' when it declares sessions only.
+    fn for_unit(&mut self, rules: &RuleSet, sessions_only: bool) -> Result<&mut Engine, String> {
+        if sessions_only {
+            return Ok(&mut self.session);
+        }
+        if self.full.is_none() {
+            self.full = Some(rules.full_engine()?);
+        }
+        self.full.as_mut().ok_or_else(|| "no engine".to_owned())
+    }
+}
+
+/// Runs every rule of `rules` on `unit` with the worker's engines.
+pub(crate) fn evaluate(rules: &RuleSet, engines: &mut Engines, unit: &Unit) -> UnitResult {
     let mut out = UnitResult::default();
     if unit.sessions.is_empty() && unit.resources.is_empty() && unit.references.is_empty() {
         out.skipped.extend(super::unknowns::opaque(rules, unit));
         return out;
     }
-    let input = unit.to_input();
+    let links = unit.links();
+    let input = unit.to_input_with(&links);
     let value = regorus::Value::from(input.json.clone());
+    let sessions_only = unit.resources.is_empty();
+    let engine = match engines.for_unit(rules, sessions_only) {
+        Ok(e) => e,
+        Err(e) => {
+            out.errors.push(RunError::new(
+                Subject::Rule,
+                format!("rules on {}", unit.name),
+                format!("the rule engine could not be prepared: {e}"),
+            ));
+            return out;
+        }
+    };
     // A large unit (one template of thousands of sessions) is one job: its rules run in
     // parallel, each on its own copy of the engine, so both cores work on it. Small units
     // take one evaluation for every rule (the per-call overhead dominates small inputs).
     let per_rule: Vec<Option<regorus::Value>> = if unit.sessions.len() >= LARGE_UNIT {
         use rayon::prelude::*;
         let rego: Vec<&super::Rule> = rules.engine_rules().collect();
+        let base = engine.clone();
         rego.par_iter()
             .map(|rule| {
-                let mut e = rules.engine();
+                if sessions_only && rule.meta.reads_graph() {
+                    return Some(regorus::Value::new_set());
+                }
+                let mut e = base.clone();
                 e.set_input(value.clone());
                 e.eval_rule(rule.deny_path()).ok()
             })
@@ -58,6 +101,10 @@ pub(crate) fn evaluate(rules: &RuleSet, engine: &mut Engine, unit: &Unit) -> Uni
         rules
             .engine_rules()
             .map(|rule| {
+                if sessions_only && rule.meta.reads_graph() {
+                    // Nothing of the graph to read: no violation, nothing to evaluate.
+                    return Some(regorus::Value::new_set());
+                }
                 all.as_ref()
                     .and_then(|a| a.as_object().ok())
                     .and_then(|o| o.get(&regorus::Value::from(rule.meta.id.as_str())).cloned())
@@ -68,6 +115,9 @@ pub(crate) fn evaluate(rules: &RuleSet, engine: &mut Engine, unit: &Unit) -> Uni
     // only its own results (and its error names it).
     engine.set_input(value);
     for (rule, precomputed) in rules.engine_rules().zip(per_rule) {
+        if sessions_only && rule.meta.reads_graph() {
+            continue;
+        }
         let result = match precomputed {
             Some(v) => Ok(v),
             None => engine.eval_rule(rule.deny_path()),
@@ -120,7 +170,7 @@ pub(crate) fn evaluate(rules: &RuleSet, engine: &mut Engine, unit: &Unit) -> Uni
     out.skipped
         .extend(super::unknowns::hidden_collisions(rules, unit));
     out.skipped
-        .extend(super::graph_skips::graph_skips(rules, unit, &unit.links()));
+        .extend(super::graph_skips::graph_skips(rules, unit, &links));
     redact(unit, &mut out.findings, &mut out.skipped);
     if rules.user_rules().next().is_some() {
         out.input = Some(input);

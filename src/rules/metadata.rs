@@ -33,6 +33,14 @@ pub struct RuleMeta {
     pub package: String,
 }
 
+impl RuleMeta {
+    /// Whether the rule reads the graph beyond sessions (an input like
+    /// `filter_rules.rule_number`): it can find nothing in a unit that declares sessions only.
+    pub fn reads_graph(&self) -> bool {
+        self.inputs.iter().any(|i| i.contains('.'))
+    }
+}
+
 const CUSTOM_KEYS: &[&str] = &["id", "name", "severity", "help", "inputs"];
 
 /// Why a rule's metadata cannot be used.

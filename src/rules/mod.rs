@@ -152,7 +152,10 @@ pub struct RuleSet {
     /// Whether every loaded Rego rule still runs: then one evaluation of `ALL_RULES` serves
     /// them all.
     all_enabled: bool,
+    /// The shipped rules that read sessions only, prepared at load.
     engine: Engine,
+    /// Every shipped rule, prepared the first time a unit declares more than sessions.
+    full: std::sync::OnceLock<Result<Engine, String>>,
     time_limit: Duration,
 }
 
@@ -282,6 +285,7 @@ impl RuleSet {
             rules,
             all_enabled: true,
             engine,
+            full: std::sync::OnceLock::new(),
             time_limit: RULE_TIME_LIMIT,
         })
     }
@@ -333,6 +337,7 @@ impl RuleSet {
     /// of the shipped rules.
     pub fn set_time_limit(&mut self, limit: Duration) {
         self.time_limit = limit;
+        self.full = std::sync::OnceLock::new();
         self.engine
             .set_execution_timer_config(regorus::utils::limits::ExecutionTimerConfig {
                 limit,
@@ -389,9 +394,18 @@ impl RuleSet {
         self.all_enabled
     }
 
-    /// A fresh copy of the prepared engine for one worker.
+    /// A fresh copy of the prepared engine of the session rules, for one worker.
     pub(crate) fn engine(&self) -> Engine {
         self.engine.clone()
+    }
+
+    /// A fresh copy of the engine of every shipped rule (prepared on first use).
+    pub(crate) fn full_engine(&self) -> Result<Engine, String> {
+        self.full
+            .get_or_init(|| {
+                prepare_engine(&self.rules, true, self.time_limit).map_err(|e| e.to_string())
+            })
+            .clone()
     }
 }
 
@@ -404,7 +418,11 @@ fn rule_error(origin: &str, e: impl std::fmt::Display) -> AppError {
 
 /// The `metadata:` section of an examples file without a Rego rule beside it.
 fn builtin_metadata(origin: &str, text: &str) -> Result<Option<RuleMeta>, AppError> {
-    let source = SourceFile::in_memory(origin, text);
+    // Only the top-level `metadata:` block is read (the examples after it can be long).
+    let Some(section) = top_level_block(text, "metadata") else {
+        return Ok(None);
+    };
+    let source = SourceFile::in_memory(origin, section);
     let root = yaml::parse(&source).map_err(|e| rule_error(origin, e.message))?;
     let Some(meta) = root.as_ref().and_then(|r| r.get("metadata")) else {
         return Ok(None);
@@ -412,6 +430,23 @@ fn builtin_metadata(origin: &str, text: &str) -> Result<Option<RuleMeta>, AppErr
     metadata::from_node(meta, String::new())
         .map(Some)
         .map_err(|e| rule_error(origin, e))
+}
+
+/// The text of a top-level YAML block `key:` (up to the next top-level key).
+fn top_level_block<'t>(text: &'t str, key: &str) -> Option<&'t str> {
+    let head = format!("{key}:");
+    let mut offset = 0;
+    let mut start = None;
+    for line in text.split_inclusive('\n') {
+        let top = !line.starts_with([' ', '\t', '#', '\n', '\r']) && !line.is_empty();
+        match start {
+            None if top && line.trim_end() == head => start = Some(offset),
+            Some(s) if top => return text.get(s..offset),
+            _ => {}
+        }
+        offset += line.len();
+    }
+    start.and_then(|s| text.get(s..))
 }
 
 /// The examples of a rule as a YAML tree (`None` when it has none or they do not parse).
@@ -422,9 +457,9 @@ pub(crate) fn examples_root(rule: &Rule) -> Option<Node> {
         .flatten()
 }
 
+/// Parses the user rules (their syntax errors stop the run at once; they are evaluated out
+/// of process) and prepares the engine of the shipped rules that read sessions only.
 fn prepare(rules: &[Rule]) -> Result<Engine, AppError> {
-    // User rules are only parsed here (their syntax errors stop the run at once); they are
-    // evaluated out of process.
     let mut parse_only = Engine::new();
     for rule in rules
         .iter()
@@ -434,13 +469,20 @@ fn prepare(rules: &[Rule]) -> Result<Engine, AppError> {
             .add_policy(rule.origin.clone(), rule.source.clone())
             .map_err(|e| rule_error(&rule.origin, e))?;
     }
+    prepare_engine(rules, false, RULE_TIME_LIMIT)
+}
+
+/// The prepared engine of the shipped Rego rules: all of them (`graph`), or only those that
+/// do not read the graph beyond sessions (most units declare sessions only, and loading
+/// fewer rules makes every run start faster).
+fn prepare_engine(rules: &[Rule], graph: bool, limit: Duration) -> Result<Engine, AppError> {
     let rego: Vec<&Rule> = rules
         .iter()
-        .filter(|r| r.kind == RuleKind::Rego && r.shipped)
+        .filter(|r| r.kind == RuleKind::Rego && r.shipped && (graph || !r.meta.reads_graph()))
         .collect();
     let mut engine = Engine::new();
     engine.set_execution_timer_config(regorus::utils::limits::ExecutionTimerConfig {
-        limit: RULE_TIME_LIMIT,
+        limit,
         check_interval: std::num::NonZeroU32::MIN.saturating_add(999),
     });
     for rule in &rego {
@@ -473,10 +515,14 @@ fn prepare(rules: &[Rule]) -> Result<Engine, AppError> {
     engine.set_input(regorus::Value::from(serde_json::json!({
         "sessions": [], "targets": [], "references": [], "format": "", "unit": ""
     })));
-    for rule in &rego {
-        engine
-            .eval_rule(rule.deny_path())
-            .map_err(|e| rule_error(&rule.origin, e))?;
+    // One evaluation analyses every rule; only when it fails is each rule tried alone, to
+    // name the one at fault.
+    if engine.eval_rule(ALL_RULES.to_owned()).is_err() {
+        for rule in &rego {
+            engine
+                .eval_rule(rule.deny_path())
+                .map_err(|e| rule_error(&rule.origin, e))?;
+        }
     }
     Ok(engine)
 }

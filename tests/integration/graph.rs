@@ -78,9 +78,9 @@ fn graph_drawings_match_their_golden_files_and_parse() {
     let mermaid = draw(&dir, "mermaid");
     let dot = draw(&dir, "dot");
     let json = draw(&dir, "json");
-    golden("graph.mmd", &mermaid);
-    golden("graph.dot", &dot);
-    golden("graph.json", &json);
+    golden("graph-drawing.mmd", &mermaid);
+    golden("graph-drawing.dot", &dot);
+    golden("graph-drawing.json", &json);
     let m = tmp.path().join("graph.mmd");
     let d = tmp.path().join("graph.dot");
     std::fs::write(&m, &mermaid).expect("write");
