@@ -93,6 +93,7 @@ pub(crate) fn graph_skips(rules: &RuleSet, unit: &Unit, links: &Links) -> Vec<Sk
             }
         }
     }
+    out.extend(uncertain_rule_counts(rules, unit));
     if rules.find("MG021").is_some()
         && let Some(why) = &links.rules_unknown
     {
@@ -176,6 +177,52 @@ fn instance_type_skips(
                 hidden,
             ));
         }
+    }
+    out
+}
+
+/// MG019 counts only rules that certainly exist: a filter whose certain rules are within
+/// the limit, but that has rules under a condition or an unresolved `count`, may still be
+/// over it.
+fn uncertain_rule_counts(rules: &RuleSet, unit: &Unit) -> Vec<Skipped> {
+    if rules.find("MG019").is_none() {
+        return Vec::new();
+    }
+    let mut certain: BTreeMap<String, usize> = BTreeMap::new();
+    let mut uncertain: BTreeMap<String, &Resource> = BTreeMap::new();
+    for r in unit.resources.iter().filter(|r| r.kind == Kind::FilterRule) {
+        for alt in r.field(Attr::TrafficMirrorFilterId) {
+            let Some(key) = crate::model::identity(&alt.val) else {
+                continue;
+            };
+            if r.repeated.is_none() && r.conditions.is_empty() && alt.when.is_empty() {
+                *certain.entry(key).or_default() += 1;
+            } else {
+                uncertain.entry(key).or_insert(r);
+            }
+        }
+    }
+    let mut out = Vec::new();
+    for (key, r) in uncertain {
+        let n = certain.get(&key).copied().unwrap_or(0);
+        if n > 10 {
+            continue; // already reported
+        }
+        let why = r
+            .repeated
+            .clone()
+            .unwrap_or_else(|| "its rules exist only under conditions".to_owned());
+        out.extend(note(
+            unit,
+            r.loc,
+            &r.address,
+            "traffic_mirror_filter_id",
+            format!(
+                "MG019 not checked: the filter has {n} rules for certain, and {} may add more ({why})",
+                r.address
+            ),
+            vec!["MG019".into()],
+        ));
     }
     out
 }

@@ -549,3 +549,18 @@ fn read_rule_dir(dir: &Path) -> Result<Vec<(String, String)>, AppError> {
     out.sort();
     Ok(out)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::top_level_block;
+
+    #[test]
+    fn top_level_blocks_end_at_the_next_top_level_key() {
+        let text = "# c\nmetadata:\n  title: x\n\n  custom: {id: A}\nterraform:\n  good: []\n";
+        assert_eq!(
+            top_level_block(text, "metadata"),
+            Some("metadata:\n  title: x\n\n  custom: {id: A}\n")
+        );
+        assert_eq!(top_level_block(text, "cloudformation"), None);
+    }
+}

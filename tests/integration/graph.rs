@@ -226,3 +226,146 @@ fn the_markdown_summary_embeds_the_drawing_of_units_with_findings_only() {
     std::fs::write(&m, block).expect("write");
     mermaid_parses(&[&m]);
 }
+
+#[test]
+fn unknown_graph_values_are_skipped_checks_never_findings() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    std::fs::write(
+        dir.path().join("main.tf"),
+        r#"variable "workload_type" {}
+variable "port" {}
+variable "peer_cidr" {}
+variable "extra_rules" {}
+
+resource "aws_instance" "workload" {
+  ami           = "ami-0123456789abcdef0"
+  instance_type = var.workload_type
+}
+
+resource "aws_instance" "new_family" {
+  ami           = "ami-0123456789abcdef0"
+  instance_type = "zz9.large"
+}
+
+resource "aws_ec2_traffic_mirror_filter" "f" {}
+
+resource "aws_ec2_traffic_mirror_filter_rule" "in" {
+  traffic_mirror_filter_id = aws_ec2_traffic_mirror_filter.f.id
+  traffic_direction        = "ingress"
+  rule_number              = 100
+  rule_action              = "accept"
+  protocol                 = 6
+  source_cidr_block        = var.peer_cidr
+  destination_cidr_block   = "0.0.0.0/0"
+  destination_port_range {
+    from_port = var.port
+    to_port   = var.port
+  }
+}
+
+resource "aws_ec2_traffic_mirror_filter_rule" "more" {
+  count                    = var.extra_rules
+  traffic_mirror_filter_id = aws_ec2_traffic_mirror_filter.f.id
+  traffic_direction        = "egress"
+  rule_number              = 200 + count.index
+  rule_action              = "accept"
+  source_cidr_block        = "0.0.0.0/0"
+  destination_cidr_block   = "0.0.0.0/0"
+}
+
+resource "aws_ec2_traffic_mirror_session" "a" {
+  network_interface_id     = aws_instance.workload.primary_network_interface_id
+  traffic_mirror_target_id = "tmt-0123456789abcdef0"
+  traffic_mirror_filter_id = aws_ec2_traffic_mirror_filter.f.id
+  session_number           = 1
+}
+
+resource "aws_ec2_traffic_mirror_session" "b" {
+  network_interface_id     = aws_instance.new_family.primary_network_interface_id
+  traffic_mirror_target_id = "tmt-0123456789abcdef0"
+  traffic_mirror_filter_id = aws_ec2_traffic_mirror_filter.f.id
+  session_number           = 1
+}
+"#,
+    )
+    .expect("write");
+    let out = run_in(
+        dir.path(),
+        &["check", ".", "--no-config", "--format", "json"],
+    );
+    assert_eq!(code(&out), 0, "{}", stdout(&out));
+    let report: serde_json::Value = serde_json::from_str(&stdout(&out)).expect("json");
+    assert!(
+        report["findings"].as_array().is_some_and(Vec::is_empty),
+        "{report}"
+    );
+    let skipped: Vec<(String, Vec<String>)> = report["skipped"]
+        .as_array()
+        .expect("skipped")
+        .iter()
+        .map(|s| {
+            (
+                format!(
+                    "{} {}",
+                    s["resource"].as_str().unwrap_or(""),
+                    s["property"].as_str().unwrap_or("")
+                ),
+                s["rules"]
+                    .as_array()
+                    .map(|r| {
+                        r.iter()
+                            .filter_map(|x| x.as_str().map(str::to_owned))
+                            .collect()
+                    })
+                    .unwrap_or_default(),
+            )
+        })
+        .collect();
+    let has = |what: &str, rule: &str| {
+        skipped
+            .iter()
+            .any(|(w, rules)| w == what && rules.iter().any(|r| r == rule))
+    };
+    assert!(
+        has("aws_instance.workload instance_type", "MG014"),
+        "{skipped:#?}"
+    );
+    assert!(
+        has("aws_instance.new_family instance_type", "MG014"),
+        "{skipped:#?}"
+    );
+    assert!(
+        has(
+            "aws_ec2_traffic_mirror_filter_rule.in source_cidr_block",
+            "MG018"
+        ),
+        "{skipped:#?}"
+    );
+    assert!(
+        has(
+            "aws_ec2_traffic_mirror_filter_rule.in destination_port_range.from_port",
+            "MG017"
+        ),
+        "{skipped:#?}"
+    );
+    assert!(
+        has(
+            "aws_ec2_traffic_mirror_filter_rule.more[count.index] traffic_mirror_filter_id",
+            "MG019"
+        ),
+        "{skipped:#?}"
+    );
+    // The table names why a type it does not know is skipped, with its date.
+    let reason = report["skipped"]
+        .as_array()
+        .and_then(|s| {
+            s.iter()
+                .find(|x| x["resource"] == "aws_instance.new_family")
+        })
+        .and_then(|x| x["reason"].as_str())
+        .unwrap_or("");
+    assert!(
+        reason.contains("zz9.large is not in mirrorguard's instance type table"),
+        "{reason}"
+    );
+}
