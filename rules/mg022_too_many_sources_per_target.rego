@@ -25,8 +25,9 @@ certain(a) if is_string(a.known)
 
 certain(a) if a.created
 
-# Distinct certain sources per target, with the sessions naming them.
-sources[t] contains [a.id, i] if {
+# Distinct certain sources per target, with the sessions naming them (live sessions that
+# already use the target count too).
+sources[t] contains [a.id, i, l.alt] if {
 	some i, s in input.sessions
 	count(s.conditions) == 0
 	some l in s.target
@@ -38,8 +39,8 @@ sources[t] contains [a.id, i] if {
 }
 
 deny contains v if {
-	some t, pairs in sources
-	ids := {p[0] | some p in pairs}
+	some t, members in sources
+	ids := {m[0] | some m in members}
 	target := input.targets[t]
 	some il in target.instance
 	inst := input.instances[il.instance]
@@ -48,14 +49,17 @@ deny contains v if {
 	count(ty.when) == 0
 	limit := ty.sources_per_target
 	count(ids) > limit
-	sessions := sort({p[1] | some p in pairs})
-	last := input.sessions[sessions[count(sessions) - 1]]
+	# Reported at the last declared session that names the target.
+	declared := sort({[m[1], m[2]] | some m in members; not input.sessions[m[1]].live})
+	count(declared) > 0
+	last := declared[count(declared) - 1]
+	sessions := {m[1] | some m in members}
 	v := {
 		"msg": sprintf("%v sessions send %v different sources to mirror target %v, on %v (%v); it accepts at most %v", [count(sessions), count(ids), target.address, inst.address, ty.known, limit]),
-		"path": ["targets", t, "network_interface_id", il.alt],
+		"path": ["sessions", last[0], "traffic_mirror_target_id", last[1]],
 		"related": [
+			{"path": ["targets", t, "network_interface_id", il.alt], "msg": sprintf("mirror target %v sends to this interface", [target.address])},
 			{"path": ["instances", il.instance, "instance_type", k], "msg": sprintf("%v is a %v: %v sources per target", [inst.address, ty.known, limit])},
-			{"path": ["sessions", sessions[count(sessions) - 1]], "msg": sprintf("%v is one of the sessions", [last.address])},
 		],
 	}
 }

@@ -14,6 +14,7 @@ mod integration {
     pub(crate) mod layers;
     pub(crate) mod modules;
     pub(crate) mod parsing;
+    pub(crate) mod preflight;
     pub(crate) mod registry;
     pub(crate) mod untrusted;
     pub(crate) mod workflow;

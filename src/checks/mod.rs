@@ -5,4 +5,5 @@
 pub mod baseline;
 pub mod drift;
 pub mod iam;
+pub mod preflight;
 pub mod suppress;

@@ -197,6 +197,23 @@ pub(crate) struct CheckArgs {
     /// Account of the resource ARNs IAM checks evaluate (unknown parts make a match depend).
     #[arg(long, value_name = "ID")]
     pub(crate) account_id: Option<String>,
+    /// Preflight from saved AWS CLI outputs (repeatable): describe-traffic-mirror-sessions,
+    /// -targets, -filters, describe-network-interfaces, describe-instances,
+    /// describe-vpc-peering-connections, describe-transit-gateway-vpc-attachments.
+    #[arg(long, value_name = "FILE", conflicts_with = "live")]
+    pub(crate) live_file: Vec<PathBuf>,
+    /// Preflight against the account itself (EC2 API, `aws` feature): what the declarations
+    /// name is read before the rules run.
+    #[arg(long)]
+    pub(crate) live: bool,
+    /// Terraform state file (repeatable): live sessions it records are the declared ones,
+    /// not conflicts (a terraform.tfstate beside a module is used too).
+    #[arg(long, value_name = "FILE")]
+    pub(crate) state: Vec<PathBuf>,
+    /// CloudFormation stack name: live sessions tagged with it and a declared logical id are
+    /// the declared ones, not conflicts.
+    #[arg(long)]
+    pub(crate) stack_name: Option<String>,
 }
 
 #[derive(Debug, Args)]

@@ -62,6 +62,45 @@ fn iam_check(args: &CheckArgs, errors: &mut Vec<CheckError>) -> Result<Option<Ia
     }))
 }
 
+/// The preflight of `--live-file` or `--live`, if one was asked for.
+fn preflight(args: &CheckArgs) -> Result<Option<crate::pipeline::preflight::Preflight>, AppError> {
+    use crate::pipeline::preflight::{FactFiles, LiveFactsSource, Preflight};
+    let source: Box<dyn LiveFactsSource> = if !args.live_file.is_empty() {
+        Box::new(FactFiles {
+            files: args.live_file.clone(),
+        })
+    } else if args.live {
+        #[cfg(feature = "aws")]
+        {
+            Box::new(crate::aws::preflight::Ec2Facts {
+                aws: crate::aws::AwsOptions {
+                    profile: args.aws.profile.clone(),
+                    endpoint_url: args.aws.endpoint_url.clone(),
+                },
+                region: args.region.clone(),
+            })
+        }
+        #[cfg(not(feature = "aws"))]
+        {
+            return Err(AppError::Usage(
+                "--live reads the account through the EC2 API: install mirrorguard with `--features aws`, or pass saved outputs with --live-file".into(),
+            ));
+        }
+    } else {
+        if !args.state.is_empty() || args.stack_name.is_some() {
+            return Err(AppError::Usage(
+                "--state and --stack-name say which live sessions are the declared ones: they need --live or --live-file".into(),
+            ));
+        }
+        return Ok(None);
+    };
+    Ok(Some(Preflight {
+        source,
+        states: args.state.clone(),
+        stack_name: args.stack_name.clone(),
+    }))
+}
+
 /// A `--parameters` key that no template checked declares is most likely a typo.
 fn warn_unknown_parameters(args: &super::args::InputArgs, report: &crate::report::Report) {
     for pair in &args.parameters {
@@ -112,6 +151,13 @@ pub(crate) fn run_check(args: CheckArgs) -> Result<ExitStatus, AppError> {
     let mut flags = input_files(&args.input, &args.output);
     flags.push(("--deploy-policy", args.deploy_policy.as_slice()));
     flags.push(("--boundary", args.boundary.as_slice()));
+    flags.push(("--state", args.state.as_slice()));
+    let live_paths: Vec<PathBuf> = args
+        .live_file
+        .iter()
+        .map(|p| crate::pipeline::drift::live_file_path(p))
+        .collect();
+    flags.push(("--live-file", live_paths.as_slice()));
     require_files(&flags)?;
     if !args.operations.is_empty() && args.deploy_policy.is_empty() && args.deploy_role.is_none() {
         return Err(AppError::Usage(
@@ -120,6 +166,7 @@ pub(crate) fn run_check(args: CheckArgs) -> Result<ExitStatus, AppError> {
     }
     let mut settings = resolve(&args.input, args.output.fail_on, args.region.as_deref())?;
     settings.check.draw = super::output::wants_markdown(&args.output);
+    settings.check.live = preflight(&args)?.map(std::sync::Arc::new);
     let mut errors = Vec::new();
     settings.check.iam = iam_check(&args, &mut errors)?;
     let mut report =

@@ -188,6 +188,7 @@ pub(crate) fn resolve(
         iam: None,
         stdin_name: args.stdin_filename.clone(),
         draw: false,
+        live: None,
     };
     Ok(Settings {
         rules,

@@ -224,6 +224,10 @@ pub(crate) struct Resource {
     /// Why the number of instances of this resource is not known (an unresolved
     /// `count`/`for_each`): it stands for any number of copies, zero included.
     pub(crate) repeated: Option<String>,
+    /// A resource that already exists in the account (preflight): read only.
+    pub(crate) live: bool,
+    /// Its real ids (`tmf-…`, `i-…`): literals that name it, for live resources.
+    pub(crate) literal_ids: Vec<String>,
 }
 
 impl Resource {
@@ -246,6 +250,8 @@ impl Resource {
             identities: Vec::new(),
             fields: BTreeMap::new(),
             repeated: None,
+            live: false,
+            literal_ids: Vec::new(),
         }
     }
 

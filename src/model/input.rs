@@ -76,6 +76,9 @@ impl Unit {
             obj.insert("ref".into(), json!(w.reg(s.loc)));
             obj.insert("conditions".into(), conditions_json(&s.conditions));
             obj.insert("partial".into(), json!(s.partial));
+            if s.live {
+                obj.insert("live".into(), json!(true));
+            }
             for (name, field) in s.fields() {
                 obj.insert(name.input_name().into(), w.alts(field));
             }
@@ -122,9 +125,13 @@ impl Unit {
                     r.identities
                         .iter()
                         .map(|id| format!("ref:{id}"))
+                        .chain(r.literal_ids.iter().cloned())
                         .collect::<Vec<_>>()
                 ),
             );
+            if r.live {
+                obj.insert("live".into(), json!(true));
+            }
             for attr in Attr::of(r.kind) {
                 let alts = w.attr_alts(*attr, r.field(*attr));
                 match attr.input_name().split_once('.') {
@@ -193,6 +200,12 @@ impl Unit {
             for (kind, list) in kinds {
                 o.insert(kind.input_name().into(), Json::Array(list));
             }
+            o.insert(
+                "live".into(),
+                self.live
+                    .as_ref()
+                    .map_or(Json::Null, super::live::LiveContext::to_json),
+            );
         }
         RuleInput { json, locs: w.locs }
     }

@@ -58,6 +58,9 @@ fn by_identity(unit: &Unit, kind: Kind) -> BTreeMap<String, Vec<usize>> {
         for id in &r.identities {
             out.entry(format!("ref:{id}")).or_default().push(i);
         }
+        for id in &r.literal_ids {
+            out.entry(id.clone()).or_default().push(i);
+        }
     }
     out
 }

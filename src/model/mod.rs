@@ -21,6 +21,7 @@ pub(crate) mod graph;
 pub(crate) mod input;
 pub(crate) mod instance_types;
 pub(crate) mod links;
+pub(crate) mod live;
 mod prop;
 mod redact;
 pub(crate) mod suppression;
@@ -275,6 +276,9 @@ pub(crate) struct Session {
     pub(crate) region: Field,
     /// A partial declaration (a modify request): properties it leaves out are unchanged.
     pub(crate) partial: bool,
+    /// A session that already exists in the account (preflight): read only, never the
+    /// subject of a finding, only the other party of one.
+    pub(crate) live: bool,
 }
 
 impl Session {
@@ -299,6 +303,7 @@ impl Session {
             target_type: Vec::new(),
             region: Vec::new(),
             partial: false,
+            live: false,
         }
     }
 
@@ -429,6 +434,8 @@ pub(crate) struct Unit {
     /// Values that must not appear in reports: NoEcho parameters, `--parameters` values,
     /// Terraform variables marked `sensitive`.
     pub(crate) secrets: std::collections::BTreeSet<String>,
+    /// What is known of the account the unit deploys into (preflight), when it was read.
+    pub(crate) live: Option<live::LiveContext>,
 }
 
 impl Unit {
@@ -448,7 +455,13 @@ impl Unit {
             parameters: std::collections::BTreeSet::new(),
             created: std::collections::BTreeSet::new(),
             secrets: std::collections::BTreeSet::new(),
+            live: None,
         }
+    }
+
+    /// The sessions the unit declares (not those that already exist in the account).
+    pub(crate) fn declared_sessions(&self) -> impl Iterator<Item = &Session> {
+        self.sessions.iter().filter(|s| !s.live)
     }
 
     /// The ENI alternatives of the target a session sends to, when the target is declared

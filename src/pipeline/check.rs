@@ -62,6 +62,8 @@ pub struct CheckOptions {
     pub stdin_name: Option<PathBuf>,
     /// Whether to keep the drawing of each unit (the `graph` command, markdown reports).
     pub draw: bool,
+    /// Preflight: what exists in the account, read and joined before the rules run.
+    pub live: Option<Arc<super::preflight::Preflight>>,
 }
 
 impl CheckOptions {
@@ -338,27 +340,41 @@ fn check_jobs(
     options: &CheckOptions,
     rules: &RuleSet,
 ) -> Report {
-    let results: Vec<(Option<Unit>, Vec<FileError>, UnitResult)> = jobs
+    // Build every unit first: preflight joins live facts about what they all name.
+    let mut built: Vec<(Option<Unit>, Vec<FileError>)> = jobs
         .par_iter()
+        .map(|job| {
+            let read = build_unit(job, &options.read);
+            let mut unit = read.unit;
+            if let Some(u) = unit.as_mut() {
+                for f in u.files.clone() {
+                    u.suppressions.extend(suppress::inline(&f));
+                }
+            }
+            (unit, read.errors)
+        })
+        .collect();
+    let mut live_errors = Vec::new();
+    if let Some(preflight) = &options.live {
+        live_errors = super::preflight::join_live(preflight, &mut built);
+    }
+    let results: Vec<(Option<Unit>, Vec<FileError>, UnitResult)> = built
+        .into_par_iter()
         .map_init(
             || crate::rules::eval::Engines::new(rules),
-            |engine, job| {
-                let read = build_unit(job, &options.read);
-                let mut unit = read.unit;
-                let mut result = UnitResult::default();
-                if let Some(u) = unit.as_mut() {
-                    for f in u.files.clone() {
-                        u.suppressions.extend(suppress::inline(&f));
-                    }
-                    result = evaluate_caught(rules, engine, u);
-                }
-                (unit, read.errors, result)
+            |engine, (unit, errors)| {
+                let result = unit
+                    .as_ref()
+                    .map(|u| evaluate_caught(rules, engine, u))
+                    .unwrap_or_default();
+                (unit, errors, result)
             },
         )
         .collect();
 
     let mut report = Report {
         files_read,
+        errors: live_errors,
         ..Report::default()
     };
     let mut evaluated: Vec<(Unit, UnitResult)> = Vec::new();
@@ -400,7 +416,7 @@ fn check_jobs(
                     .push(crate::report::topology::Topology::of(&u));
             }
         }
-        report.sessions += u.sessions.len();
+        report.sessions += u.declared_sessions().count();
         report.secrets.extend(u.secrets.iter().cloned());
         report.usage_errors.extend(u.usage_errors.iter().cloned());
         report.parameters.extend(u.parameters.iter().cloned());

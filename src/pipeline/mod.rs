@@ -10,6 +10,7 @@ pub mod check;
 pub mod discover;
 pub mod drift;
 pub(crate) mod jobs;
+pub mod preflight;
 pub mod progress;
 pub(crate) mod rules_test;
 pub mod sandbox;

@@ -114,10 +114,13 @@ pub(crate) struct Example {
     pub(crate) operations: Vec<Operation>,
     /// A `describe-traffic-mirror-sessions` output (drift rules).
     pub(crate) live: Option<String>,
+    /// Saved describe outputs the check runs a preflight against.
+    pub(crate) preflight: Vec<String>,
 }
 
 /// Reads one example item: the file's text, or a map with `file` (or a stackql `manifest`
-/// and its `resources`), `policy`, `operations` and `live`.
+/// and its `resources`), `policy`, `operations`, `live` (drift) and `preflight` (saved
+/// describe outputs a check runs against).
 pub(crate) fn example_of(item: &Node, file_name: &str) -> Result<Example, String> {
     if let Some(code) = item.as_str() {
         return Ok(Example {
@@ -144,6 +147,13 @@ pub(crate) fn example_of(item: &Node, file_name: &str) -> Result<Example, String
     }
     ex.policy = text("policy");
     ex.live = text("live");
+    ex.preflight = item
+        .get("preflight")
+        .and_then(Node::as_seq)
+        .unwrap_or(&[])
+        .iter()
+        .filter_map(|d| d.as_str().map(str::to_owned))
+        .collect();
     for op in item.get("operations").and_then(Node::as_seq).unwrap_or(&[]) {
         let name = op.as_str().unwrap_or("");
         ex.operations
@@ -209,7 +219,38 @@ pub(crate) fn run_example(set: &RuleSet, ex: &Example, dir: &str, label: &str) -
             };
             run_sources(sources, &drift, set, live_read)
         }
-        None => check_sources(sources, &options, set),
+        None => {
+            if !ex.preflight.is_empty() {
+                options.live = Some(Arc::new(super::preflight::Preflight {
+                    source: Box::new(InMemoryFacts(ex.preflight.clone())),
+                    states: Vec::new(),
+                    stack_name: None,
+                }));
+            }
+            check_sources(sources, &options, set)
+        }
+    }
+}
+
+/// Saved outputs given inline in an example.
+struct InMemoryFacts(Vec<String>);
+
+impl super::preflight::LiveFactsSource for InMemoryFacts {
+    fn read(
+        &self,
+        _wanted: &crate::checks::preflight::Wanted,
+    ) -> crate::checks::preflight::LiveFacts {
+        let mut facts = crate::checks::preflight::LiveFacts {
+            source: "--live-file".into(),
+            ..Default::default()
+        };
+        for (i, text) in self.0.iter().enumerate() {
+            facts.add_document(
+                Arc::new(SourceFile::in_memory(&format!("live-{i}.json"), text)),
+                None,
+            );
+        }
+        facts
     }
 }
 

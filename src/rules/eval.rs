@@ -155,6 +155,10 @@ pub(crate) fn evaluate(rules: &RuleSet, engines: &mut Engines, unit: &Unit) -> U
             }
         };
         for v in violations {
+            // What already exists in the account is only ever the other party of a finding.
+            if about_live(&input, &v) {
+                continue;
+            }
             match to_finding(rule, unit, &input, &v) {
                 Ok(f) => out.findings.push(f),
                 Err(message) => out.errors.push(RunError::new(
@@ -341,6 +345,22 @@ fn resolve(unit: &Unit, input: &RuleInput, path: &[Json]) -> Result<Resolved, St
         conditions,
         origin,
     })
+}
+
+/// Whether a violation is about a live (existing, read-only) session or resource.
+fn about_live(input: &RuleInput, v: &Json) -> bool {
+    let Some(Json::Array(path)) = v.get("path") else {
+        return false;
+    };
+    match path.as_slice() {
+        [Json::String(kind), Json::Number(i), ..] => i
+            .as_u64()
+            .and_then(|i| input.json.get(kind)?.get(usize::try_from(i).ok()?))
+            .and_then(|x| x.get("live"))
+            .and_then(Json::as_bool)
+            .unwrap_or(false),
+        _ => false,
+    }
 }
 
 /// The session a violation path starts at (`["sessions", 3, ...]`).

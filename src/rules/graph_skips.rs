@@ -94,6 +94,7 @@ pub(crate) fn graph_skips(rules: &RuleSet, unit: &Unit, links: &Links) -> Vec<Sk
         }
     }
     out.extend(uncertain_rule_counts(rules, unit));
+    out.extend(live_skips(rules, unit, links));
     if rules.find("MG021").is_some()
         && let Some(why) = &links.rules_unknown
     {
@@ -223,6 +224,84 @@ fn uncertain_rule_counts(rules: &RuleSet, unit: &Unit) -> Vec<Skipped> {
             ),
             vec!["MG019".into()],
         ));
+    }
+    out
+}
+
+/// Preflight checks the live facts could not decide: an id a listing did not cover (paged
+/// or filtered), and VPCs that differ when the peering or transit gateway facts are missing.
+fn live_skips(rules: &RuleSet, unit: &Unit, links: &Links) -> Vec<Skipped> {
+    let Some(live) = &unit.live else {
+        return Vec::new();
+    };
+    let mut out = Vec::new();
+    if rules.find("MG023").is_some() {
+        for s in unit.declared_sessions() {
+            for (prop, alts) in s.fields() {
+                for alt in alts {
+                    let Val::Known(serde_json::Value::String(id)) = &alt.val else {
+                        continue;
+                    };
+                    let kind = match crate::model::input::ec2_id_kind(id) {
+                        Some("eni") if prop == crate::model::Prop::NetworkInterfaceId => {
+                            "interface"
+                        }
+                        Some("tmt") if prop == crate::model::Prop::TrafficMirrorTargetId => {
+                            "target"
+                        }
+                        Some("tmf") if prop == crate::model::Prop::TrafficMirrorFilterId => {
+                            "filter"
+                        }
+                        _ => continue,
+                    };
+                    if let Some(listing) = live.listings.get(kind)
+                        && !listing.ids.contains(id)
+                        && !listing.lacks(id)
+                    {
+                        out.extend(note(
+                            unit,
+                            alt.loc,
+                            &s.address,
+                            prop.input_name(),
+                            format!("MG023 not checked: the live {kind} listing ({}) was paged or filtered and does not cover {id}", live.source),
+                            vec!["MG023".into()],
+                        ));
+                    }
+                }
+            }
+        }
+    }
+    if rules.find("MG024").is_some() && (live.peerings.is_none() || live.tgw_attachments.is_none())
+    {
+        for (i, s) in unit.sessions.iter().enumerate().filter(|(_, s)| !s.live) {
+            let src = s.network_interface_id.iter().find_map(|a| match &a.val {
+                Val::Known(serde_json::Value::String(e)) => live.interface_vpcs.get(e),
+                _ => None,
+            });
+            for l in links.session_target.get(i).into_iter().flatten() {
+                let dst = unit.resources.get(l.resource).and_then(|t| {
+                    t.field(Attr::NetworkInterfaceId)
+                        .iter()
+                        .find_map(|a| match &a.val {
+                            Val::Known(serde_json::Value::String(e)) => live.interface_vpcs.get(e),
+                            _ => None,
+                        })
+                });
+                if let (Some(src), Some(dst), Some(alt)) =
+                    (src, dst, s.traffic_mirror_target_id.get(l.alt))
+                    && src != dst
+                {
+                    out.extend(note(
+                        unit,
+                        alt.loc,
+                        &s.address,
+                        "traffic_mirror_target_id",
+                        format!("MG024 not checked: the source is in {src} and the target in {dst}, and without describe-vpc-peering-connections and describe-transit-gateway-vpc-attachments outputs it is not known whether they are joined"),
+                        vec!["MG024".into()],
+                    ));
+                }
+            }
+        }
     }
     out
 }

@@ -300,8 +300,7 @@ pub(crate) fn evaluate(
         std::collections::BTreeMap::new();
     for unit in units {
         for s in unit
-            .sessions
-            .iter()
+            .declared_sessions()
             .filter(|s| s.provider != Provider::Alicloud)
         {
             let Some(source) = unit.files.get(s.loc.file) else {

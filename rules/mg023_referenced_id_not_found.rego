@@ -1,0 +1,75 @@
+# METADATA
+# title: Referenced filter, target or interface does not exist
+# description: |
+#   A literal id the declarations name (a session's filter, target or source interface, a
+#   target's interface, a rule's filter) that the account does not have. The create call
+#   fails (InvalidTrafficMirrorFilterId.NotFound, InvalidTrafficMirrorTargetId.NotFound,
+#   InvalidNetworkInterfaceID.NotFound), usually because the id was copied from another
+#   account, region or environment. Checked only against a complete listing of the kind
+#   (`check --live` or `--live-file` with a full describe output); a listing that was paged
+#   incompletely or filtered says nothing about ids it did not cover.
+# related_resources:
+#   - ref: https://docs.aws.amazon.com/AWSEC2/latest/APIReference/errors-overview.html
+#   - ref: https://docs.aws.amazon.com/AWSEC2/latest/APIReference/API_CreateTrafficMirrorSession.html
+# custom:
+#   id: MG023
+#   name: referenced-id-not-found
+#   severity: error
+#   help: >-
+#     Use the id the account really has (aws ec2 describe-traffic-mirror-filters, -targets,
+#     describe-network-interfaces in the target region), or reference the resource that
+#     creates it instead of a literal id.
+#   inputs: [network_interface_id, traffic_mirror_target_id, traffic_mirror_filter_id]
+package mirrorguard.rules.mg023
+
+kinds := {
+	"network_interface_id": ["interface", "eni", "network interface"],
+	"traffic_mirror_target_id": ["target", "tmt", "mirror target"],
+	"traffic_mirror_filter_id": ["filter", "tmf", "mirror filter"],
+}
+
+listed[kind] := ids if {
+	some kind, l in input.live.listings
+	ids := {x | some x in l.ids}
+}
+
+covered(kind, id) if input.live.listings[kind].all == true
+
+covered(kind, id) if id in input.live.listings[kind].covered
+
+missing(kind, id) if {
+	covered(kind, id)
+	not listed[kind][id]
+}
+
+message(k, id) := sprintf("%v %v does not exist in the account (%v)", [k[2], id, input.live.source])
+
+deny contains v if {
+	some i, s in input.sessions
+	not s.live
+	some field, k in kinds
+	some j, a in s[field]
+	a.ec2_id == k[1]
+	missing(k[0], a.known)
+	v := {"msg": message(k, a.known), "path": ["sessions", i, field, j]}
+}
+
+deny contains v if {
+	some t, target in input.targets
+	not target.live
+	k := kinds.network_interface_id
+	some j, a in target.network_interface_id
+	a.ec2_id == k[1]
+	missing(k[0], a.known)
+	v := {"msg": message(k, a.known), "path": ["targets", t, "network_interface_id", j]}
+}
+
+deny contains v if {
+	some r, rule in input.filter_rules
+	not rule.live
+	k := kinds.traffic_mirror_filter_id
+	some j, a in rule.traffic_mirror_filter_id
+	a.ec2_id == k[1]
+	missing(k[0], a.known)
+	v := {"msg": message(k, a.known), "path": ["filter_rules", r, "traffic_mirror_filter_id", j]}
+}

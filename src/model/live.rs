@@ -1,0 +1,94 @@
+//! What is known of the account a unit deploys into (preflight): which ids exist, how
+//! completely each kind was listed, and how VPCs are joined. The live sessions, targets,
+//! filters, interfaces and instances themselves are parts of the unit, marked `live`.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use serde_json::{Value as Json, json};
+
+/// The ids of one kind the account has, and what the listing covered.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct Listing {
+    /// Ids seen.
+    pub(crate) ids: BTreeSet<String>,
+    /// `None`: every object of the kind was listed (all pages, no filter); `Some(ids)`:
+    /// only these ids were asked for, so only their absence is known.
+    pub(crate) covers: Option<BTreeSet<String>>,
+}
+
+impl Listing {
+    /// Whether the listing says `id` does not exist.
+    pub(crate) fn lacks(&self, id: &str) -> bool {
+        !self.ids.contains(id) && self.covers.as_ref().is_none_or(|c| c.contains(id))
+    }
+}
+
+/// The live facts of a unit beyond its live parts.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct LiveContext {
+    /// Complete (or id-complete) listings by kind: `filter`, `target`, `interface`.
+    pub(crate) listings: BTreeMap<String, Listing>,
+    /// The VPC of each interface read.
+    pub(crate) interface_vpcs: BTreeMap<String, String>,
+    /// Active VPC peering connections (pairs of VPCs); `None` when they were not read.
+    pub(crate) peerings: Option<Vec<(String, String)>>,
+    /// Available transit gateway VPC attachments (transit gateway, VPC); `None` when not read.
+    pub(crate) tgw_attachments: Option<Vec<(String, String)>>,
+    /// Where the facts came from, for messages (`--live-file live.json`, `the EC2 API`).
+    pub(crate) source: String,
+}
+
+impl LiveContext {
+    /// The facts as the rule input's `live` object.
+    pub(crate) fn to_json(&self) -> Json {
+        let listings: serde_json::Map<String, Json> = self
+            .listings
+            .iter()
+            .map(|(k, l)| {
+                (
+                    k.clone(),
+                    json!({
+                        "ids": l.ids,
+                        "all": l.covers.is_none(),
+                        "covered": l.covers.clone().unwrap_or_default(),
+                    }),
+                )
+            })
+            .collect();
+        let tgw = self.tgw_attachments.as_ref().map(|a| {
+            let mut by_vpc: BTreeMap<&str, Vec<&str>> = BTreeMap::new();
+            for (tgw, vpc) in a {
+                by_vpc.entry(vpc).or_default().push(tgw);
+            }
+            by_vpc
+        });
+        json!({
+            "source": self.source,
+            "listings": listings,
+            "interface_vpcs": self.interface_vpcs,
+            "peerings": self.peerings,
+            "transit_gateways": tgw,
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_listing_knows_absence_only_where_it_looked() {
+        let all = Listing {
+            ids: BTreeSet::from(["tmf-1".to_owned()]),
+            covers: None,
+        };
+        assert!(!all.lacks("tmf-1"));
+        assert!(all.lacks("tmf-2"));
+        let some = Listing {
+            ids: BTreeSet::new(),
+            covers: Some(BTreeSet::from(["eni-1".to_owned()])),
+        };
+        assert!(some.lacks("eni-1"));
+        assert!(!some.lacks("eni-2"));
+    }
+}
