@@ -34,7 +34,10 @@ if [ "$version" = "source" ]; then
     echo "mirrorguard: using the cached source build"
   else
     features=()
-    if [ "${MG_MODE:-check}" = "drift" ]; then features=(--features aws); fi
+    # The AWS SDK is built in only when the run reads AWS: drift, or a check with --live.
+    if [ "${MG_MODE:-check}" = "drift" ] || printf '%s\n' "${MG_ARGS:-}" | grep -qx -- '--live'; then
+      features=(--features aws)
+    fi
     cargo install --locked --quiet --path "${GITHUB_ACTION_PATH:-.}" --root "$install_dir" "${features[@]}"
   fi
   add_to_path "$install_dir/bin"

@@ -10,6 +10,7 @@
 
 pub mod ec2;
 pub mod iam;
+pub mod preflight;
 
 use std::time::Duration;
 

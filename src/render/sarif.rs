@@ -196,9 +196,12 @@ pub(crate) fn render(report: &Report, rules: &RuleSet, category: &str) -> String
                 .logical_locations(vec![logical])
                 .build();
             location.physical_location = f.location.as_ref().map(physical);
+            // Objects read from the EC2 API have no file in the repository: the message
+            // names them by id, and SARIF keeps only places it can link.
             let related: Vec<SLocation> = f
                 .related
                 .iter()
+                .filter(|r| !r.location.source.path.starts_with("<aws>"))
                 .enumerate()
                 .map(|(i, r)| {
                     SLocation::builder()

@@ -652,3 +652,373 @@ fn an_unknown_deploy_role_is_an_error() {
         "{report}"
     );
 }
+
+// ---- Preflight (`check --live`) ----
+
+/// An account for preflight: interface A with one session (number 1), B with three, an
+/// instance of a type that cannot be a mirror source, a target and a filter.
+struct PreflightWorld {
+    a: String,
+    b: String,
+    m6i: String,
+    target: String,
+    filter: String,
+}
+
+async fn build_preflight_world(endpoint: &str) -> PreflightWorld {
+    let config = aws_sdk_ec2::Config::builder()
+        .behavior_version(BehaviorVersion::latest())
+        .region(Region::new("us-east-1"))
+        .credentials_provider(Credentials::for_tests())
+        .endpoint_url(endpoint)
+        .build();
+    let ec2 = aws_sdk_ec2::Client::from_conf(config);
+    let vpc = ec2
+        .create_vpc()
+        .cidr_block("10.1.0.0/16")
+        .send()
+        .await
+        .expect("vpc");
+    let vpc_id = vpc
+        .vpc()
+        .and_then(|v| v.vpc_id())
+        .expect("vpc id")
+        .to_owned();
+    let subnet = ec2
+        .create_subnet()
+        .vpc_id(&vpc_id)
+        .cidr_block("10.1.1.0/24")
+        .send()
+        .await
+        .expect("subnet");
+    let subnet_id = subnet
+        .subnet()
+        .and_then(|s| s.subnet_id())
+        .expect("subnet")
+        .to_owned();
+    let mut enis = Vec::new();
+    for _ in 0..3 {
+        let e = ec2
+            .create_network_interface()
+            .subnet_id(&subnet_id)
+            .send()
+            .await
+            .expect("eni");
+        enis.push(
+            e.network_interface()
+                .and_then(|n| n.network_interface_id())
+                .expect("eni id")
+                .to_owned(),
+        );
+    }
+    let run = ec2
+        .run_instances()
+        .image_id("ami-12c6146b")
+        .instance_type(aws_sdk_ec2::types::InstanceType::M6iLarge)
+        .min_count(1)
+        .max_count(1)
+        .subnet_id(&subnet_id)
+        .send()
+        .await
+        .expect("instance");
+    let m6i = run
+        .instances()
+        .first()
+        .and_then(|i| i.network_interfaces().first())
+        .and_then(|n| n.network_interface_id())
+        .expect("instance eni")
+        .to_owned();
+    let target = ec2
+        .create_traffic_mirror_target()
+        .network_interface_id(&enis[2])
+        .send()
+        .await
+        .expect("target");
+    let target = target
+        .traffic_mirror_target()
+        .and_then(|t| t.traffic_mirror_target_id())
+        .expect("target id")
+        .to_owned();
+    let filter = ec2
+        .create_traffic_mirror_filter()
+        .send()
+        .await
+        .expect("filter");
+    let filter = filter
+        .traffic_mirror_filter()
+        .and_then(|f| f.traffic_mirror_filter_id())
+        .expect("filter id")
+        .to_owned();
+    for (eni, number) in [(&enis[0], 1), (&enis[1], 1), (&enis[1], 2), (&enis[1], 3)] {
+        ec2.create_traffic_mirror_session()
+            .network_interface_id(eni)
+            .traffic_mirror_target_id(&target)
+            .traffic_mirror_filter_id(&filter)
+            .session_number(number)
+            .send()
+            .await
+            .expect("session");
+    }
+    PreflightWorld {
+        a: enis[0].clone(),
+        b: enis[1].clone(),
+        m6i,
+        target,
+        filter,
+    }
+}
+
+fn check_live(endpoint: &str, dir: &std::path::Path) -> (i32, serde_json::Value, String) {
+    let out = aws_env(&mut Command::new(env!("CARGO_BIN_EXE_mirrorguard")))
+        .args([
+            "check",
+            ".",
+            "--no-config",
+            "--format",
+            "json",
+            "--live",
+            "--endpoint-url",
+            endpoint,
+            "--region",
+            "us-east-1",
+            "--root",
+            ".",
+        ])
+        .current_dir(dir)
+        .output()
+        .expect("runs");
+    let report = serde_json::from_str(&stdout(&out))
+        .unwrap_or_else(|e| panic!("{e}: {}", String::from_utf8_lossy(&out.stderr)));
+    (
+        code(&out),
+        report,
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+#[test]
+fn moto_preflight_sees_existing_sessions_instance_types_and_missing_ids() {
+    let moto = Moto::start();
+    let w = block_on(build_preflight_world(&moto.endpoint));
+    let dir = tempfile::tempdir().expect("tempdir");
+    let template = format!(
+        "Resources:\n{}{}{}{}",
+        session_yaml("Web", &w.a, &w.target, &w.filter, 1, 10),
+        session_yaml("Batch", &w.b, &w.target, &w.filter, 4, 11),
+        session_yaml("Reports", &w.m6i, &w.target, &w.filter, 1, 12),
+        session_yaml("Typo", &w.a, &w.target, "tmf-0123456789abcdef0", 2, 13),
+    );
+    std::fs::write(dir.path().join("t.yaml"), &template).expect("write");
+    let (status, report, stderr) = check_live(&moto.endpoint, dir.path());
+    assert_eq!(status, 1, "{report}\n{stderr}");
+    let found: Vec<(String, String)> = report["findings"]
+        .as_array()
+        .expect("findings")
+        .iter()
+        .map(|f| {
+            (
+                f["rule_id"].as_str().unwrap_or("").to_owned(),
+                f["resource"].as_str().unwrap_or("").to_owned(),
+            )
+        })
+        .collect();
+    for expected in [
+        ("MG005", "Web"),
+        ("MG006", "Batch"),
+        ("MG014", "Reports"),
+        ("MG023", "Typo"),
+    ] {
+        assert!(
+            found
+                .iter()
+                .any(|(r, a)| r == expected.0 && a == expected.1),
+            "{expected:?} missing from {found:?}"
+        );
+    }
+    // The live session is named by its id in the message; the API answer has no file, so
+    // SARIF keeps no related location for it.
+    let web = report["findings"]
+        .as_array()
+        .and_then(|f| f.iter().find(|x| x["rule_id"] == "MG005"))
+        .expect("MG005");
+    assert!(
+        web["message"]
+            .as_str()
+            .is_some_and(|m| m.contains("(live)")),
+        "{web}"
+    );
+}
+
+#[test]
+fn moto_preflight_against_a_dead_endpoint_is_exit_2() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    std::fs::write(
+        dir.path().join("t.yaml"),
+        format!(
+            "Resources:\n{}",
+            session_yaml(
+                "Web",
+                "eni-0123456789abcdef0",
+                "tmt-0123456789abcdef0",
+                "tmf-0123456789abcdef0",
+                1,
+                1
+            )
+        ),
+    )
+    .expect("write");
+    let endpoint = format!("http://127.0.0.1:{}", free_port());
+    let (status, report, _) = check_live(&endpoint, dir.path());
+    assert_eq!(status, 2, "{report}");
+    let errors = report["errors"].as_array().expect("errors");
+    assert!(
+        errors.iter().any(|e| e["file"]
+            .as_str()
+            .is_some_and(|f| f.contains("DescribeTrafficMirrorSessions"))),
+        "{errors:?}"
+    );
+    // Nothing checked against the failed reads is reported (no MG023 from empty listings).
+    assert!(
+        !report["findings"]
+            .as_array()
+            .expect("findings")
+            .iter()
+            .any(|f| f["rule_id"] == "MG023"),
+        "{report}"
+    );
+}
+
+fn empty_answer(action: &str, set: &str) -> String {
+    format!(
+        "<{action}Response xmlns=\"http://ec2.amazonaws.com/doc/2016-11-15/\"><requestId>r</requestId><{set}/></{action}Response>"
+    )
+}
+
+fn instance_enis_answer() -> String {
+    "<DescribeNetworkInterfacesResponse xmlns=\"http://ec2.amazonaws.com/doc/2016-11-15/\"><requestId>r</requestId>\
+     <networkInterfaceSet><item><networkInterfaceId>eni-1</networkInterfaceId><vpcId>vpc-1</vpcId>\
+     <attachment><instanceId>i-1</instanceId><deviceIndex>0</deviceIndex></attachment></item></networkInterfaceSet>\
+     </DescribeNetworkInterfacesResponse>"
+        .to_owned()
+}
+
+fn instances_answer() -> String {
+    "<DescribeInstancesResponse xmlns=\"http://ec2.amazonaws.com/doc/2016-11-15/\"><requestId>r</requestId>\
+     <reservationSet><item><instancesSet><item><instanceId>i-1</instanceId><instanceType>m6i.large</instanceType>\
+     </item></instancesSet></item></reservationSet></DescribeInstancesResponse>"
+        .to_owned()
+}
+
+/// The answers of one preflight read, in call order, with DescribeInstances given by `instances`.
+fn preflight_events(instances: Vec<(u16, String)>) -> Vec<ReplayEvent> {
+    let mut events = vec![
+        ReplayEvent::new(request(), response(200, &page(&[], None))),
+        ReplayEvent::new(
+            request(),
+            response(
+                200,
+                &empty_answer("DescribeTrafficMirrorTargets", "trafficMirrorTargetSet"),
+            ),
+        ),
+        ReplayEvent::new(
+            request(),
+            response(
+                200,
+                &empty_answer("DescribeTrafficMirrorFilters", "trafficMirrorFilterSet"),
+            ),
+        ),
+        ReplayEvent::new(request(), response(200, &instance_enis_answer())),
+    ];
+    events.extend(
+        instances
+            .into_iter()
+            .map(|(status, body)| ReplayEvent::new(request(), response(status, &body))),
+    );
+    events.push(ReplayEvent::new(
+        request(),
+        response(
+            200,
+            &empty_answer("DescribeVpcPeeringConnections", "vpcPeeringConnectionSet"),
+        ),
+    ));
+    events.push(ReplayEvent::new(
+        request(),
+        response(
+            200,
+            &empty_answer(
+                "DescribeTransitGatewayVpcAttachments",
+                "transitGatewayVpcAttachments",
+            ),
+        ),
+    ));
+    events
+}
+
+fn wanted_eni() -> mirrorguard::checks::preflight::Wanted {
+    let mut w = mirrorguard::checks::preflight::Wanted::default();
+    w.interfaces.insert("eni-1".into());
+    w
+}
+
+#[test]
+fn preflight_retries_throttled_describe_instances() {
+    let throttled = (503, ec2_error("RequestLimitExceeded"));
+    let (client, http) = replay_client(preflight_events(vec![
+        throttled.clone(),
+        throttled,
+        (200, instances_answer()),
+    ]));
+    let mut facts = mirrorguard::checks::preflight::LiveFacts::default();
+    block_on(mirrorguard::aws::preflight::read_with(
+        &client,
+        "us-east-1",
+        &wanted_eni(),
+        &mut facts,
+    ));
+    assert!(facts.errors.is_empty(), "{:?}", facts.errors);
+    assert_eq!(facts.ids("instances"), ["i-1"]);
+    assert_eq!(http.actual_requests().count(), 9);
+    // Every call is one the example read-only policy allows, and each of them is used.
+    let mut actions: Vec<String> = http
+        .actual_requests()
+        .filter_map(|r| {
+            let body =
+                std::str::from_utf8(r.body().bytes().unwrap_or_default()).unwrap_or_default();
+            body.split('&')
+                .find_map(|kv| kv.strip_prefix("Action="))
+                .map(|a| format!("ec2:{a}"))
+        })
+        .collect();
+    actions.sort();
+    actions.dedup();
+    let mut allowed: Vec<String> = mirrorguard::checks::preflight::PREFLIGHT_ACTIONS
+        .iter()
+        .map(|a| (*a).to_owned())
+        .collect();
+    allowed.sort();
+    assert_eq!(actions, allowed);
+}
+
+#[test]
+fn preflight_access_denied_on_describe_instances_is_an_error_naming_it() {
+    let (client, _) = replay_client(preflight_events(vec![(
+        403,
+        ec2_error("UnauthorizedOperation"),
+    )]));
+    let mut facts = mirrorguard::checks::preflight::LiveFacts::default();
+    block_on(mirrorguard::aws::preflight::read_with(
+        &client,
+        "us-east-1",
+        &wanted_eni(),
+        &mut facts,
+    ));
+    assert_eq!(facts.errors.len(), 1, "{:?}", facts.errors);
+    let text = facts.errors[0].to_string();
+    assert!(
+        text.contains("DescribeInstances") && text.contains("UnauthorizedOperation"),
+        "{text}"
+    );
+    // The other reads still count: the interface was read.
+    assert_eq!(facts.ids("interfaces"), ["eni-1"]);
+    assert!(facts.ids("instances").is_empty());
+}

@@ -159,3 +159,48 @@ fn a_broken_policy_file_is_an_error_with_its_position() {
         stdout(&out)
     );
 }
+
+#[test]
+fn the_example_preflight_policy_allows_every_call_of_check_live_and_nothing_else() {
+    use mirrorguard::checks::iam::policy::{Decision, RequestedArn, decide, from_json};
+    use mirrorguard::checks::preflight::PREFLIGHT_ACTIONS;
+    let path = super::common::root().join("examples/iam/preflight-readonly.json");
+    let text = std::fs::read_to_string(&path).expect("the example policy");
+    let policy = from_json("preflight-readonly.json", &text).expect("a valid policy");
+    let any = RequestedArn {
+        region: Some("eu-west-1".into()),
+        account: Some("111111111111".into()),
+        resource_type: "*".into(),
+        id: None,
+    };
+    for action in PREFLIGHT_ACTIONS {
+        assert_eq!(
+            decide(
+                std::slice::from_ref(&policy),
+                action,
+                &any,
+                &Default::default()
+            ),
+            Decision::Allowed,
+            "{action}"
+        );
+    }
+    // Read only: nothing that creates, changes or deletes.
+    for action in [
+        "ec2:CreateTrafficMirrorSession",
+        "ec2:ModifyTrafficMirrorSession",
+        "ec2:DeleteTrafficMirrorSession",
+        "ec2:CreateTags",
+    ] {
+        assert_eq!(
+            decide(
+                std::slice::from_ref(&policy),
+                action,
+                &any,
+                &Default::default()
+            ),
+            Decision::ImplicitDeny,
+            "{action}"
+        );
+    }
+}

@@ -23,6 +23,18 @@ use crate::parse::json;
 use crate::parse::tree::Node;
 use crate::source::SourceFile;
 
+/// The EC2 actions `check --live` calls: the whole policy of a preflight role
+/// (`examples/iam/preflight-readonly.json`, checked against this list by the IAM evaluator).
+pub const PREFLIGHT_ACTIONS: &[&str] = &[
+    "ec2:DescribeTrafficMirrorSessions",
+    "ec2:DescribeTrafficMirrorTargets",
+    "ec2:DescribeTrafficMirrorFilters",
+    "ec2:DescribeNetworkInterfaces",
+    "ec2:DescribeInstances",
+    "ec2:DescribeVpcPeeringConnections",
+    "ec2:DescribeTransitGatewayVpcAttachments",
+];
+
 /// One live object: the document it was read from and its node there.
 #[derive(Debug, Clone)]
 pub(crate) struct LiveObject {
@@ -215,6 +227,20 @@ impl LiveFacts {
                 "not a saved AWS CLI output mirrorguard reads (expected TrafficMirrorSessions, TrafficMirrorTargets, TrafficMirrorFilters, NetworkInterfaces, Reservations, VpcPeeringConnections or TransitGatewayVpcAttachments)",
             ));
         }
+    }
+
+    /// The ids read of one kind: `sessions`, `targets`, `filters`, `interfaces`,
+    /// `instances` (for tests and messages).
+    pub fn ids(&self, kind: &str) -> Vec<String> {
+        let list = match kind {
+            "sessions" => &self.sessions,
+            "targets" => &self.targets,
+            "filters" => &self.filters,
+            "interfaces" => &self.interfaces,
+            "instances" => &self.instances,
+            _ => return Vec::new(),
+        };
+        list.iter().map(|o| o.id.clone()).collect()
     }
 
     /// The ids every unit names, for asking the API only about them.
