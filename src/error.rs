@@ -23,7 +23,7 @@ pub struct LineColumn {
 }
 
 /// A file that could not be read or parsed.
-#[derive(Debug, thiserror::Error, Diagnostic)]
+#[derive(Debug, Clone, thiserror::Error, Diagnostic)]
 #[error("{}: {message}", self.place())]
 #[diagnostic(code(mirrorguard::parse))]
 pub struct FileError {
@@ -139,7 +139,7 @@ impl RunError {
 }
 
 /// Anything that could not be checked.
-#[derive(Debug, thiserror::Error, Diagnostic)]
+#[derive(Debug, Clone, thiserror::Error, Diagnostic)]
 pub enum CheckError {
     /// A file.
     #[error(transparent)]

@@ -7,6 +7,7 @@ mod integration {
     pub(crate) mod drift;
     #[cfg(feature = "aws")]
     pub(crate) mod drift_aws;
+    pub(crate) mod fix;
     pub(crate) mod golden;
     pub(crate) mod graph;
     pub(crate) mod hostile;

@@ -123,6 +123,7 @@ fn tool_finding(
         property: what.to_owned(),
         related: Vec::new(),
         suppression: None,
+        fix: None,
     }
 }
 

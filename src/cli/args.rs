@@ -214,6 +214,15 @@ pub(crate) struct CheckArgs {
     /// the declared ones, not conflicts.
     #[arg(long)]
     pub(crate) stack_name: Option<String>,
+    /// Apply the safe fixes, then check again: the report shows what is left.
+    #[arg(long, conflicts_with = "diff")]
+    pub(crate) fix: bool,
+    /// Print, as a unified diff, what --fix would change (with the same flags); change nothing.
+    #[arg(long)]
+    pub(crate) diff: bool,
+    /// With --fix or --diff: apply the unsafe fixes too (they change behaviour).
+    #[arg(long)]
+    pub(crate) unsafe_fixes: bool,
 }
 
 #[derive(Debug, Args)]

@@ -164,15 +164,54 @@ pub(crate) fn run_check(args: CheckArgs) -> Result<ExitStatus, AppError> {
             "--operations needs the deploying principal: --deploy-policy or --deploy-role".into(),
         ));
     }
+    if args.unsafe_fixes && !args.fix && !args.diff {
+        return Err(AppError::Usage(
+            "--unsafe-fixes says which fixes --fix or --diff apply: give one of them".into(),
+        ));
+    }
     let mut settings = resolve(&args.input, args.output.fail_on, args.region.as_deref())?;
     settings.check.draw = super::output::wants_markdown(&args.output);
     settings.check.live = preflight(&args)?.map(std::sync::Arc::new);
     let mut errors = Vec::new();
     settings.check.iam = iam_check(&args, &mut errors)?;
-    let mut report =
-        crate::pipeline::check_paths(&args.input.paths, &settings.check, &settings.rules);
-    report.errors.extend(errors);
-    report.finish();
+    let check = || {
+        let mut report =
+            crate::pipeline::check_paths(&args.input.paths, &settings.check, &settings.rules);
+        report.errors.extend(errors.iter().cloned());
+        report.finish();
+        report
+    };
+    let report = if args.fix || args.diff {
+        let outcome = crate::pipeline::fix::fix_until_clean(&check, args.unsafe_fixes, args.fix);
+        crate::pipeline::fix::discard_in_memory_changes();
+        let files = outcome.changed.values().filter(|(_, a, b)| a != b).count();
+        if args.diff {
+            let diff = crate::pipeline::fix::unified_diff(&outcome.changed);
+            write_stdout(&diff)?;
+            super::output::write_stderr(&format!(
+                "mirrorguard: {} {} would be applied to {files} {}\n",
+                outcome.applied,
+                if outcome.applied == 1 { "fix" } else { "fixes" },
+                if files == 1 { "file" } else { "files" },
+            ));
+            return Ok(if !outcome.report.errors.is_empty() {
+                ExitStatus::Error
+            } else if diff.is_empty() {
+                ExitStatus::Clean
+            } else {
+                ExitStatus::Findings
+            });
+        }
+        super::output::write_stderr(&format!(
+            "mirrorguard: {} {} applied to {files} {}\n",
+            outcome.applied,
+            if outcome.applied == 1 { "fix" } else { "fixes" },
+            if files == 1 { "file" } else { "files" },
+        ));
+        outcome.report
+    } else {
+        check()
+    };
     warn_unknown_parameters(&args.input, &report);
     finish(
         report,

@@ -53,7 +53,12 @@ pub(crate) fn parse(source: &SourceFile) -> Result<Option<Node>, FileError> {
                 ));
             }
         };
-        let span = span_of(&yspan);
+        let mut span = span_of(&yspan);
+        // saphyr ends a quoted scalar's span after what follows it on the line (spaces, a
+        // comment): it ends at the closing quote.
+        if let Event::Scalar(_, style @ (ScalarStyle::DoubleQuoted | ScalarStyle::SingleQuoted), ..) = &event {
+            span = quoted_span(text, span, *style);
+        }
         match builder.push(event, span) {
             Ok(Step::Continue) => {}
             Ok(Step::Done) => break,
@@ -323,6 +328,31 @@ fn is_core_str_tag(tag: Option<&Tag>) -> bool {
     })
 }
 
+/// The span of a quoted scalar up to its closing quote (escapes skipped).
+fn quoted_span(text: &str, span: Span, style: ScalarStyle) -> Span {
+    let quote = if style == ScalarStyle::DoubleQuoted { b'"' } else { b'\'' };
+    let bytes = text.as_bytes();
+    if bytes.get(span.start) != Some(&quote) {
+        return span;
+    }
+    let mut i = span.start + 1;
+    while i < bytes.len() && i < span.end.max(span.start + 1) {
+        match bytes.get(i) {
+            Some(b'\\') if quote == b'"' => i += 2,
+            Some(&b) if b == quote => {
+                // '' inside single quotes is an escaped quote.
+                if quote == b'\'' && bytes.get(i + 1) == Some(&b'\'') {
+                    i += 2;
+                    continue;
+                }
+                return Span::new(span.start, i + 1);
+            }
+            _ => i += 1,
+        }
+    }
+    span
+}
+
 fn scalar_node(value: &str, style: ScalarStyle, tag: Option<&Tag>, span: Span) -> Node {
     let kind = if style != ScalarStyle::Plain || is_core_str_tag(tag) || tag_name(tag).is_some() {
         NodeKind::Str(value.to_owned())
@@ -406,6 +436,17 @@ mod tests {
         assert_eq!(b.tag.as_deref(), Some("If"));
         let third = &b.as_seq().expect("seq")[2];
         assert_eq!(&text[third.span.start..third.span.end], "!Ref Y");
+    }
+
+    #[test]
+    fn quoted_scalars_end_at_their_closing_quote() {
+        let text = "a: \"1\"   # comment\nb: 'it''s'  # c\nc: \"x\\\"y\"\n";
+        let src = SourceFile::in_memory("t.yaml", text);
+        let root = parse(&src).expect("parses").expect("doc");
+        for (key, want) in [("a", "\"1\""), ("b", "'it''s'"), ("c", "\"x\\\"y\"")] {
+            let n = root.get(key).expect("key");
+            assert_eq!(&text[n.span.start..n.span.end], want);
+        }
     }
 
     #[test]

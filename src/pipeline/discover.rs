@@ -229,6 +229,10 @@ pub fn is_outside_root(display: &str) -> bool {
 /// Reads a file, refusing huge and non-UTF-8 files with a clear error.
 pub fn read_source(path: &Path) -> Result<SourceFile, FileError> {
     let display = display_path(path);
+    // `check --diff` fixes files in memory: what it has "written" is read instead.
+    if let Some(text) = overlay_get(path) {
+        return Ok(SourceFile::new(path.to_path_buf(), display, text));
+    }
     let meta = std::fs::metadata(path)
         .map_err(|e| FileError::whole_file(display.clone(), format!("cannot read: {e}")))?;
     if meta.len() > MAX_FILE_BYTES {
@@ -345,5 +349,31 @@ impl ModuleLoader for DiskLoader {
                 (!key.is_empty()).then(|| (key.to_owned(), dir.to_owned()))
             })
             .collect()
+    }
+}
+
+/// Files changed in memory only (`check --diff`), by the path they are read with.
+static OVERLAY: std::sync::OnceLock<std::sync::RwLock<std::collections::BTreeMap<PathBuf, Arc<str>>>> =
+    std::sync::OnceLock::new();
+
+fn overlay() -> &'static std::sync::RwLock<std::collections::BTreeMap<PathBuf, Arc<str>>> {
+    OVERLAY.get_or_init(Default::default)
+}
+
+fn overlay_get(path: &Path) -> Option<Arc<str>> {
+    overlay().read().ok()?.get(path).cloned()
+}
+
+/// Reads `path` as `text` from now on (in this process), without touching the disk.
+pub(crate) fn overlay_set(path: &Path, text: Arc<str>) {
+    if let Ok(mut o) = overlay().write() {
+        o.insert(path.to_path_buf(), text);
+    }
+}
+
+/// Forgets every in-memory change.
+pub(crate) fn overlay_clear() {
+    if let Ok(mut o) = overlay().write() {
+        o.clear();
     }
 }

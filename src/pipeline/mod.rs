@@ -9,6 +9,7 @@
 pub mod check;
 pub mod discover;
 pub mod drift;
+pub mod fix;
 pub(crate) mod jobs;
 pub mod preflight;
 pub mod progress;

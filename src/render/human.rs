@@ -151,6 +151,15 @@ pub(crate) fn render(report: &Report, rules: &RuleSet, color: bool, width: usize
                 h.push_str(&e);
             }
         }
+        if let Some(fix) = &f.fix {
+            let how = match fix.applicability {
+                crate::report::Applicability::Safe => "mirrorguard check --fix",
+                crate::report::Applicability::Unsafe => "--fix --unsafe-fixes",
+                crate::report::Applicability::DisplayOnly => "not applied automatically",
+            };
+            let h = help.get_or_insert_with(String::new);
+            h.push_str(&format!("\nfix ({}): {} [{how}]", fix.applicability.as_str(), fix.description));
+        }
         let diag = FindingDiagnostic {
             finding: f,
             help,

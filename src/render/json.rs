@@ -35,6 +35,14 @@ pub(crate) fn render(report: &Report, command: &str) -> String {
                 "fingerprint": f.fingerprint,
                 "suppression": f.suppression.as_ref().map(|s| json!({"kind": s.kind, "justification": s.justification})),
                 "related": f.related.iter().map(|r| json!({"message": r.message, "location": location(&r.location)})).collect::<Vec<_>>(),
+                "fix": f.fix.as_ref().map(|x| json!({
+                    "description": x.description,
+                    "applicability": x.applicability.as_str(),
+                    "edits": x.edits.iter().map(|e| json!({
+                        "location": location(&e.location),
+                        "replacement": e.replacement,
+                    })).collect::<Vec<_>>(),
+                })),
             })
         })
         .collect();

@@ -10,7 +10,7 @@ use std::collections::BTreeMap;
 
 use serde_json::json;
 use serde_sarif::sarif::{
-    ArtifactLocation, Invocation, Location as SLocation, LogicalLocation, Message,
+    ArtifactChange, ArtifactContent, ArtifactLocation, Fix as SFix, Invocation, Replacement, Location as SLocation, LogicalLocation, Message,
     MultiformatMessageString, Notification, PhysicalLocation, PropertyBag, Region,
     ReportingConfiguration, ReportingDescriptor, Result as SResult, ResultLevel, Run,
     RunAutomationDetails, Sarif, Suppression, Tool, ToolComponent,
@@ -37,6 +37,63 @@ fn region(loc: &Location) -> Region {
             }))
             .unwrap_or(i64::MAX),
         )
+        .build()
+}
+
+/// The exact region of an edit: lines and UTF-16 columns, and the same as a character
+/// offset and length (reviewdog reads either), empty for an insertion.
+fn exact_region(loc: &Location) -> Region {
+    let text: &str = &loc.source.text;
+    let utf16 = |s: &str| s.encode_utf16().count();
+    let offset = text.get(..loc.span.start).map_or(0, utf16);
+    let length = text.get(loc.span.start..loc.span.end).map_or(0, utf16);
+    Region::builder()
+        .start_line(i64::try_from(loc.start.line).unwrap_or(i64::MAX))
+        .start_column(i64::try_from(loc.start.utf16_column).unwrap_or(i64::MAX))
+        .end_line(i64::try_from(loc.end.line).unwrap_or(i64::MAX))
+        .end_column(i64::try_from(loc.end.utf16_column).unwrap_or(i64::MAX))
+        .char_offset(i64::try_from(offset).unwrap_or(i64::MAX))
+        .char_length(i64::try_from(length).unwrap_or(i64::MAX))
+        .build()
+}
+
+/// A finding's fix (SARIF 2.1.0 §3.55): one artifact change per file with all its
+/// replacements, the applicability in the properties.
+fn fix(f: &crate::report::Fix) -> SFix {
+    let mut by_file: BTreeMap<&str, Vec<&crate::report::Edit>> = BTreeMap::new();
+    for e in &f.edits {
+        by_file.entry(e.location.file()).or_default().push(e);
+    }
+    let changes: Vec<ArtifactChange> = by_file
+        .into_iter()
+        .map(|(file, edits)| {
+            ArtifactChange::builder()
+                .artifact_location(artifact(file))
+                .replacements(
+                    edits
+                        .into_iter()
+                        .map(|e| {
+                            Replacement::builder()
+                                .deleted_region(exact_region(&e.location))
+                                .inserted_content(
+                                    ArtifactContent::builder().text(e.replacement.as_str()).build(),
+                                )
+                                .build()
+                        })
+                        .collect::<Vec<_>>(),
+                )
+                .build()
+        })
+        .collect();
+    let mut properties = BTreeMap::new();
+    properties.insert(
+        "applicability".to_owned(),
+        json!(f.applicability.as_str()),
+    );
+    SFix::builder()
+        .description(Message::builder().text(f.description.as_str()).build())
+        .artifact_changes(changes)
+        .properties(PropertyBag::builder().additional_properties(properties).build())
         .build()
 }
 
@@ -232,6 +289,9 @@ pub(crate) fn render(report: &Report, rules: &RuleSet, category: &str) -> String
             }
             if !related.is_empty() {
                 r.related_locations = Some(related);
+            }
+            if let Some(x) = &f.fix {
+                r.fixes = Some(vec![fix(x)]);
             }
             r
         })

@@ -117,6 +117,48 @@ pub struct Finding {
     pub fingerprint: String,
     /// Set when a suppression applies: the finding is reported but does not fail the run.
     pub suppression: Option<Applied>,
+    /// The change that resolves it, when there is one right answer.
+    pub fix: Option<Fix>,
+}
+
+/// How far a fix may be trusted.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Applicability {
+    /// The result is what the author meant: `--fix` applies it.
+    Safe,
+    /// It changes behaviour: applied only with `--unsafe-fixes`.
+    Unsafe,
+    /// Shown, never applied (the value is shared with other resources).
+    DisplayOnly,
+}
+
+impl Applicability {
+    /// The name in reports (`safe`, `unsafe`, `display-only`).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Safe => "safe",
+            Self::Unsafe => "unsafe",
+            Self::DisplayOnly => "display-only",
+        }
+    }
+}
+
+/// One replacement of a byte range of a file.
+#[derive(Debug, Clone)]
+pub struct Edit {
+    /// The range replaced (an empty span inserts).
+    pub location: Location,
+    /// What replaces it (empty: a deletion).
+    pub replacement: String,
+}
+
+/// A fix: edits (any number, in any files) that resolve a finding.
+#[derive(Debug, Clone)]
+pub struct Fix {
+    /// What it does, for people (`set session number 3`).
+    pub description: String,
+    pub applicability: Applicability,
+    pub edits: Vec<Edit>,
 }
 
 impl Finding {

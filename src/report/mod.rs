@@ -4,7 +4,7 @@
 mod finding;
 pub mod topology;
 
-pub use finding::{Applied, Finding, Location, Related, Severity, Skipped};
+pub use finding::{Applicability, Applied, Edit, Finding, Fix, Location, Related, Severity, Skipped};
 pub(crate) use finding::{sort_findings, stable_hash};
 
 use crate::error::CheckError;

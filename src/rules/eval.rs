@@ -160,7 +160,12 @@ pub(crate) fn evaluate(rules: &RuleSet, engines: &mut Engines, unit: &Unit) -> U
                 continue;
             }
             match to_finding(rule, unit, &input, &v) {
-                Ok(f) => out.findings.push(f),
+                Ok(mut f) => {
+                    if let Ok(path) = path_of(&v) {
+                        f.fix = super::fixes::fix_for(&rule.meta.id, unit, &path);
+                    }
+                    out.findings.push(f);
+                }
                 Err(message) => out.errors.push(RunError::new(
                     Subject::Rule,
                     format!("rule {} on {}", rule.meta.id, unit.name),
@@ -490,6 +495,7 @@ fn to_finding(
         related,
         fingerprint,
         suppression: None,
+        fix: None,
     })
 }
 

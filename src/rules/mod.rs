@@ -16,6 +16,7 @@
 
 pub(crate) mod docs;
 pub(crate) mod eval;
+pub(crate) mod fixes;
 pub(crate) mod graph_skips;
 pub mod metadata;
 pub(crate) mod scaffold;

@@ -195,6 +195,7 @@ pub(crate) fn compare(
                 property: "session".into(),
                 related: Vec::new(),
                 suppression: None,
+                fix: None,
             });
         }
     }
@@ -278,6 +279,7 @@ fn finding(
         property: property.to_owned(),
         related,
         suppression: None,
+        fix: None,
     }
 }
 

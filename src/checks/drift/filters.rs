@@ -82,6 +82,7 @@ impl Cx<'_> {
             property: d.property.to_owned(),
             related: d.related,
             suppression: None,
+            fix: None,
         });
     }
 

@@ -400,6 +400,7 @@ pub(crate) fn evaluate(
             property: format!("iam:{}", op.verb()),
             related,
             suppression: None,
+            fix: None,
         });
     }
     (findings, skipped)
