@@ -9,7 +9,7 @@ root=$(pwd)
 step() { printf '\n== %s\n' "$*"; }
 
 step "installing test tools (check-jsonschema, SARIF Multitool, Graphviz, mermaid)"
-python3 -m pip install --quiet --disable-pip-version-check check-jsonschema jsonschema pre-commit 'moto[server]>=5.2.5'
+python3 -m pip install --quiet --disable-pip-version-check check-jsonschema jsonschema pre-commit 'moto[server]>=5.2.5' awscli
 if [ ! -x .tools/node_modules/@microsoft/sarif-multitool-linux/Sarif.Multitool ]; then
   npm install --silent --no-audit --no-fund --prefix .tools @microsoft/sarif-multitool >/dev/null
 fi

@@ -7,6 +7,9 @@ mod integration {
     pub(crate) mod drift;
     #[cfg(feature = "aws")]
     pub(crate) mod drift_aws;
+    pub(crate) mod drift_config;
+    #[cfg(feature = "aws")]
+    pub(crate) mod drift_config_aws;
     pub(crate) mod fix;
     pub(crate) mod golden;
     pub(crate) mod graph;

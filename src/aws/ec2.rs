@@ -192,6 +192,7 @@ pub async fn list_sessions(
                         ))
                     })
                     .collect(),
+                captured: None,
             });
         }
     }

@@ -1,13 +1,15 @@
 //! Live AWS (cargo feature `aws`): the only module that names the AWS SDK.
 //!
-//! Each submodule implements a trait of the core: [`ec2::Ec2Sessions`] is a
-//! [`LiveSource`](crate::pipeline::drift::LiveSource) of traffic mirror sessions, and
+//! Each submodule implements a trait of the core: [`ec2::Ec2Sessions`] and
+//! [`config::ConfigInventory`] are [`LiveSource`](crate::pipeline::drift::LiveSource)s of
+//! traffic mirror sessions, and
 //! [`iam::role_policies`] reads a deploying role's policies for MG020. Every client is built
 //! by [`sdk_config`]: the standard credential chain (environment, profiles, SSO, assumed
 //! roles, instance and container credentials), standard retries with backoff on throttling,
 //! and timeouts, so that a dead endpoint fails instead of hanging. Async stays inside this
 //! module: a current-thread Tokio runtime is built and blocked on.
 
+pub mod config;
 pub mod ec2;
 pub mod iam;
 pub mod preflight;

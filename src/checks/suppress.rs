@@ -124,6 +124,7 @@ fn tool_finding(
         related: Vec::new(),
         suppression: None,
         fix: None,
+        scope: None,
     }
 }
 

@@ -125,7 +125,7 @@ pub(crate) struct InputArgs {
 }
 
 /// How the report is written and when the run fails.
-#[derive(Debug, Args)]
+#[derive(Debug, Clone, Args)]
 pub(crate) struct OutputArgs {
     /// Format of the report on the terminal, and of `--output` files whose extension says
     /// none (`.sarif`, `.json` and `.md` say theirs).
@@ -276,6 +276,86 @@ pub(crate) struct DriftArgs {
     /// CloudFormation stack name: sessions tagged with it and their logical id are matched.
     #[arg(long)]
     pub(crate) stack_name: Option<String>,
+    /// Where live sessions come from: `ec2` (the EC2 API, per region; the default),
+    /// `config` (AWS Config, the caller's account) or `config-aggregator:NAME` (every account
+    /// and region of an AWS Config aggregator, in one query).
+    #[arg(long, value_name = "SOURCE", value_parser = parse_live_source, conflicts_with = "live_file")]
+    pub(crate) live_source: Option<LiveSourceKind>,
+    /// Compare only AWS Config items captured within this long (`90m`, `12h`, `7d`, `1d12h`);
+    /// older ones become skipped checks.
+    #[arg(long, value_name = "DURATION", value_parser = parse_max_age)]
+    pub(crate) max_age: Option<MaxAge>,
+    /// Print only the remediation to standard output: Terraform import and resource blocks,
+    /// a CloudFormation import, or an AWS CLI script (findings still go to -o files).
+    #[arg(long, value_enum)]
+    pub(crate) remediation: Option<Remediation>,
+}
+
+/// `--live-source`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) enum LiveSourceKind {
+    Ec2,
+    Config,
+    ConfigAggregator(String),
+}
+
+fn parse_live_source(text: &str) -> Result<LiveSourceKind, String> {
+    match text.split_once(':') {
+        None if text == "ec2" => Ok(LiveSourceKind::Ec2),
+        None if text == "config" => Ok(LiveSourceKind::Config),
+        Some(("config-aggregator", name)) if !name.trim().is_empty() => {
+            Ok(LiveSourceKind::ConfigAggregator(name.trim().to_owned()))
+        }
+        _ => Err("expected ec2, config or config-aggregator:NAME".into()),
+    }
+}
+
+/// `--max-age`: the limit and how it was written.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct MaxAge {
+    pub(crate) limit: std::time::Duration,
+    pub(crate) text: String,
+}
+
+/// `90m`, `12h`, `7d`, `2w`, `1d12h`, `45s`: a positive duration of at most ten years.
+pub(crate) fn parse_max_age(text: &str) -> Result<MaxAge, String> {
+    let bad = || format!("{text}: expected a duration such as 90m, 12h, 7d or 1d12h");
+    let mut total: u64 = 0;
+    let mut number = String::new();
+    for c in text.trim().chars() {
+        if c.is_ascii_digit() {
+            number.push(c);
+            continue;
+        }
+        let unit: u64 = match c {
+            's' => 1,
+            'm' => 60,
+            'h' => 3600,
+            'd' => 86_400,
+            'w' => 604_800,
+            _ => return Err(bad()),
+        };
+        let n: u64 = number.parse().map_err(|_| bad())?;
+        total = n
+            .checked_mul(unit)
+            .and_then(|v| total.checked_add(v))
+            .ok_or_else(bad)?;
+        number.clear();
+    }
+    if !number.is_empty() || total == 0 || total > 10 * 366 * 86_400 {
+        return Err(bad());
+    }
+    Ok(MaxAge {
+        limit: std::time::Duration::from_secs(total),
+        text: text.trim().to_owned(),
+    })
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub(crate) enum Remediation {
+    Terraform,
+    Cloudformation,
+    AwsCli,
 }
 
 #[derive(Debug, Subcommand)]

@@ -3,9 +3,12 @@
 use std::fmt::Write as _;
 use std::path::PathBuf;
 
-use super::args::{CheckArgs, DriftArgs, GraphArgs, GraphFormat, ListFormat, RulesCommand};
+use super::args::{
+    CheckArgs, DriftArgs, GraphArgs, GraphFormat, ListFormat, LiveSourceKind, RulesCommand,
+};
 use super::output::{finish, write_stdout};
 use super::settings::resolve;
+use crate::checks::drift::scope::Scope;
 use crate::error::{AppError, CheckError, RunError, Subject};
 use crate::pipeline::check::{IamCheck, load_principal};
 #[cfg(not(feature = "aws"))]
@@ -259,8 +262,9 @@ pub(crate) fn run_graph(args: GraphArgs) -> Result<ExitStatus, AppError> {
     })
 }
 
-/// The live source of a drift run: saved outputs, else the API (`aws` feature).
-fn live_source(args: &DriftArgs) -> Box<dyn LiveSource> {
+/// The live source of a drift run: saved outputs, else the API (`aws` feature): EC2 in the
+/// given regions (else the scopes' regions), or AWS Config.
+fn live_source(args: &DriftArgs, scopes: &[Scope]) -> Box<dyn LiveSource> {
     if !args.live_file.is_empty() {
         return Box::new(LiveFiles {
             files: args.live_file.clone(),
@@ -273,24 +277,56 @@ fn live_source(args: &DriftArgs) -> Box<dyn LiveSource> {
     }
     #[cfg(feature = "aws")]
     {
+        let aws = crate::aws::AwsOptions {
+            profile: args.aws.profile.clone(),
+            endpoint_url: args.aws.endpoint_url.clone(),
+        };
+        let region = args.regions.iter().find(|r| *r != "all").cloned();
+        match &args.live_source {
+            Some(LiveSourceKind::Config) => {
+                return Box::new(crate::aws::config::ConfigInventory {
+                    aws,
+                    region,
+                    aggregator: None,
+                });
+            }
+            Some(LiveSourceKind::ConfigAggregator(name)) => {
+                return Box::new(crate::aws::config::ConfigInventory {
+                    aws,
+                    region,
+                    aggregator: Some(name.clone()),
+                });
+            }
+            Some(LiveSourceKind::Ec2) | None => {}
+        }
+        let mut regions = args.regions.clone();
+        if regions.is_empty() {
+            regions = scopes.iter().flat_map(|s| s.regions.clone()).collect();
+            regions.sort();
+            regions.dedup();
+        }
         Box::new(crate::aws::ec2::Ec2Sessions {
-            aws: crate::aws::AwsOptions {
-                profile: args.aws.profile.clone(),
-                endpoint_url: args.aws.endpoint_url.clone(),
-            },
-            regions: args.regions.clone(),
+            aws,
+            regions,
             account_id: args.account_id.clone(),
         })
     }
     #[cfg(not(feature = "aws"))]
     {
-        Box::new(NoSdk)
+        let _ = scopes;
+        Box::new(NoSdk(match &args.live_source {
+            Some(LiveSourceKind::Config) => "AWS Config".to_owned(),
+            Some(LiveSourceKind::ConfigAggregator(name)) => {
+                format!("the AWS Config aggregator {name}")
+            }
+            Some(LiveSourceKind::Ec2) | None => "the EC2 API".to_owned(),
+        }))
     }
 }
 
 /// The live source of a build without the AWS SDK: an error, never an empty account.
 #[cfg(not(feature = "aws"))]
-struct NoSdk;
+struct NoSdk(String);
 
 #[cfg(not(feature = "aws"))]
 impl LiveSource for NoSdk {
@@ -299,11 +335,32 @@ impl LiveSource for NoSdk {
             errors: vec![RunError::new(
                 Subject::Live,
                 "live sessions",
-                "this mirrorguard was built without the `aws` feature: pass saved outputs with --live-file, or install with `cargo install mirrorguard --features aws`",
+                format!("this mirrorguard was built without the `aws` feature, so it cannot read {}: pass saved outputs with --live-file, or install with `cargo install mirrorguard --features aws`", self.0),
             )
             .into()],
             ..LiveRead::default()
         }
+    }
+}
+
+/// The scopes of a drift run: every `[[drift.scope]]` when no path is given (and no
+/// `--account-id`), else one scope of the paths when `--account-id` and `--region` say
+/// which account and regions they describe, else none (the whole live read).
+fn drift_scopes(args: &DriftArgs, configured: Vec<Scope>) -> Vec<Scope> {
+    let no_paths = args.input.paths.iter().all(|p| p.as_os_str() == ".");
+    if no_paths && args.account_id.is_none() && !configured.is_empty() {
+        return configured;
+    }
+    match (&args.account_id, args.regions.as_slice()) {
+        (Some(account), regions) if !regions.is_empty() && !regions.iter().any(|r| r == "all") => {
+            vec![Scope {
+                label: None,
+                paths: args.input.paths.clone(),
+                account: Some(account.clone()),
+                regions: regions.to_vec(),
+            }]
+        }
+        _ => Vec::new(),
     }
 }
 
@@ -322,17 +379,49 @@ pub(crate) fn run_drift(args: DriftArgs) -> Result<ExitStatus, AppError> {
         check: settings.check,
         states: args.state.clone(),
         stack_name: args.stack_name.clone(),
+        max_age: args.max_age.as_ref().map(|m| (m.limit, m.text.clone())),
     };
-    let live = live_source(&args).read();
-    let report = crate::pipeline::drift::run(&args.input.paths, &options, &settings.rules, live);
+    let scopes = drift_scopes(&args, settings.scopes);
+    let live = live_source(&args, &scopes).read();
+    let (report, plan) = if scopes.is_empty() {
+        if live.coverage.is_some() {
+            return Err(AppError::Usage(
+                "an AWS Config inventory spans accounts and regions: name the audited ones with --account-id and --region, or with [[drift.scope]] in .mirrorguard.toml".into(),
+            ));
+        }
+        crate::pipeline::drift::run_with_plan(&args.input.paths, &options, &settings.rules, live)
+    } else {
+        crate::pipeline::drift::run_scopes(&scopes, &options, &settings.rules, live)
+    };
     warn_unknown_parameters(&args.input, &report);
-    finish(
-        report,
-        &settings.rules,
-        &args.output,
-        settings.fail_on,
-        "drift",
-    )
+    let Some(kind) = args.remediation else {
+        return finish(
+            report,
+            &settings.rules,
+            &args.output,
+            settings.fail_on,
+            "drift",
+        );
+    };
+    // The remediation alone on stdout; the report to -o files, its summary to stderr.
+    use super::args::Remediation;
+    let text = match kind {
+        Remediation::Terraform => crate::render::remediation::terraform(&plan),
+        Remediation::Cloudformation => crate::render::remediation::cloudformation(&plan),
+        Remediation::AwsCli => crate::render::remediation::aws_cli(
+            &plan,
+            match args.regions.as_slice() {
+                [one] if one != "all" => Some(one.as_str()),
+                _ => None,
+            },
+        ),
+    };
+    super::output::write_stderr(&format!("{}\n", crate::render::human::summary(&report)));
+    let mut output = args.output.clone();
+    output.quiet = true;
+    let status = finish(report, &settings.rules, &output, settings.fail_on, "drift")?;
+    write_stdout(&text)?;
+    Ok(status)
 }
 
 fn list(set: &RuleSet, format: ListFormat) -> String {

@@ -25,6 +25,11 @@
 //! stack_env = "prd"
 //! vars = { AWS_REGION = "eu-west-1" }
 //!
+//! [[drift.scope]]                     # `mirrorguard drift` with no paths runs every scope
+//! paths = ["stacks/prod"]
+//! account = "111111111111"
+//! regions = ["eu-west-1", "us-east-1"]
+//!
 //! [[ignore]]                          # an external suppression: a reason is required
 //! id = "MG010"
 //! path = "vendor/**"
@@ -75,6 +80,9 @@ pub struct Config {
     /// External suppressions.
     #[serde(default)]
     pub ignore: Vec<IgnoreEntry>,
+    /// Drift settings.
+    #[serde(default)]
+    pub drift: DriftConfig,
     /// The folder of the file (set after loading).
     #[serde(skip)]
     pub dir: PathBuf,
@@ -115,6 +123,29 @@ pub struct StackqlConfig {
     pub vars: BTreeMap<String, String>,
 }
 
+/// `[drift]`
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DriftConfig {
+    /// `[[drift.scope]]`: which declarations describe which account and regions.
+    #[serde(default)]
+    pub scope: Vec<ScopeConfig>,
+}
+
+/// One `[[drift.scope]]`.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ScopeConfig {
+    /// How findings name it (default: `ACCOUNT/REGION,REGION`).
+    pub name: Option<String>,
+    /// Files and folders of its declarations (relative to the configuration's folder).
+    pub paths: Vec<PathBuf>,
+    /// The 12-digit account.
+    pub account: String,
+    /// Its regions.
+    pub regions: Vec<String>,
+}
+
 impl Config {
     /// Finds `.mirrorguard.toml` in `start` or its ancestors.
     pub fn discover(start: &Path) -> Result<Option<Self>, AppError> {
@@ -137,7 +168,11 @@ impl Config {
         let mut config: Self = toml::from_str(&text).map_err(|e| {
             AppError::Usage(format!("{}: {}", path.display(), e.to_string().trim_end()))
         })?;
-        let dir = path.parent().map(Path::to_path_buf).unwrap_or_default();
+        // `--config mirrorguard.toml` has the empty parent: the working folder.
+        let dir = path
+            .parent()
+            .filter(|p| !p.as_os_str().is_empty())
+            .map_or_else(|| PathBuf::from("."), Path::to_path_buf);
         // A repository's configuration may only name what is inside the repository: its
         // folder and below, symbolic links resolved. Otherwise a pull request could make
         // the run read any file (`/proc/self/environ`) into its report.
@@ -185,6 +220,35 @@ impl Config {
             .iter()
             .map(|p| confine(p, "variables file"))
             .collect::<Result<_, _>>()?;
+        for (i, scope) in config.drift.scope.iter_mut().enumerate() {
+            let at = format!("{}: [[drift.scope]] #{}", path.display(), i + 1);
+            if scope.account.len() != 12 || !scope.account.bytes().all(|b| b.is_ascii_digit()) {
+                return Err(AppError::Usage(format!(
+                    "{at}: account must be a 12-digit AWS account id, not {:?}",
+                    scope.account
+                )));
+            }
+            if scope.paths.is_empty() || scope.regions.is_empty() {
+                return Err(AppError::Usage(format!(
+                    "{at}: paths and regions must each name at least one"
+                )));
+            }
+            if let Some(bad) = scope.regions.iter().find(|r| {
+                r.is_empty()
+                    || !r
+                        .bytes()
+                        .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
+            }) {
+                return Err(AppError::Usage(format!(
+                    "{at}: {bad:?} is not a region name"
+                )));
+            }
+            scope.paths = scope
+                .paths
+                .iter()
+                .map(|p| confine(p, "scope path"))
+                .collect::<Result<_, _>>()?;
+        }
         for entry in &config.ignore {
             if entry.id.trim().is_empty() {
                 return Err(AppError::Usage(format!(

@@ -18,6 +18,8 @@ pub(crate) struct Settings {
     pub(crate) rules: RuleSet,
     pub(crate) check: CheckOptions,
     pub(crate) fail_on: FailOn,
+    /// `[[drift.scope]]` of the configuration.
+    pub(crate) scopes: Vec<crate::checks::drift::scope::Scope>,
 }
 
 /// Parses repeated `KEY=VALUE` flags.
@@ -190,9 +192,23 @@ pub(crate) fn resolve(
         draw: false,
         live: None,
     };
+    let scopes = config
+        .drift
+        .scope
+        .iter()
+        .map(|s| crate::checks::drift::scope::Scope {
+            label: Some(s.name.clone().unwrap_or_else(|| {
+                crate::checks::drift::scope::Scope::default_label(&s.account, &s.regions)
+            })),
+            paths: s.paths.clone(),
+            account: Some(s.account.clone()),
+            regions: s.regions.clone(),
+        })
+        .collect();
     Ok(Settings {
         rules,
         check,
         fail_on,
+        scopes,
     })
 }

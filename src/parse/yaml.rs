@@ -56,7 +56,12 @@ pub(crate) fn parse(source: &SourceFile) -> Result<Option<Node>, FileError> {
         let mut span = span_of(&yspan);
         // saphyr ends a quoted scalar's span after what follows it on the line (spaces, a
         // comment): it ends at the closing quote.
-        if let Event::Scalar(_, style @ (ScalarStyle::DoubleQuoted | ScalarStyle::SingleQuoted), ..) = &event {
+        if let Event::Scalar(
+            _,
+            style @ (ScalarStyle::DoubleQuoted | ScalarStyle::SingleQuoted),
+            ..,
+        ) = &event
+        {
             span = quoted_span(text, span, *style);
         }
         match builder.push(event, span) {
@@ -330,7 +335,11 @@ fn is_core_str_tag(tag: Option<&Tag>) -> bool {
 
 /// The span of a quoted scalar up to its closing quote (escapes skipped).
 fn quoted_span(text: &str, span: Span, style: ScalarStyle) -> Span {
-    let quote = if style == ScalarStyle::DoubleQuoted { b'"' } else { b'\'' };
+    let quote = if style == ScalarStyle::DoubleQuoted {
+        b'"'
+    } else {
+        b'\''
+    };
     let bytes = text.as_bytes();
     if bytes.get(span.start) != Some(&quote) {
         return span;

@@ -353,8 +353,9 @@ impl ModuleLoader for DiskLoader {
 }
 
 /// Files changed in memory only (`check --diff`), by the path they are read with.
-static OVERLAY: std::sync::OnceLock<std::sync::RwLock<std::collections::BTreeMap<PathBuf, Arc<str>>>> =
-    std::sync::OnceLock::new();
+static OVERLAY: std::sync::OnceLock<
+    std::sync::RwLock<std::collections::BTreeMap<PathBuf, Arc<str>>>,
+> = std::sync::OnceLock::new();
 
 fn overlay() -> &'static std::sync::RwLock<std::collections::BTreeMap<PathBuf, Arc<str>>> {
     OVERLAY.get_or_init(Default::default)

@@ -12,8 +12,11 @@ use std::sync::Arc;
 
 use super::check::{CheckOptions, Declared, declared_units, declared_units_of_sources};
 use super::discover::{display_path, read_source};
+use crate::checks::drift::inventory::Coverage;
 use crate::checks::drift::live::LiveFileError;
 use crate::checks::drift::live_filters::LiveFilter;
+use crate::checks::drift::remediation::RemediationPlan;
+use crate::checks::drift::scope::Scope;
 use crate::checks::drift::{LiveSession, Matching, compare, compare_filters, live, state};
 use crate::error::{CheckError, FileError};
 use crate::model::Format;
@@ -32,6 +35,9 @@ pub struct LiveRead {
     pub accounts: Option<BTreeSet<String>>,
     /// Sources that failed (a region, a file).
     pub errors: Vec<CheckError>,
+    /// What an inventory (AWS Config) covers; `None` for the EC2 API and its saved outputs,
+    /// which cover the regions they were read in.
+    pub coverage: Option<Coverage>,
 }
 
 /// Where live sessions come from.
@@ -63,6 +69,9 @@ impl LiveSource for LiveFiles {
                         Ok(doc) => {
                             out.sessions.extend(doc.sessions);
                             out.filters.extend(doc.filters);
+                            if let Some(c) = doc.coverage {
+                                out.coverage.get_or_insert_with(Coverage::default).merge(c);
+                            }
                         }
                         Err(LiveFileError::Json(e)) => out.errors.push(e.into()),
                         Err(e) => out.errors.push(
@@ -109,10 +118,23 @@ pub struct DriftOptions {
     pub states: Vec<PathBuf>,
     /// CloudFormation stack name (`--stack-name`).
     pub stack_name: Option<String>,
+    /// Inventory items older than this are not compared (`--max-age`), with how it was
+    /// written.
+    pub max_age: Option<(std::time::Duration, String)>,
 }
 
 /// Runs drift: declarations from `paths` against `live`.
 pub fn run(paths: &[PathBuf], options: &DriftOptions, rules: &RuleSet, live: LiveRead) -> Report {
+    compare_units(declared_units(paths, &options.check), options, rules, live).0
+}
+
+/// Runs drift and returns what to do about it too (`drift --remediation`).
+pub fn run_with_plan(
+    paths: &[PathBuf],
+    options: &DriftOptions,
+    rules: &RuleSet,
+    live: LiveRead,
+) -> (Report, RemediationPlan) {
     compare_units(declared_units(paths, &options.check), options, rules, live)
 }
 
@@ -129,6 +151,7 @@ pub(crate) fn run_sources(
         rules,
         live,
     )
+    .0
 }
 
 fn compare_units(
@@ -136,7 +159,7 @@ fn compare_units(
     options: &DriftOptions,
     rules: &RuleSet,
     live: LiveRead,
-) -> Report {
+) -> (Report, RemediationPlan) {
     let Declared {
         units,
         errors,
@@ -172,6 +195,13 @@ fn compare_units(
         incomplete: (!live.errors.is_empty()).then(|| {
             let failed: Vec<&str> = live.errors.iter().map(CheckError::name).collect();
             format!("{} could not be read", failed.join(", "))
+        }),
+        stale_before: options.max_age.as_ref().map(|(age, text)| {
+            let now = std::time::SystemTime::now()
+                .duration_since(std::time::UNIX_EPOCH)
+                .map_or(0, |d| d.as_secs());
+            let cutoff = now.saturating_sub(age.as_secs());
+            (i64::try_from(cutoff).unwrap_or(i64::MAX), text.clone())
         }),
         ..Matching::default()
     };
@@ -225,7 +255,109 @@ fn compare_units(
             .flat_map(|u| u.parameters.iter().cloned())
             .collect(),
         topologies: Vec::new(),
+        live_outside_scopes: 0,
     };
     report.finish();
-    report
+    (report, result.plan)
+}
+
+/// Runs drift scope by scope from one live read: each scope's declarations against the live
+/// sessions in its account and regions. A part of a scope the inventory does not cover is
+/// an error naming it (exit 2), and its declarations are not reported missing. Findings of
+/// named scopes carry the name, first in their message too; live sessions outside every
+/// scope are counted, not reported.
+pub fn run_scopes(
+    scopes: &[Scope],
+    options: &DriftOptions,
+    rules: &RuleSet,
+    live: LiveRead,
+) -> (Report, RemediationPlan) {
+    let mut merged = Report::default();
+    let mut plan = RemediationPlan::default();
+    merged.live_outside_scopes = live
+        .sessions
+        .iter()
+        .filter(|l| !scopes.iter().any(|s| s.contains(l)))
+        .count();
+    for scope in scopes {
+        let mut errors = live.errors.clone();
+        let mut uncovered = match &live.coverage {
+            Some(c) => scope.uncovered(c),
+            None => Vec::new(),
+        };
+        if let (Some(account), Some(read)) = (&scope.account, &live.accounts)
+            && !read.contains(account)
+        {
+            uncovered.push(format!(
+                "account {account} was not read (the credentials audit {}); read every account with --live-source config-aggregator:NAME",
+                read.iter().cloned().collect::<Vec<_>>().join(", ")
+            ));
+        }
+        let name = scope
+            .label
+            .clone()
+            .or_else(|| {
+                scope
+                    .account
+                    .as_ref()
+                    .map(|a| Scope::default_label(a, &scope.regions))
+            })
+            .unwrap_or_else(|| "the audited account".into());
+        errors.extend(uncovered.into_iter().map(|why| {
+            CheckError::from(crate::error::RunError::new(
+                crate::error::Subject::Live,
+                format!("scope {name}"),
+                format!("skipped: {why}"),
+            ))
+        }));
+        let read = LiveRead {
+            sessions: live
+                .sessions
+                .iter()
+                .filter(|l| scope.contains(l))
+                .cloned()
+                .collect(),
+            filters: live.filters.clone(),
+            accounts: scope
+                .account
+                .as_ref()
+                .map(|a| BTreeSet::from([a.clone()]))
+                .or_else(|| live.accounts.clone()),
+            errors,
+            coverage: None,
+        };
+        let (mut report, scope_plan) = compare_units(
+            declared_units(&scope.paths, &options.check),
+            options,
+            rules,
+            read,
+        );
+        if let Some(label) = &scope.label {
+            for f in &mut report.findings {
+                f.message = format!("[{label}] {}", f.message);
+                f.fingerprint = crate::report::stable_hash(&[&f.fingerprint, label]);
+                f.scope = Some(label.clone());
+            }
+            for s in &mut report.skipped {
+                s.reason = format!("[{label}] {}", s.reason);
+            }
+        }
+        merged.findings.extend(report.findings);
+        merged.skipped.extend(report.skipped);
+        merged.errors.extend(report.errors);
+        merged.files_read += report.files_read;
+        merged.units += report.units;
+        merged.sessions += report.sessions;
+        merged.secrets.extend(report.secrets);
+        merged.inputs.extend(report.inputs);
+        merged.usage_errors.extend(report.usage_errors);
+        merged.parameters.extend(report.parameters);
+        plan.merge(scope_plan);
+    }
+    merged.inputs.sort();
+    merged.inputs.dedup();
+    merged.usage_errors.sort();
+    merged.usage_errors.dedup();
+    merged.finish();
+    (merged, plan)
 }

@@ -28,11 +28,7 @@ pub struct FixOutcome {
 }
 
 /// Runs `check` and applies fixes until none applies; `write` false keeps them in memory.
-pub fn fix_until_clean(
-    check: &dyn Fn() -> Report,
-    unsafe_fixes: bool,
-    write: bool,
-) -> FixOutcome {
+pub fn fix_until_clean(check: &dyn Fn() -> Report, unsafe_fixes: bool, write: bool) -> FixOutcome {
     let mut out = FixOutcome::default();
     let mut errors: Vec<CheckError> = Vec::new();
     for _ in 0..MAX_PASSES {
@@ -55,7 +51,11 @@ pub fn fix_until_clean(
                 let path = &e.location.source.path;
                 let (a, b) = (e.location.span.start, e.location.span.end);
                 taken.get(path).is_some_and(|spans| {
-                    spans.iter().any(|&(s, t)| a < t && s < b || (a == b && s <= a && a <= t) || (s == t && a <= s && s <= b))
+                    spans.iter().any(|&(s, t)| {
+                        a < t && s < b
+                            || (a == b && s <= a && a <= t)
+                            || (s == t && a <= s && s <= b)
+                    })
                 })
             });
             if clashes {
@@ -92,10 +92,13 @@ pub fn fix_until_clean(
             match store(&path, &source.text, &text, write) {
                 Ok(()) => {
                     wrote = true;
-                    let entry = out
-                        .changed
-                        .entry(path.clone())
-                        .or_insert_with(|| (source.display.clone(), source.text.clone(), source.text.clone()));
+                    let entry = out.changed.entry(path.clone()).or_insert_with(|| {
+                        (
+                            source.display.clone(),
+                            source.text.clone(),
+                            source.text.clone(),
+                        )
+                    });
                     entry.2 = Arc::from(text.as_str());
                 }
                 Err(e) => errors.push(e.into()),
@@ -123,8 +126,12 @@ fn store(path: &std::path::Path, read: &str, fixed: &str, write: bool) -> Result
         super::discover::overlay_set(path, Arc::from(fixed));
         return Ok(());
     }
-    let now = std::fs::read(path)
-        .map_err(|e| FileError::whole_file(display.clone(), format!("not fixed: cannot read it again: {e}")))?;
+    let now = std::fs::read(path).map_err(|e| {
+        FileError::whole_file(
+            display.clone(),
+            format!("not fixed: cannot read it again: {e}"),
+        )
+    })?;
     let bom = now.starts_with(b"\xef\xbb\xbf");
     let body = if bom { &now[3..] } else { &now[..] };
     if body != read.as_bytes() {

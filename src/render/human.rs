@@ -158,7 +158,11 @@ pub(crate) fn render(report: &Report, rules: &RuleSet, color: bool, width: usize
                 crate::report::Applicability::DisplayOnly => "not applied automatically",
             };
             let h = help.get_or_insert_with(String::new);
-            h.push_str(&format!("\nfix ({}): {} [{how}]", fix.applicability.as_str(), fix.description));
+            h.push_str(&format!(
+                "\nfix ({}): {} [{how}]",
+                fix.applicability.as_str(),
+                fix.description
+            ));
         }
         let diag = FindingDiagnostic {
             finding: f,
@@ -233,6 +237,12 @@ pub(crate) fn summary(report: &Report) -> String {
     }
     if report.baselined > 0 {
         line.push_str(&format!("; {} in the baseline", report.baselined));
+    }
+    if report.live_outside_scopes > 0 {
+        line.push_str(&format!(
+            "; {} outside every scope",
+            plural(report.live_outside_scopes, "live session", "live sessions")
+        ));
     }
     if !report.skipped.is_empty() {
         line.push_str(&format!(

@@ -33,6 +33,7 @@ pub(crate) fn render(report: &Report, command: &str) -> String {
                 "resource": f.address,
                 "property": f.property,
                 "fingerprint": f.fingerprint,
+                "scope": f.scope,
                 "suppression": f.suppression.as_ref().map(|s| json!({"kind": s.kind, "justification": s.justification})),
                 "related": f.related.iter().map(|r| json!({"message": r.message, "location": location(&r.location)})).collect::<Vec<_>>(),
                 "fix": f.fix.as_ref().map(|x| json!({
@@ -100,6 +101,7 @@ pub(crate) fn render(report: &Report, command: &str) -> String {
             "baselined": report.baselined,
             "skipped_checks": report.skipped.len(),
             "failed_files": report.errors.len(),
+            "live_outside_scopes": report.live_outside_scopes,
         },
         "findings": findings,
         "skipped": skipped,

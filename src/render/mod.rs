@@ -6,4 +6,5 @@ pub(crate) mod graph;
 pub(crate) mod human;
 pub(crate) mod json;
 pub(crate) mod markdown;
+pub(crate) mod remediation;
 pub(crate) mod sarif;

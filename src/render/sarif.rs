@@ -10,10 +10,11 @@ use std::collections::BTreeMap;
 
 use serde_json::json;
 use serde_sarif::sarif::{
-    ArtifactChange, ArtifactContent, ArtifactLocation, Fix as SFix, Invocation, Replacement, Location as SLocation, LogicalLocation, Message,
-    MultiformatMessageString, Notification, PhysicalLocation, PropertyBag, Region,
-    ReportingConfiguration, ReportingDescriptor, Result as SResult, ResultLevel, Run,
-    RunAutomationDetails, Sarif, Suppression, Tool, ToolComponent,
+    ArtifactChange, ArtifactContent, ArtifactLocation, Fix as SFix, Invocation,
+    Location as SLocation, LogicalLocation, Message, MultiformatMessageString, Notification,
+    PhysicalLocation, PropertyBag, Region, Replacement, ReportingConfiguration,
+    ReportingDescriptor, Result as SResult, ResultLevel, Run, RunAutomationDetails, Sarif,
+    Suppression, Tool, ToolComponent,
 };
 
 use crate::error::CheckError;
@@ -76,7 +77,9 @@ fn fix(f: &crate::report::Fix) -> SFix {
                             Replacement::builder()
                                 .deleted_region(exact_region(&e.location))
                                 .inserted_content(
-                                    ArtifactContent::builder().text(e.replacement.as_str()).build(),
+                                    ArtifactContent::builder()
+                                        .text(e.replacement.as_str())
+                                        .build(),
                                 )
                                 .build()
                         })
@@ -86,14 +89,15 @@ fn fix(f: &crate::report::Fix) -> SFix {
         })
         .collect();
     let mut properties = BTreeMap::new();
-    properties.insert(
-        "applicability".to_owned(),
-        json!(f.applicability.as_str()),
-    );
+    properties.insert("applicability".to_owned(), json!(f.applicability.as_str()));
     SFix::builder()
         .description(Message::builder().text(f.description.as_str()).build())
         .artifact_changes(changes)
-        .properties(PropertyBag::builder().additional_properties(properties).build())
+        .properties(
+            PropertyBag::builder()
+                .additional_properties(properties)
+                .build(),
+        )
         .build()
 }
 
@@ -249,9 +253,18 @@ pub(crate) fn render(report: &Report, rules: &RuleSet, category: &str) -> String
                 })
                 .kind("resource")
                 .build();
-            let mut location = SLocation::builder()
-                .logical_locations(vec![logical])
-                .build();
+            let mut logical = vec![logical];
+            // A drift scope is the account and regions the result is about.
+            if let Some(scope) = &f.scope {
+                logical.push(
+                    LogicalLocation::builder()
+                        .name(scope.as_str())
+                        .fully_qualified_name(format!("aws:{scope}"))
+                        .kind("namespace")
+                        .build(),
+                );
+            }
+            let mut location = SLocation::builder().logical_locations(logical).build();
             location.physical_location = f.location.as_ref().map(physical);
             // Objects read from the EC2 API have no file in the repository: the message
             // names them by id, and SARIF keeps only places it can link.
@@ -292,6 +305,11 @@ pub(crate) fn render(report: &Report, rules: &RuleSet, category: &str) -> String
             }
             if let Some(x) = &f.fix {
                 r.fixes = Some(vec![fix(x)]);
+            }
+            if let Some(scope) = &f.scope {
+                let mut bag = BTreeMap::new();
+                bag.insert("scope".to_owned(), json!(scope));
+                r.properties = Some(PropertyBag::builder().additional_properties(bag).build());
             }
             r
         })

@@ -119,6 +119,8 @@ pub struct Finding {
     pub suppression: Option<Applied>,
     /// The change that resolves it, when there is one right answer.
     pub fix: Option<Fix>,
+    /// The drift scope it belongs to (`111111111111/eu-west-1`), when drift ran by scopes.
+    pub scope: Option<String>,
 }
 
 /// How far a fix may be trusted.

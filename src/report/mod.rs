@@ -4,7 +4,9 @@
 mod finding;
 pub mod topology;
 
-pub use finding::{Applicability, Applied, Edit, Finding, Fix, Location, Related, Severity, Skipped};
+pub use finding::{
+    Applicability, Applied, Edit, Finding, Fix, Location, Related, Severity, Skipped,
+};
 pub(crate) use finding::{sort_findings, stable_hash};
 
 use crate::error::CheckError;
@@ -37,6 +39,8 @@ pub struct Report {
     pub parameters: std::collections::BTreeSet<String>,
     /// The drawing of each unit with mirror resources, by unit name.
     pub topologies: Vec<topology::Topology>,
+    /// Live sessions outside every drift scope (counted, not compared).
+    pub live_outside_scopes: usize,
 }
 
 /// The lowest severity that makes a run fail (exit status 1).

@@ -496,6 +496,7 @@ fn to_finding(
         fingerprint,
         suppression: None,
         fix: None,
+        scope: None,
     })
 }
 

@@ -17,6 +17,14 @@ use crate::report::{Applicability, Edit, Fix, Location};
 /// Largest session number (and rule number) AWS accepts.
 const MAX_NUMBER: i64 = 32_766;
 
+/// Renumbering fixes are computed per finding over the finding's group: they are offered in
+/// units of at most this many sessions (or filter rules) and groups of at most
+/// [`MAX_RENUMBERED`] duplicates, so that a generated unit of thousands of duplicates costs
+/// linear time, not cubic. Beyond that the findings stand without a fix.
+const MAX_GROUP: usize = 1_000;
+/// See [`MAX_GROUP`].
+const MAX_RENUMBERED: usize = 100;
+
 /// The fix of a violation, when its rule has one.
 pub(crate) fn fix_for(rule: &str, unit: &Unit, path: &[Json]) -> Option<Fix> {
     // Plans are outputs of Terraform: the fix belongs in the configuration, not the plan.
@@ -115,6 +123,9 @@ fn renumber(
     what: &str,
 ) -> Option<Fix> {
     let n = number(alt)?;
+    if members.len() > MAX_GROUP {
+        return None;
+    }
     let used: BTreeSet<i64> = members.iter().filter_map(|m| m.1).collect();
     // Members repeating a number an earlier member has are the ones reported.
     let mut seen = BTreeSet::new();
@@ -125,6 +136,9 @@ fn renumber(
         {
             flagged.push(m.0);
         }
+    }
+    if flagged.len() > MAX_RENUMBERED {
+        return None;
     }
     // Each flagged member, in order, takes the next number free after its own that no
     // earlier one took: fixing them all at once leaves no duplicate.
@@ -171,6 +185,9 @@ fn renumber(
 }
 
 fn next_session_number(unit: &Unit, index: usize, alt_index: usize) -> Option<Fix> {
+    if unit.sessions.len() > MAX_GROUP {
+        return None;
+    }
     let s = unit.sessions.get(index)?;
     let alt = s.session_number.get(alt_index)?;
     // The group: sessions on the same interface (Alibaba Cloud: in the same region).
@@ -202,7 +219,12 @@ fn next_session_number(unit: &Unit, index: usize, alt_index: usize) -> Option<Fi
 }
 
 fn next_rule_number(unit: &Unit, index: usize, alt_index: usize) -> Option<Fix> {
-    let r = unit.resources.get(index_of(unit, Kind::FilterRule, index)?)?;
+    if unit.resources.len() > MAX_GROUP {
+        return None;
+    }
+    let r = unit
+        .resources
+        .get(index_of(unit, Kind::FilterRule, index)?)?;
     let alt = r.field(Attr::RuleNumber).get(alt_index)?;
     let key = |x: &crate::model::graph::Resource| -> Vec<(String, String)> {
         let dirs: Vec<String> = x
@@ -229,10 +251,28 @@ fn next_rule_number(unit: &Unit, index: usize, alt_index: usize) -> Option<Fix> 
         .collect();
     let members: Vec<(usize, Option<i64>, &Alt)> = rules
         .iter()
-        .flat_map(|(i, x)| x.field(Attr::RuleNumber).iter().map(move |a| (*i, number(a), a)))
+        .flat_map(|(i, x)| {
+            x.field(Attr::RuleNumber)
+                .iter()
+                .map(move |a| (*i, number(a), a))
+        })
         .collect();
-    let limit = if r.provider == Provider::Alicloud { 10 } else { MAX_NUMBER };
-    let mut fix = renumber(unit, alt, &members, index, if r.provider == Provider::Alicloud { "priority" } else { "rule number" })?;
+    let limit = if r.provider == Provider::Alicloud {
+        10
+    } else {
+        MAX_NUMBER
+    };
+    let mut fix = renumber(
+        unit,
+        alt,
+        &members,
+        index,
+        if r.provider == Provider::Alicloud {
+            "priority"
+        } else {
+            "rule number"
+        },
+    )?;
     // A rule's number is its place in the evaluation order: another number may let another
     // rule match first, so this is never applied without --unsafe-fixes.
     if fix.applicability == Applicability::Safe {
@@ -275,7 +315,9 @@ fn remove_session_property(unit: &Unit, index: usize, field: String, rule: &str)
         Val::Known(v) => v.to_string(),
         _ => return None,
     };
-    if !written(unit, alt).is_some_and(|(_, t)| t.trim().trim_matches(['"', '\'']) == literal.trim_matches('"')) {
+    let same =
+        |(_, t): (Location, &str)| t.trim().trim_matches(['"', '\'']) == literal.trim_matches('"');
+    if !written(unit, alt).is_some_and(same) {
         return None;
     }
     let edit = delete_line(unit, alt, prop)?;
@@ -294,11 +336,24 @@ fn remove_session_property(unit: &Unit, index: usize, field: String, rule: &str)
 fn delete_line(unit: &Unit, alt: &Alt, prop: Prop) -> Option<Edit> {
     let source = unit.files.get(alt.loc.file)?;
     let text: &str = &source.text;
-    let start = text.get(..alt.loc.span.start)?.rfind('\n').map_or(0, |i| i + 1);
-    let line_end = text.get(alt.loc.span.end..)?.find('\n').map_or(text.len(), |i| alt.loc.span.end + i);
-    let end = if line_end < text.len() { line_end + 1 } else { line_end };
+    let start = text
+        .get(..alt.loc.span.start)?
+        .rfind('\n')
+        .map_or(0, |i| i + 1);
+    let line_end = text
+        .get(alt.loc.span.end..)?
+        .find('\n')
+        .map_or(text.len(), |i| alt.loc.span.end + i);
+    let end = if line_end < text.len() {
+        line_end + 1
+    } else {
+        line_end
+    };
     let before = text.get(start..alt.loc.span.start)?;
-    let after = text.get(alt.loc.span.end..line_end)?.trim_end_matches('\r').trim();
+    let after = text
+        .get(alt.loc.span.end..line_end)?
+        .trim_end_matches('\r')
+        .trim();
     // The line is `<key><sep><value><,>?`: nothing else may be on it.
     let key: String = before
         .trim()
@@ -353,7 +408,9 @@ fn target_type_case(unit: &Unit, index: usize, alt_index: usize) -> Option<Fix> 
 }
 
 fn swap_ports(unit: &Unit, index: usize, field: String, alt_index: usize) -> Option<Fix> {
-    let r = unit.resources.get(index_of(unit, Kind::FilterRule, index)?)?;
+    let r = unit
+        .resources
+        .get(index_of(unit, Kind::FilterRule, index)?)?;
     let (from_attr, to_attr) = match field.as_str() {
         "source_port_range.from_port" => (Attr::SourceFromPort, Attr::SourceToPort),
         "destination_port_range.from_port" => (Attr::DestinationFromPort, Attr::DestinationToPort),
@@ -363,7 +420,11 @@ fn swap_ports(unit: &Unit, index: usize, field: String, alt_index: usize) -> Opt
     let [to] = r.field(to_attr) else { return None };
     let (f, t) = (number(from)?, number(to)?);
     // Alibaba writes both ends in one string: no swap of separate values.
-    if from.loc == to.loc || f <= t || !is_own_literal(unit, from, &f.to_string(), 1) || !is_own_literal(unit, to, &t.to_string(), 1) {
+    if from.loc == to.loc
+        || f <= t
+        || !is_own_literal(unit, from, &f.to_string(), 1)
+        || !is_own_literal(unit, to, &t.to_string(), 1)
+    {
         return None;
     }
     Some(Fix {
@@ -377,7 +438,9 @@ fn swap_ports(unit: &Unit, index: usize, field: String, alt_index: usize) -> Opt
 }
 
 fn network_address(unit: &Unit, index: usize, field: String, alt_index: usize) -> Option<Fix> {
-    let r = unit.resources.get(index_of(unit, Kind::FilterRule, index)?)?;
+    let r = unit
+        .resources
+        .get(index_of(unit, Kind::FilterRule, index)?)?;
     let attr = match field.as_str() {
         "source_cidr_block" => Attr::SourceCidrBlock,
         "destination_cidr_block" => Attr::DestinationCidrBlock,
@@ -408,7 +471,11 @@ fn network_service_case(unit: &Unit, index: usize, alt_index: usize) -> Option<F
     let Val::Known(Json::Array(items)) = &alt.val else {
         return None;
     };
-    let wrong: Vec<&str> = items.iter().filter_map(Json::as_str).filter(|s| *s != "amazon-dns").collect();
+    let wrong: Vec<&str> = items
+        .iter()
+        .filter_map(Json::as_str)
+        .filter(|s| *s != "amazon-dns")
+        .collect();
     let [one] = wrong.as_slice() else { return None };
     if !one.eq_ignore_ascii_case("amazon-dns") || alt.origin.is_some() {
         return None;
@@ -438,7 +505,12 @@ mod tests {
         let parsed = parse_path(p.as_array().map(Vec::as_slice).unwrap_or(&[]));
         assert_eq!(
             parsed,
-            Some(("filter_rules", 2, "destination_port_range.from_port".to_owned(), 0))
+            Some((
+                "filter_rules",
+                2,
+                "destination_port_range.from_port".to_owned(),
+                0
+            ))
         );
     }
 }

@@ -281,3 +281,120 @@ fn filter_rules_are_compared_by_direction_and_number() {
     let report: serde_json::Value = serde_json::from_str(&stdout(&out)).expect("json");
     assert_eq!(code(&out), 0, "{report}");
 }
+
+fn remediation(kind: &str) -> (i32, String, String) {
+    let out = run_in(
+        &fixture("drift"),
+        &[
+            "drift",
+            "cfn",
+            "tf",
+            "--live-file",
+            "live.json",
+            "--stack-name",
+            "ids",
+            "--account-id",
+            "111111111111",
+            "--region",
+            "eu-west-1",
+            "--no-config",
+            "--remediation",
+            kind,
+        ],
+    );
+    (
+        code(&out),
+        stdout(&out),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+#[test]
+fn terraform_remediation_imports_unmanaged_sessions_and_parses() {
+    let (status, text, stderr) = remediation("terraform");
+    assert_eq!(status, 1);
+    assert!(
+        stderr.contains("5 errors"),
+        "the summary goes to stderr: {stderr}"
+    );
+    let body = hcl_edit::parser::parse_body(&text).expect("valid HCL");
+    let import = body.get_blocks("import").next().expect("an import block");
+    let to = import
+        .body
+        .get_attribute("to")
+        .expect("to")
+        .value
+        .to_string();
+    assert_eq!(
+        to.trim(),
+        "aws_ec2_traffic_mirror_session.tms_0hand000000000000"
+    );
+    let resource = body
+        .get_blocks("resource")
+        .next()
+        .expect("a resource block");
+    let attr = |k: &str| {
+        resource
+            .body
+            .get_attribute(k)
+            .map(|a| a.value.to_string().trim().to_owned())
+    };
+    assert_eq!(attr("session_number").as_deref(), Some("9"));
+    assert_eq!(
+        attr("network_interface_id").as_deref(),
+        Some("\"eni-0hand0000000000000\"")
+    );
+    // The VNI AWS may have chosen is left out (the next plan stays empty).
+    assert_eq!(attr("virtual_network_id"), None);
+    // A drifted CloudFormation session is put back by updating its stack, not Terraform.
+    assert!(text.contains("# WebSession is declared, but live session tms-0web0000000000000 differs (session_number): update the stack"), "{text}");
+}
+
+#[test]
+fn cloudformation_remediation_is_the_import_change_set_input() {
+    let (_, text, _) = remediation("cloudformation");
+    let doc: serde_json::Value = serde_json::from_str(&text).expect("JSON");
+    let import = &doc["ResourcesToImport"];
+    // Exactly what create-change-set --resources-to-import takes, and it round-trips.
+    let again: serde_json::Value =
+        serde_json::from_str(&serde_json::to_string(import).expect("serializes")).expect("parses");
+    assert_eq!(&again, import);
+    let item = &import[0];
+    let keys: Vec<&String> = item.as_object().expect("object").keys().collect();
+    assert_eq!(
+        keys,
+        ["ResourceType", "LogicalResourceId", "ResourceIdentifier"]
+    );
+    assert_eq!(item["ResourceIdentifier"]["Id"], "tms-0hand000000000000");
+    let logical = item["LogicalResourceId"].as_str().expect("id");
+    let resource = &doc["Resources"][logical];
+    assert_eq!(resource["DeletionPolicy"], "Retain");
+    assert_eq!(resource["Properties"]["SessionNumber"], 9);
+}
+
+#[test]
+fn aws_cli_remediation_modifies_and_never_deletes_uncommented() {
+    let (_, text, _) = remediation("aws-cli");
+    assert!(text.starts_with("#!/usr/bin/env bash\n"));
+    let commands: Vec<&str> = text.lines().filter(|l| l.starts_with("aws ")).collect();
+    assert_eq!(
+        commands,
+        [
+            "aws ec2 modify-traffic-mirror-session --traffic-mirror-session-id 'tms-0web0000000000000' --region 'eu-west-1' --session-number '1'",
+            "aws ec2 modify-traffic-mirror-session --traffic-mirror-session-id 'tms-0app0000000000000' --region 'eu-west-1' --traffic-mirror-target-id 'tmt-0bbbbbbbbbbbbbbb0'",
+            "aws ec2 create-tags --resources 'tms-0app0000000000000' --region 'eu-west-1' --tags 'Key=Name,Value=app-mirror'",
+        ]
+    );
+    assert!(text.contains("# aws ec2 delete-traffic-mirror-session --traffic-mirror-session-id 'tms-0hand000000000000'"));
+    assert!(!text.lines().any(|l| l.starts_with("aws ec2 delete")));
+    // bash accepts the script.
+    let dir = tempfile::tempdir().expect("tempdir");
+    let script = dir.path().join("fix.sh");
+    std::fs::write(&script, &text).expect("write");
+    let check = std::process::Command::new("bash")
+        .arg("-n")
+        .arg(&script)
+        .status()
+        .expect("bash runs");
+    assert!(check.success());
+}

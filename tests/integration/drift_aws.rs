@@ -1022,3 +1022,59 @@ fn preflight_access_denied_on_describe_instances_is_an_error_naming_it() {
     assert_eq!(facts.ids("interfaces"), ["eni-1"]);
     assert!(facts.ids("instances").is_empty());
 }
+
+#[test]
+fn moto_aws_cli_remediation_run_with_the_aws_cli_leaves_no_drift() {
+    let moto = Moto::start();
+    let w = block_on(build_world(&moto.endpoint));
+    let dir = tempfile::tempdir().expect("tempdir");
+    // Session 1 is declared with another VNI and another filter-free description change;
+    // session 2 exactly as live.
+    let template = format!(
+        "Resources:\n{}{}",
+        session_yaml("Web", &w.enis[0], &w.target, &w.filter, 1, 11),
+        session_yaml("Db", &w.enis[1], &w.target, &w.filter, 2, 20)
+    );
+    std::fs::write(dir.path().join("t.yaml"), &template).expect("write");
+    let remediate = aws_env(&mut Command::new(env!("CARGO_BIN_EXE_mirrorguard")))
+        .args([
+            "drift",
+            ".",
+            "--no-config",
+            "--endpoint-url",
+            &moto.endpoint,
+            "--region",
+            "us-east-1",
+            "--remediation",
+            "aws-cli",
+        ])
+        .current_dir(dir.path())
+        .output()
+        .expect("runs");
+    assert_eq!(code(&remediate), 1);
+    let script = stdout(&remediate);
+    assert!(
+        script.contains(&format!(
+            "aws ec2 modify-traffic-mirror-session --traffic-mirror-session-id '{}' --region 'us-east-1' --virtual-network-id '11'",
+            w.sessions[0]
+        )),
+        "{script}"
+    );
+    let path = dir.path().join("remediate.sh");
+    std::fs::write(&path, &script).expect("write");
+    // The real AWS CLI runs it against the same moto server.
+    let ran = aws_env(&mut Command::new("bash"))
+        .arg(&path)
+        .env("AWS_ENDPOINT_URL", &moto.endpoint)
+        .env("AWS_DEFAULT_REGION", "us-east-1")
+        .output()
+        .expect("bash runs the script (pip install awscli)");
+    assert!(
+        ran.status.success(),
+        "{}{}",
+        String::from_utf8_lossy(&ran.stdout),
+        String::from_utf8_lossy(&ran.stderr)
+    );
+    let (status, report) = drift_against(&moto, dir.path());
+    assert_eq!(status, 0, "drift is clean after the remediation: {report}");
+}

@@ -48,7 +48,10 @@ fn json(dir: &Path, args: &[&str]) -> (i32, serde_json::Value) {
     let mut all = vec!["check", ".", "--no-config", "--format", "json"];
     all.extend_from_slice(args);
     let out = run_in(dir, &all);
-    (code(&out), serde_json::from_str(&stdout(&out)).expect("json"))
+    (
+        code(&out),
+        serde_json::from_str(&stdout(&out)).expect("json"),
+    )
 }
 
 fn rules_of(report: &serde_json::Value) -> Vec<String> {
@@ -78,9 +81,14 @@ fn fix_with_unsafe_fixes_leaves_no_fixable_finding_and_nothing_else_changed() {
             std::fs::write(&golden, &actual).expect("write golden");
             continue;
         }
-        let expected = std::fs::read(&golden)
-            .unwrap_or_else(|e| panic!("{}: {e}; run UPDATE_GOLDEN=1 cargo test", golden.display()));
-        assert!(expected == actual, "{} differs from its golden file", rel.display());
+        let expected = std::fs::read(&golden).unwrap_or_else(|e| {
+            panic!("{}: {e}; run UPDATE_GOLDEN=1 cargo test", golden.display())
+        });
+        assert!(
+            expected == actual,
+            "{} differs from its golden file",
+            rel.display()
+        );
     }
     let crlf = std::fs::read_to_string(dir.path().join("crlf.yaml")).expect("crlf");
     assert!(crlf.lines().count() > 1 && crlf.matches("\r\n").count() == crlf.lines().count());
@@ -178,12 +186,18 @@ resource "aws_ec2_traffic_mirror_session" "b" {
     assert_eq!(fix["applicability"], "display-only", "{report}");
     // Shown where the value is written: the variable's default.
     assert_eq!(fix["edits"][0]["location"]["start"]["line"], 2, "{report}");
-    assert_eq!(std::fs::read_to_string(dir.path().join("main.tf")).expect("read"), text);
+    assert_eq!(
+        std::fs::read_to_string(dir.path().join("main.tf")).expect("read"),
+        text
+    );
 }
 
 #[test]
 fn sarif_results_carry_their_fixes_for_review_suggestions() {
-    let out = run_in(&fixture("fix"), &["check", ".", "--no-config", "--format", "sarif"]);
+    let out = run_in(
+        &fixture("fix"),
+        &["check", ".", "--no-config", "--format", "sarif"],
+    );
     let text = stdout(&out);
     keep_sarif("fixes", &text);
     let golden = root().join("tests/golden/fix.sarif");
@@ -196,7 +210,10 @@ fn sarif_results_carry_their_fixes_for_review_suggestions() {
     }
     let sarif: serde_json::Value = serde_json::from_str(&text).expect("sarif");
     let results = sarif["runs"][0]["results"].as_array().expect("results");
-    let with_fix: Vec<&serde_json::Value> = results.iter().filter(|r| r.get("fixes").is_some()).collect();
+    let with_fix: Vec<&serde_json::Value> = results
+        .iter()
+        .filter(|r| r.get("fixes").is_some())
+        .collect();
     assert!(with_fix.len() >= 10, "{}", with_fix.len());
     for r in with_fix {
         let change = &r["fixes"][0]["artifactChanges"][0];
@@ -207,7 +224,14 @@ fn sarif_results_carry_their_fixes_for_review_suggestions() {
         );
         for rep in change["replacements"].as_array().expect("replacements") {
             let region = &rep["deletedRegion"];
-            for key in ["startLine", "startColumn", "endLine", "endColumn", "charOffset", "charLength"] {
+            for key in [
+                "startLine",
+                "startColumn",
+                "endLine",
+                "endColumn",
+                "charOffset",
+                "charLength",
+            ] {
                 assert!(region.get(key).is_some(), "{key} missing in {rep}");
             }
             assert!(rep["insertedContent"]["text"].is_string(), "{rep}");

@@ -34,6 +34,36 @@ pub struct Matching {
     /// Where findings about live sessions read from the API point (SARIF needs a place):
     /// the configuration file, else the first declared file.
     pub fallback: Option<Location>,
+    /// Inventory items captured before this time (Unix seconds) are too old to compare
+    /// (`--max-age`), with how the limit was written.
+    pub stale_before: Option<(i64, String)>,
+}
+
+impl Matching {
+    /// Why a live session is too old to compare, when it is.
+    fn stale(&self, l: &LiveSession) -> Option<String> {
+        let (cutoff, max_age) = self.stale_before.as_ref()?;
+        let captured = l.captured.as_deref()?;
+        match super::inventory::epoch_seconds(captured) {
+            Some(t) if t >= *cutoff => None,
+            Some(_) => Some(format!(
+                "AWS Config captured {} at {captured}, longer ago than --max-age {max_age}",
+                l.id
+            )),
+            None => Some(format!(
+                "AWS Config gave {} a capture time that is not a time ({captured}), so its age is unknown",
+                l.id
+            )),
+        }
+    }
+}
+
+/// ` (AWS Config captured it at …)` for an inventory item, else nothing.
+fn captured_note(l: &LiveSession) -> String {
+    l.captured
+        .as_deref()
+        .map(|t| format!(" (AWS Config captured it at {t})"))
+        .unwrap_or_default()
 }
 
 /// What a comparison found.
@@ -47,6 +77,8 @@ pub(crate) struct DriftResult {
     pub matched: usize,
     /// (unit, session, live session) of every match.
     pub pairs: Vec<(usize, usize, usize)>,
+    /// What to do about what was found.
+    pub plan: super::remediation::RemediationPlan,
 }
 
 fn meta<'a>(rules: &'a RuleSet, id: &str) -> Option<&'a RuleMeta> {
@@ -95,12 +127,25 @@ pub(crate) fn compare(
                     claimed[i] = true;
                     out.matched += 1;
                     out.pairs.push((ui, si, i));
+                    if let Some(why) = matching.stale(&live[i]) {
+                        if let Some(loc) = located(unit, s.loc) {
+                            out.skipped.push(Skipped {
+                                location: loc,
+                                address: s.address.clone(),
+                                property: "session".into(),
+                                reason: why,
+                                rules: vec!["MG103".into()],
+                            });
+                        }
+                        continue;
+                    }
                     let before = out.findings.len();
                     compare_properties(unit, s, &live[i], rules, &mut out);
                     if out.findings.len() > before {
                         let redactor = unit.redactor();
+                        let note = captured_note(&live[i]);
                         for f in out.findings.iter_mut().skip(before) {
-                            f.message = redactor.apply(&f.message);
+                            f.message = redactor.apply(&f.message) + &note;
                         }
                     }
                 }
@@ -119,6 +164,7 @@ pub(crate) fn compare(
                     }
                 }
                 Ok(None) => {
+                    out.plan.missing.push((s.address.clone(), unit.format));
                     if let (Some(m), Some(loc)) = (meta(rules, "MG101"), located(unit, s.loc)) {
                         out.findings.push(finding(
                             m,
@@ -178,16 +224,30 @@ pub(crate) fn compare(
                 Some(o) => Some(Location::new(o.source.clone(), o.span)),
                 None => matching.fallback.clone(),
             };
+            if let Some(why) = matching.stale(l) {
+                if let Some(loc) = location {
+                    out.skipped.push(Skipped {
+                        location: loc,
+                        address,
+                        property: "session".into(),
+                        reason: why,
+                        rules: vec![m.id.clone()],
+                    });
+                }
+                continue;
+            }
+            out.plan.unmanaged.push(l.clone());
             out.findings.push(Finding {
                 rule_id: m.id.clone(),
                 severity: m.severity,
                 message: format!(
-                    "live session {} on {} (session number {}, account {}, {region}) is not declared anywhere",
+                    "live session {} on {} (session number {}, account {}, {region}) is not declared anywhere{}",
                     l.id,
                     l.network_interface_id,
                     l.session_number
                         .map_or_else(|| "?".to_owned(), |n| n.to_string()),
                     l.owner_id,
+                    captured_note(l),
                 ),
                 fingerprint: stable_hash(&[&m.id, &l.owner_id, &l.region, &l.id]),
                 location,
@@ -196,6 +256,7 @@ pub(crate) fn compare(
                 related: Vec::new(),
                 suppression: None,
                 fix: None,
+                scope: None,
             });
         }
     }
@@ -280,6 +341,7 @@ fn finding(
         related,
         suppression: None,
         fix: None,
+        scope: None,
     }
 }
 
@@ -293,8 +355,21 @@ fn compare_properties(
     let Some(m) = meta(rules, "MG103") else {
         return;
     };
+    let mut changed = super::remediation::Changed {
+        address: s.address.clone(),
+        format: unit.format,
+        live: l.clone(),
+        changes: Vec::new(),
+        replace: None,
+        tags: Vec::new(),
+    };
     let live_text = |v: Option<String>| v.unwrap_or_else(|| "not set".to_owned());
-    let fields: [(&str, &[Alt], Option<Json>); 6] = [
+    let fields: [(&str, &[Alt], Option<Json>); 7] = [
+        (
+            "network_interface_id",
+            &s.network_interface_id,
+            Some(Json::from(l.network_interface_id.clone())),
+        ),
         (
             "traffic_mirror_target_id",
             &s.traffic_mirror_target_id,
@@ -328,7 +403,28 @@ fn compare_properties(
     ];
     for (field, alts, live_value) in fields {
         if alts.is_empty() || alts.iter().all(|a| a.val == Val::Absent) {
-            continue; // not declared: whatever AWS filled in is not drift
+            // Not declared: what AWS fills in is not drift (a random VNI, packet length 8500
+            // on NLB targets, an empty description); a value someone set live is.
+            let set_live = match field {
+                "packet_length" => l.packet_length.filter(|p| *p != 8500).map(Json::from),
+                "description" => l
+                    .description
+                    .clone()
+                    .filter(|d| !d.is_empty())
+                    .map(Json::from),
+                _ => None,
+            };
+            if let (Some(v), Some(loc)) = (set_live, located(unit, s.loc)) {
+                let message = format!(
+                    "{field} is not declared but {} on live session {}",
+                    as_text(&v),
+                    l.id
+                );
+                out.findings
+                    .push(finding(m, message, loc, &s.address, field, Vec::new()));
+                changed.changes.push((field.to_owned(), None));
+            }
+            continue;
         }
         let known: Vec<&Alt> = alts
             .iter()
@@ -377,6 +473,13 @@ fn compare_properties(
             );
             out.findings
                 .push(finding(m, message, loc, &s.address, field, Vec::new()));
+            if field == "network_interface_id" {
+                changed.replace = Some(as_text(declared));
+            } else {
+                changed
+                    .changes
+                    .push((field.to_owned(), Some(declared.clone())));
+            }
         }
     }
     // Declared tags only: tags added outside (aws:*, cost allocation) are not drift.
@@ -413,7 +516,11 @@ fn compare_properties(
                     &format!("tags.{key}"),
                     Vec::new(),
                 ));
+                changed.tags.push((key.clone(), as_text(v)));
             }
         }
+    }
+    if !changed.changes.is_empty() || !changed.tags.is_empty() || changed.replace.is_some() {
+        out.plan.changed.push(changed);
     }
 }

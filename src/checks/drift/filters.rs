@@ -83,6 +83,7 @@ impl Cx<'_> {
             related: d.related,
             suppression: None,
             fix: None,
+            scope: None,
         });
     }
 
@@ -150,7 +151,19 @@ pub(crate) fn compare_filters(
             continue;
         };
         let Some(live) = by_id.get(live_id.as_str()) else {
-            continue; // the live filter was not read (no filters output given): nothing to compare
+            // The live filter was not read (a sessions-only output, AWS Config, which does not
+            // record filter rules): its rules are not compared, and the report says so.
+            cx.skip(
+                unit,
+                filter.loc,
+                &filter.address,
+                "rules",
+                format!(
+                    "the rules of live filter {live_id} were not read (AWS Config does not record them): give `aws ec2 describe-traffic-mirror-filters` output with --live-file, or read the EC2 API"
+                ),
+                &["MG101", "MG102", "MG103"],
+            );
+            continue;
         };
         let l = links.entry(ui).or_insert_with(|| unit.links());
         let declared: Vec<usize> = l.filter_rules.get(&fi).cloned().unwrap_or_default();

@@ -7,6 +7,7 @@
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
+use super::inventory::{Coverage, inventory_of};
 use super::live_filters::{LiveFilter, filters_of};
 use crate::error::FileError;
 use crate::parse::json;
@@ -49,6 +50,9 @@ pub struct LiveSession {
     pub tags: BTreeMap<String, String>,
     /// Where it was read from, for a saved output.
     pub origin: Option<LiveOrigin>,
+    /// When an inventory (AWS Config) captured it (RFC 3339); `None` for the EC2 API's
+    /// answer, which is current.
+    pub captured: Option<String>,
 }
 
 /// Why a saved output cannot be read.
@@ -67,11 +71,14 @@ pub enum LiveFileError {
 pub struct LiveDocument {
     pub sessions: Vec<LiveSession>,
     pub filters: Vec<LiveFilter>,
+    /// What an AWS Config query result covers (`None` for EC2 outputs).
+    pub coverage: Option<Coverage>,
 }
 
 /// Reads a saved `describe-traffic-mirror-sessions` output (also a bare list of sessions,
 /// and the `create`/`modify` outputs with one `TrafficMirrorSession`), a
-/// `describe-traffic-mirror-filters` output, or one object holding both lists.
+/// `describe-traffic-mirror-filters` output, one object holding both lists, or the result of
+/// an AWS Config advanced query (`Results`, see [`super::inventory`]).
 pub fn parse_live_output(
     source: &Arc<SourceFile>,
     region: &str,
@@ -80,6 +87,12 @@ pub fn parse_live_output(
         return Err(LiveFileError::Shape("the file is empty".into()));
     };
     let mut out = LiveDocument::default();
+    if let Some(inventory) = inventory_of(&doc, source) {
+        let inventory = inventory?;
+        out.sessions = inventory.sessions;
+        out.coverage = Some(inventory.coverage);
+        return Ok(out);
+    }
     let items: Vec<&Node> = match &doc.kind {
         NodeKind::Seq(a) => a.iter().collect(),
         NodeKind::Map(_) => {
@@ -107,7 +120,7 @@ pub fn parse_live_output(
                 _ => None,
             };
             match (sessions, filters) {
-                (None, None) => return Err(LiveFileError::Shape("no TrafficMirrorSessions or TrafficMirrorFilters list (expected `aws ec2 describe-traffic-mirror-sessions` or `describe-traffic-mirror-filters` output)".into())),
+                (None, None) => return Err(LiveFileError::Shape("no TrafficMirrorSessions, TrafficMirrorFilters or Results list (expected `aws ec2 describe-traffic-mirror-sessions`, `describe-traffic-mirror-filters` or `aws configservice select-aggregate-resource-config` output)".into())),
                 (s, f) => {
                     out.filters = f.unwrap_or_default();
                     s.unwrap_or_default()
@@ -165,6 +178,7 @@ fn session(v: &Node, source: &Arc<SourceFile>, region: &str) -> Result<LiveSessi
             source: source.clone(),
             span: v.span,
         }),
+        captured: None,
     })
 }
 

@@ -3,8 +3,11 @@
 
 pub mod diff;
 mod filters;
+pub mod inventory;
 pub mod live;
 pub mod live_filters;
+pub mod remediation;
+pub mod scope;
 
 pub(crate) use filters::compare_filters;
 pub mod state;

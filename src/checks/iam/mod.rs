@@ -401,6 +401,7 @@ pub(crate) fn evaluate(
             related,
             suppression: None,
             fix: None,
+            scope: None,
         });
     }
     (findings, skipped)
