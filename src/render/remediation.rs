@@ -284,6 +284,16 @@ pub(crate) fn cloudformation(plan: &RemediationPlan) -> String {
     text
 }
 
+/// ` (account 111111111111: run with its credentials)` when the owner is known: an
+/// organization-wide read (AWS Config) lists sessions of many accounts.
+fn account_note(l: &LiveSession) -> String {
+    if l.owner_id.is_empty() {
+        String::new()
+    } else {
+        format!(" (account {}: run with its credentials)", l.owner_id)
+    }
+}
+
 /// A bash script that puts drifted sessions back; destructive commands only as comments.
 pub(crate) fn aws_cli(plan: &RemediationPlan, default_region: Option<&str>) -> String {
     let mut out = String::from(
@@ -304,8 +314,10 @@ pub(crate) fn aws_cli(plan: &RemediationPlan, default_region: Option<&str>) -> S
     for c in &plan.changed {
         let _ = writeln!(
             out,
-            "\n# {}: live session {} differs from its declaration",
-            c.address, c.live.id
+            "\n# {}: live session {} differs from its declaration{}",
+            c.address,
+            c.live.id,
+            account_note(&c.live)
         );
         if let Some(eni) = &c.replace {
             let _ = writeln!(
@@ -362,9 +374,10 @@ pub(crate) fn aws_cli(plan: &RemediationPlan, default_region: Option<&str>) -> S
     for l in &plan.unmanaged {
         let _ = writeln!(
             out,
-            "\n# {} on {} is not declared anywhere: import it (--remediation terraform or cloudformation),\n# or, if it should not exist:\n# aws ec2 delete-traffic-mirror-session --traffic-mirror-session-id {}{}",
+            "\n# {} on {}{} is not declared anywhere: import it (--remediation terraform or cloudformation),\n# or, if it should not exist:\n# aws ec2 delete-traffic-mirror-session --traffic-mirror-session-id {}{}",
             l.id,
             l.network_interface_id,
+            account_note(l),
             sh(&l.id),
             region(l)
         );

@@ -204,3 +204,37 @@ fn the_example_preflight_policy_allows_every_call_of_check_live_and_nothing_else
         );
     }
 }
+
+#[test]
+fn the_example_config_policy_allows_the_inventory_queries_and_nothing_else() {
+    use mirrorguard::checks::drift::inventory::CONFIG_ACTIONS;
+    use mirrorguard::checks::iam::policy::{Decision, RequestedArn, decide, from_json};
+    let path = super::common::root().join("examples/iam/drift-config-readonly.json");
+    let text = std::fs::read_to_string(&path).expect("the example policy");
+    let policy = from_json("drift-config-readonly.json", &text).expect("a valid policy");
+    let any = RequestedArn {
+        region: Some("eu-west-1".into()),
+        account: Some("999999999999".into()),
+        resource_type: "*".into(),
+        id: None,
+    };
+    let decision = |action: &str| {
+        decide(
+            std::slice::from_ref(&policy),
+            action,
+            &any,
+            &Default::default(),
+        )
+    };
+    for action in CONFIG_ACTIONS {
+        assert_eq!(decision(action), Decision::Allowed, "{action}");
+    }
+    for action in [
+        "config:PutConfigurationAggregator",
+        "config:DeleteConfigurationAggregator",
+        "ec2:ModifyTrafficMirrorSession",
+        "ec2:DescribeTrafficMirrorSessions",
+    ] {
+        assert_eq!(decision(action), Decision::ImplicitDeny, "{action}");
+    }
+}

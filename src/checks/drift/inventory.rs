@@ -32,6 +32,13 @@ pub const SESSION_TYPE: &str = "AWS::EC2::TrafficMirrorSession";
 /// The resource type of a configuration recorder in AWS Config.
 pub const RECORDER_TYPE: &str = "AWS::Config::ConfigurationRecorder";
 
+/// The IAM actions of `drift --live-source config[-aggregator:NAME]`
+/// (`examples/iam/drift-config-readonly.json` allows exactly these).
+pub const CONFIG_ACTIONS: [&str; 2] = [
+    "config:SelectAggregateResourceConfig",
+    "config:SelectResourceConfig",
+];
+
 /// The advanced query mirrorguard runs (and documents for saved results): sessions, their
 /// targets and filters, and the recorders that say what is covered.
 pub const QUERY: &str = "SELECT accountId, awsRegion, resourceId, resourceType, configuration, tags, \

@@ -35,9 +35,7 @@ impl Scope {
     /// saved EC2 output without one) may be anywhere, so it is inside.
     pub fn contains(&self, s: &LiveSession) -> bool {
         self.account.as_ref().is_none_or(|a| *a == s.owner_id)
-            && (self.regions.is_empty()
-                || s.region.is_empty()
-                || self.regions.contains(&s.region))
+            && (self.regions.is_empty() || s.region.is_empty() || self.regions.contains(&s.region))
     }
 
     /// Why part of the scope is not covered by an inventory, one reason per account and
