@@ -178,6 +178,11 @@ fn read_row(
             "line {line}: a Results row without accountId or awsRegion (select them in the query: {QUERY})"
         )));
     }
+    if kind.is_empty() {
+        return Err(LiveFileError::Shape(format!(
+            "line {line}: a Results row without resourceType (select it in the query: {QUERY})"
+        )));
+    }
     let key = (account.clone(), region.clone());
     out.coverage.seen.insert(key.clone());
     let config = configuration(row);
@@ -188,6 +193,13 @@ fn read_row(
             out.coverage.with_sessions.insert(key);
             if deleted {
                 return Ok(());
+            }
+            if !config.is_object() {
+                // Without its configuration a session cannot be matched or compared, and
+                // guessing would report it unmanaged.
+                return Err(LiveFileError::Shape(format!(
+                    "line {line}: a session row without its configuration (select it in the query: {QUERY})"
+                )));
             }
             let id = text(config.get("Id"))
                 .or_else(|| text(row.get("resourceId")))
@@ -412,5 +424,40 @@ mod tests {
         assert_eq!(inv.coverage.check("1", "eu-west-1"), Ok(()));
         assert!(inv.coverage.check("1", "us-east-1").is_err());
         assert!(inv.coverage.check("2", "eu-west-1").is_err());
+    }
+
+    #[test]
+    fn rows_without_the_columns_the_query_selects_are_errors_with_their_line() {
+        let src = |text: &str| Arc::new(SourceFile::in_memory("config.json", text));
+        let doc = |s: &Arc<SourceFile>| json::parse(s).ok().flatten();
+        for (row, expected) in [
+            (
+                r#"{"accountId":"1","awsRegion":"eu-west-1"}"#,
+                "resourceType",
+            ),
+            (
+                r#"{"accountId":"1","awsRegion":"eu-west-1","resourceType":"AWS::EC2::TrafficMirrorSession","resourceId":"tms-1"}"#,
+                "configuration",
+            ),
+            (
+                r#"{"resourceType":"AWS::EC2::TrafficMirrorSession"}"#,
+                "accountId",
+            ),
+        ] {
+            let text = format!(
+                "{{\n  \"Results\": [\n    {}\n  ]\n}}",
+                serde_json::to_string(row).unwrap_or_default()
+            );
+            let s = src(&text);
+            let Some(d) = doc(&s) else {
+                panic!("not JSON: {text}");
+            };
+            match inventory_of(&d, &s) {
+                Some(Err(LiveFileError::Shape(why))) => {
+                    assert!(why.contains(expected) && why.starts_with("line 3"), "{why}");
+                }
+                other => panic!("{row}: {other:?}"),
+            }
+        }
     }
 }
