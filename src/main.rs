@@ -4,6 +4,11 @@ use std::process::ExitCode;
 
 use clap::Parser;
 
+/// mimalloc instead of the system allocator: rule evaluation allocates and frees many small
+/// values, and glibc's malloc took a third of the CPU of a 1,000-template run.
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 fn main() -> ExitCode {
     let cli = mirrorguard::Cli::parse();
     match mirrorguard::run(cli) {
