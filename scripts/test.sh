@@ -72,6 +72,9 @@ tail -n 1 target/examples.txt
 step "accuracy on generated, labelled corpora (every planted defect, nothing else)"
 python3 bench/accuracy.py target/debug/mirrorguard
 
+step "performance smoke test (ratios between runs in this job, never absolute times)"
+python3 bench/smoke.py target/debug/mirrorguard
+
 step "fuzzing, bounded (15 s per target; scripts/fuzz.sh 600 for the 10-minute runs)"
 scripts/fuzz.sh 15
 
