@@ -43,7 +43,7 @@ class Session:
         self.target = target
         self.filter = filt
         self.number = 1 + (k % 3)
-        self.packet_length = 1500 + k
+        self.packet_length = 1500 + (k % 7000)
         self.vni = i * 1000 + k + 1
         self.tag_key = "Name"
         self.defect = None
