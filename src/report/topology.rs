@@ -389,25 +389,53 @@ impl Topology {
     /// when the finding is about a session's source or target value, else every node that
     /// stands for its resource.
     pub(crate) fn mark(&mut self, findings: &[Finding]) {
+        // Indexes first: a unit of 50,000 sessions has as many edges, and a scan per finding
+        // made drawing it quadratic.
+        let mut edges_by_mark: BTreeMap<(&str, &str), Vec<usize>> = BTreeMap::new();
+        for (i, e) in self.edges.iter().enumerate() {
+            edges_by_mark
+                .entry((e.marks.0.as_str(), e.marks.1.as_str()))
+                .or_default()
+                .push(i);
+        }
+        let mut nodes_by_address: BTreeMap<&str, Vec<usize>> = BTreeMap::new();
+        for (i, n) in self.nodes.iter().enumerate() {
+            for a in &n.addresses {
+                nodes_by_address.entry(a.as_str()).or_default().push(i);
+            }
+        }
+        let files: std::collections::BTreeSet<&str> =
+            self.files.iter().map(String::as_str).collect();
+        let mut on_edges: Vec<(usize, &str)> = Vec::new();
+        let mut on_nodes: Vec<(usize, &str)> = Vec::new();
         for f in findings {
-            if !self.files.iter().any(|x| x == f.file()) {
+            if !files.contains(f.file()) {
                 continue;
             }
             let property = f.property.split(['[', '.']).next().unwrap_or("");
-            let mut on_edge = false;
-            for e in &mut self.edges {
-                if e.marks.0 == f.address && e.marks.1 == property {
-                    push_unique(&mut e.findings, &f.rule_id);
-                    on_edge = true;
-                }
+            match edges_by_mark.get(&(f.address.as_str(), property)) {
+                Some(edges) => on_edges.extend(edges.iter().map(|&i| (i, f.rule_id.as_str()))),
+                None => on_nodes.extend(
+                    nodes_by_address
+                        .get(f.address.as_str())
+                        .into_iter()
+                        .flatten()
+                        .map(|&i| (i, f.rule_id.as_str())),
+                ),
             }
-            if on_edge {
-                continue;
+        }
+        let on_edges: Vec<(usize, String)> =
+            on_edges.into_iter().map(|(i, r)| (i, r.to_owned())).collect();
+        let on_nodes: Vec<(usize, String)> =
+            on_nodes.into_iter().map(|(i, r)| (i, r.to_owned())).collect();
+        for (i, rule) in on_edges {
+            if let Some(e) = self.edges.get_mut(i) {
+                push_unique(&mut e.findings, &rule);
             }
-            for n in &mut self.nodes {
-                if n.addresses.contains(&f.address) {
-                    push_unique(&mut n.findings, &f.rule_id);
-                }
+        }
+        for (i, rule) in on_nodes {
+            if let Some(n) = self.nodes.get_mut(i) {
+                push_unique(&mut n.findings, &rule);
             }
         }
     }
