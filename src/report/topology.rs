@@ -424,10 +424,14 @@ impl Topology {
                 ),
             }
         }
-        let on_edges: Vec<(usize, String)> =
-            on_edges.into_iter().map(|(i, r)| (i, r.to_owned())).collect();
-        let on_nodes: Vec<(usize, String)> =
-            on_nodes.into_iter().map(|(i, r)| (i, r.to_owned())).collect();
+        let on_edges: Vec<(usize, String)> = on_edges
+            .into_iter()
+            .map(|(i, r)| (i, r.to_owned()))
+            .collect();
+        let on_nodes: Vec<(usize, String)> = on_nodes
+            .into_iter()
+            .map(|(i, r)| (i, r.to_owned()))
+            .collect();
         for (i, rule) in on_edges {
             if let Some(e) = self.edges.get_mut(i) {
                 push_unique(&mut e.findings, &rule);
