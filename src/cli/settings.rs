@@ -197,9 +197,15 @@ pub(crate) fn resolve(
         .scope
         .iter()
         .map(|s| crate::checks::drift::scope::Scope {
-            label: Some(s.name.clone().unwrap_or_else(|| {
-                crate::checks::drift::scope::Scope::default_label(&s.account, &s.regions)
-            })),
+            label: Some({
+                // Findings name the scope's account and regions, after its name if it has one.
+                let place =
+                    crate::checks::drift::scope::Scope::default_label(&s.account, &s.regions);
+                match &s.name {
+                    Some(name) => format!("{name} {place}"),
+                    None => place,
+                }
+            }),
             paths: s.paths.clone(),
             account: Some(s.account.clone()),
             regions: s.regions.clone(),

@@ -86,6 +86,9 @@ fn one_scope_from_the_command_line_compares_its_account_and_region_only() {
     assert!(report["findings"][0]["scope"].is_null());
 }
 
+/// How findings of the prod scope are named: its name, account and regions.
+const PROD: &str = "prod 111111111111/eu-west-1,us-east-1";
+
 #[test]
 fn every_scope_of_the_configuration_runs_from_one_inventory_read() {
     let dir = fixture("drift-config");
@@ -118,14 +121,16 @@ fn every_scope_of_the_configuration_runs_from_one_inventory_read() {
     assert_eq!(
         scoped,
         [
-            ("prod".to_owned(), "MG102".to_owned()),
-            ("prod".to_owned(), "MG103".to_owned()),
-            ("prod".to_owned(), "MG103".to_owned()),
+            (PROD.to_owned(), "MG102".to_owned()),
+            (PROD.to_owned(), "MG103".to_owned()),
+            (PROD.to_owned(), "MG103".to_owned()),
         ],
         "{found:#?}"
     );
     assert!(
-        found.iter().all(|(_, m)| m.starts_with("[prod] ")),
+        found
+            .iter()
+            .all(|(_, m)| m.starts_with(&format!("[{PROD}] "))),
         "{found:#?}"
     );
     // Only the third account's session lies outside every scope.
@@ -163,10 +168,10 @@ fn every_scope_of_the_configuration_runs_from_one_inventory_read() {
         assert!(
             logical
                 .iter()
-                .any(|l| l["name"] == "prod" && l["kind"] == "namespace"),
+                .any(|l| l["name"] == PROD && l["kind"] == "namespace"),
             "{r:#}"
         );
-        assert_eq!(r["properties"]["scope"], "prod");
+        assert_eq!(r["properties"]["scope"], PROD);
         assert!(r["locations"][0]["physicalLocation"].is_object(), "{r:#}");
     }
     // A session in two scopes' files would be two findings: the fingerprints carry the scope.
@@ -195,8 +200,10 @@ fn a_region_the_inventory_does_not_cover_is_exit_2_never_clean() {
     assert_eq!(status, 2, "{report:#}");
     let errors = report["errors"].as_array().expect("errors");
     assert!(
-        errors.iter().any(|e| e["name"] == "scope prod"
-            && e["message"].as_str().unwrap_or("").contains("ap-south-1")),
+        errors.iter().any(
+            |e| e["name"] == "scope prod 111111111111/eu-west-1,ap-south-1"
+                && e["message"].as_str().unwrap_or("").contains("ap-south-1")
+        ),
         "{errors:#?}"
     );
     // No declaration is called missing: it may live where the inventory is blind.
