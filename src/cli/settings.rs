@@ -196,19 +196,13 @@ pub(crate) fn resolve(
         .drift
         .scope
         .iter()
-        .map(|s| crate::checks::drift::scope::Scope {
-            label: Some({
-                // Findings name the scope's account and regions, after its name if it has one.
-                let place =
-                    crate::checks::drift::scope::Scope::default_label(&s.account, &s.regions);
-                match &s.name {
-                    Some(name) => format!("{name} {place}"),
-                    None => place,
-                }
-            }),
-            paths: s.paths.clone(),
-            account: Some(s.account.clone()),
-            regions: s.regions.clone(),
+        .map(|s| {
+            crate::checks::drift::scope::Scope::configured(
+                s.name.as_deref(),
+                s.paths.clone(),
+                &s.account,
+                s.regions.clone(),
+            )
         })
         .collect();
     Ok(Settings {

@@ -293,16 +293,7 @@ pub fn run_scopes(
                 read.iter().cloned().collect::<Vec<_>>().join(", ")
             ));
         }
-        let name = scope
-            .label
-            .clone()
-            .or_else(|| {
-                scope
-                    .account
-                    .as_ref()
-                    .map(|a| Scope::default_label(a, &scope.regions))
-            })
-            .unwrap_or_else(|| "the audited account".into());
+        let name = scope.name();
         errors.extend(uncovered.into_iter().map(|why| {
             CheckError::from(crate::error::RunError::new(
                 crate::error::Subject::Live,

@@ -123,9 +123,6 @@ fn renumber(
     what: &str,
 ) -> Option<Fix> {
     let n = number(alt)?;
-    if members.len() > MAX_GROUP {
-        return None;
-    }
     let used: BTreeSet<i64> = members.iter().filter_map(|m| m.1).collect();
     // Members repeating a number an earlier member has are the ones reported.
     let mut seen = BTreeSet::new();

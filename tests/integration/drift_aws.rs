@@ -66,7 +66,7 @@ fn replay_client(events: Vec<ReplayEvent>) -> (aws_sdk_ec2::Client, StaticReplay
     (aws_sdk_ec2::Client::from_conf(config), http)
 }
 
-fn block_on<F: std::future::Future>(f: F) -> F::Output {
+pub(crate) fn block_on<F: std::future::Future>(f: F) -> F::Output {
     tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
@@ -173,14 +173,14 @@ fn access_denied_is_an_error_naming_the_cause() {
     );
 }
 
-fn free_port() -> u16 {
+pub(crate) fn free_port() -> u16 {
     TcpListener::bind("127.0.0.1:0")
         .and_then(|l| l.local_addr())
         .map(|a| a.port())
         .expect("a free port")
 }
 
-fn aws_env(cmd: &mut Command) -> &mut Command {
+pub(crate) fn aws_env(cmd: &mut Command) -> &mut Command {
     cmd.env("AWS_ACCESS_KEY_ID", "testing")
         .env("AWS_SECRET_ACCESS_KEY", "testing")
         .env("AWS_SESSION_TOKEN", "testing")

@@ -2,7 +2,6 @@
 //! implement the advanced-query calls. Pages, throttling, access denied and an aggregator that
 //! does not exist; and, end to end, a dead endpoint is exit 2.
 
-use std::net::TcpListener;
 use std::process::Command;
 use std::time::Duration;
 
@@ -13,6 +12,7 @@ use mirrorguard::aws::config::{read_inventory, select_rows};
 use mirrorguard::aws::retry_config;
 
 use super::common::{code, stdout};
+use super::drift_aws::{aws_env, block_on, free_port};
 
 fn request() -> http::Request<SdkBody> {
     http::Request::builder()
@@ -64,14 +64,6 @@ fn client(events: Vec<ReplayEvent>) -> (aws_sdk_config::Client, StaticReplayClie
         .http_client(http.clone())
         .build();
     (aws_sdk_config::Client::from_conf(config), http)
-}
-
-fn block_on<F: std::future::Future>(f: F) -> F::Output {
-    tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .expect("runtime")
-        .block_on(f)
 }
 
 #[test]
@@ -213,17 +205,7 @@ fn an_aggregator_that_does_not_exist_is_named_with_what_to_do() {
 fn a_dead_config_endpoint_is_exit_2() {
     let dir = tempfile::tempdir().expect("tempdir");
     std::fs::write(dir.path().join("t.yaml"), "Resources:\n  S:\n    Type: AWS::EC2::TrafficMirrorSession\n    Properties: {NetworkInterfaceId: eni-0123456789abcdef0, TrafficMirrorTargetId: tmt-0123456789abcdef0, TrafficMirrorFilterId: tmf-0123456789abcdef0, SessionNumber: 1}\n").expect("write");
-    let port = TcpListener::bind("127.0.0.1:0")
-        .and_then(|l| l.local_addr())
-        .map(|a| a.port())
-        .expect("a free port");
-    let out = Command::new(env!("CARGO_BIN_EXE_mirrorguard"))
-        .env("AWS_ACCESS_KEY_ID", "testing")
-        .env("AWS_SECRET_ACCESS_KEY", "testing")
-        .env("AWS_EC2_METADATA_DISABLED", "true")
-        .env("AWS_CONFIG_FILE", "/dev/null")
-        .env("AWS_SHARED_CREDENTIALS_FILE", "/dev/null")
-        .env_remove("AWS_PROFILE")
+    let out = aws_env(&mut Command::new(env!("CARGO_BIN_EXE_mirrorguard")))
         .args([
             "drift",
             ".",
@@ -233,7 +215,7 @@ fn a_dead_config_endpoint_is_exit_2() {
             "--live-source",
             "config-aggregator:organization",
             "--endpoint-url",
-            &format!("http://127.0.0.1:{port}"),
+            &format!("http://127.0.0.1:{}", free_port()),
             "--region",
             "eu-west-1",
             "--account-id",

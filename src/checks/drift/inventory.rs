@@ -83,13 +83,19 @@ impl Coverage {
         }
     }
 
+    /// Records what one recorder row says; a recorder that records sessions wins over one
+    /// that does not.
+    fn record(&mut self, key: (String, String), state: Recording) {
+        let entry = self.recorders.entry(key).or_insert(state.clone());
+        if state == Recording::Sessions {
+            *entry = Recording::Sessions;
+        }
+    }
+
     /// Adds another inventory's coverage.
     pub fn merge(&mut self, other: Coverage) {
         for (k, v) in other.recorders {
-            let entry = self.recorders.entry(k).or_insert(v.clone());
-            if v == Recording::Sessions {
-                *entry = Recording::Sessions;
-            }
+            self.record(k, v);
         }
         self.with_sessions.extend(other.with_sessions);
         self.seen.extend(other.seen);
@@ -229,11 +235,7 @@ fn read_row(
             });
         }
         RECORDER_TYPE if !deleted => {
-            let state = recorder_state(&config);
-            let entry = out.coverage.recorders.entry(key).or_insert(state.clone());
-            if state == Recording::Sessions {
-                *entry = Recording::Sessions;
-            }
+            out.coverage.record(key, recorder_state(&config));
         }
         _ => {}
     }

@@ -26,9 +26,33 @@ pub struct Scope {
 }
 
 impl Scope {
-    /// The default name of a scope: its account and regions.
-    pub fn default_label(account: &str, regions: &[String]) -> String {
-        format!("{account}/{}", regions.join(","))
+    /// A configured scope: findings are named after it, its account and its regions
+    /// (`prod 111111111111/eu-west-1,us-east-1`, or the account and regions alone).
+    pub fn configured(
+        name: Option<&str>,
+        paths: Vec<PathBuf>,
+        account: &str,
+        regions: Vec<String>,
+    ) -> Self {
+        let place = format!("{account}/{}", regions.join(","));
+        Self {
+            label: Some(match name {
+                Some(name) => format!("{name} {place}"),
+                None => place,
+            }),
+            paths,
+            account: Some(account.to_owned()),
+            regions,
+        }
+    }
+
+    /// How errors about the scope name it: its label, else its account and regions.
+    pub fn name(&self) -> String {
+        match (&self.label, &self.account) {
+            (Some(label), _) => label.clone(),
+            (None, Some(account)) => format!("{account}/{}", self.regions.join(",")),
+            (None, None) => "the audited account".into(),
+        }
     }
 
     /// Whether a live session is inside the scope. A session whose region is unknown (a
