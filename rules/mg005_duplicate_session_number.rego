@@ -26,7 +26,7 @@
 package mirrorguard.rules.mg005
 
 # Sessions grouped by (source ENI identity, session number): linear, not pairwise.
-groups[key] contains [i, j, eni] if {
+groups_entry contains [key, [i, j, eni]] if {
 	some i, s in input.sessions
 	not s.provider == "alicloud"
 	some a in s.network_interface_id
@@ -38,7 +38,7 @@ groups[key] contains [i, j, eni] if {
 }
 
 # Alibaba Cloud: one priority per region (and account), whatever the source.
-groups[key] contains [i, j, region] if {
+groups_entry contains [key, [i, j, region]] if {
 	some i, s in input.sessions
 	s.provider == "alicloud"
 	some r in s.region
@@ -48,6 +48,26 @@ groups[key] contains [i, j, region] if {
 	key := ["region", r.id, n.known]
 	region := object.get(r, "known", object.get(r, "symbol", r.id))
 }
+
+# The members above as [key, member] sorted by key: a group is a run of equal keys. This
+# keeps grouping linear without a keyed `contains`, which the compiled VM does not group.
+groups_sorted := sort(groups_entry)
+
+groups_starts[gk] := y if {
+	some y, e in groups_sorted
+	gk := e[0]
+	not groups_same(y - 1, y)
+}
+
+groups_ends[gk] := y if {
+	some y, e in groups_sorted
+	gk := e[0]
+	not groups_same(y, y + 1)
+}
+
+groups_same(x, y) if groups_sorted[x][0] == groups_sorted[y][0]
+
+groups[gk] := [p[1] | some p in array.slice(groups_sorted, y, groups_ends[gk] + 1)] if some gk, y in groups_starts
 
 message(key, other, where) := sprintf("session number %v is also used by %v on the same source network interface %v", [key[2], other, where]) if key[0] == "eni"
 

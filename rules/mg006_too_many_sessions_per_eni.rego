@@ -17,13 +17,33 @@
 #   inputs: [network_interface_id]
 package mirrorguard.rules.mg006
 
-by_eni[id] contains [i, j, eni] if {
+by_eni_entry contains [id, [i, j, eni]] if {
 	some i, s in input.sessions
 	not s.provider == "alicloud"
 	some j, a in s.network_interface_id
 	id := a.id
 	eni := object.get(a, "known", object.get(a, "symbol", id))
 }
+
+# The members above as [key, member] sorted by key: a group is a run of equal keys. This
+# keeps grouping linear without a keyed `contains`, which the compiled VM does not group.
+by_eni_sorted := sort(by_eni_entry)
+
+by_eni_starts[gk] := y if {
+	some y, e in by_eni_sorted
+	gk := e[0]
+	not by_eni_same(y - 1, y)
+}
+
+by_eni_ends[gk] := y if {
+	some y, e in by_eni_sorted
+	gk := e[0]
+	not by_eni_same(y, y + 1)
+}
+
+by_eni_same(x, y) if by_eni_sorted[x][0] == by_eni_sorted[y][0]
+
+by_eni[gk] := [p[1] | some p in array.slice(by_eni_sorted, y, by_eni_ends[gk] + 1)] if some gk, y in by_eni_starts
 
 # Linear in the sessions of an interface: each member is compared with the first three,
 # never with every other member.

@@ -17,11 +17,31 @@
 #   inputs: [network_interface_id, traffic_mirror_target_id]
 package mirrorguard.rules.mg007
 
-target_enis[id] contains [t, k] if {
+target_enis_entry contains [id, [t, k]] if {
 	some t, target in input.targets
 	some k, a in target.network_interface_id
 	id := a.id
 }
+
+# The members above as [key, member] sorted by key: a group is a run of equal keys. This
+# keeps grouping linear without a keyed `contains`, which the compiled VM does not group.
+target_enis_sorted := sort(target_enis_entry)
+
+target_enis_starts[gk] := y if {
+	some y, e in target_enis_sorted
+	gk := e[0]
+	not target_enis_same(y - 1, y)
+}
+
+target_enis_ends[gk] := y if {
+	some y, e in target_enis_sorted
+	gk := e[0]
+	not target_enis_same(y, y + 1)
+}
+
+target_enis_same(x, y) if target_enis_sorted[x][0] == target_enis_sorted[y][0]
+
+target_enis[gk] := [p[1] | some p in array.slice(target_enis_sorted, y, target_enis_ends[gk] + 1)] if some gk, y in target_enis_starts
 
 deny contains v if {
 	some i, s in input.sessions

@@ -18,7 +18,7 @@
 #   inputs: [traffic_mirror_target_id, virtual_network_id]
 package mirrorguard.rules.mg011
 
-groups[key] contains [i, j, target] if {
+groups_entry contains [key, [i, j, target]] if {
 	some i, s in input.sessions
 	some t in s.traffic_mirror_target_id
 	t.id
@@ -27,6 +27,26 @@ groups[key] contains [i, j, target] if {
 	key := [t.id, n.known]
 	target := object.get(t, "known", object.get(t, "symbol", t.id))
 }
+
+# The members above as [key, member] sorted by key: a group is a run of equal keys. This
+# keeps grouping linear without a keyed `contains`, which the compiled VM does not group.
+groups_sorted := sort(groups_entry)
+
+groups_starts[gk] := y if {
+	some y, e in groups_sorted
+	gk := e[0]
+	not groups_same(y - 1, y)
+}
+
+groups_ends[gk] := y if {
+	some y, e in groups_sorted
+	gk := e[0]
+	not groups_same(y, y + 1)
+}
+
+groups_same(x, y) if groups_sorted[x][0] == groups_sorted[y][0]
+
+groups[gk] := [p[1] | some p in array.slice(groups_sorted, y, groups_ends[gk] + 1)] if some gk, y in groups_starts
 
 deny contains v if {
 	some key, members in groups

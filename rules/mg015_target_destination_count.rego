@@ -69,15 +69,19 @@ deny contains v if {
 
 deny contains v if {
 	some t, target in input.targets
-	every d in destinations {
-		every a in target[d] {
-			absent(a)
-		}
-	}
+	not names_destination(target)
 	v := {
 		"msg": sprintf("mirror target %v names no destination: set a network interface, a Network Load Balancer or a Gateway Load Balancer endpoint", [target.address]),
 		"path": ["targets", t],
 	}
+}
+
+# Whether any destination is set or possibly set (`every` is avoided: the compiled VM
+# evaluates `every` over a literal list as always true).
+names_destination(target) if {
+	some d in destinations
+	some a in target[d]
+	not absent(a)
 }
 
 contradicts(a, b) if {

@@ -20,7 +20,7 @@
 package mirrorguard.rules.mg016
 
 # Rules grouped by (filter identity, direction, number): linear, not pairwise.
-groups[key] contains [r, j] if {
+groups_entry contains [key, [r, j]] if {
 	some r, rule in input.filter_rules
 	some f in rule.traffic_mirror_filter_id
 	f.id
@@ -30,6 +30,26 @@ groups[key] contains [r, j] if {
 	is_number(n.known)
 	key := [f.id, lower(d.known), n.known]
 }
+
+# The members above as [key, member] sorted by key: a group is a run of equal keys. This
+# keeps grouping linear without a keyed `contains`, which the compiled VM does not group.
+groups_sorted := sort(groups_entry)
+
+groups_starts[gk] := y if {
+	some y, e in groups_sorted
+	gk := e[0]
+	not groups_same(y - 1, y)
+}
+
+groups_ends[gk] := y if {
+	some y, e in groups_sorted
+	gk := e[0]
+	not groups_same(y, y + 1)
+}
+
+groups_same(x, y) if groups_sorted[x][0] == groups_sorted[y][0]
+
+groups[gk] := [p[1] | some p in array.slice(groups_sorted, y, groups_ends[gk] + 1)] if some gk, y in groups_starts
 
 deny contains v if {
 	some key, members in groups

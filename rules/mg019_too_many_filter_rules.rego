@@ -26,7 +26,7 @@ key(rule, f) := [f.id, d.known] if {
 	is_string(d.known)
 }
 
-counted[k] contains [r, j] if {
+counted_entry contains [k, [r, j]] if {
 	some r, rule in input.filter_rules
 	object.get(rule, "repeated", null) == null
 	count(rule.conditions) == 0
@@ -35,6 +35,26 @@ counted[k] contains [r, j] if {
 	count(f.when) == 0
 	k := key(rule, f)
 }
+
+# The members above as [key, member] sorted by key: a group is a run of equal keys. This
+# keeps grouping linear without a keyed `contains`, which the compiled VM does not group.
+counted_sorted := sort(counted_entry)
+
+counted_starts[gk] := y if {
+	some y, e in counted_sorted
+	gk := e[0]
+	not counted_same(y - 1, y)
+}
+
+counted_ends[gk] := y if {
+	some y, e in counted_sorted
+	gk := e[0]
+	not counted_same(y, y + 1)
+}
+
+counted_same(x, y) if counted_sorted[x][0] == counted_sorted[y][0]
+
+counted[gk] := [p[1] | some p in array.slice(counted_sorted, y, counted_ends[gk] + 1)] if some gk, y in counted_starts
 
 limit_text(k) := "a filter holds at most 10" if count(k) == 1
 

@@ -27,7 +27,7 @@ certain(a) if a.created
 
 # Distinct certain sources per target, with the sessions naming them (live sessions that
 # already use the target count too).
-sources[t] contains [a.id, i, l.alt] if {
+sources_entry contains [t, [a.id, i, l.alt]] if {
 	some i, s in input.sessions
 	count(s.conditions) == 0
 	some l in s.target
@@ -37,6 +37,26 @@ sources[t] contains [a.id, i, l.alt] if {
 	certain(a)
 	t := l.target
 }
+
+# The members above as [key, member] sorted by key: a group is a run of equal keys. This
+# keeps grouping linear without a keyed `contains`, which the compiled VM does not group.
+sources_sorted := sort(sources_entry)
+
+sources_starts[gk] := y if {
+	some y, e in sources_sorted
+	gk := e[0]
+	not sources_same(y - 1, y)
+}
+
+sources_ends[gk] := y if {
+	some y, e in sources_sorted
+	gk := e[0]
+	not sources_same(y, y + 1)
+}
+
+sources_same(x, y) if sources_sorted[x][0] == sources_sorted[y][0]
+
+sources[gk] := [p[1] | some p in array.slice(sources_sorted, y, sources_ends[gk] + 1)] if some gk, y in sources_starts
 
 deny contains v if {
 	some t, members in sources

@@ -10,6 +10,7 @@ mod integration {
     pub(crate) mod drift_config;
     #[cfg(feature = "aws")]
     pub(crate) mod drift_config_aws;
+    pub(crate) mod engines;
     pub(crate) mod fix;
     pub(crate) mod golden;
     pub(crate) mod graph;

@@ -149,6 +149,7 @@ pub(crate) fn resolve(
             )
         })?;
     rules.set_time_limit(limit);
+    rules.set_engine_kind(crate::rules::engine::EngineKind::from_env()?);
 
     let mut parameters = parameter_values(&[], &config.cloudformation.parameter_files)?;
     parameters.extend(config.cloudformation.parameters.clone());

@@ -5,10 +5,10 @@
 //! Conditions found on the way (`when` of an alternative, `conditions` of a session) are
 //! appended to the message, so a finding in one `Fn::If` branch says which branch.
 
-use regorus::Engine;
 use serde_json::Value as Json;
 
 use super::RuleSet;
+use super::engine::Evaluator;
 use crate::error::{RunError, Subject};
 use crate::model::{Alt, Prop, RuleInput, Unit, Val};
 use crate::report::{Finding, Location, Related, Skipped, stable_hash};
@@ -26,27 +26,27 @@ pub(crate) struct UnitResult {
 /// Units with at least this many sessions evaluate their rules in parallel.
 const LARGE_UNIT: usize = 256;
 
-/// A worker's engines: the session rules' (always), every rule's (cloned on first need).
+/// A worker's evaluators: the session rules' (always), every rule's (made on first need).
 pub(crate) struct Engines {
-    session: Engine,
-    full: Option<Engine>,
+    session: Evaluator,
+    full: Option<Evaluator>,
 }
 
 impl Engines {
     pub(crate) fn new(rules: &RuleSet) -> Self {
         Self {
-            session: rules.engine(),
+            session: rules.evaluator(),
             full: None,
         }
     }
 
-    /// The engine for a unit: the session rules' when it declares sessions only.
-    fn for_unit(&mut self, rules: &RuleSet, sessions_only: bool) -> Result<&mut Engine, String> {
+    /// The evaluator for a unit: the session rules' when it declares sessions only.
+    fn for_unit(&mut self, rules: &RuleSet, sessions_only: bool) -> Result<&mut Evaluator, String> {
         if sessions_only {
             return Ok(&mut self.session);
         }
         if self.full.is_none() {
-            self.full = Some(rules.full_engine()?);
+            self.full = Some(rules.full_evaluator()?);
         }
         self.full.as_mut().ok_or_else(|| "no engine".to_owned())
     }
@@ -82,21 +82,24 @@ pub(crate) fn evaluate(rules: &RuleSet, engines: &mut Engines, unit: &Unit) -> U
     let per_rule: Vec<Option<regorus::Value>> = if unit.sessions.len() >= LARGE_UNIT {
         use rayon::prelude::*;
         let rego: Vec<&super::Rule> = rules.engine_rules().collect();
-        let base = engine.clone();
         rego.par_iter()
             .map(|rule| {
                 if sessions_only && rule.meta.reads_graph() {
                     return Some(regorus::Value::new_set());
                 }
-                let mut e = base.clone();
+                let mut e = if sessions_only {
+                    rules.evaluator()
+                } else {
+                    rules.full_evaluator().ok()?
+                };
                 e.set_input(value.clone());
-                e.eval_rule(rule.deny_path()).ok()
+                e.eval(&rule.deny_path()).ok()
             })
             .collect()
     } else {
         engine.set_input(value.clone());
         let all = if rules.all_enabled() {
-            engine.eval_rule(super::ALL_RULES.to_owned()).ok()
+            engine.eval(super::ALL_RULES).ok()
         } else {
             None
         };
@@ -122,7 +125,7 @@ pub(crate) fn evaluate(rules: &RuleSet, engines: &mut Engines, unit: &Unit) -> U
         }
         let result = match precomputed {
             Some(v) => Ok(v),
-            None => engine.eval_rule(rule.deny_path()),
+            None => engine.eval(&rule.deny_path()),
         };
         let value = match result {
             Ok(v) => v,

@@ -15,6 +15,7 @@
 //! missing or empty; loading checks that every expected built-in rule is there.
 
 pub(crate) mod docs;
+pub mod engine;
 pub(crate) mod eval;
 pub(crate) mod fixes;
 pub(crate) mod graph_skips;
@@ -24,8 +25,6 @@ pub(crate) mod unknowns;
 
 use std::path::{Path, PathBuf};
 use std::time::Duration;
-
-use regorus::Engine;
 
 use crate::error::AppError;
 use crate::parse::tree::Node;
@@ -154,10 +153,11 @@ pub struct RuleSet {
     /// them all.
     all_enabled: bool,
     /// The shipped rules that read sessions only, prepared at load.
-    engine: Engine,
+    engine: engine::Prepared,
     /// Every shipped rule, prepared the first time a unit declares more than sessions.
-    full: std::sync::OnceLock<Result<Engine, String>>,
+    full: std::sync::OnceLock<Result<engine::Prepared, String>>,
     time_limit: Duration,
+    kind: engine::EngineKind,
 }
 
 impl RuleSet {
@@ -281,13 +281,14 @@ impl RuleSet {
             rules.push(rule);
         }
         rules.sort_by(|a, b| a.meta.id.cmp(&b.meta.id));
-        let engine = prepare(&rules)?;
+        let engine = engine::prepare(&rules)?;
         Ok(Self {
             rules,
             all_enabled: true,
             engine,
             full: std::sync::OnceLock::new(),
             time_limit: RULE_TIME_LIMIT,
+            kind: engine::EngineKind::default(),
         })
     }
 
@@ -338,12 +339,11 @@ impl RuleSet {
     /// of the shipped rules.
     pub fn set_time_limit(&mut self, limit: Duration) {
         self.time_limit = limit;
-        self.full = std::sync::OnceLock::new();
-        self.engine
-            .set_execution_timer_config(regorus::utils::limits::ExecutionTimerConfig {
-                limit,
-                check_interval: std::num::NonZeroU32::MIN.saturating_add(999),
-            });
+    }
+
+    /// Which engine evaluates the shipped rules (see [`engine`]).
+    pub fn set_engine_kind(&mut self, kind: engine::EngineKind) {
+        self.kind = kind;
     }
 
     /// Applies configuration: severity overrides and disabled rules. Unknown ids are errors,
@@ -395,18 +395,18 @@ impl RuleSet {
         self.all_enabled
     }
 
-    /// A fresh copy of the prepared engine of the session rules, for one worker.
-    pub(crate) fn engine(&self) -> Engine {
-        self.engine.clone()
+    /// An evaluator of the session rules, for one worker.
+    pub(crate) fn evaluator(&self) -> engine::Evaluator {
+        self.engine.evaluator(self.kind, self.time_limit)
     }
 
-    /// A fresh copy of the engine of every shipped rule (prepared on first use).
-    pub(crate) fn full_engine(&self) -> Result<Engine, String> {
+    /// An evaluator of every shipped rule, for one worker (prepared on first use).
+    pub(crate) fn full_evaluator(&self) -> Result<engine::Evaluator, String> {
         self.full
-            .get_or_init(|| {
-                prepare_engine(&self.rules, true, self.time_limit).map_err(|e| e.to_string())
-            })
-            .clone()
+            .get_or_init(|| engine::prepare_engine(&self.rules, true).map_err(|e| e.to_string()))
+            .as_ref()
+            .map(|p| p.evaluator(self.kind, self.time_limit))
+            .map_err(Clone::clone)
     }
 }
 
@@ -456,76 +456,6 @@ pub(crate) fn examples_root(rule: &Rule) -> Option<Node> {
     yaml::parse(&SourceFile::in_memory(origin, text))
         .ok()
         .flatten()
-}
-
-/// Parses the user rules (their syntax errors stop the run at once; they are evaluated out
-/// of process) and prepares the engine of the shipped rules that read sessions only.
-fn prepare(rules: &[Rule]) -> Result<Engine, AppError> {
-    let mut parse_only = Engine::new();
-    for rule in rules
-        .iter()
-        .filter(|r| r.kind == RuleKind::Rego && !r.shipped)
-    {
-        parse_only
-            .add_policy(rule.origin.clone(), rule.source.clone())
-            .map_err(|e| rule_error(&rule.origin, e))?;
-    }
-    prepare_engine(rules, false, RULE_TIME_LIMIT)
-}
-
-/// The prepared engine of the shipped Rego rules: all of them (`graph`), or only those that
-/// do not read the graph beyond sessions (most units declare sessions only, and loading
-/// fewer rules makes every run start faster).
-fn prepare_engine(rules: &[Rule], graph: bool, limit: Duration) -> Result<Engine, AppError> {
-    let rego: Vec<&Rule> = rules
-        .iter()
-        .filter(|r| r.kind == RuleKind::Rego && r.shipped && (graph || !r.meta.reads_graph()))
-        .collect();
-    let mut engine = Engine::new();
-    engine.set_execution_timer_config(regorus::utils::limits::ExecutionTimerConfig {
-        limit,
-        check_interval: std::num::NonZeroU32::MIN.saturating_add(999),
-    });
-    for rule in &rego {
-        let package = engine
-            .add_policy(rule.origin.clone(), rule.source.clone())
-            .map_err(|e| rule_error(&rule.origin, e))?;
-        if package != format!("data.{}", rule.meta.package) {
-            return Err(AppError::Rule {
-                path: rule.origin.clone(),
-                message: format!(
-                    "METADATA documents package {} but the file declares {package}",
-                    rule.meta.package
-                ),
-            });
-        }
-    }
-    let entries: Vec<String> = rego
-        .iter()
-        .map(|r| format!("\t{:?}: data.{}.deny,", r.meta.id, r.meta.package))
-        .collect();
-    let all = format!(
-        "package mirrorguard.all\n\nresults := {{\n{}\n}}\n",
-        entries.join("\n")
-    );
-    engine
-        .add_policy("mirrorguard-all.rego".into(), all)
-        .map_err(|e| rule_error("mirrorguard-all.rego", e))?;
-    // A first evaluation runs regorus' analysis, so unsafe variables and the like are
-    // reported now, once, instead of on every input.
-    engine.set_input(regorus::Value::from(serde_json::json!({
-        "sessions": [], "targets": [], "references": [], "format": "", "unit": ""
-    })));
-    // One evaluation analyses every rule; only when it fails is each rule tried alone, to
-    // name the one at fault.
-    if engine.eval_rule(ALL_RULES.to_owned()).is_err() {
-        for rule in &rego {
-            engine
-                .eval_rule(rule.deny_path())
-                .map_err(|e| rule_error(&rule.origin, e))?;
-        }
-    }
-    Ok(engine)
 }
 
 /// Reads the `.rego` and `.yaml` files of a rule folder (not recursive), sorted by name.
