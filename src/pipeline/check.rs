@@ -334,43 +334,65 @@ fn units_of(inputs: Inputs, options: &CheckOptions) -> Declared {
     }
 }
 
+/// A unit after its rules ran: kept whole when something still reads it (user rules, IAM),
+/// else reduced to its part of the report, so that its model and sources are dropped as soon
+/// as its findings are out (memory stays bounded by the units in flight, not the run).
+enum Checked {
+    Kept(Box<(Unit, UnitResult)>),
+    Summarised(Box<Report>),
+}
+
 fn check_jobs(
     jobs: Vec<Job>,
     files_read: usize,
     options: &CheckOptions,
     rules: &RuleSet,
 ) -> Report {
-    // Build every unit first: preflight joins live facts about what they all name.
-    let mut built: Vec<(Option<Unit>, Vec<FileError>)> = jobs
-        .par_iter()
-        .map(|job| {
-            let read = build_unit(job, &options.read);
-            let mut unit = read.unit;
-            if let Some(u) = unit.as_mut() {
-                for f in u.files.clone() {
-                    u.suppressions.extend(suppress::inline(&f));
-                }
-            }
-            (unit, read.errors)
-        })
-        .collect();
+    let keep = rules.user_rules().next().is_some() || options.iam.is_some();
+    let finish = |unit: Unit, result: UnitResult| {
+        if keep {
+            Checked::Kept(Box::new((unit, result)))
+        } else {
+            Checked::Summarised(Box::new(summarise(&unit, result, options, rules)))
+        }
+    };
     let mut live_errors = Vec::new();
-    if let Some(preflight) = &options.live {
+    let checked: Vec<(Option<Checked>, Vec<FileError>)> = if let Some(preflight) = &options.live {
+        // Preflight joins live facts about what every unit names: all are built first.
+        let mut built: Vec<(Option<Unit>, Vec<FileError>)> = jobs
+            .par_iter()
+            .map(|job| built_unit(job, options))
+            .collect();
         live_errors = super::preflight::join_live(preflight, &mut built);
-    }
-    let results: Vec<(Option<Unit>, Vec<FileError>, UnitResult)> = built
-        .into_par_iter()
-        .map_init(
-            || crate::rules::eval::Engines::new(rules),
-            |engine, (unit, errors)| {
-                let result = unit
-                    .as_ref()
-                    .map(|u| evaluate_caught(rules, engine, u))
-                    .unwrap_or_default();
-                (unit, errors, result)
-            },
-        )
-        .collect();
+        built
+            .into_par_iter()
+            .map_init(
+                || crate::rules::eval::Engines::new(rules),
+                |engine, (unit, errors)| {
+                    let done = unit.map(|u| {
+                        let result = evaluate_caught(rules, engine, &u);
+                        finish(u, result)
+                    });
+                    (done, errors)
+                },
+            )
+            .collect()
+    } else {
+        // Read, parse and evaluate overlap: each job goes all the way on one worker.
+        jobs.par_iter()
+            .map_init(
+                || crate::rules::eval::Engines::new(rules),
+                |engine, job| {
+                    let (unit, errors) = built_unit(job, options);
+                    let done = unit.map(|u| {
+                        let result = evaluate_caught(rules, engine, &u);
+                        finish(u, result)
+                    });
+                    (done, errors)
+                },
+            )
+            .collect()
+    };
 
     let mut report = Report {
         files_read,
@@ -378,12 +400,14 @@ fn check_jobs(
         ..Report::default()
     };
     let mut evaluated: Vec<(Unit, UnitResult)> = Vec::new();
-    for (unit, errors, result) in results {
+    for (done, errors) in checked {
         report
             .errors
             .extend(errors.into_iter().map(CheckError::from));
-        if let Some(u) = unit {
-            evaluated.push((u, result));
+        match done {
+            Some(Checked::Kept(kept)) => evaluated.push(*kept),
+            Some(Checked::Summarised(part)) => report.absorb(*part),
+            None => {}
         }
     }
     // User rules run out of process, on every unit at once.
@@ -405,30 +429,8 @@ fn check_jobs(
         }
     }
     let mut units = Vec::new();
-    for (u, mut result) in evaluated {
-        let about_suppressions = suppress::apply_in_source(&mut result.findings, &u.suppressions);
-        result.findings.extend(about_suppressions);
-        if !u.sessions.is_empty() || u.resources.iter().any(|r| r.kind.is_mirroring()) {
-            report.units += 1;
-            if options.draw {
-                report
-                    .topologies
-                    .push(crate::report::topology::Topology::of(&u));
-            }
-        }
-        report.sessions += u.declared_sessions().count();
-        report.secrets.extend(u.secrets.iter().cloned());
-        report.usage_errors.extend(u.usage_errors.iter().cloned());
-        report.parameters.extend(u.parameters.iter().cloned());
-        // Severity comes from the (configured) rule set, for built-in rules too; disabled
-        // rules report nothing.
-        report
-            .findings
-            .extend(rules.with_configured_severity(result.findings));
-        report.skipped.extend(result.skipped);
-        report
-            .errors
-            .extend(result.errors.into_iter().map(CheckError::from));
+    for (u, result) in evaluated {
+        report.absorb(summarise(&u, result, options, rules));
         units.push(u);
     }
     // IAM works on the declared sessions of every unit at once.
@@ -439,6 +441,42 @@ fn check_jobs(
         report.skipped.extend(skipped);
     }
     report
+}
+
+/// A job's unit with the suppressions written in its files, and the job's errors.
+fn built_unit(job: &Job, options: &CheckOptions) -> (Option<Unit>, Vec<FileError>) {
+    let read = build_unit(job, &options.read);
+    let mut unit = read.unit;
+    if let Some(u) = unit.as_mut() {
+        for f in u.files.clone() {
+            u.suppressions.extend(suppress::inline(&f));
+        }
+    }
+    (unit, read.errors)
+}
+
+/// One evaluated unit's part of the report.
+fn summarise(u: &Unit, mut result: UnitResult, options: &CheckOptions, rules: &RuleSet) -> Report {
+    let mut part = Report::default();
+    let about_suppressions = suppress::apply_in_source(&mut result.findings, &u.suppressions);
+    result.findings.extend(about_suppressions);
+    if !u.sessions.is_empty() || u.resources.iter().any(|r| r.kind.is_mirroring()) {
+        part.units += 1;
+        if options.draw {
+            part.topologies
+                .push(crate::report::topology::Topology::of(u));
+        }
+    }
+    part.sessions += u.declared_sessions().count();
+    part.secrets.extend(u.secrets.iter().cloned());
+    part.usage_errors.extend(u.usage_errors.iter().cloned());
+    part.parameters.extend(u.parameters.iter().cloned());
+    // Severity comes from the (configured) rule set, for built-in rules too; disabled rules
+    // report nothing.
+    part.findings = rules.with_configured_severity(result.findings);
+    part.skipped = result.skipped;
+    part.errors = result.errors.into_iter().map(CheckError::from).collect();
+    part
 }
 
 /// Evaluates the shipped rules on a unit; a panic inside the engine is that unit's error,

@@ -120,6 +120,19 @@ impl Report {
         }
     }
 
+    /// Adds one unit's part of a run (see [`Report::finish`] for the order).
+    pub(crate) fn absorb(&mut self, part: Report) {
+        self.findings.extend(part.findings);
+        self.skipped.extend(part.skipped);
+        self.errors.extend(part.errors);
+        self.units += part.units;
+        self.sessions += part.sessions;
+        self.secrets.extend(part.secrets);
+        self.usage_errors.extend(part.usage_errors);
+        self.parameters.extend(part.parameters);
+        self.topologies.extend(part.topologies);
+    }
+
     /// Sorts and de-duplicates everything, so the output is the same bytes for the same input.
     pub fn finish(&mut self) {
         sort_findings(&mut self.findings);
