@@ -367,7 +367,7 @@ fn check_jobs(
         built
             .into_par_iter()
             .map_init(
-                || crate::rules::eval::Engines::new(rules),
+                crate::rules::eval::Engines::new,
                 |engine, (unit, errors)| {
                     let done = unit.map(|u| {
                         let result = evaluate_caught(rules, engine, &u);
@@ -380,17 +380,14 @@ fn check_jobs(
     } else {
         // Read, parse and evaluate overlap: each job goes all the way on one worker.
         jobs.par_iter()
-            .map_init(
-                || crate::rules::eval::Engines::new(rules),
-                |engine, job| {
-                    let (unit, errors) = built_unit(job, options);
-                    let done = unit.map(|u| {
-                        let result = evaluate_caught(rules, engine, &u);
-                        finish(u, result)
-                    });
-                    (done, errors)
-                },
-            )
+            .map_init(crate::rules::eval::Engines::new, |engine, job| {
+                let (unit, errors) = built_unit(job, options);
+                let done = unit.map(|u| {
+                    let result = evaluate_caught(rules, engine, &u);
+                    finish(u, result)
+                });
+                (done, errors)
+            })
             .collect()
     };
 
@@ -490,7 +487,7 @@ fn evaluate_caught(
         evaluate(rules, engine, unit)
     }));
     outcome.unwrap_or_else(|panic| {
-        *engine = crate::rules::eval::Engines::new(rules);
+        *engine = crate::rules::eval::Engines::new();
         let why = panic
             .downcast_ref::<String>()
             .cloned()

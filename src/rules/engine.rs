@@ -7,8 +7,8 @@
 //! each worker runs it on its own VM. The VM evaluates the rules about three times faster
 //! than the interpreter. The interpreter stays for `rules test` (the VM rejects `with`),
 //! for user rules (evaluated out of process) and as a diagnostic:
-//! `MIRRORGUARD_RULE_ENGINE=interpreter` checks with it, and a test compares both on every
-//! fixture.
+//! `MIRRORGUARD_RULE_ENGINE=interpreter` (or `compiled`) checks with one engine only, and a
+//! test compares both on every fixture.
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -20,15 +20,18 @@ use regorus::utils::limits::ExecutionTimerConfig;
 use super::{ALL_RULES, Rule, RuleKind, rule_error};
 use crate::error::AppError;
 
-/// The environment variable that chooses the engine (`compiled`, the default, or
-/// `interpreter`).
+/// The environment variable that chooses the engine: `auto` (the default), `compiled` or
+/// `interpreter`.
 pub(crate) const ENGINE_VARIABLE: &str = "MIRRORGUARD_RULE_ENGINE";
 
 /// Which regorus engine evaluates the shipped rules.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub enum EngineKind {
-    /// The RVM program compiled once at load (the default).
+    /// The interpreter for the first [`COMPILE_AFTER_SESSIONS`] sessions of a run, then the
+    /// compiled program (the default).
     #[default]
+    Auto,
+    /// The RVM program, compiled once and shared by every worker.
     Compiled,
     /// regorus' tree-walking interpreter.
     Interpreter,
@@ -39,41 +42,54 @@ impl EngineKind {
     pub fn from_env() -> Result<Self, AppError> {
         match std::env::var(ENGINE_VARIABLE) {
             Err(_) => Ok(Self::default()),
-            Ok(v) if v.is_empty() || v == "compiled" => Ok(Self::Compiled),
+            Ok(v) if v.is_empty() || v == "auto" => Ok(Self::Auto),
+            Ok(v) if v == "compiled" => Ok(Self::Compiled),
             Ok(v) if v == "interpreter" => Ok(Self::Interpreter),
             Ok(v) => Err(AppError::Usage(format!(
-                "{ENGINE_VARIABLE} must be `compiled` or `interpreter`, not {v:?}"
+                "{ENGINE_VARIABLE} must be `auto`, `compiled` or `interpreter`, not {v:?}"
             ))),
         }
     }
 }
 
+/// Sessions a run evaluates on the interpreter before it compiles the VM program: compiling
+/// costs about as much as evaluating this many sessions on the interpreter, and one small
+/// file (a pre-commit hook) should not pay for it.
+pub(crate) const COMPILE_AFTER_SESSIONS: usize = 100;
+
 /// The shipped rules of one kind of unit, ready to evaluate: the analysed interpreter
-/// engine and, compiled from it, the VM program.
+/// engine and, compiled from it on first need, the VM program.
 #[derive(Debug, Clone)]
 pub(crate) struct Prepared {
     engine: Engine,
-    program: Arc<Program>,
+    paths: Vec<String>,
+    program: Arc<std::sync::OnceLock<Result<Arc<Program>, String>>>,
 }
 
 impl Prepared {
-    /// An evaluator of these rules for one worker.
-    pub(crate) fn evaluator(&self, kind: EngineKind, limit: Duration) -> Evaluator {
+    /// An evaluator of these rules for one worker (compiling the program on first need).
+    pub(crate) fn evaluator(&self, kind: EngineKind, limit: Duration) -> Result<Evaluator, String> {
         let timer = timer(limit);
         match kind {
             EngineKind::Compiled => {
+                let program = self
+                    .program
+                    .get_or_init(|| {
+                        compile(&mut self.engine.clone(), &self.paths).map_err(|e| e.to_string())
+                    })
+                    .clone()?;
                 let mut vm = RegoVM::new();
-                vm.load_program(Arc::clone(&self.program));
+                vm.load_program(program);
                 // The time limit bounds a runaway rule; the instruction count must not stop
                 // a legitimate large unit (50,000 sessions take billions of instructions).
                 vm.set_max_instructions(usize::MAX);
                 vm.set_execution_timer_config(Some(timer));
-                Evaluator::Vm(Box::new(vm))
+                Ok(Evaluator::Vm(Box::new(vm)))
             }
-            EngineKind::Interpreter => {
+            EngineKind::Interpreter | EngineKind::Auto => {
                 let mut engine = self.engine.clone();
                 engine.set_execution_timer_config(timer);
-                Evaluator::Interpreter(Box::new(engine))
+                Ok(Evaluator::Interpreter(Box::new(engine)))
             }
         }
     }
@@ -177,13 +193,16 @@ pub(super) fn prepare_engine(rules: &[Rule], graph: bool) -> Result<Prepared, Ap
                 .map_err(|e| rule_error(&rule.origin, e))?;
         }
     }
-    let program = compile(&mut engine, &rego)?;
-    Ok(Prepared { engine, program })
+    Ok(Prepared {
+        engine,
+        paths: rego.iter().map(|r| r.deny_path()).collect(),
+        program: Arc::default(),
+    })
 }
 
 /// Compiles the analysed rules into one VM program whose entry points are [`ALL_RULES`] and
 /// every rule's `deny`.
-fn compile(engine: &mut Engine, rego: &[&Rule]) -> Result<Arc<Program>, AppError> {
+fn compile(engine: &mut Engine, paths: &[String]) -> Result<Arc<Program>, AppError> {
     let failed = |e: &dyn std::fmt::Display| AppError::Rule {
         path: "rules/".into(),
         message: format!("the shipped rules could not be compiled: {e}"),
@@ -191,7 +210,6 @@ fn compile(engine: &mut Engine, rego: &[&Rule]) -> Result<Arc<Program>, AppError
     let policy = engine
         .compile_with_entrypoint(&ALL_RULES.into())
         .map_err(|e| failed(&e))?;
-    let paths: Vec<String> = rego.iter().map(|r| r.deny_path()).collect();
     let mut entries: Vec<&str> = vec![ALL_RULES];
     entries.extend(paths.iter().map(String::as_str));
     regorus::languages::rego::compiler::Compiler::compile_from_policy(&policy, &entries)

@@ -8,7 +8,7 @@
 use serde_json::Value as Json;
 
 use super::RuleSet;
-use super::engine::Evaluator;
+use super::engine::{EngineKind, Evaluator};
 use crate::error::{RunError, Subject};
 use crate::model::{Alt, Prop, RuleInput, Unit, Val};
 use crate::report::{Finding, Location, Related, Skipped, stable_hash};
@@ -26,29 +26,38 @@ pub(crate) struct UnitResult {
 /// Units with at least this many sessions evaluate their rules in parallel.
 const LARGE_UNIT: usize = 256;
 
-/// A worker's evaluators: the session rules' (always), every rule's (made on first need).
+/// A worker's evaluators, made on first need: the session rules' and every rule's, on each
+/// engine.
+#[derive(Default)]
 pub(crate) struct Engines {
-    session: Evaluator,
-    full: Option<Evaluator>,
+    slots: [Option<Evaluator>; 4],
 }
 
 impl Engines {
-    pub(crate) fn new(rules: &RuleSet) -> Self {
-        Self {
-            session: rules.evaluator(),
-            full: None,
-        }
+    pub(crate) fn new() -> Self {
+        Self::default()
     }
 
     /// The evaluator for a unit: the session rules' when it declares sessions only.
-    fn for_unit(&mut self, rules: &RuleSet, sessions_only: bool) -> Result<&mut Evaluator, String> {
-        if sessions_only {
-            return Ok(&mut self.session);
+    fn for_unit(
+        &mut self,
+        rules: &RuleSet,
+        sessions_only: bool,
+        kind: EngineKind,
+    ) -> Result<&mut Evaluator, String> {
+        let slot = usize::from(!sessions_only) * 2 + usize::from(kind == EngineKind::Compiled);
+        let cell = self
+            .slots
+            .get_mut(slot)
+            .ok_or_else(|| "no engine".to_owned())?;
+        if cell.is_none() {
+            *cell = Some(if sessions_only {
+                rules.evaluator(kind)?
+            } else {
+                rules.full_evaluator(kind)?
+            });
         }
-        if self.full.is_none() {
-            self.full = Some(rules.full_evaluator()?);
-        }
-        self.full.as_mut().ok_or_else(|| "no engine".to_owned())
+        cell.as_mut().ok_or_else(|| "no engine".to_owned())
     }
 }
 
@@ -65,7 +74,8 @@ pub(crate) fn evaluate(rules: &RuleSet, engines: &mut Engines, unit: &Unit) -> U
     // large unit (the input of 50,000 sessions is hundreds of megabytes).
     let value = serde::Deserialize::deserialize(&input.json).unwrap_or(regorus::Value::Undefined);
     let sessions_only = unit.resources.is_empty();
-    let engine = match engines.for_unit(rules, sessions_only) {
+    let kind = rules.engine_for(unit.sessions.len() + unit.resources.len());
+    let engine = match engines.for_unit(rules, sessions_only, kind) {
         Ok(e) => e,
         Err(e) => {
             out.errors.push(RunError::new(
@@ -88,9 +98,9 @@ pub(crate) fn evaluate(rules: &RuleSet, engines: &mut Engines, unit: &Unit) -> U
                     return Some(regorus::Value::new_set());
                 }
                 let mut e = if sessions_only {
-                    rules.evaluator()
+                    rules.evaluator(kind).ok()?
                 } else {
-                    rules.full_evaluator().ok()?
+                    rules.full_evaluator(kind).ok()?
                 };
                 e.set_input(value.clone());
                 e.eval(&rule.deny_path()).ok()

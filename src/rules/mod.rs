@@ -158,6 +158,8 @@ pub struct RuleSet {
     full: std::sync::OnceLock<Result<engine::Prepared, String>>,
     time_limit: Duration,
     kind: engine::EngineKind,
+    /// Sessions (and other resources) evaluated so far in this run.
+    evaluated: std::sync::Arc<std::sync::atomic::AtomicUsize>,
 }
 
 impl RuleSet {
@@ -289,6 +291,7 @@ impl RuleSet {
             full: std::sync::OnceLock::new(),
             time_limit: RULE_TIME_LIMIT,
             kind: engine::EngineKind::default(),
+            evaluated: std::sync::Arc::default(),
         })
     }
 
@@ -395,18 +398,38 @@ impl RuleSet {
         self.all_enabled
     }
 
+    /// The engine for a unit of `size` sessions and resources: the compiled VM (unless the
+    /// interpreter was chosen) once the run has evaluated enough to pay for compiling it.
+    pub(crate) fn engine_for(&self, size: usize) -> engine::EngineKind {
+        use std::sync::atomic::Ordering;
+        match self.kind {
+            engine::EngineKind::Auto => {
+                let before = self.evaluated.fetch_add(size, Ordering::Relaxed);
+                if before.saturating_add(size) >= engine::COMPILE_AFTER_SESSIONS {
+                    engine::EngineKind::Compiled
+                } else {
+                    engine::EngineKind::Interpreter
+                }
+            }
+            other => other,
+        }
+    }
+
     /// An evaluator of the session rules, for one worker.
-    pub(crate) fn evaluator(&self) -> engine::Evaluator {
-        self.engine.evaluator(self.kind, self.time_limit)
+    pub(crate) fn evaluator(&self, kind: engine::EngineKind) -> Result<engine::Evaluator, String> {
+        self.engine.evaluator(kind, self.time_limit)
     }
 
     /// An evaluator of every shipped rule, for one worker (prepared on first use).
-    pub(crate) fn full_evaluator(&self) -> Result<engine::Evaluator, String> {
+    pub(crate) fn full_evaluator(
+        &self,
+        kind: engine::EngineKind,
+    ) -> Result<engine::Evaluator, String> {
         self.full
             .get_or_init(|| engine::prepare_engine(&self.rules, true).map_err(|e| e.to_string()))
             .as_ref()
-            .map(|p| p.evaluator(self.kind, self.time_limit))
-            .map_err(Clone::clone)
+            .map_err(Clone::clone)?
+            .evaluator(kind, self.time_limit)
     }
 }
 
