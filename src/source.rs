@@ -44,6 +44,11 @@ impl SourceFile {
     }
 
     /// Byte offset of the start of a 1-based line.
+    /// The number of UTF-16 code units before byte `offset` (SARIF's `charOffset`).
+    pub(crate) fn utf16_offset(&self, offset: usize) -> usize {
+        self.lines.utf16_offset(&self.text, offset)
+    }
+
     pub(crate) fn line_start(&self, line: usize) -> Option<usize> {
         self.lines.starts.get(line.checked_sub(1)?).copied()
     }
@@ -117,10 +122,13 @@ pub struct Position {
     pub utf16_column: usize,
 }
 
-/// Byte offsets of line starts.
+/// Byte offsets of line starts, and for a file that is not all ASCII their UTF-16 offsets
+/// (SARIF's `charOffset` of every fix would otherwise count from the start of the file: a
+/// quadratic cost on one large template with many fixes).
 #[derive(Debug, Clone)]
 struct LineIndex {
     starts: Vec<usize>,
+    utf16_starts: Option<Vec<usize>>,
 }
 
 impl LineIndex {
@@ -135,7 +143,41 @@ impl LineIndex {
                 starts.push(i + 1);
             }
         }
-        Self { starts }
+        let utf16_starts = (!text.is_ascii()).then(|| {
+            let mut at = 0;
+            let mut units = 0;
+            starts
+                .iter()
+                .map(|&start| {
+                    units += text.get(at..start).map_or(0, |s| s.encode_utf16().count());
+                    at = start;
+                    units
+                })
+                .collect()
+        });
+        Self {
+            starts,
+            utf16_starts,
+        }
+    }
+
+    /// The number of UTF-16 code units before byte `offset`.
+    fn utf16_offset(&self, text: &str, offset: usize) -> usize {
+        let offset = offset.min(text.len());
+        let Some(utf16_starts) = &self.utf16_starts else {
+            return offset;
+        };
+        let line_idx = match self.starts.binary_search(&offset) {
+            Ok(i) => i,
+            Err(i) => i.saturating_sub(1),
+        };
+        let start = self.starts.get(line_idx).copied().unwrap_or(0);
+        let mut end = offset;
+        while end > start && !text.is_char_boundary(end) {
+            end -= 1;
+        }
+        utf16_starts.get(line_idx).copied().unwrap_or(0)
+            + text.get(start..end).map_or(0, |s| s.encode_utf16().count())
     }
 
     fn position(&self, text: &str, offset: usize) -> Position {
@@ -170,6 +212,17 @@ impl LineIndex {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn utf16_offsets_count_code_units_before_a_byte() {
+        for text in ["ab\ncd\nef", "\u{e9}t\u{e9}\n\u{1f600}x\r\ny\u{e9}z\n"] {
+            let file = SourceFile::in_memory("t", text);
+            for (offset, _) in text.char_indices().chain([(text.len(), ' ')]) {
+                let expected = text[..offset].encode_utf16().count();
+                assert_eq!(file.utf16_offset(offset), expected, "{text:?} at {offset}");
+            }
+        }
+    }
 
     #[test]
     fn a_lone_carriage_return_ends_a_line() {

@@ -44,10 +44,8 @@ fn region(loc: &Location) -> Region {
 /// The exact region of an edit: lines and UTF-16 columns, and the same as a character
 /// offset and length (reviewdog reads either), empty for an insertion.
 fn exact_region(loc: &Location) -> Region {
-    let text: &str = &loc.source.text;
-    let utf16 = |s: &str| s.encode_utf16().count();
-    let offset = text.get(..loc.span.start).map_or(0, utf16);
-    let length = text.get(loc.span.start..loc.span.end).map_or(0, utf16);
+    let offset = loc.source.utf16_offset(loc.span.start);
+    let length = loc.source.utf16_offset(loc.span.end).saturating_sub(offset);
     Region::builder()
         .start_line(i64::try_from(loc.start.line).unwrap_or(i64::MAX))
         .start_column(i64::try_from(loc.start.utf16_column).unwrap_or(i64::MAX))
