@@ -32,16 +32,14 @@ by_eni_sorted := sort(by_eni_entry)
 by_eni_starts[gk] := y if {
 	some y, e in by_eni_sorted
 	gk := e[0]
-	not by_eni_same(y - 1, y)
+	not by_eni_sorted[y - 1][0] == gk
 }
 
 by_eni_ends[gk] := y if {
 	some y, e in by_eni_sorted
 	gk := e[0]
-	not by_eni_same(y, y + 1)
+	not by_eni_sorted[y + 1][0] == gk
 }
-
-by_eni_same(x, y) if by_eni_sorted[x][0] == by_eni_sorted[y][0]
 
 by_eni[gk] := [p[1] | some p in array.slice(by_eni_sorted, y, by_eni_ends[gk] + 1)] if some gk, y in by_eni_starts
 

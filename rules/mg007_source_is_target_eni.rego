@@ -30,16 +30,14 @@ target_enis_sorted := sort(target_enis_entry)
 target_enis_starts[gk] := y if {
 	some y, e in target_enis_sorted
 	gk := e[0]
-	not target_enis_same(y - 1, y)
+	not target_enis_sorted[y - 1][0] == gk
 }
 
 target_enis_ends[gk] := y if {
 	some y, e in target_enis_sorted
 	gk := e[0]
-	not target_enis_same(y, y + 1)
+	not target_enis_sorted[y + 1][0] == gk
 }
-
-target_enis_same(x, y) if target_enis_sorted[x][0] == target_enis_sorted[y][0]
 
 target_enis[gk] := [p[1] | some p in array.slice(target_enis_sorted, y, target_enis_ends[gk] + 1)] if some gk, y in target_enis_starts
 

@@ -38,16 +38,14 @@ groups_sorted := sort(groups_entry)
 groups_starts[gk] := y if {
 	some y, e in groups_sorted
 	gk := e[0]
-	not groups_same(y - 1, y)
+	not groups_sorted[y - 1][0] == gk
 }
 
 groups_ends[gk] := y if {
 	some y, e in groups_sorted
 	gk := e[0]
-	not groups_same(y, y + 1)
+	not groups_sorted[y + 1][0] == gk
 }
-
-groups_same(x, y) if groups_sorted[x][0] == groups_sorted[y][0]
 
 groups[gk] := [p[1] | some p in array.slice(groups_sorted, y, groups_ends[gk] + 1)] if some gk, y in groups_starts
 

@@ -43,16 +43,14 @@ counted_sorted := sort(counted_entry)
 counted_starts[gk] := y if {
 	some y, e in counted_sorted
 	gk := e[0]
-	not counted_same(y - 1, y)
+	not counted_sorted[y - 1][0] == gk
 }
 
 counted_ends[gk] := y if {
 	some y, e in counted_sorted
 	gk := e[0]
-	not counted_same(y, y + 1)
+	not counted_sorted[y + 1][0] == gk
 }
-
-counted_same(x, y) if counted_sorted[x][0] == counted_sorted[y][0]
 
 counted[gk] := [p[1] | some p in array.slice(counted_sorted, y, counted_ends[gk] + 1)] if some gk, y in counted_starts
 

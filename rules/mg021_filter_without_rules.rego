@@ -39,16 +39,14 @@ users_sorted := sort(users_entry)
 users_starts[gk] := y if {
 	some y, e in users_sorted
 	gk := e[0]
-	not users_same(y - 1, y)
+	not users_sorted[y - 1][0] == gk
 }
 
 users_ends[gk] := y if {
 	some y, e in users_sorted
 	gk := e[0]
-	not users_same(y, y + 1)
+	not users_sorted[y + 1][0] == gk
 }
-
-users_same(x, y) if users_sorted[x][0] == users_sorted[y][0]
 
 users[gk] := [p[1] | some p in array.slice(users_sorted, y, users_ends[gk] + 1)] if some gk, y in users_starts
 

@@ -45,16 +45,14 @@ sources_sorted := sort(sources_entry)
 sources_starts[gk] := y if {
 	some y, e in sources_sorted
 	gk := e[0]
-	not sources_same(y - 1, y)
+	not sources_sorted[y - 1][0] == gk
 }
 
 sources_ends[gk] := y if {
 	some y, e in sources_sorted
 	gk := e[0]
-	not sources_same(y, y + 1)
+	not sources_sorted[y + 1][0] == gk
 }
-
-sources_same(x, y) if sources_sorted[x][0] == sources_sorted[y][0]
 
 sources[gk] := [p[1] | some p in array.slice(sources_sorted, y, sources_ends[gk] + 1)] if some gk, y in sources_starts
 

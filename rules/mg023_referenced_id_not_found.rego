@@ -45,6 +45,8 @@ missing(kind, id) if {
 message(k, id) := sprintf("%v %v does not exist in the account (%v)", [k[2], id, input.live.source])
 
 deny contains v if {
+	# Without listings (no preflight) nothing is missing: stop before any iteration.
+	input.live.listings
 	some i, s in input.sessions
 	not s.live
 	some field, k in kinds
@@ -55,6 +57,8 @@ deny contains v if {
 }
 
 deny contains v if {
+	# Without listings (no preflight) nothing is missing: stop before any iteration.
+	input.live.listings
 	some t, target in input.targets
 	not target.live
 	k := kinds.network_interface_id
@@ -65,6 +69,8 @@ deny contains v if {
 }
 
 deny contains v if {
+	# Without listings (no preflight) nothing is missing: stop before any iteration.
+	input.live.listings
 	some r, rule in input.filter_rules
 	not rule.live
 	k := kinds.traffic_mirror_filter_id
