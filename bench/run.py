@@ -145,27 +145,26 @@ def main():
             print("\n".join(lines[-len(compare) - 4:]), flush=True)
             return out
 
+    def versus_guard(name, measured, times):
+        """A target of being `times` faster than cfn-guard (its full rule set) in one section."""
+        guard = measured["cfn-guard"]
+        if guard is None:
+            targets.append((name, None, "cfn-guard not installed"))
+        elif guard["killed"]:
+            targets.append((name, True, f"cfn-guard {guard['killed']}"))
+        else:
+            r = guard["wall"] / measured["mirrorguard"]["wall"]
+            targets.append((name, r >= times, f"{r:.1f}x"))
+
     # Targets.
     guards = ("cfn-guard", "cfn-guard (MG001-MG003 only)")
     small = section("One small file (10 sessions), end to end", "cfn-yaml", 1, 10, ("mirrorguard",) + guards + ("cfn-lint",))
     targets.append(("one small file under 20 ms", small["mirrorguard"]["wall"] < 0.020, f"{small['mirrorguard']['wall'] * 1000:.1f} ms"))
     t1 = section("1,000 templates x 10 sessions (YAML)", "cfn-yaml", 1000, 10, ("mirrorguard",) + guards)
-    if t1["cfn-guard"] and t1["cfn-guard"]["killed"]:
-        targets.append(("20x faster than cfn-guard, 1,000 x 10", True, f"cfn-guard {t1['cfn-guard']['killed']}"))
-    elif t1["cfn-guard"]:
-        r = t1["cfn-guard"]["wall"] / t1["mirrorguard"]["wall"]
-        targets.append(("20x faster than cfn-guard, 1,000 x 10", r >= 20, f"{r:.1f}x"))
-    else:
-        targets.append(("20x faster than cfn-guard, 1,000 x 10", None, "cfn-guard not installed"))
+    versus_guard("20x faster than cfn-guard, 1,000 x 10", t1, 20)
     t2 = section("Repository-shaped: 1,000 templates x 30 ordinary resources, 10 with sessions", "cfn-yaml", 1000, 10,
                  ("mirrorguard",) + guards, ordinary=30, with_sessions=10)
-    if t2["cfn-guard"] and t2["cfn-guard"]["killed"]:
-        targets.append(("100x faster than cfn-guard, repository-shaped", True, f"cfn-guard {t2['cfn-guard']['killed']}"))
-    elif t2["cfn-guard"]:
-        r = t2["cfn-guard"]["wall"] / t2["mirrorguard"]["wall"]
-        targets.append(("100x faster than cfn-guard, repository-shaped", r >= 100, f"{r:.1f}x"))
-    else:
-        targets.append(("100x faster than cfn-guard, repository-shaped", None, "cfn-guard not installed"))
+    versus_guard("100x faster than cfn-guard, repository-shaped", t2, 100)
     t3a = section("500 templates x 10 sessions", "cfn-yaml", 500, 10)
     t3b = section("1 template x 5,000 sessions", "cfn-yaml", 1, 5000, ("mirrorguard",) + guards)
     r = t3b["mirrorguard"]["wall"] / t3a["mirrorguard"]["wall"]

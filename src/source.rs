@@ -167,32 +167,28 @@ impl LineIndex {
         let Some(utf16_starts) = &self.utf16_starts else {
             return offset;
         };
-        let line_idx = match self.starts.binary_search(&offset) {
-            Ok(i) => i,
-            Err(i) => i.saturating_sub(1),
-        };
-        let start = self.starts.get(line_idx).copied().unwrap_or(0);
-        let mut end = offset;
-        while end > start && !text.is_char_boundary(end) {
-            end -= 1;
-        }
-        utf16_starts.get(line_idx).copied().unwrap_or(0)
-            + text.get(start..end).map_or(0, |s| s.encode_utf16().count())
+        let (line_idx, prefix) = self.line_prefix(text, offset);
+        utf16_starts.get(line_idx).copied().unwrap_or(0) + prefix.encode_utf16().count()
     }
 
-    fn position(&self, text: &str, offset: usize) -> Position {
+    /// The 0-based line holding byte `offset`, and the text of that line before it (clamped
+    /// to a char boundary at or before the offset).
+    fn line_prefix<'t>(&self, text: &'t str, offset: usize) -> (usize, &'t str) {
         let offset = offset.min(text.len());
         let line_idx = match self.starts.binary_search(&offset) {
             Ok(i) => i,
             Err(i) => i.saturating_sub(1),
         };
         let start = self.starts.get(line_idx).copied().unwrap_or(0);
-        // Clamp to a char boundary at or before the offset.
         let mut end = offset;
         while end > start && !text.is_char_boundary(end) {
             end -= 1;
         }
-        let prefix = text.get(start..end).unwrap_or("");
+        (line_idx, text.get(start..end).unwrap_or(""))
+    }
+
+    fn position(&self, text: &str, offset: usize) -> Position {
+        let (line_idx, prefix) = self.line_prefix(text, offset);
         let (chars, utf16) = if prefix.is_ascii() {
             (prefix.len(), prefix.len())
         } else {

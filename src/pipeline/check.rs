@@ -349,7 +349,8 @@ fn check_jobs(
     rules: &RuleSet,
 ) -> Report {
     let keep = rules.user_rules().next().is_some() || options.iam.is_some();
-    let finish = |unit: Unit, result: UnitResult| {
+    let check = |engine: &mut crate::rules::eval::Engines, unit: Unit| {
+        let result = evaluate_caught(rules, engine, &unit);
         if keep {
             Checked::Kept(Box::new((unit, result)))
         } else {
@@ -368,13 +369,7 @@ fn check_jobs(
             .into_par_iter()
             .map_init(
                 crate::rules::eval::Engines::new,
-                |engine, (unit, errors)| {
-                    let done = unit.map(|u| {
-                        let result = evaluate_caught(rules, engine, &u);
-                        finish(u, result)
-                    });
-                    (done, errors)
-                },
+                |engine, (unit, errors)| (unit.map(|u| check(engine, u)), errors),
             )
             .collect()
     } else {
@@ -382,11 +377,7 @@ fn check_jobs(
         jobs.par_iter()
             .map_init(crate::rules::eval::Engines::new, |engine, job| {
                 let (unit, errors) = built_unit(job, options);
-                let done = unit.map(|u| {
-                    let result = evaluate_caught(rules, engine, &u);
-                    finish(u, result)
-                });
-                (done, errors)
+                (unit.map(|u| check(engine, u)), errors)
             })
             .collect()
     };

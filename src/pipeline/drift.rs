@@ -333,16 +333,7 @@ pub fn run_scopes(
                 s.reason = format!("[{label}] {}", s.reason);
             }
         }
-        merged.findings.extend(report.findings);
-        merged.skipped.extend(report.skipped);
-        merged.errors.extend(report.errors);
-        merged.files_read += report.files_read;
-        merged.units += report.units;
-        merged.sessions += report.sessions;
-        merged.secrets.extend(report.secrets);
-        merged.inputs.extend(report.inputs);
-        merged.usage_errors.extend(report.usage_errors);
-        merged.parameters.extend(report.parameters);
+        merged.absorb(report);
         plan.merge(scope_plan);
     }
     merged.inputs.sort();

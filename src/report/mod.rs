@@ -120,14 +120,18 @@ impl Report {
         }
     }
 
-    /// Adds one unit's part of a run (see [`Report::finish`] for the order).
+    /// Adds a part of a run (one unit's, or one drift scope's); [`Report::finish`] puts
+    /// everything in order afterwards. Baselined and out-of-scope counts are the whole run's,
+    /// set by its caller.
     pub(crate) fn absorb(&mut self, part: Report) {
         self.findings.extend(part.findings);
         self.skipped.extend(part.skipped);
         self.errors.extend(part.errors);
+        self.files_read += part.files_read;
         self.units += part.units;
         self.sessions += part.sessions;
         self.secrets.extend(part.secrets);
+        self.inputs.extend(part.inputs);
         self.usage_errors.extend(part.usage_errors);
         self.parameters.extend(part.parameters);
         self.topologies.extend(part.topologies);

@@ -58,23 +58,9 @@ fn compiled_rules_match_the_interpreter_on_every_fixture_and_example() {
 
 #[test]
 fn compiled_rules_match_the_interpreter_with_live_facts() {
+    let live = super::preflight::live_file_args(&super::preflight::LIVE);
     let mut args = vec!["template.yaml"];
-    let files: Vec<String> = [
-        "sessions",
-        "targets",
-        "filters",
-        "network-interfaces",
-        "instances",
-        "peering",
-        "tgw",
-    ]
-    .iter()
-    .map(|l| format!("live/{l}.json"))
-    .collect();
-    for f in &files {
-        args.push("--live-file");
-        args.push(f);
-    }
+    args.extend(live.iter().map(String::as_str));
     assert!(same_report(&fixture("preflight"), &args) > 0);
 }
 

@@ -4,7 +4,8 @@
 
 use super::common::{code, fixture, keep_sarif, run_in, stdout};
 
-const LIVE: [&str; 7] = [
+/// Every saved describe output of the preflight fixture (`live/<name>.json`).
+pub(crate) const LIVE: [&str; 7] = [
     "sessions",
     "targets",
     "filters",
@@ -14,13 +15,17 @@ const LIVE: [&str; 7] = [
     "tgw",
 ];
 
+/// `--live-file live/<name>.json` for each name.
+pub(crate) fn live_file_args(live: &[&str]) -> Vec<String> {
+    live.iter()
+        .flat_map(|l| ["--live-file".to_owned(), format!("live/{l}.json")])
+        .collect()
+}
+
 fn preflight(extra: &[&str], live: &[&str]) -> (i32, serde_json::Value) {
+    let live_args = live_file_args(live);
     let mut args = vec!["check", "template.yaml", "--no-config", "--format", "json"];
-    let files: Vec<String> = live.iter().map(|l| format!("live/{l}.json")).collect();
-    for f in &files {
-        args.push("--live-file");
-        args.push(f);
-    }
+    args.extend(live_args.iter().map(String::as_str));
     args.extend_from_slice(extra);
     let out = run_in(&fixture("preflight"), &args);
     let report = serde_json::from_str(&stdout(&out)).expect("json");
