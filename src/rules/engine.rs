@@ -26,7 +26,7 @@ pub(crate) const ENGINE_VARIABLE: &str = "MIRRORGUARD_RULE_ENGINE";
 
 /// Which regorus engine evaluates the shipped rules.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
-pub enum EngineKind {
+pub(crate) enum EngineKind {
     /// The interpreter for the first [`COMPILE_AFTER_SESSIONS`] sessions of a run, then the
     /// compiled program (the default).
     #[default]
@@ -39,7 +39,7 @@ pub enum EngineKind {
 
 impl EngineKind {
     /// The kind named by [`ENGINE_VARIABLE`]; unset is the default, anything else an error.
-    pub fn from_env() -> Result<Self, AppError> {
+    pub(crate) fn from_env() -> Result<Self, AppError> {
         match std::env::var(ENGINE_VARIABLE) {
             Err(_) => Ok(Self::default()),
             Ok(v) if v.is_empty() || v == "auto" => Ok(Self::Auto),
@@ -86,6 +86,8 @@ impl Prepared {
                 vm.set_execution_timer_config(Some(timer));
                 Ok(Evaluator::Vm(Box::new(vm)))
             }
+            // `Auto` is resolved per unit (`RuleSet::engine_for`); as a request for an
+            // evaluator it means the engine that needs no compiling.
             EngineKind::Interpreter | EngineKind::Auto => {
                 let mut engine = self.engine.clone();
                 engine.set_execution_timer_config(timer);

@@ -45,6 +45,7 @@ impl Engines {
         sessions_only: bool,
         kind: EngineKind,
     ) -> Result<&mut Evaluator, String> {
+        // Slots: session rules on the interpreter, on the VM; all rules on each.
         let slot = usize::from(!sessions_only) * 2 + usize::from(kind == EngineKind::Compiled);
         let cell = self
             .slots

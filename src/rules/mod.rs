@@ -5,8 +5,9 @@
 //!   examples `.yaml` beside them; `--rules DIR` adds a user's rules under the same contract
 //!   (see `rules/README.md`). Each lives in package `mirrorguard.rules.<id in lower case>`
 //!   and defines `deny`, a set of `{"msg", "path", "related"}` objects pointing into the
-//!   rule input. They are loaded into one prepared regorus engine (a first evaluation
-//!   surfaces unsafe-variable errors at load time), cloned per worker.
+//!   rule input. The shipped ones are prepared once (a first evaluation surfaces
+//!   unsafe-variable errors at load time) and run on regorus' interpreter or compiled VM,
+//!   one evaluator per worker (see `rules::engine`); user rules run out of process.
 //! * **Built-in rules** are checks written in Rust (`crate::checks`): suppressions, IAM,
 //!   drift. Their metadata is data too: the `metadata:` section of their examples `.yaml`
 //!   in `rules/`, so that both kinds are listed, documented, configured and tested alike.
@@ -15,7 +16,7 @@
 //! missing or empty; loading checks that every expected built-in rule is there.
 
 pub(crate) mod docs;
-pub mod engine;
+pub(crate) mod engine;
 pub(crate) mod eval;
 pub(crate) mod fixes;
 pub(crate) mod graph_skips;
@@ -153,9 +154,9 @@ pub struct RuleSet {
     /// them all.
     all_enabled: bool,
     /// The shipped rules that read sessions only, prepared at load.
-    engine: engine::Prepared,
+    session_rules: engine::Prepared,
     /// Every shipped rule, prepared the first time a unit declares more than sessions.
-    full: std::sync::OnceLock<Result<engine::Prepared, String>>,
+    all_rules: std::sync::OnceLock<Result<engine::Prepared, String>>,
     time_limit: Duration,
     kind: engine::EngineKind,
     /// Sessions (and other resources) evaluated so far in this run.
@@ -283,12 +284,12 @@ impl RuleSet {
             rules.push(rule);
         }
         rules.sort_by(|a, b| a.meta.id.cmp(&b.meta.id));
-        let engine = engine::prepare(&rules)?;
+        let session_rules = engine::prepare(&rules)?;
         Ok(Self {
             rules,
             all_enabled: true,
-            engine,
-            full: std::sync::OnceLock::new(),
+            session_rules,
+            all_rules: std::sync::OnceLock::new(),
             time_limit: RULE_TIME_LIMIT,
             kind: engine::EngineKind::default(),
             evaluated: std::sync::Arc::default(),
@@ -345,7 +346,7 @@ impl RuleSet {
     }
 
     /// Which engine evaluates the shipped rules (see [`engine`]).
-    pub fn set_engine_kind(&mut self, kind: engine::EngineKind) {
+    pub(crate) fn set_engine_kind(&mut self, kind: engine::EngineKind) {
         self.kind = kind;
     }
 
@@ -417,7 +418,7 @@ impl RuleSet {
 
     /// An evaluator of the session rules, for one worker.
     pub(crate) fn evaluator(&self, kind: engine::EngineKind) -> Result<engine::Evaluator, String> {
-        self.engine.evaluator(kind, self.time_limit)
+        self.session_rules.evaluator(kind, self.time_limit)
     }
 
     /// An evaluator of every shipped rule, for one worker (prepared on first use).
@@ -425,7 +426,7 @@ impl RuleSet {
         &self,
         kind: engine::EngineKind,
     ) -> Result<engine::Evaluator, String> {
-        self.full
+        self.all_rules
             .get_or_init(|| engine::prepare_engine(&self.rules, true).map_err(|e| e.to_string()))
             .as_ref()
             .map_err(Clone::clone)?
