@@ -69,8 +69,43 @@ fn main() {
         let _ = writeln!(out, "    {id:?},");
     }
     out.push_str("];\n");
+    precompiled(&dir.join("compiled"), &mut out);
     let out_dir = std::env::var("OUT_DIR").unwrap_or_else(|_| ".".into());
     if let Err(e) = std::fs::write(Path::new(&out_dir).join("builtin_rules.rs"), out) {
         println!("cargo::error=cannot write the embedded rules: {e}");
     }
+}
+
+/// Embeds the precompiled rule programs (`rules/compiled/*.rvm`, written by `UPDATE_GOLDEN=1
+/// cargo test --lib precompiled`) and the regorus version they depend on. None is fine: the
+/// rules are then compiled when a run needs them.
+fn precompiled(dir: &Path, out: &mut String) {
+    println!("cargo:rerun-if-changed={}", dir.display());
+    out.push_str("\n/// Precompiled rule programs: (name, file contents).\npub(crate) const PRECOMPILED: &[(&str, &[u8])] = &[\n");
+    for name in ["session", "all"] {
+        let path = dir.join(format!("{name}.rvm"));
+        println!("cargo:rerun-if-changed={}", path.display());
+        if path.is_file() {
+            let _ = writeln!(
+                out,
+                "    ({name:?}, include_bytes!({:?})),",
+                path.display().to_string()
+            );
+        }
+    }
+    out.push_str("];\n");
+    // The version of regorus in Cargo.lock: a program compiled by another version is not used.
+    let lock = Path::new(env!("CARGO_MANIFEST_DIR")).join("Cargo.lock");
+    println!("cargo:rerun-if-changed={}", lock.display());
+    let text = std::fs::read_to_string(&lock).unwrap_or_default();
+    let version = text
+        .split("[[package]]")
+        .find(|p| p.contains("name = \"regorus\""))
+        .and_then(|p| p.lines().find_map(|l| l.strip_prefix("version = ")))
+        .map(|v| v.trim_matches('"').to_owned())
+        .unwrap_or_else(|| "unknown".into());
+    let _ = writeln!(
+        out,
+        "\n/// The regorus version the rules are compiled with.\npub(crate) const REGORUS_VERSION: &str = {version:?};"
+    );
 }

@@ -216,13 +216,16 @@ pub(crate) fn run_check(args: CheckArgs) -> Result<ExitStatus, AppError> {
         check()
     };
     warn_unknown_parameters(&args.input, &report);
-    finish(
+    let status = finish(
         report,
         &settings.rules,
         &args.output,
         settings.fail_on,
         "check",
-    )
+    );
+    // The process ends next: freeing the prepared rule engines would only delay the exit.
+    std::mem::forget(settings);
+    status
 }
 
 /// `graph`: the drawing of every unit, with the findings of a check marked on it. Findings

@@ -75,7 +75,7 @@ pub(crate) fn evaluate(rules: &RuleSet, engines: &mut Engines, unit: &Unit) -> U
     // large unit (the input of 50,000 sessions is hundreds of megabytes).
     let value = serde::Deserialize::deserialize(&input.json).unwrap_or(regorus::Value::Undefined);
     let sessions_only = unit.resources.is_empty();
-    let kind = rules.engine_for(unit.sessions.len() + unit.resources.len());
+    let kind = rules.engine_for(unit.sessions.len() + unit.resources.len(), sessions_only);
     let engine = match engines.for_unit(rules, sessions_only, kind) {
         Ok(e) => e,
         Err(e) => {

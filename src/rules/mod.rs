@@ -153,10 +153,10 @@ pub struct RuleSet {
     /// Whether every loaded Rego rule still runs: then one evaluation of `ALL_RULES` serves
     /// them all.
     all_enabled: bool,
-    /// The shipped rules that read sessions only, prepared at load.
+    /// The shipped rules that read sessions only.
     session_rules: engine::Prepared,
-    /// Every shipped rule, prepared the first time a unit declares more than sessions.
-    all_rules: std::sync::OnceLock<Result<engine::Prepared, String>>,
+    /// Every shipped rule, for units that declare more than sessions.
+    all_rules: engine::Prepared,
     time_limit: Duration,
     kind: engine::EngineKind,
     /// Sessions (and other resources) evaluated so far in this run.
@@ -284,12 +284,12 @@ impl RuleSet {
             rules.push(rule);
         }
         rules.sort_by(|a, b| a.meta.id.cmp(&b.meta.id));
-        let session_rules = engine::prepare(&rules)?;
+        engine::parse_user_rules(&rules)?;
         Ok(Self {
-            rules,
             all_enabled: true,
-            session_rules,
-            all_rules: std::sync::OnceLock::new(),
+            session_rules: engine::Prepared::new(&rules, false),
+            all_rules: engine::Prepared::new(&rules, true),
+            rules,
             time_limit: RULE_TIME_LIMIT,
             kind: engine::EngineKind::default(),
             evaluated: std::sync::Arc::default(),
@@ -400,10 +400,17 @@ impl RuleSet {
     }
 
     /// The engine for a unit of `size` sessions and resources: the compiled VM (unless the
-    /// interpreter was chosen) once the run has evaluated enough to pay for compiling it.
-    pub(crate) fn engine_for(&self, size: usize) -> engine::EngineKind {
+    /// interpreter was chosen) when its program is precompiled, else once the run has
+    /// evaluated enough to pay for compiling it.
+    pub(crate) fn engine_for(&self, size: usize, sessions_only: bool) -> engine::EngineKind {
         use std::sync::atomic::Ordering;
+        let prepared = if sessions_only {
+            &self.session_rules
+        } else {
+            &self.all_rules
+        };
         match self.kind {
+            engine::EngineKind::Auto if prepared.is_precompiled() => engine::EngineKind::Compiled,
             engine::EngineKind::Auto => {
                 let before = self.evaluated.fetch_add(size, Ordering::Relaxed);
                 if before.saturating_add(size) >= engine::COMPILE_AFTER_SESSIONS {
@@ -421,16 +428,12 @@ impl RuleSet {
         self.session_rules.evaluator(kind, self.time_limit)
     }
 
-    /// An evaluator of every shipped rule, for one worker (prepared on first use).
+    /// An evaluator of every shipped rule, for one worker.
     pub(crate) fn full_evaluator(
         &self,
         kind: engine::EngineKind,
     ) -> Result<engine::Evaluator, String> {
-        self.all_rules
-            .get_or_init(|| engine::prepare_engine(&self.rules, true).map_err(|e| e.to_string()))
-            .as_ref()
-            .map_err(Clone::clone)?
-            .evaluator(kind, self.time_limit)
+        self.all_rules.evaluator(kind, self.time_limit)
     }
 }
 
