@@ -191,36 +191,45 @@ pub(crate) fn finish(
         Color::Never => false,
         Color::Auto => stdout_is_terminal && std::env::var_os("NO_COLOR").is_none(),
     };
-    let mut to_stdout = false;
-    for path in &out.output {
-        if path.as_os_str() == "-" {
-            to_stdout = true;
-            continue;
-        }
-        let format = format_of(path, out.format);
-        let text = render(
-            &report,
-            rules,
-            format,
-            false,
-            command,
-            out.link_base.as_deref(),
-        );
-        write_file(path, text.as_bytes(), &report.inputs)?;
-    }
+    let to_stdout = out.output.iter().any(|p| p.as_os_str() == "-");
     let terminal = !out.quiet || to_stdout;
+    // Each format is rendered once, however many destinations take it (a large report
+    // takes seconds to render); the null device takes none.
+    let files: Vec<(&PathBuf, OutputFormat)> = out
+        .output
+        .iter()
+        .filter(|p| p.as_os_str() != "-" && p.as_path() != Path::new("/dev/null"))
+        .map(|p| (p, format_of(p, out.format)))
+        .collect();
+    let mut wanted: Vec<(OutputFormat, bool)> = files.iter().map(|(_, f)| (*f, false)).collect();
     if terminal {
-        let text = render(
-            &report,
-            rules,
-            out.format,
-            color,
-            command,
-            out.link_base.as_deref(),
-        );
-        if !write_stdout(&text)? {
-            return Ok(status);
+        wanted.push((out.format, color));
+    }
+    let mut rendered: Vec<((OutputFormat, bool), String)> = Vec::new();
+    for key in wanted {
+        if !rendered.iter().any(|(k, _)| *k == key) {
+            let text = render(
+                &report,
+                rules,
+                key.0,
+                key.1,
+                command,
+                out.link_base.as_deref(),
+            );
+            rendered.push((key, text));
         }
+    }
+    let text_of = |key: (OutputFormat, bool)| {
+        rendered
+            .iter()
+            .find(|(k, _)| *k == key)
+            .map_or("", |(_, t)| t.as_str())
+    };
+    for (path, format) in files {
+        write_file(path, text_of((format, false)).as_bytes(), &report.inputs)?;
+    }
+    if terminal && !write_stdout(text_of((out.format, color)))? {
+        return Ok(status);
     }
     // What could not be checked is named on stderr whatever the outputs are.
     let shown = terminal && out.format == OutputFormat::Human;
