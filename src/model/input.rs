@@ -27,11 +27,16 @@ impl Unit {
 
     /// [`Unit::to_input`] with the unit's links already resolved.
     pub(crate) fn to_input_with(&self, links: &super::links::Links) -> RuleInput {
+        self.input_built(links, self.sessions.len() >= PARALLEL_SESSIONS)
+    }
+
+    /// The rule input, its sessions built on every core (`parallel`) or in order; both give
+    /// the same input.
+    pub(crate) fn input_built(&self, links: &super::links::Links, parallel: bool) -> RuleInput {
         let mut w = Writer {
             unit: self,
             locs: Vec::new(),
         };
-        let mut sessions = Vec::with_capacity(self.sessions.len());
         // Index of each resource within the array of its kind.
         let mut local = vec![0usize; self.resources.len()];
         let mut counts: BTreeMap<Kind, usize> = BTreeMap::new();
@@ -40,73 +45,17 @@ impl Unit {
             local[i] = *n;
             *n += 1;
         }
-        let link_json = |ls: &[Link], name: &str| -> Json {
-            Json::Array(
-                ls.iter()
-                    .map(|l| {
-                        let mut o = Map::new();
-                        o.insert("alt".into(), json!(l.alt));
-                        o.insert(name.into(), json!(local.get(l.resource)));
-                        Json::Object(o)
-                    })
-                    .collect(),
-            )
+        let link_json = |ls: &[Link], name: &str| link_json(&local, ls, name);
+        let instance_json = |ls: &[InstanceLink]| instance_json(&local, ls);
+        let sessions = if parallel {
+            self.sessions_in_parallel(&mut w, links, &local)
+        } else {
+            self.sessions
+                .iter()
+                .enumerate()
+                .map(|(index, s)| self.session_json(&mut w, index, s, links, &local))
+                .collect()
         };
-        let instance_json = |ls: &[InstanceLink]| -> Json {
-            Json::Array(
-                ls.iter()
-                    .map(|l| {
-                        json!({
-                            "alt": l.alt,
-                            "instance": local.get(l.instance),
-                            "attachment": local.get(l.attachment),
-                        })
-                    })
-                    .collect(),
-            )
-        };
-        for (index, s) in self.sessions.iter().enumerate() {
-            let mut obj = Map::new();
-            obj.insert("index".into(), json!(index));
-            obj.insert("address".into(), json!(s.address));
-            obj.insert("type".into(), json!(s.resource_type));
-            obj.insert("provider".into(), json!(s.provider.as_str()));
-            obj.insert("format".into(), json!(self.format.as_str()));
-            obj.insert("file".into(), json!(self.file_name(s.loc.file)));
-            obj.insert("ref".into(), json!(w.reg(s.loc)));
-            obj.insert("conditions".into(), conditions_json(&s.conditions));
-            obj.insert("partial".into(), json!(s.partial));
-            if s.live {
-                obj.insert("live".into(), json!(true));
-            }
-            for (name, field) in s.fields() {
-                obj.insert(name.input_name().into(), w.alts(field));
-            }
-            let no_links = Vec::new();
-            let targets = links.session_target.get(index).unwrap_or(&no_links);
-            let target_enis = self.target_enis(s, targets);
-            obj.insert("target_network_interface_id".into(), w.alts(&target_enis));
-            obj.insert(
-                "filter".into(),
-                link_json(
-                    links.session_filter.get(index).unwrap_or(&no_links),
-                    "filter",
-                ),
-            );
-            obj.insert("target".into(), link_json(targets, "target"));
-            obj.insert(
-                "source_instance".into(),
-                instance_json(
-                    links
-                        .session_instance
-                        .get(index)
-                        .map_or(&[][..], Vec::as_slice),
-                ),
-            );
-            let tags: Vec<Json> = s.tags.iter().map(|t| w.tag_set(t)).collect();
-            obj.insert("tags".into(), Json::Array(tags));
-            sessions.push(Json::Object(obj));
-        }
         let mut kinds: BTreeMap<Kind, Vec<Json>> =
             Kind::ALL.into_iter().map(|k| (k, Vec::new())).collect();
         for (i, r) in self.resources.iter().enumerate() {
@@ -209,6 +158,162 @@ impl Unit {
         }
         RuleInput { json, locs: w.locs }
     }
+
+    /// The sessions built on every core, in chunks of [`SESSION_CHUNK`], each
+    /// with its own location table; the tables are then concatenated and each chunk's
+    /// `ref` numbers shifted by the locations before it, so the input is the one the serial
+    /// loop builds.
+    fn sessions_in_parallel(
+        &self,
+        w: &mut Writer<'_>,
+        links: &super::links::Links,
+        local: &[usize],
+    ) -> Vec<Json> {
+        use rayon::prelude::*;
+        let mut chunks: Vec<(Vec<Json>, Vec<Loc>)> = self
+            .sessions
+            .par_chunks(SESSION_CHUNK)
+            .enumerate()
+            .map(|(c, chunk)| {
+                let mut cw = Writer {
+                    unit: self,
+                    locs: Vec::new(),
+                };
+                let json = chunk
+                    .iter()
+                    .enumerate()
+                    .map(|(k, s)| {
+                        self.session_json(&mut cw, c * SESSION_CHUNK + k, s, links, local)
+                    })
+                    .collect();
+                (json, cw.locs)
+            })
+            .collect();
+        let mut offsets = Vec::with_capacity(chunks.len());
+        for (_, locs) in &chunks {
+            offsets.push(w.locs.len());
+            w.locs.extend_from_slice(locs);
+        }
+        chunks
+            .par_iter_mut()
+            .zip(offsets)
+            .for_each(|((json, _), offset)| {
+                if offset > 0 {
+                    json.iter_mut().for_each(|j| shift_refs(j, offset));
+                }
+            });
+        chunks.into_iter().flat_map(|(json, _)| json).collect()
+    }
+
+    /// One session's object of the rule input.
+    fn session_json(
+        &self,
+        w: &mut Writer<'_>,
+        index: usize,
+        s: &super::Session,
+        links: &super::links::Links,
+        local: &[usize],
+    ) -> Json {
+        let mut obj = Map::new();
+        obj.insert("index".into(), json!(index));
+        obj.insert("address".into(), json!(s.address));
+        obj.insert("type".into(), json!(s.resource_type));
+        obj.insert("provider".into(), json!(s.provider.as_str()));
+        obj.insert("format".into(), json!(self.format.as_str()));
+        obj.insert("file".into(), json!(self.file_name(s.loc.file)));
+        obj.insert("ref".into(), json!(w.reg(s.loc)));
+        obj.insert("conditions".into(), conditions_json(&s.conditions));
+        obj.insert("partial".into(), json!(s.partial));
+        if s.live {
+            obj.insert("live".into(), json!(true));
+        }
+        for (name, field) in s.fields() {
+            obj.insert(name.input_name().into(), w.alts(field));
+        }
+        let no_links = Vec::new();
+        let targets = links.session_target.get(index).unwrap_or(&no_links);
+        let target_enis = self.target_enis(s, targets);
+        obj.insert("target_network_interface_id".into(), w.alts(&target_enis));
+        obj.insert(
+            "filter".into(),
+            link_json(
+                local,
+                links.session_filter.get(index).unwrap_or(&no_links),
+                "filter",
+            ),
+        );
+        obj.insert("target".into(), link_json(local, targets, "target"));
+        obj.insert(
+            "source_instance".into(),
+            instance_json(
+                local,
+                links
+                    .session_instance
+                    .get(index)
+                    .map_or(&[][..], Vec::as_slice),
+            ),
+        );
+        let tags: Vec<Json> = s.tags.iter().map(|t| w.tag_set(t)).collect();
+        obj.insert("tags".into(), Json::Array(tags));
+        Json::Object(obj)
+    }
+}
+
+/// Units of at least this many sessions build their sessions' input on every core.
+const PARALLEL_SESSIONS: usize = 1024;
+
+/// Sessions per chunk when they are built in parallel.
+const SESSION_CHUNK: usize = 256;
+
+/// Adds `offset` to every location number (`ref`, `origin_ref`) in one session's input.
+/// Values as written (`known`) are the user's and never touched.
+fn shift_refs(json: &mut Json, offset: usize) {
+    match json {
+        Json::Object(o) => {
+            for (key, value) in o.iter_mut() {
+                match key.as_str() {
+                    "ref" | "origin_ref" => {
+                        if let Some(n) = value.as_u64().and_then(|n| usize::try_from(n).ok()) {
+                            *value = json!(n + offset);
+                        }
+                    }
+                    "known" => {}
+                    _ => shift_refs(value, offset),
+                }
+            }
+        }
+        Json::Array(items) => items.iter_mut().for_each(|j| shift_refs(j, offset)),
+        _ => {}
+    }
+}
+
+/// Links as input: each alternative and the linked resource's index within its kind.
+fn link_json(local: &[usize], ls: &[Link], name: &str) -> Json {
+    Json::Array(
+        ls.iter()
+            .map(|l| {
+                let mut o = Map::new();
+                o.insert("alt".into(), json!(l.alt));
+                o.insert(name.into(), json!(local.get(l.resource)));
+                Json::Object(o)
+            })
+            .collect(),
+    )
+}
+
+/// A session's source instances as input: alternative, instance and attachment indices.
+fn instance_json(local: &[usize], ls: &[InstanceLink]) -> Json {
+    Json::Array(
+        ls.iter()
+            .map(|l| {
+                json!({
+                    "alt": l.alt,
+                    "instance": local.get(l.instance),
+                    "attachment": local.get(l.attachment),
+                })
+            })
+            .collect(),
+    )
 }
 
 /// Builds the JSON of values, registering their locations.

@@ -62,6 +62,36 @@ impl Engines {
     }
 }
 
+/// Inputs of at least this many sessions convert them to the engine's value on every core.
+const PARALLEL_VALUES: usize = 1024;
+
+/// The rule input as the engine's value. Converted by reference: a clone of the JSON input
+/// would double the peak memory of a large unit (the input of 50,000 sessions is hundreds
+/// of megabytes). A large input's sessions are converted in parallel.
+fn engine_value(json: &Json) -> regorus::Value {
+    let convert =
+        |j: &Json| serde::Deserialize::deserialize(j).unwrap_or(regorus::Value::Undefined);
+    let Json::Object(top) = json else {
+        return convert(json);
+    };
+    match top.get("sessions") {
+        Some(Json::Array(sessions)) if sessions.len() >= PARALLEL_VALUES => {
+            use rayon::prelude::*;
+            let mut object = std::collections::BTreeMap::new();
+            for (key, value) in top.iter().filter(|(k, _)| *k != "sessions") {
+                object.insert(regorus::Value::from(key.as_str()), convert(value));
+            }
+            let sessions: Vec<regorus::Value> = sessions.par_iter().map(convert).collect();
+            object.insert(
+                regorus::Value::from("sessions"),
+                regorus::Value::from(sessions),
+            );
+            regorus::Value::from(object)
+        }
+        _ => convert(json),
+    }
+}
+
 /// Runs every rule of `rules` on `unit` with the worker's engines.
 pub(crate) fn evaluate(rules: &RuleSet, engines: &mut Engines, unit: &Unit) -> UnitResult {
     let mut out = UnitResult::default();
@@ -71,9 +101,7 @@ pub(crate) fn evaluate(rules: &RuleSet, engines: &mut Engines, unit: &Unit) -> U
     }
     let links = unit.links();
     let input = unit.to_input_with(&links);
-    // Converted by reference: a clone of the JSON input would double the peak memory of a
-    // large unit (the input of 50,000 sessions is hundreds of megabytes).
-    let value = serde::Deserialize::deserialize(&input.json).unwrap_or(regorus::Value::Undefined);
+    let value = engine_value(&input.json);
     let sessions_only = unit.resources.is_empty();
     let kind = rules.engine_for(unit.sessions.len() + unit.resources.len(), sessions_only);
     let engine = match engines.for_unit(rules, sessions_only, kind) {
