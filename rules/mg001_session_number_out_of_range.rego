@@ -16,6 +16,7 @@
 #     Use a whole number from 1 to 32766 (EC2 API reference, CreateTrafficMirrorSession,
 #     SessionNumber: "Valid values are 1-32766"; Terraform validates IntBetween(1, 32766); Alibaba
 #     Cloud's priority has the same range, alicloud_vpc_traffic_mirror_session).
+#   scope: session
 #   inputs: [session_number]
 package mirrorguard.rules.mg001
 

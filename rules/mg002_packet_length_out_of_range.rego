@@ -14,6 +14,7 @@
 #   help: >-
 #     Use 1 to 8500, or leave PacketLength out to mirror the whole packet (EC2 API reference,
 #     CreateTrafficMirrorSession, PacketLength: "Valid values are 1-8500").
+#   scope: session
 #   inputs: [packet_length]
 package mirrorguard.rules.mg002
 

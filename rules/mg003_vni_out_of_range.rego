@@ -15,6 +15,7 @@
 #   help: >-
 #     Use 0 to 16777215 (RFC 7348 section 5: 24-bit VNI), or leave VirtualNetworkId out and
 #     let EC2 pick an unused one (EC2 API reference, CreateTrafficMirrorSession).
+#   scope: session
 #   inputs: [virtual_network_id]
 package mirrorguard.rules.mg003
 

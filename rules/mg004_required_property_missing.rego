@@ -20,6 +20,7 @@
 #     in Terraform); all four are required by the EC2 API and the CloudFormation schema. For
 #     alicloud_vpc_traffic_mirror_session: priority, traffic_mirror_source_ids,
 #     traffic_mirror_target_id, traffic_mirror_target_type and traffic_mirror_filter_id.
+#   scope: session
 #   inputs: []
 package mirrorguard.rules.mg004
 

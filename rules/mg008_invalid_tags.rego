@@ -16,6 +16,7 @@
 #     Keep tag keys to 1-127 characters without the reserved `aws:` prefix, values to 256
 #     characters, at most 50 tags and each key once (EC2 API reference, Tag; EC2 user guide,
 #     "Tag restrictions").
+#   scope: session
 #   inputs: []
 package mirrorguard.rules.mg008
 

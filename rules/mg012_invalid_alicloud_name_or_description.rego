@@ -16,6 +16,7 @@
 #     Name: 2-128 characters, starting with a letter, letters, digits, _ and - only; description:
 #     2-256 characters, not starting with http:// or https:// (alicloud provider,
 #     StringLenBetween(2, 128) and StringLenBetween(2, 256); CreateTrafficMirrorSession API).
+#   scope: session
 #   inputs: [name, description]
 package mirrorguard.rules.mg012
 

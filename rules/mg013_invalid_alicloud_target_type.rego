@@ -14,6 +14,7 @@
 #   help: >-
 #     Set traffic_mirror_target_type to NetworkInterface or SLB, spelled exactly so
 #     (alicloud provider: StringInSlice({"NetworkInterface", "SLB"}, false)).
+#   scope: session
 #   inputs: [target_type]
 package mirrorguard.rules.mg013
 

@@ -17,7 +17,9 @@ use regorus::Engine;
 use regorus::rvm::{Program, RegoVM};
 use regorus::utils::limits::ExecutionTimerConfig;
 
-use super::{ALL_RULES, PRECOMPILED, REGORUS_VERSION, Rule, RuleKind, rule_error};
+use super::{
+    ALL_RULES, PER_SESSION_RULES, PRECOMPILED, REGORUS_VERSION, Rule, RuleKind, rule_error,
+};
 use crate::error::AppError;
 
 /// The environment variable that chooses the engine: `auto` (the default), `compiled` or
@@ -73,7 +75,7 @@ struct Policy {
 #[derive(Debug, Clone)]
 pub(crate) struct Prepared {
     policies: Arc<Vec<Policy>>,
-    paths: Vec<String>,
+    entry_points: Vec<String>,
     /// The precompiled program for these rules, if the binary holds one for them.
     precompiled: Option<&'static [u8]>,
     engine: Arc<OnceLock<Result<Engine, String>>>,
@@ -89,10 +91,14 @@ impl Prepared {
             .iter()
             .filter(|r| r.kind == RuleKind::Rego && r.shipped && (graph || !r.meta.reads_graph()))
             .collect();
-        let entries: Vec<String> = rego
-            .iter()
-            .map(|r| format!("\t{:?}: data.{}.deny,", r.meta.id, r.meta.package))
-            .collect();
+        let gather = |rules: &mut dyn Iterator<Item = &&Rule>| -> String {
+            rules
+                .map(|r| format!("\t{:?}: data.{}.deny,", r.meta.id, r.meta.package))
+                .collect::<Vec<_>>()
+                .join("\n")
+        };
+        let all = gather(&mut rego.iter());
+        let per_session = gather(&mut rego.iter().filter(|r| r.meta.per_session));
         let mut policies: Vec<Policy> = rego
             .iter()
             .map(|r| Policy {
@@ -103,17 +109,23 @@ impl Prepared {
             .collect();
         policies.push(Policy {
             origin: "mirrorguard-all.rego".into(),
+            source: format!("package mirrorguard.all\n\nresults := {{\n{all}\n}}\n"),
+            package: None,
+        });
+        policies.push(Policy {
+            origin: "mirrorguard-per-session.rego".into(),
             source: format!(
-                "package mirrorguard.all\n\nresults := {{\n{}\n}}\n",
-                entries.join("\n")
+                "package mirrorguard.per_session\n\nresults := {{\n{per_session}\n}}\n"
             ),
             package: None,
         });
-        let paths: Vec<String> = rego.iter().map(|r| r.deny_path()).collect();
-        let fingerprint = fingerprint(&policies, &paths);
+        let mut entry_points: Vec<String> =
+            vec![ALL_RULES.to_owned(), PER_SESSION_RULES.to_owned()];
+        entry_points.extend(rego.iter().map(|r| r.deny_path()));
+        let fingerprint = fingerprint(&policies, &entry_points);
         Self {
             policies: Arc::new(policies),
-            paths,
+            entry_points,
             precompiled: precompiled(if graph { "all" } else { "session" }, &fingerprint),
             engine: Arc::default(),
             program: Arc::default(),
@@ -163,7 +175,7 @@ impl Prepared {
                 if let Some(program) = self.precompiled.and_then(load_precompiled) {
                     return Ok(program);
                 }
-                compile(&mut self.engine()?.clone(), &self.paths).map_err(|e| e.to_string())
+                compile(&mut self.engine()?.clone(), &self.entry_points).map_err(|e| e.to_string())
             })
             .clone()
     }
@@ -172,8 +184,8 @@ impl Prepared {
     #[cfg(test)]
     fn precompiled_file(&self) -> Result<Vec<u8>, String> {
         let program =
-            compile(&mut self.engine()?.clone(), &self.paths).map_err(|e| e.to_string())?;
-        let mut bytes = header(&fingerprint(&self.policies, &self.paths)).into_bytes();
+            compile(&mut self.engine()?.clone(), &self.entry_points).map_err(|e| e.to_string())?;
+        let mut bytes = header(&fingerprint(&self.policies, &self.entry_points)).into_bytes();
         bytes.extend(program.serialize_binary()?);
         Ok(bytes)
     }
@@ -297,7 +309,7 @@ fn load_precompiled(bytes: &[u8]) -> Option<Arc<Program>> {
 
 /// What a compiled program depends on: regorus' version, every policy and the entry points
 /// (FNV-1a, stable across builds and platforms).
-fn fingerprint(policies: &[Policy], paths: &[String]) -> String {
+fn fingerprint(policies: &[Policy], entry_points: &[String]) -> String {
     let mut hash: u64 = 0xcbf2_9ce4_8422_2325;
     let mut feed = |bytes: &[u8]| {
         for b in bytes.iter().chain(std::iter::once(&0xff)) {
@@ -310,15 +322,15 @@ fn fingerprint(policies: &[Policy], paths: &[String]) -> String {
         feed(policy.origin.as_bytes());
         feed(policy.source.as_bytes());
     }
-    for path in paths {
+    for path in entry_points {
         feed(path.as_bytes());
     }
     format!("{hash:016x}")
 }
 
-/// Compiles the analysed rules into one VM program whose entry points are [`ALL_RULES`] and
-/// every rule's `deny`.
-fn compile(engine: &mut Engine, paths: &[String]) -> Result<Arc<Program>, AppError> {
+/// Compiles the analysed rules into one VM program with these entry points: [`ALL_RULES`],
+/// [`PER_SESSION_RULES`] and every rule's `deny`.
+fn compile(engine: &mut Engine, entry_points: &[String]) -> Result<Arc<Program>, AppError> {
     let failed = |e: &dyn std::fmt::Display| AppError::Rule {
         path: "rules/".into(),
         message: format!("the shipped rules could not be compiled: {e}"),
@@ -326,8 +338,7 @@ fn compile(engine: &mut Engine, paths: &[String]) -> Result<Arc<Program>, AppErr
     let policy = engine
         .compile_with_entrypoint(&ALL_RULES.into())
         .map_err(|e| failed(&e))?;
-    let mut entries: Vec<&str> = vec![ALL_RULES];
-    entries.extend(paths.iter().map(String::as_str));
+    let entries: Vec<&str> = entry_points.iter().map(String::as_str).collect();
     regorus::languages::rego::compiler::Compiler::compile_from_policy(&policy, &entries)
         .map_err(|e| failed(&e))
 }

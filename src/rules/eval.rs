@@ -118,13 +118,23 @@ pub(crate) fn evaluate(rules: &RuleSet, engines: &mut Engines, unit: &Unit) -> U
     // A large unit (one template of thousands of sessions) is one job: its rules run in
     // parallel, each on its own copy of the engine, so both cores work on it. Small units
     // take one evaluation for every rule (the per-call overhead dominates small inputs).
-    let per_rule: Vec<Option<regorus::Value>> = if unit.sessions.len() >= LARGE_UNIT {
+    let large = unit.sessions.len() >= LARGE_UNIT
+        || matches!(super::chunks::chunking(), super::chunks::Chunking::Every(_));
+    let per_rule: Vec<Option<regorus::Value>> = if large {
         use rayon::prelude::*;
+        // Rules that judge one session at a time run on chunks of sessions (see `chunks`).
+        let chunked = sessions_only
+            .then(|| super::chunks::per_session_results(rules, kind, &value))
+            .flatten();
         let rego: Vec<&super::Rule> = rules.engine_rules().collect();
         rego.par_iter()
             .map(|rule| {
                 if sessions_only && rule.meta.reads_graph() {
                     return Some(regorus::Value::new_set());
+                }
+                if let Some(found) = chunked.as_ref().filter(|_| rule.meta.per_session) {
+                    let list = found.get(&rule.meta.id).cloned().unwrap_or_default();
+                    return Some(regorus::Value::from(Json::Array(list)));
                 }
                 let mut e = if sessions_only {
                     rules.evaluator(kind).ok()?

@@ -31,6 +31,10 @@ pub struct RuleMeta {
     pub inputs: Vec<String>,
     /// The `package` the block documents.
     pub package: String,
+    /// Whether the rule judges each session on its own and reads no other session
+    /// (`custom.scope: session`; the default is `unit`). The sessions of a large unit are
+    /// then evaluated in chunks, which keeps each input small enough to stay in cache.
+    pub per_session: bool,
 }
 
 impl RuleMeta {
@@ -41,7 +45,7 @@ impl RuleMeta {
     }
 }
 
-const CUSTOM_KEYS: &[&str] = &["id", "name", "severity", "help", "inputs"];
+const CUSTOM_KEYS: &[&str] = &["id", "name", "severity", "help", "inputs", "scope"];
 
 /// Why a rule's metadata cannot be used.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -70,6 +74,9 @@ pub enum MetadataError {
     /// Not error, warning or note.
     #[error("custom.severity must be error, warning or note, not {0}")]
     Severity(String),
+    /// Not session or unit.
+    #[error("custom.scope must be session (the rule reads one session at a time) or unit, not {0}")]
+    Scope(String),
 }
 
 /// Parses the first `# METADATA` block of a Rego file.
@@ -140,7 +147,13 @@ pub(crate) fn from_node(root: &Node, package: String) -> Result<RuleMeta, Metada
         .and_then(Node::as_seq)
         .map(|s| s.iter().filter_map(Node::scalar_text).collect())
         .unwrap_or_default();
+    let per_session = match text(custom.get("scope")).as_deref() {
+        None | Some("unit") => false,
+        Some("session") => true,
+        Some(other) => return Err(MetadataError::Scope(other.to_owned())),
+    };
     Ok(RuleMeta {
+        per_session,
         name: required(custom.get("name"), "custom.name")?,
         description: required(root.get("description"), "description")?,
         help: required(custom.get("help"), "custom.help")?,
@@ -187,5 +200,15 @@ mod tests {
                 .contains("severity")
         );
         assert!(parse("r.rego", "package x\n").is_err());
+        let scoped = RULE.replace("#   inputs:", "#   scope: session\n#   inputs:");
+        assert!(parse("r.rego", &scoped).expect("session scope").per_session);
+        assert!(!parse("r.rego", RULE).expect("default scope").per_session);
+        let bad_scope = RULE.replace("#   inputs:", "#   scope: sessions\n#   inputs:");
+        assert!(
+            parse("r.rego", &bad_scope)
+                .expect_err("bad scope")
+                .to_string()
+                .contains("custom.scope")
+        );
     }
 }

@@ -15,6 +15,7 @@
 //! The built-in files are embedded at build time (`build.rs`), which fails when `rules/` is
 //! missing or empty; loading checks that every expected built-in rule is there.
 
+pub(crate) mod chunks;
 pub(crate) mod docs;
 pub(crate) mod engine;
 pub(crate) mod eval;
@@ -38,6 +39,10 @@ include!(concat!(env!("OUT_DIR"), "/builtin_rules.rs"));
 
 /// The rule that evaluates every loaded Rego rule at once: `{id: deny}`.
 pub(crate) const ALL_RULES: &str = "data.mirrorguard.all.results";
+
+/// The rule gathering the results of the shipped rules that judge one session at a time
+/// (`custom.scope: session`), by rule id (see `chunks`).
+pub(crate) const PER_SESSION_RULES: &str = "data.mirrorguard.per_session.results";
 
 /// How long one rule may run on one input before it is stopped.
 const RULE_TIME_LIMIT: Duration = Duration::from_secs(10);

@@ -2,20 +2,23 @@
 //! byte for byte, on every fixture, every example, a preflight with live facts and generated
 //! corpora in each format. The VM has had silent differences (a keyed `contains` was not
 //! grouped, `every` over a literal list held always): this is what catches the next one.
+//! Likewise, evaluating the per-session rules on chunks of sessions gives the report of
+//! evaluating whole units (which also pins every `scope: session` rule to reading one
+//! session only).
 
 use std::path::Path;
 use std::process::Command;
 
 use super::common::{fixture, root};
 
-/// The JSON report of `check ARGS` in `dir` with the given engine.
-fn report(dir: &Path, args: &[&str], engine: &str) -> (Option<i32>, String) {
+/// The JSON report of `check ARGS` in `dir` with these environment variables.
+fn report(dir: &Path, args: &[&str], env: &[(&str, &str)]) -> (Option<i32>, String) {
     let out = Command::new(env!("CARGO_BIN_EXE_mirrorguard"))
         .arg("check")
         .args(args)
         .args(["--no-config", "--root", ".", "--format", "json"])
         .current_dir(dir)
-        .env("MIRRORGUARD_RULE_ENGINE", engine)
+        .envs(env.iter().copied())
         .output()
         .expect("the binary runs");
     (
@@ -26,20 +29,55 @@ fn report(dir: &Path, args: &[&str], engine: &str) -> (Option<i32>, String) {
 
 /// Runs both engines in `dir` and returns the number of findings (they must agree).
 fn same_report(dir: &Path, args: &[&str]) -> usize {
-    let (code_vm, vm) = report(dir, args, "compiled");
-    let (code_interp, interp) = report(dir, args, "interpreter");
-    assert_eq!(code_vm, code_interp, "exit status in {}", dir.display());
-    assert!(
-        vm == interp,
-        "the compiled rules and the interpreter differ in {} {args:?}:\n--- compiled\n{vm}\n--- interpreter\n{interp}",
-        dir.display()
-    );
-    let parsed: serde_json::Value = serde_json::from_str(&vm).expect("a JSON report");
+    same_report_with(
+        dir,
+        args,
+        &[("MIRRORGUARD_RULE_ENGINE", "compiled")],
+        &[&[("MIRRORGUARD_RULE_ENGINE", "interpreter")]],
+    )
+}
+
+/// Runs `check` with the `baseline` environment and with each of `others`, requires the same
+/// exit status and report from all, and returns the number of findings.
+fn same_report_with(
+    dir: &Path,
+    args: &[&str],
+    baseline: &[(&str, &str)],
+    others: &[&[(&str, &str)]],
+) -> usize {
+    let (code, expected) = report(dir, args, baseline);
+    for env in others {
+        let (other_code, other) = report(dir, args, env);
+        assert_eq!(
+            code,
+            other_code,
+            "exit status in {} with {env:?}",
+            dir.display()
+        );
+        assert!(
+            expected == other,
+            "{} {args:?}: {baseline:?} and {env:?} differ:\n--- {baseline:?}\n{expected}\n--- {env:?}\n{other}",
+            dir.display()
+        );
+    }
+    let parsed: serde_json::Value = serde_json::from_str(&expected).expect("a JSON report");
     parsed["findings"].as_array().map_or(0, Vec::len)
 }
 
-#[test]
-fn compiled_rules_match_the_interpreter_on_every_fixture_and_example() {
+const CHUNK: &str = "MIRRORGUARD_SESSION_CHUNK";
+
+/// Whole units against chunks of 1 and 7 sessions (every unit) and the default chunking.
+fn same_chunked_report(dir: &Path) -> usize {
+    same_report_with(
+        dir,
+        &["."],
+        &[(CHUNK, "0")],
+        &[&[(CHUNK, "1")], &[(CHUNK, "7")], &[]],
+    )
+}
+
+/// Every fixture and example folder.
+fn fixture_and_example_folders() -> Vec<std::path::PathBuf> {
     let mut folders: Vec<_> = Vec::new();
     for parent in [root().join("tests/fixtures"), root().join("examples")] {
         for entry in std::fs::read_dir(&parent).expect("a folder") {
@@ -51,6 +89,12 @@ fn compiled_rules_match_the_interpreter_on_every_fixture_and_example() {
     }
     folders.sort();
     assert!(folders.len() > 20, "fixtures and examples found");
+    folders
+}
+
+#[test]
+fn compiled_rules_match_the_interpreter_on_every_fixture_and_example() {
+    let folders = fixture_and_example_folders();
     let findings: usize = folders.iter().map(|d| same_report(d, &["."])).sum();
     // Both could agree on nothing at all: the fixtures hold findings of most rules.
     assert!(findings > 80, "only {findings} findings in the fixtures");
@@ -65,7 +109,17 @@ fn compiled_rules_match_the_interpreter_with_live_facts() {
 }
 
 #[test]
-fn compiled_rules_match_the_interpreter_on_generated_corpora() {
+fn chunked_sessions_match_whole_units_on_every_fixture_and_example() {
+    let findings: usize = fixture_and_example_folders()
+        .iter()
+        .map(|d| same_chunked_report(d))
+        .sum();
+    assert!(findings > 80, "only {findings} findings in the fixtures");
+}
+
+/// Generated corpora: small units in each format and one unit large enough to take the
+/// parallel, chunked path.
+fn generated_corpora() -> (tempfile::TempDir, [&'static str; 4]) {
     let dir = tempfile::tempdir().expect("tempdir");
     let generate = |name: &str, format: &str, files: &str, sessions: &str| {
         let status = Command::new("python3")
@@ -82,8 +136,23 @@ fn compiled_rules_match_the_interpreter_on_generated_corpora() {
     generate("tf", "tf", "40", "12");
     // One unit large enough to take the parallel per-rule path.
     generate("large", "cfn-yaml", "1", "600");
-    for name in ["yaml", "json", "tf", "large"] {
+    (dir, ["yaml", "json", "tf", "large"])
+}
+
+#[test]
+fn compiled_rules_match_the_interpreter_on_generated_corpora() {
+    let (dir, names) = generated_corpora();
+    for name in names {
         let found = same_report(&dir.path().join(name), &["."]);
+        assert!(found > 20, "{name}: only {found} findings");
+    }
+}
+
+#[test]
+fn chunked_sessions_match_whole_units_on_generated_corpora() {
+    let (dir, names) = generated_corpora();
+    for name in names {
+        let found = same_chunked_report(&dir.path().join(name));
         assert!(found > 20, "{name}: only {found} findings");
     }
 }
