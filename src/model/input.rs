@@ -33,6 +33,31 @@ impl Unit {
     /// The rule input, its sessions built on every core (`parallel`) or in order; both give
     /// the same input.
     pub(crate) fn input_built(&self, links: &super::links::Links, parallel: bool) -> RuleInput {
+        let parts = self.input_parts(links, parallel, &|session| session);
+        let mut object = Map::new();
+        let mut sessions = Some(Json::Array(parts.sessions));
+        for (key, value) in parts.rest {
+            let after_unit = key == "unit";
+            object.insert(key, value);
+            if after_unit && let Some(sessions) = sessions.take() {
+                object.insert("sessions".into(), sessions);
+            }
+        }
+        RuleInput {
+            json: Json::Object(object),
+            locs: parts.locs,
+        }
+    }
+
+    /// The rule input in parts: each session's object handed to `convert` as soon as it is
+    /// built (so a caller that wants another form, the engine's value, never holds the whole
+    /// input twice), and the rest of the input as JSON, in input order.
+    pub(crate) fn input_parts<T: Send>(
+        &self,
+        links: &super::links::Links,
+        parallel: bool,
+        convert: &(dyn Fn(Json) -> T + Sync),
+    ) -> InputParts<T> {
         let mut w = Writer {
             unit: self,
             locs: Vec::new(),
@@ -48,12 +73,12 @@ impl Unit {
         let link_json = |ls: &[Link], name: &str| link_json(&local, ls, name);
         let instance_json = |ls: &[InstanceLink]| instance_json(&local, ls);
         let sessions = if parallel {
-            self.sessions_in_parallel(&mut w, links, &local)
+            self.sessions_in_parallel(&mut w, links, &local, convert)
         } else {
             self.sessions
                 .iter()
                 .enumerate()
-                .map(|(index, s)| self.session_json(&mut w, index, s, links, &local))
+                .map(|(index, s)| convert(self.session_json(&mut w, index, s, links, &local)))
                 .collect()
         };
         let mut kinds: BTreeMap<Kind, Vec<Json>> =
@@ -139,70 +164,85 @@ impl Unit {
                 })
             })
             .collect();
-        let mut json = json!({
-            "format": self.format.as_str(),
-            "unit": self.name,
-            "sessions": sessions,
-            "references": references,
-        });
-        if let Json::Object(o) = &mut json {
-            for (kind, list) in kinds {
-                o.insert(kind.input_name().into(), Json::Array(list));
-            }
-            o.insert(
-                "live".into(),
-                self.live
-                    .as_ref()
-                    .map_or(Json::Null, super::live::LiveContext::to_json),
-            );
+        let mut rest = vec![
+            ("format".to_owned(), json!(self.format.as_str())),
+            ("unit".to_owned(), json!(self.name)),
+            ("references".to_owned(), Json::Array(references)),
+        ];
+        for (kind, list) in kinds {
+            rest.push((kind.input_name().into(), Json::Array(list)));
         }
-        RuleInput { json, locs: w.locs }
+        rest.push((
+            "live".into(),
+            self.live
+                .as_ref()
+                .map_or(Json::Null, super::live::LiveContext::to_json),
+        ));
+        InputParts {
+            sessions,
+            rest,
+            locs: w.locs,
+        }
     }
 
-    /// The sessions built on every core, in chunks of [`SESSION_CHUNK`], each
-    /// with its own location table; the tables are then concatenated and each chunk's
-    /// `ref` numbers shifted by the locations before it, so the input is the one the serial
-    /// loop builds.
-    fn sessions_in_parallel(
+    /// The sessions built on every core, in chunks of [`SESSION_CHUNK`], each with its own
+    /// location table. Chunks go in waves of [`WAVE_CHUNKS`]: when a wave is built, its
+    /// tables are appended in order, each chunk's `ref` numbers shifted by the locations
+    /// before it (so the input is the one the serial loop builds), and its sessions
+    /// converted; only one wave's JSON exists at a time.
+    fn sessions_in_parallel<T: Send>(
         &self,
         w: &mut Writer<'_>,
         links: &super::links::Links,
         local: &[usize],
-    ) -> Vec<Json> {
+        convert: &(dyn Fn(Json) -> T + Sync),
+    ) -> Vec<T> {
         use rayon::prelude::*;
-        let mut chunks: Vec<(Vec<Json>, Vec<Loc>)> = self
+        let chunks: Vec<(usize, &[super::Session])> = self
             .sessions
-            .par_chunks(SESSION_CHUNK)
+            .chunks(SESSION_CHUNK)
             .enumerate()
-            .map(|(c, chunk)| {
-                let mut cw = Writer {
-                    unit: self,
-                    locs: Vec::new(),
-                };
-                let json = chunk
-                    .iter()
-                    .enumerate()
-                    .map(|(k, s)| {
-                        self.session_json(&mut cw, c * SESSION_CHUNK + k, s, links, local)
-                    })
-                    .collect();
-                (json, cw.locs)
-            })
+            .map(|(c, chunk)| (c * SESSION_CHUNK, chunk))
             .collect();
-        let mut offsets = Vec::with_capacity(chunks.len());
-        for (_, locs) in &chunks {
-            offsets.push(w.locs.len());
-            w.locs.extend_from_slice(locs);
+        let mut out = Vec::with_capacity(self.sessions.len());
+        for wave in chunks.chunks(WAVE_CHUNKS) {
+            let built: Vec<(Vec<Json>, Vec<Loc>)> = wave
+                .par_iter()
+                .map(|(start, chunk)| {
+                    let mut cw = Writer {
+                        unit: self,
+                        locs: Vec::new(),
+                    };
+                    let json = chunk
+                        .iter()
+                        .enumerate()
+                        .map(|(k, s)| self.session_json(&mut cw, start + k, s, links, local))
+                        .collect();
+                    (json, cw.locs)
+                })
+                .collect();
+            let mut offsets = Vec::with_capacity(built.len());
+            for (_, locs) in &built {
+                offsets.push(w.locs.len());
+                w.locs.extend_from_slice(locs);
+            }
+            let converted: Vec<Vec<T>> = built
+                .into_par_iter()
+                .zip(offsets)
+                .map(|((json, _), offset)| {
+                    json.into_iter()
+                        .map(|mut session| {
+                            if offset > 0 {
+                                shift_refs(&mut session, offset);
+                            }
+                            convert(session)
+                        })
+                        .collect()
+                })
+                .collect();
+            out.extend(converted.into_iter().flatten());
         }
-        chunks
-            .par_iter_mut()
-            .zip(offsets)
-            .for_each(|((json, _), offset)| {
-                if offset > 0 {
-                    json.iter_mut().for_each(|j| shift_refs(j, offset));
-                }
-            });
-        chunks.into_iter().flat_map(|(json, _)| json).collect()
+        out
     }
 
     /// One session's object of the rule input.
@@ -264,6 +304,19 @@ const PARALLEL_SESSIONS: usize = 1024;
 
 /// Sessions per chunk when they are built in parallel.
 const SESSION_CHUNK: usize = 256;
+
+/// Chunks built at once: enough for every core, few enough to bound the JSON alive.
+const WAVE_CHUNKS: usize = 16;
+
+/// The rule input in parts (see [`Unit::input_parts`]).
+pub(crate) struct InputParts<T> {
+    /// Each session's object, converted.
+    pub(crate) sessions: Vec<T>,
+    /// Every other key of the input, in input order (`sessions` comes after `unit`).
+    pub(crate) rest: Vec<(String, Json)>,
+    /// The location table the `ref` numbers index.
+    pub(crate) locs: Vec<Loc>,
+}
 
 /// Adds `offset` to every location number (`ref`, `origin_ref`) in one session's input.
 /// Values as written (`known`) are the user's and never touched.

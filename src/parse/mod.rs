@@ -332,11 +332,29 @@ pub(crate) fn numeric(mut alts: Vec<Alt>) -> Vec<Alt> {
     alts
 }
 
+/// A CloudFormation template of `sessions` sessions with what the rule input carries:
+/// conditions, tags, an origin (a parameter default) and a value as written that holds a
+/// `ref` key of its own.
+#[cfg(test)]
+pub(crate) fn sample_template(sessions: usize) -> String {
+    use std::fmt::Write as _;
+    let mut text = String::from(
+        "Parameters:\n  Vni:\n    Type: Number\n    Default: 7\nConditions:\n  Prod: !Equals [a, a]\nResources:\n",
+    );
+    for i in 0..sessions {
+        let _ = write!(
+            text,
+            "  S{i}:\n    Type: AWS::EC2::TrafficMirrorSession\n    Condition: Prod\n    Properties:\n      NetworkInterfaceId: eni-{i:08x}\n      TrafficMirrorTargetId: tmt-0123abcd\n      TrafficMirrorFilterId: tmf-0123abcd\n      SessionNumber: {}\n      VirtualNetworkId: !Ref Vni\n      Description: {{ref: 3}}\n      Tags:\n        - Key: team\n          Value: !If [Prod, a, b]\n",
+            i % 40 + 1
+        );
+    }
+    text
+}
+
 #[cfg(test)]
 mod tests {
     use super::{ReadOptions, read_document};
     use crate::source::SourceFile;
-    use std::fmt::Write as _;
     use std::sync::Arc;
 
     /// A large unit's input is built in parallel chunks whose location numbers are shifted
@@ -344,16 +362,7 @@ mod tests {
     /// conditions, tags, origins and a value as written that holds a `ref` key of its own.
     #[test]
     fn parallel_input_is_the_serial_input() {
-        let mut text = String::from(
-            "Parameters:\n  Vni:\n    Type: Number\n    Default: 7\nConditions:\n  Prod: !Equals [a, a]\nResources:\n",
-        );
-        for i in 0..700 {
-            let _ = write!(
-                text,
-                "  S{i}:\n    Type: AWS::EC2::TrafficMirrorSession\n    Condition: Prod\n    Properties:\n      NetworkInterfaceId: eni-{i:08x}\n      TrafficMirrorTargetId: tmt-0123abcd\n      TrafficMirrorFilterId: tmf-0123abcd\n      SessionNumber: {}\n      VirtualNetworkId: !Ref Vni\n      Description: {{ref: 3}}\n      Tags:\n        - Key: team\n          Value: !If [Prod, a, b]\n",
-                i % 40 + 1
-            );
-        }
+        let text = super::sample_template(700);
         let src = Arc::new(SourceFile::in_memory("big.yaml", &text));
         let read = read_document(&src, &ReadOptions::default());
         let Some(unit) = read.unit else {

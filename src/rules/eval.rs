@@ -1,17 +1,15 @@
-//! Evaluates the rules on one unit and maps what they return back to source spans.
-//!
-//! A violation's `path` walks the rule input; the deepest object on the way that carries a
-//! `ref` gives the span (the value itself, or the resource when a property is missing).
-//! Conditions found on the way (`when` of an alternative, `conditions` of a session) are
-//! appended to the message, so a finding in one `Fn::If` branch says which branch.
+//! Evaluates the rules on one unit and turns what they return into findings (mapped back
+//! to source spans by `resolve`), with the checks that unknown values hide.
 
 use serde_json::Value as Json;
 
 use super::RuleSet;
 use super::engine::{EngineKind, Evaluator};
+use super::engine_input::EngineInput;
+use super::resolve::{Located, about_live, path_of, to_finding};
 use crate::error::{RunError, Subject};
 use crate::model::{Alt, Prop, RuleInput, Unit, Val};
-use crate::report::{Finding, Location, Related, Skipped, stable_hash};
+use crate::report::{Finding, Location, Skipped};
 
 /// What evaluating one unit produced.
 #[derive(Debug, Default)]
@@ -62,36 +60,6 @@ impl Engines {
     }
 }
 
-/// Inputs of at least this many sessions convert them to the engine's value on every core.
-const PARALLEL_VALUES: usize = 1024;
-
-/// The rule input as the engine's value. Converted by reference: a clone of the JSON input
-/// would double the peak memory of a large unit (the input of 50,000 sessions is hundreds
-/// of megabytes). A large input's sessions are converted in parallel.
-fn engine_value(json: &Json) -> regorus::Value {
-    let convert =
-        |j: &Json| serde::Deserialize::deserialize(j).unwrap_or(regorus::Value::Undefined);
-    let Json::Object(top) = json else {
-        return convert(json);
-    };
-    match top.get("sessions") {
-        Some(Json::Array(sessions)) if sessions.len() >= PARALLEL_VALUES => {
-            use rayon::prelude::*;
-            let mut object = std::collections::BTreeMap::new();
-            for (key, value) in top.iter().filter(|(k, _)| *k != "sessions") {
-                object.insert(regorus::Value::from(key.as_str()), convert(value));
-            }
-            let sessions: Vec<regorus::Value> = sessions.par_iter().map(convert).collect();
-            object.insert(
-                regorus::Value::from("sessions"),
-                regorus::Value::from(sessions),
-            );
-            regorus::Value::from(object)
-        }
-        _ => convert(json),
-    }
-}
-
 /// Runs every rule of `rules` on `unit` with the worker's engines.
 pub(crate) fn evaluate(rules: &RuleSet, engines: &mut Engines, unit: &Unit) -> UnitResult {
     let mut out = UnitResult::default();
@@ -100,8 +68,9 @@ pub(crate) fn evaluate(rules: &RuleSet, engines: &mut Engines, unit: &Unit) -> U
         return out;
     }
     let links = unit.links();
-    let input = unit.to_input_with(&links);
-    let value = engine_value(&input.json);
+    // The JSON form is kept only for user rules (evaluated out of process).
+    let input = EngineInput::build(unit, &links, rules.user_rules().next().is_some());
+    let value = input.value.clone();
     let sessions_only = unit.resources.is_empty();
     let kind = rules.engine_for(unit.sessions.len() + unit.resources.len(), sessions_only);
     let engine = match engines.for_unit(rules, sessions_only, kind) {
@@ -210,10 +179,10 @@ pub(crate) fn evaluate(rules: &RuleSet, engines: &mut Engines, unit: &Unit) -> U
         };
         for v in violations {
             // What already exists in the account is only ever the other party of a finding.
-            if about_live(&input, &v) {
+            if about_live(input.located(), &v) {
                 continue;
             }
-            match to_finding(rule, unit, &input, &v) {
+            match to_finding(rule, unit, input.located(), &v) {
                 Ok(mut f) => {
                     if let Ok(path) = path_of(&v) {
                         f.fix = super::fixes::fix_for(&rule.meta.id, unit, &path);
@@ -235,9 +204,7 @@ pub(crate) fn evaluate(rules: &RuleSet, engines: &mut Engines, unit: &Unit) -> U
     out.skipped
         .extend(super::graph_skips::graph_skips(rules, unit, &links));
     redact(unit, &mut out.findings, &mut out.skipped);
-    if rules.user_rules().next().is_some() {
-        out.input = Some(input);
-    }
+    out.input = input.into_rule_input();
     out
 }
 
@@ -263,8 +230,12 @@ pub(crate) fn user_rule_results(
             return out;
         }
     };
+    let located = Located {
+        tree: &input.json,
+        locs: &input.locs,
+    };
     for v in violations {
-        match to_finding(rule, unit, input, v) {
+        match to_finding(rule, unit, located, v) {
             Ok(f) => out.findings.push(f),
             Err(message) => out.errors.push(RunError::new(
                 Subject::Rule,
@@ -295,263 +266,6 @@ fn redact(unit: &Unit, findings: &mut [Finding], skipped: &mut [Skipped]) {
     for s in skipped {
         s.reason = redactor.apply(&s.reason);
     }
-}
-
-/// A resolved path: span, resource address, property text and conditions on the way.
-struct Resolved {
-    loc: crate::model::Loc,
-    address: String,
-    property: String,
-    conditions: Vec<String>,
-    /// Where the literal was written, when not at `loc`, and how it got there.
-    origin: Option<crate::model::Origin>,
-}
-
-fn resolve(unit: &Unit, input: &RuleInput, path: &[Json]) -> Result<Resolved, String> {
-    let mut node = &input.json;
-    let mut loc = None;
-    let mut address = unit.name.clone();
-    let mut property = Vec::new();
-    let mut conditions = Vec::new();
-    let mut origin = None;
-    let note = |node: &Json, conditions: &mut Vec<String>| {
-        for key in ["when", "conditions"] {
-            if let Some(Json::Array(cs)) = node.get(key) {
-                for c in cs {
-                    let name = c.get("name").and_then(Json::as_str).unwrap_or("");
-                    let text = match c.get("value") {
-                        Some(Json::Bool(false)) => format!("not {name}"),
-                        Some(Json::String(v)) => format!("{name} = {v}"),
-                        _ => name.to_owned(),
-                    };
-                    if !conditions.contains(&text) {
-                        conditions.push(text);
-                    }
-                }
-            }
-        }
-    };
-    for (depth, step) in path.iter().enumerate() {
-        let next = match step {
-            Json::String(k) => node.get(k.as_str()),
-            Json::Number(n) => n.as_u64().and_then(|i| node.get(usize::try_from(i).ok()?)),
-            _ => None,
-        };
-        let Some(next) = next else {
-            return Err(format!("path step {step} does not exist in the input"));
-        };
-        node = next;
-        if depth == 1 && matches!(path.first(), Some(Json::String(s)) if s == "references") {
-            let owner = match (node.get("session"), node.get("resource")) {
-                (Some(Json::Number(i)), _) => i
-                    .as_u64()
-                    .and_then(|i| input.json.get("sessions")?.get(usize::try_from(i).ok()?)),
-                (_, Some(Json::Object(r))) => r
-                    .get("kind")
-                    .and_then(Json::as_str)
-                    .zip(r.get("index").and_then(Json::as_u64))
-                    .and_then(|(k, i)| input.json.get(k)?.get(usize::try_from(i).ok()?)),
-                _ => None,
-            };
-            if let Some(a) = owner.and_then(|o| o.get("address")).and_then(Json::as_str) {
-                a.clone_into(&mut address);
-            }
-            property.push(format!(
-                "reference {}",
-                node.get("name").and_then(Json::as_str).unwrap_or("")
-            ));
-        } else if depth == 1 {
-            if let Some(a) = node.get("address").and_then(Json::as_str) {
-                a.clone_into(&mut address);
-            }
-        } else if depth >= 2 {
-            match step {
-                Json::String(k) => property.push(k.clone()),
-                Json::Number(n) => {
-                    if let Some(last) = property.last_mut() {
-                        last.push_str(&format!("[{n}]"));
-                    }
-                }
-                _ => {}
-            }
-        }
-        note(node, &mut conditions);
-        if let Some(r) = node.get("ref").and_then(Json::as_u64) {
-            loc = usize::try_from(r)
-                .ok()
-                .and_then(|i| input.locs.get(i))
-                .copied();
-            origin = node.get("origin").and_then(Json::as_str).map(|how| {
-                let at = node
-                    .get("origin_ref")
-                    .and_then(Json::as_u64)
-                    .and_then(|i| usize::try_from(i).ok())
-                    .and_then(|i| input.locs.get(i))
-                    .copied();
-                crate::model::Origin {
-                    at,
-                    how: how.to_owned(),
-                    used: node.get("origin_used").and_then(Json::as_bool) == Some(true),
-                }
-            });
-        }
-    }
-    let loc = loc.ok_or("path does not lead to a located value")?;
-    Ok(Resolved {
-        loc,
-        address,
-        property: property.join("."),
-        conditions,
-        origin,
-    })
-}
-
-/// Whether a violation is about a live (existing, read-only) session or resource.
-fn about_live(input: &RuleInput, v: &Json) -> bool {
-    let Some(Json::Array(path)) = v.get("path") else {
-        return false;
-    };
-    match path.as_slice() {
-        [Json::String(kind), Json::Number(i), ..] => i
-            .as_u64()
-            .and_then(|i| input.json.get(kind)?.get(usize::try_from(i).ok()?))
-            .and_then(|x| x.get("live"))
-            .and_then(Json::as_bool)
-            .unwrap_or(false),
-        _ => false,
-    }
-}
-
-/// The session a violation path starts at (`["sessions", 3, ...]`).
-fn session_of(path: &[Json]) -> Option<usize> {
-    match path {
-        [Json::String(s), Json::Number(i), ..] if s == "sessions" => {
-            usize::try_from(i.as_u64()?).ok()
-        }
-        _ => None,
-    }
-}
-
-fn path_of(v: &Json) -> Result<Vec<Json>, String> {
-    match v.get("path") {
-        Some(Json::Array(p)) => Ok(p.clone()),
-        Some(_) => Err("`path` must be an array".into()),
-        None => Err("`path` is missing".into()),
-    }
-}
-
-fn to_finding(
-    rule: &super::Rule,
-    unit: &Unit,
-    input: &RuleInput,
-    v: &Json,
-) -> Result<Finding, String> {
-    let msg = v
-        .get("msg")
-        .and_then(Json::as_str)
-        .ok_or("`msg` is missing")?;
-    let r = resolve(unit, input, &path_of(v)?)?;
-    let source = unit
-        .files
-        .get(r.loc.file)
-        .cloned()
-        .ok_or("bad file index")?;
-    let mut message = msg.to_owned();
-    let mut related = Vec::new();
-    match &r.origin {
-        Some(crate::model::Origin {
-            at: Some(at),
-            how,
-            used,
-        }) => {
-            if let Some(src) = unit.files.get(at.file).cloned() {
-                related.push(Related {
-                    location: Location::new(src, at.span),
-                    message: if *used {
-                        how.clone()
-                    } else {
-                        format!("the value is written here ({how})")
-                    },
-                });
-            }
-        }
-        Some(crate::model::Origin { at: None, how, .. }) => {
-            message.push_str(&format!(" (from {how})"))
-        }
-        None => {}
-    }
-    // A finding that relates two declarations holds only when both exist: its conditions are
-    // those of the offending value and of every related one.
-    let mut conditions = r.conditions.clone();
-    if let Some(Json::Array(items)) = v.get("related") {
-        for item in items {
-            let rr = resolve(unit, input, &path_of(item)?)?;
-            for c in rr.conditions {
-                if !conditions.contains(&c) {
-                    conditions.push(c);
-                }
-            }
-        }
-    }
-    if !conditions.is_empty() {
-        message.push_str(&format!(" (only when {})", conditions.join(" and ")));
-    }
-    if let Some(Json::Array(items)) = v.get("related") {
-        for item in items {
-            let rr = resolve(unit, input, &path_of(item)?)?;
-            let src = unit
-                .files
-                .get(rr.loc.file)
-                .cloned()
-                .ok_or("bad file index")?;
-            let mut text = item
-                .get("msg")
-                .and_then(Json::as_str)
-                .unwrap_or("related")
-                .to_owned();
-            if !rr.conditions.is_empty() {
-                text.push_str(&format!(" (only when {})", rr.conditions.join(" and ")));
-            }
-            // Instances of one `count` resource share a span: one label listing them all.
-            if let Some(same) = related
-                .iter_mut()
-                .find(|r| r.location.span == rr.loc.span && r.location.file() == src.display)
-            {
-                same.message.push_str("; ");
-                same.message.push_str(&text);
-            } else {
-                related.push(Related {
-                    location: Location::new(src, rr.loc.span),
-                    message: text,
-                });
-            }
-        }
-    }
-    // A declaration inside a Terraform module: the calls that lead to it.
-    if let Some(session) = session_of(&path_of(v)?).and_then(|i| unit.sessions.get(i)) {
-        for call in &session.calls {
-            if let Some(src) = unit.files.get(call.loc.file).cloned() {
-                related.push(Related {
-                    location: Location::new(src, call.loc.span),
-                    message: format!("{} is called here", call.address),
-                });
-            }
-        }
-    }
-    let fingerprint = stable_hash(&[&rule.meta.id, &source.display, &r.address, &r.property]);
-    Ok(Finding {
-        rule_id: rule.meta.id.clone(),
-        severity: rule.meta.severity,
-        message,
-        location: Some(Location::new(source, r.loc.span)),
-        address: r.address,
-        property: r.property,
-        related,
-        fingerprint,
-        suppression: None,
-        fix: None,
-        scope: None,
-    })
 }
 
 /// Lists the checks each unknown value hides, by the rules' declared inputs.

@@ -18,10 +18,12 @@
 pub(crate) mod chunks;
 pub(crate) mod docs;
 pub(crate) mod engine;
+pub(crate) mod engine_input;
 pub(crate) mod eval;
 pub(crate) mod fixes;
 pub(crate) mod graph_skips;
 pub mod metadata;
+pub(crate) mod resolve;
 pub(crate) mod scaffold;
 pub(crate) mod unknowns;
 
