@@ -33,7 +33,7 @@ impl Unit {
     /// The rule input, its sessions built on every core (`parallel`) or in order; both give
     /// the same input.
     pub(crate) fn input_built(&self, links: &super::links::Links, parallel: bool) -> RuleInput {
-        let parts = self.input_parts(links, parallel, &|session| session);
+        let parts = self.input_parts(links, parallel, &|sessions| sessions);
         let mut object = Map::new();
         let mut sessions = Some(Json::Array(parts.sessions));
         for (key, value) in parts.rest {
@@ -49,14 +49,14 @@ impl Unit {
         }
     }
 
-    /// The rule input in parts: each session's object handed to `convert` as soon as it is
-    /// built (so a caller that wants another form, the engine's value, never holds the whole
-    /// input twice), and the rest of the input as JSON, in input order.
+    /// The rule input in parts: the sessions' objects handed to `convert` a chunk at a time
+    /// as soon as they are built (so a caller that wants another form, the engine's value,
+    /// never holds a large input twice), and the rest of the input as JSON, in input order.
     pub(crate) fn input_parts<T: Send>(
         &self,
         links: &super::links::Links,
         parallel: bool,
-        convert: &(dyn Fn(Json) -> T + Sync),
+        convert: &(dyn Fn(Vec<Json>) -> Vec<T> + Sync),
     ) -> InputParts<T> {
         let mut w = Writer {
             unit: self,
@@ -75,11 +75,13 @@ impl Unit {
         let sessions = if parallel {
             self.sessions_in_parallel(&mut w, links, &local, convert)
         } else {
-            self.sessions
-                .iter()
-                .enumerate()
-                .map(|(index, s)| convert(self.session_json(&mut w, index, s, links, &local)))
-                .collect()
+            convert(
+                self.sessions
+                    .iter()
+                    .enumerate()
+                    .map(|(index, s)| self.session_json(&mut w, index, s, links, &local))
+                    .collect(),
+            )
         };
         let mut kinds: BTreeMap<Kind, Vec<Json>> =
             Kind::ALL.into_iter().map(|k| (k, Vec::new())).collect();
@@ -195,7 +197,7 @@ impl Unit {
         w: &mut Writer<'_>,
         links: &super::links::Links,
         local: &[usize],
-        convert: &(dyn Fn(Json) -> T + Sync),
+        convert: &(dyn Fn(Vec<Json>) -> Vec<T> + Sync),
     ) -> Vec<T> {
         use rayon::prelude::*;
         let chunks: Vec<(usize, &[super::Session])> = self
@@ -229,15 +231,11 @@ impl Unit {
             let converted: Vec<Vec<T>> = built
                 .into_par_iter()
                 .zip(offsets)
-                .map(|((json, _), offset)| {
-                    json.into_iter()
-                        .map(|mut session| {
-                            if offset > 0 {
-                                shift_refs(&mut session, offset);
-                            }
-                            convert(session)
-                        })
-                        .collect()
+                .map(|((mut json, _), offset)| {
+                    if offset > 0 {
+                        json.iter_mut().for_each(|s| shift_refs(s, offset));
+                    }
+                    convert(json)
                 })
                 .collect();
             out.extend(converted.into_iter().flatten());
