@@ -289,3 +289,45 @@ fn fuzz_regression_unclosed_hcl_braces_do_not_hang() {
         std::fs::write(p, format!("{}\n# traffic_mirror\n", "toms=saau+l*{sav%aveau+l*{s=saau+l*{sav%aveau+l*{sms=sa*vav%{m*evava%sms=sa*vav%{mms=saau+l*{sav%aveau+l*{s=saau+sav%aveau+l*{s=saau+l*{sav%aveau+l*{sms=sa*vav%{m*evava%sms=sa*vav%{mms=saau+l*{sav%aveau+l*{s=saau+l*{sav%aveau+l*{sms=sa*vav%{m*evava%sms=sa*vav%{m*evava%{une*evaval*{sav%aveau+l*{sms=sa*vav%{m*evava%sms=sa*vav%{m*evava%{une*evava%{une")).expect("write");
     });
 }
+
+/// Sessions whose source interfaces are parameters without values may all collide: every
+/// pair is examined for notes, up to an explicit bound (a template of 20,000 such sessions
+/// took minutes before it). Past the bound, a note says what was not checked.
+#[test]
+fn sessions_on_unknown_interfaces_are_paired_up_to_a_bound() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let mut text =
+        String::from("Parameters:\n  A:\n    Type: String\n  B:\n    Type: String\nResources:\n");
+    for i in 0..1500 {
+        let eni = if i % 2 == 0 { "A" } else { "B" };
+        text.push_str(&format!(
+            "  S{i}:\n    Type: AWS::EC2::TrafficMirrorSession\n    Properties:\n      NetworkInterfaceId: !Ref {eni}\n      TrafficMirrorTargetId: tmt-0123abcd\n      TrafficMirrorFilterId: tmf-0123abcd\n      SessionNumber: {}\n",
+            i + 1
+        ));
+    }
+    std::fs::write(dir.path().join("many.yaml"), text).expect("write");
+    let start = Instant::now();
+    let out = run_in(dir.path(), &["check", "--no-config", "--format", "json"]);
+    let elapsed = start.elapsed();
+    assert!(elapsed < Duration::from_secs(60), "took {elapsed:?}");
+    let report: serde_json::Value = serde_json::from_str(&stdout(&out)).expect("json");
+    let skipped = report["skipped"].as_array().expect("skipped");
+    let reasons: Vec<&str> = skipped
+        .iter()
+        .filter_map(|s| s["reason"].as_str())
+        .collect();
+    assert!(
+        reasons
+            .iter()
+            .any(|r| r.contains("not checked beyond the first 2000000 pairs")
+                && r.contains("1500 of the 1500 source interfaces have no value")),
+        "{reasons:?}"
+    );
+    assert!(
+        reasons.iter().any(
+            |r| r.starts_with("MG006 not checked: B and A have no value")
+                || r.starts_with("MG006 not checked: A and B have no value")
+        ),
+        "{reasons:?}"
+    );
+}
