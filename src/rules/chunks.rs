@@ -67,7 +67,8 @@ pub(super) fn per_session_results(
     };
     let object = input.as_object().ok()?;
     let sessions_key = regorus::Value::from("sessions");
-    let sessions: Vec<regorus::Value> = input[&sessions_key]
+    let sessions: Vec<regorus::Value> = object
+        .get(&sessions_key)?
         .as_array()
         .ok()?
         .iter()
