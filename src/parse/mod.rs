@@ -265,11 +265,17 @@ pub(crate) fn read_document(src: &Arc<SourceFile>, options: &ReadOptions) -> Rea
 }
 
 /// Whether a text could declare a traffic mirror resource: it names one, in any spelling
-/// its format allows. A file without a backslash is searched as it is; one with escapes
+/// its format allows, or holds `NetworkInterfaceId` (an AWS CLI input can declare a session
+/// with that key alone, naming no traffic mirror resource: `{"NetworkInterfaceId": …,
+/// "SessionNumber": 1}`). A file without a backslash is searched as it is; one with escapes
 /// (`\u004d`, `\x4D`, a `\`-continued YAML line) is also searched with them decoded, so
 /// that no escape can hide a resource type from the shortcut.
 pub(crate) fn could_declare_mirroring(text: &str) -> bool {
-    let names = |t: &str| t.contains("TrafficMirror") || t.contains("traffic_mirror");
+    let names = |t: &str| {
+        t.contains("TrafficMirror")
+            || t.contains("traffic_mirror")
+            || t.contains("NetworkInterfaceId")
+    };
     names(text) || (text.contains('\\') && names(&unescape(text)))
 }
 
@@ -356,6 +362,19 @@ mod tests {
     use super::{ReadOptions, read_document};
     use crate::source::SourceFile;
     use std::sync::Arc;
+
+    /// Found by fuzzing (byte_scan): a CLI input that names the source interface and no
+    /// traffic mirror resource declares a session, so the byte scan must not skip it.
+    #[test]
+    fn the_byte_scan_keeps_a_cli_input_without_a_mirror_resource_name() {
+        let text = "{\n    \"NetworkInterfaceId\": \"enidef0\",\n    \"SessionNumber\": 1,\n    \"PacketLength\": 9001\n}\n";
+        assert!(super::could_declare_mirroring(text));
+        let escaped = text.replace("NetworkInterfaceId", "Network\\u0049nterfaceId");
+        assert!(super::could_declare_mirroring(&escaped));
+        let src = Arc::new(SourceFile::in_memory("in.json", text));
+        let read = read_document(&src, &ReadOptions::default());
+        assert_eq!(read.unit.map(|u| u.sessions.len()), Some(1));
+    }
 
     /// A large unit's input is built in parallel chunks whose location numbers are shifted
     /// afterwards: it must be the input the serial loop builds, down to every `ref`, with
