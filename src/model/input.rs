@@ -22,29 +22,15 @@ pub(crate) struct RuleInput {
 impl Unit {
     /// Serializes the unit into the documented rule input (see `rules/README.md`).
     pub(crate) fn to_input(&self) -> RuleInput {
-        self.to_input_with(&self.links())
-    }
-
-    /// [`Unit::to_input`] with the unit's links already resolved.
-    pub(crate) fn to_input_with(&self, links: &super::links::Links) -> RuleInput {
-        self.input_built(links, self.sessions.len() >= PARALLEL_SESSIONS)
+        self.input_built(&self.links(), self.sessions.len() >= PARALLEL_SESSIONS)
     }
 
     /// The rule input, its sessions built on every core (`parallel`) or in order; both give
     /// the same input.
     pub(crate) fn input_built(&self, links: &super::links::Links, parallel: bool) -> RuleInput {
         let parts = self.input_parts(links, parallel, &|sessions| sessions);
-        let mut object = Map::new();
-        let mut sessions = Some(Json::Array(parts.sessions));
-        for (key, value) in parts.rest {
-            let after_unit = key == "unit";
-            object.insert(key, value);
-            if after_unit && let Some(sessions) = sessions.take() {
-                object.insert("sessions".into(), sessions);
-            }
-        }
         RuleInput {
-            json: Json::Object(object),
+            json: input_json(parts.rest, parts.sessions),
             locs: parts.locs,
         }
     }
@@ -298,7 +284,21 @@ impl Unit {
 }
 
 /// Units of at least this many sessions build their sessions' input on every core.
-const PARALLEL_SESSIONS: usize = 1024;
+pub(crate) const PARALLEL_SESSIONS: usize = 1024;
+
+/// The JSON rule input from its parts: `sessions` goes after `unit`, the rest in order.
+pub(crate) fn input_json(rest: Vec<(String, Json)>, sessions: Vec<Json>) -> Json {
+    let mut object = Map::new();
+    let mut sessions = Some(Json::Array(sessions));
+    for (key, value) in rest {
+        let after_unit = key == "unit";
+        object.insert(key, value);
+        if after_unit && let Some(sessions) = sessions.take() {
+            object.insert("sessions".into(), sessions);
+        }
+    }
+    Json::Object(object)
+}
 
 /// Sessions per chunk when they are built in parallel.
 const SESSION_CHUNK: usize = 256;

@@ -6,11 +6,9 @@
 use serde_json::Value as Json;
 
 use super::resolve::Located;
+use crate::model::input::{PARALLEL_SESSIONS, input_json};
 use crate::model::links::Links;
 use crate::model::{Loc, RuleInput, Unit};
-
-/// Inputs of at least this many sessions are built and converted on every core.
-const PARALLEL_SESSIONS: usize = 1024;
 
 /// A unit's rule input, ready for the engine.
 pub(crate) struct EngineInput {
@@ -24,31 +22,28 @@ impl EngineInput {
     /// Builds the input of `unit`, with its JSON form too when `keep_json`.
     pub(crate) fn build(unit: &Unit, links: &Links, keep_json: bool) -> Self {
         let parallel = unit.sessions.len() >= PARALLEL_SESSIONS;
-        if keep_json {
-            let input = unit.input_built(links, parallel);
-            return Self {
-                value: engine_value(&input.json, parallel),
-                locs: input.locs,
-                json: Some(input.json),
-            };
-        }
         let parts = unit.input_parts(links, parallel, &|sessions| {
             let mut strings = Strings::default();
-            sessions.iter().map(|s| strings.value(s)).collect()
+            sessions
+                .into_iter()
+                .map(|s| (strings.value(&s), keep_json.then_some(s)))
+                .collect()
         });
         let mut strings = Strings::default();
         let mut object = std::collections::BTreeMap::new();
         for (key, value) in &parts.rest {
             object.insert(strings.text(key), strings.value(value));
         }
+        let (sessions, jsons): (Vec<regorus::Value>, Vec<Option<Json>>) =
+            parts.sessions.into_iter().unzip();
         object.insert(
             regorus::Value::from("sessions"),
-            regorus::Value::from(parts.sessions),
+            regorus::Value::from(sessions),
         );
         Self {
             value: regorus::Value::from(object),
             locs: parts.locs,
-            json: None,
+            json: keep_json.then(|| input_json(parts.rest, jsons.into_iter().flatten().collect())),
         }
     }
 
@@ -78,7 +73,7 @@ struct Strings {
 }
 
 impl Strings {
-    /// The value of `json`, as regorus' deserializer would make it (`to_value`).
+    /// The value of `json`, as regorus' deserializer would make it.
     fn value(&mut self, json: &Json) -> regorus::Value {
         match json {
             Json::Null => regorus::Value::Null,
@@ -87,7 +82,8 @@ impl Strings {
                 (Some(u), _, _) => regorus::Value::from(u),
                 (None, Some(i), _) => regorus::Value::from(i),
                 (None, None, Some(f)) if f.is_finite() => regorus::Value::from(f),
-                _ => to_value(json),
+                // Not in JSON (no NaN, no infinity): regorus refuses them too.
+                _ => regorus::Value::Undefined,
             },
             Json::String(s) => self.text(s),
             Json::Array(items) => {
@@ -111,34 +107,6 @@ impl Strings {
         let v = regorus::Value::from(s);
         self.seen.insert(s.to_owned(), v.clone());
         v
-    }
-}
-
-fn to_value(json: &Json) -> regorus::Value {
-    serde::Deserialize::deserialize(json).unwrap_or(regorus::Value::Undefined)
-}
-
-/// The JSON input as the engine's value, converted by reference (a clone would double the
-/// peak memory of a large unit); a large input's sessions on every core.
-fn engine_value(json: &Json, parallel: bool) -> regorus::Value {
-    let Json::Object(top) = json else {
-        return to_value(json);
-    };
-    match top.get("sessions") {
-        Some(Json::Array(sessions)) if parallel => {
-            use rayon::prelude::*;
-            let mut object = std::collections::BTreeMap::new();
-            for (key, value) in top.iter().filter(|(k, _)| *k != "sessions") {
-                object.insert(regorus::Value::from(key.as_str()), to_value(value));
-            }
-            let sessions: Vec<regorus::Value> = sessions.par_iter().map(to_value).collect();
-            object.insert(
-                regorus::Value::from("sessions"),
-                regorus::Value::from(sessions),
-            );
-            regorus::Value::from(object)
-        }
-        _ => to_value(json),
     }
 }
 

@@ -285,49 +285,48 @@ pub(super) fn to_finding<T: Tree>(
     }
     // A finding that relates two declarations holds only when both exist: its conditions are
     // those of the offending value and of every related one.
+    let related_items: Vec<(&Json, Resolved)> = match v.get("related") {
+        Some(Json::Array(items)) => items
+            .iter()
+            .map(|item| Ok((item, resolve(unit, input, &path_of(item)?)?)))
+            .collect::<Result<_, String>>()?,
+        _ => Vec::new(),
+    };
     let mut conditions = r.conditions.clone();
-    if let Some(Json::Array(items)) = v.get("related") {
-        for item in items {
-            let rr = resolve(unit, input, &path_of(item)?)?;
-            for c in rr.conditions {
-                if !conditions.contains(&c) {
-                    conditions.push(c);
-                }
-            }
+    for c in related_items.iter().flat_map(|(_, rr)| &rr.conditions) {
+        if !conditions.contains(c) {
+            conditions.push(c.clone());
         }
     }
     if !conditions.is_empty() {
         message.push_str(&format!(" (only when {})", conditions.join(" and ")));
     }
-    if let Some(Json::Array(items)) = v.get("related") {
-        for item in items {
-            let rr = resolve(unit, input, &path_of(item)?)?;
-            let src = unit
-                .files
-                .get(rr.loc.file)
-                .cloned()
-                .ok_or("bad file index")?;
-            let mut text = item
-                .get("msg")
-                .and_then(Json::as_str)
-                .unwrap_or("related")
-                .to_owned();
-            if !rr.conditions.is_empty() {
-                text.push_str(&format!(" (only when {})", rr.conditions.join(" and ")));
-            }
-            // Instances of one `count` resource share a span: one label listing them all.
-            if let Some(same) = related
-                .iter_mut()
-                .find(|r| r.location.span == rr.loc.span && r.location.file() == src.display)
-            {
-                same.message.push_str("; ");
-                same.message.push_str(&text);
-            } else {
-                related.push(Related {
-                    location: Location::new(src, rr.loc.span),
-                    message: text,
-                });
-            }
+    for (item, rr) in related_items {
+        let src = unit
+            .files
+            .get(rr.loc.file)
+            .cloned()
+            .ok_or("bad file index")?;
+        let mut text = item
+            .get("msg")
+            .and_then(Json::as_str)
+            .unwrap_or("related")
+            .to_owned();
+        if !rr.conditions.is_empty() {
+            text.push_str(&format!(" (only when {})", rr.conditions.join(" and ")));
+        }
+        // Instances of one `count` resource share a span: one label listing them all.
+        if let Some(same) = related
+            .iter_mut()
+            .find(|r| r.location.span == rr.loc.span && r.location.file() == src.display)
+        {
+            same.message.push_str("; ");
+            same.message.push_str(&text);
+        } else {
+            related.push(Related {
+                location: Location::new(src, rr.loc.span),
+                message: text,
+            });
         }
     }
     // A declaration inside a Terraform module: the calls that lead to it.
