@@ -17,6 +17,7 @@ use serde_json::Value as Json;
 
 use crate::source::{SourceFile, Span};
 
+mod compact;
 pub(crate) mod graph;
 pub(crate) mod input;
 pub(crate) mod instance_types;

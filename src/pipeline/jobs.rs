@@ -272,6 +272,7 @@ fn parse_all(files: &[Arc<SourceFile>], errors: &mut Vec<FileError>) -> Vec<Pars
 pub(crate) fn build_unit(job: &Job, options: &ReadOptions) -> parse::Read {
     let mut read = read_job(job, options);
     if let Some(unit) = read.unit.as_mut() {
+        unit.shrink_to_fit();
         for (loc, message) in std::mem::take(&mut unit.errors) {
             if let Some(file) = unit.files.get(loc.file) {
                 read.errors.push(FileError::at(file, loc.span, message));

@@ -65,11 +65,14 @@ impl EngineInput {
 }
 
 /// Converts JSON to the engine's value, sharing one allocation between equal strings (keys
-/// and values) within a batch of sessions. regorus' own conversion allocates every string
-/// of every session anew; sharing them took a third off the value of a large unit.
+/// and values) within a batch of sessions, and one empty list between all empty lists.
+/// regorus' own conversion allocates every string and list of every session anew; sharing
+/// strings took a third off the value of a large unit, and a session holds about fifteen
+/// empty lists (properties not declared, conditions that do not apply).
 #[derive(Default)]
 struct Strings {
     seen: std::collections::HashMap<String, regorus::Value>,
+    empty_list: Option<regorus::Value>,
 }
 
 impl Strings {
@@ -86,6 +89,10 @@ impl Strings {
                 _ => regorus::Value::Undefined,
             },
             Json::String(s) => self.text(s),
+            Json::Array(items) if items.is_empty() => self
+                .empty_list
+                .get_or_insert_with(|| regorus::Value::from(Vec::<regorus::Value>::new()))
+                .clone(),
             Json::Array(items) => {
                 regorus::Value::from(items.iter().map(|i| self.value(i)).collect::<Vec<_>>())
             }
