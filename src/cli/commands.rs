@@ -250,7 +250,7 @@ pub(crate) fn run_graph(args: GraphArgs) -> Result<ExitStatus, AppError> {
         GraphFormat::Json => crate::render::graph::json(&report.topologies),
     };
     match &args.output {
-        Some(path) => super::output::write_file(path, text.as_bytes(), &report.inputs)?,
+        Some(path) => super::output::write_file(path, &[text], &report.inputs)?,
         None => {
             write_stdout(&text)?;
         }

