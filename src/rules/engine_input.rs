@@ -6,7 +6,7 @@
 use serde_json::Value as Json;
 
 use super::resolve::Located;
-use crate::model::input::{PARALLEL_SESSIONS, input_json};
+use crate::model::input::{Build, PARALLEL_SESSIONS, input_json};
 use crate::model::links::Links;
 use crate::model::{Loc, RuleInput, Unit};
 
@@ -22,6 +22,15 @@ impl EngineInput {
     /// Builds the input of `unit`, with its JSON form too when `keep_json`.
     pub(crate) fn build(unit: &Unit, links: &Links, keep_json: bool) -> Self {
         let parallel = unit.sessions.len() >= PARALLEL_SESSIONS;
+        if !parallel && !keep_json {
+            // Straight from the model: no JSON step.
+            let parts = unit.input_parts_built(links, Strings::default());
+            return Self {
+                value: whole(&parts.rest, parts.sessions),
+                locs: parts.locs,
+                json: None,
+            };
+        }
         let parts = unit.input_parts(links, parallel, &|sessions| {
             let mut strings = Strings::default();
             sessions
@@ -29,19 +38,10 @@ impl EngineInput {
                 .map(|s| (strings.value(&s), keep_json.then_some(s)))
                 .collect()
         });
-        let mut strings = Strings::default();
-        let mut object = std::collections::BTreeMap::new();
-        for (key, value) in &parts.rest {
-            object.insert(strings.text(key), strings.value(value));
-        }
         let (sessions, jsons): (Vec<regorus::Value>, Vec<Option<Json>>) =
             parts.sessions.into_iter().unzip();
-        object.insert(
-            regorus::Value::from("sessions"),
-            regorus::Value::from(sessions),
-        );
         Self {
-            value: regorus::Value::from(object),
+            value: whole(&parts.rest, sessions),
             locs: parts.locs,
             json: keep_json.then(|| input_json(parts.rest, jsons.into_iter().flatten().collect())),
         }
@@ -62,6 +62,20 @@ impl EngineInput {
             locs: self.locs,
         })
     }
+}
+
+/// The whole input as the engine's value: the sessions' values and the rest of the input.
+fn whole(rest: &[(String, Json)], sessions: Vec<regorus::Value>) -> regorus::Value {
+    let mut strings = Strings::default();
+    let mut object = std::collections::BTreeMap::new();
+    for (key, value) in rest {
+        object.insert(strings.text(key), strings.value(value));
+    }
+    object.insert(
+        regorus::Value::from("sessions"),
+        regorus::Value::from(sessions),
+    );
+    regorus::Value::from(object)
 }
 
 /// Converts JSON to the engine's value, sharing one allocation between equal strings (keys
@@ -89,12 +103,9 @@ impl Strings {
                 _ => regorus::Value::Undefined,
             },
             Json::String(s) => self.text(s),
-            Json::Array(items) if items.is_empty() => self
-                .empty_list
-                .get_or_insert_with(|| regorus::Value::from(Vec::<regorus::Value>::new()))
-                .clone(),
             Json::Array(items) => {
-                regorus::Value::from(items.iter().map(|i| self.value(i)).collect::<Vec<_>>())
+                let items = items.iter().map(|i| self.value(i)).collect();
+                self.list(items)
             }
             Json::Object(map) if map.is_empty() => regorus::Value::new_object(),
             Json::Object(map) => {
@@ -115,17 +126,81 @@ impl Strings {
         self.seen.insert(s.to_owned(), v.clone());
         v
     }
+
+    fn list(&mut self, items: Vec<regorus::Value>) -> regorus::Value {
+        if items.is_empty() {
+            return self
+                .empty_list
+                .get_or_insert_with(|| regorus::Value::from(Vec::<regorus::Value>::new()))
+                .clone();
+        }
+        regorus::Value::from(items)
+    }
+}
+
+/// The engine's value built straight from the model, as [`Strings::value`] converts the
+/// JSON of the same input.
+impl Build for Strings {
+    type Out = regorus::Value;
+    fn null(&mut self) -> regorus::Value {
+        regorus::Value::Null
+    }
+    fn bool(&mut self, b: bool) -> regorus::Value {
+        regorus::Value::from(b)
+    }
+    fn number(&mut self, n: usize) -> regorus::Value {
+        regorus::Value::from(n as u64)
+    }
+    fn text(&mut self, s: &str) -> regorus::Value {
+        Strings::text(self, s)
+    }
+    fn json(&mut self, j: &Json) -> regorus::Value {
+        self.value(j)
+    }
+    fn array(&mut self, items: Vec<regorus::Value>) -> regorus::Value {
+        self.list(items)
+    }
+    fn object(&mut self, entries: Vec<(&'static str, regorus::Value)>) -> regorus::Value {
+        if entries.is_empty() {
+            return regorus::Value::new_object();
+        }
+        let object: std::collections::BTreeMap<regorus::Value, regorus::Value> = entries
+            .into_iter()
+            .map(|(k, v)| (Strings::text(self, k), v))
+            .collect();
+        regorus::Value::from(object)
+    }
 }
 
 #[cfg(test)]
 mod tests {
     use super::EngineInput;
+    use crate::model::Unit;
     use crate::parse::{ReadOptions, read_document, sample_template};
     use crate::source::SourceFile;
+    use std::path::Path;
     use std::sync::Arc;
 
-    /// The engine's value built session by session (in parallel for a large unit) is the
-    /// value converted from the whole JSON input, and both map violations back the same way.
+    /// Both ways of building the engine's value agree on `unit`: straight from the model (or
+    /// converted by session, in parallel, for a large unit), and converted from the JSON
+    /// input, which is regorus' own conversion of the whole JSON.
+    fn assert_built_alike(unit: &Unit, what: &str) {
+        let links = unit.links();
+        let direct = EngineInput::build(unit, &links, false);
+        let with_json = EngineInput::build(unit, &links, true);
+        assert!(direct.value == with_json.value, "{what}: the same value");
+        assert_eq!(direct.locs, with_json.locs, "{what}: the same locations");
+        assert!(direct.json.is_none() && with_json.json.is_some());
+        let expected: regorus::Value = with_json
+            .json
+            .as_ref()
+            .and_then(|j| serde::Deserialize::deserialize(j).ok())
+            .unwrap_or(regorus::Value::Undefined);
+        assert!(direct.value == expected, "{what}: the JSON converted");
+    }
+
+    /// On generated templates, small (built straight from the model) and large (built by
+    /// session in parallel).
     #[test]
     fn value_built_by_session_is_the_converted_json() {
         for sessions in [3, 1100] {
@@ -133,24 +208,53 @@ mod tests {
             let Some(unit) = read_document(&src, &ReadOptions::default()).unit else {
                 panic!("the template declares sessions");
             };
-            let links = unit.links();
-            let direct = EngineInput::build(&unit, &links, false);
-            let with_json = EngineInput::build(&unit, &links, true);
-            assert!(
-                direct.value == with_json.value,
-                "{sessions} sessions: the same value"
-            );
-            assert_eq!(direct.locs, with_json.locs);
-            assert!(direct.json.is_none() && with_json.json.is_some());
-            let expected: regorus::Value = with_json
-                .json
-                .as_ref()
-                .and_then(|j| serde::Deserialize::deserialize(j).ok())
-                .unwrap_or(regorus::Value::Undefined);
-            assert!(
-                direct.value == expected,
-                "{sessions} sessions: the JSON converted"
-            );
+            assert_built_alike(&unit, &format!("{sessions} sessions"));
         }
+    }
+
+    /// On every template, CLI input and plan of the examples and fixtures: resources,
+    /// conditions, parameters with and without defaults, tags, live context.
+    #[test]
+    fn value_built_from_the_model_is_the_converted_json_on_every_fixture() {
+        fn walk(dir: &Path, out: &mut Vec<std::path::PathBuf>) {
+            let Ok(entries) = std::fs::read_dir(dir) else {
+                return;
+            };
+            for e in entries.flatten() {
+                let p = e.path();
+                if p.is_dir() {
+                    walk(&p, out);
+                } else if p.extension().is_some_and(|x| {
+                    ["yaml", "yml", "json", "template"].contains(&&*x.to_string_lossy())
+                }) {
+                    out.push(p);
+                }
+            }
+        }
+        let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+        let mut files = Vec::new();
+        walk(&root.join("examples"), &mut files);
+        walk(&root.join("tests/fixtures"), &mut files);
+        files.sort();
+        let (mut units, mut with_resources, mut with_origins) = (0, 0, 0);
+        for path in files {
+            let Ok(text) = std::fs::read_to_string(&path) else {
+                continue;
+            };
+            let src = Arc::new(SourceFile::in_memory(&path.display().to_string(), &text));
+            if let Some(unit) = read_document(&src, &ReadOptions::default()).unit {
+                assert_built_alike(&unit, &path.display().to_string());
+                units += 1;
+                with_resources += usize::from(!unit.resources.is_empty());
+                with_origins += usize::from(unit.sessions.iter().any(|s| {
+                    s.fields()
+                        .any(|(_, f)| f.iter().any(|a| a.origin.is_some() || !a.when.is_empty()))
+                }));
+            }
+        }
+        assert!(
+            units >= 20 && with_resources >= 3 && with_origins >= 3,
+            "{units} units read, {with_resources} with resources, {with_origins} with origins or conditions"
+        );
     }
 }
