@@ -18,19 +18,24 @@ pub struct SourceFile {
     pub display: String,
     /// The file's text (valid UTF-8; other files are rejected before this is built).
     pub text: Arc<str>,
-    lines: LineIndex,
+    /// Made on first need: most files of a repository are skipped after a byte scan and
+    /// never need a position.
+    lines: std::sync::OnceLock<LineIndex>,
 }
 
 impl SourceFile {
-    /// Builds a source file, computing its line table.
+    /// Builds a source file (its line table is computed when a position is first asked for).
     pub fn new(path: PathBuf, display: String, text: Arc<str>) -> Self {
-        let lines = LineIndex::new(&text);
         Self {
             path,
             display,
             text,
-            lines,
+            lines: std::sync::OnceLock::new(),
         }
+    }
+
+    fn lines(&self) -> &LineIndex {
+        self.lines.get_or_init(|| LineIndex::new(&self.text))
     }
 
     /// A source file that exists only in memory (tests, examples, rule examples).
@@ -40,17 +45,17 @@ impl SourceFile {
 
     /// Line/column of a byte offset.
     pub fn position(&self, offset: usize) -> Position {
-        self.lines.position(&self.text, offset)
+        self.lines().position(&self.text, offset)
     }
 
     /// Byte offset of the start of a 1-based line.
     /// The number of UTF-16 code units before byte `offset` (SARIF's `charOffset`).
     pub(crate) fn utf16_offset(&self, offset: usize) -> usize {
-        self.lines.utf16_offset(&self.text, offset)
+        self.lines().utf16_offset(&self.text, offset)
     }
 
     pub(crate) fn line_start(&self, line: usize) -> Option<usize> {
-        self.lines.starts.get(line.checked_sub(1)?).copied()
+        self.lines().starts.get(line.checked_sub(1)?).copied()
     }
 
     /// Converts a 1-based line and a 0-based character column into a byte offset.
