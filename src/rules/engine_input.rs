@@ -22,28 +22,29 @@ impl EngineInput {
     /// Builds the input of `unit`, with its JSON form too when `keep_json`.
     pub(crate) fn build(unit: &Unit, links: &Links, keep_json: bool) -> Self {
         let parallel = unit.sessions.len() >= PARALLEL_SESSIONS;
-        if !parallel && !keep_json {
+        if !keep_json {
             // Straight from the model: no JSON step.
-            let parts = unit.input_parts_built(links, Strings::default());
+            let parts = unit.input_parts_built(links, parallel, &Strings::default);
             return Self {
                 value: whole(&parts.rest, parts.sessions),
                 locs: parts.locs,
                 json: None,
             };
         }
+        // Both forms: the JSON, converted chunk by chunk.
         let parts = unit.input_parts(links, parallel, &|sessions| {
             let mut strings = Strings::default();
             sessions
                 .into_iter()
-                .map(|s| (strings.value(&s), keep_json.then_some(s)))
+                .map(|s| (strings.value(&s), s))
                 .collect()
         });
-        let (sessions, jsons): (Vec<regorus::Value>, Vec<Option<Json>>) =
+        let (sessions, jsons): (Vec<regorus::Value>, Vec<Json>) =
             parts.sessions.into_iter().unzip();
         Self {
             value: whole(&parts.rest, sessions),
             locs: parts.locs,
-            json: keep_json.then(|| input_json(parts.rest, jsons.into_iter().flatten().collect())),
+            json: Some(input_json(parts.rest, jsons)),
         }
     }
 

@@ -16,7 +16,7 @@ mod writer;
 
 pub(crate) use facts::{cidr, ec2_id_kind, protocol_number};
 pub(crate) use writer::Build;
-use writer::{JsonBuild, Writer};
+use writer::{Count, JsonBuild, Writer};
 
 /// The rule input of a unit and the location table its `ref` numbers index.
 #[derive(Debug)]
@@ -41,48 +41,68 @@ impl Unit {
         }
     }
 
-    /// The rule input in parts: the sessions' objects handed to `convert` a chunk at a time
-    /// as soon as they are built (so a caller that wants another form, the engine's value,
-    /// never holds a large input twice), and the rest of the input as JSON, in input order.
+    /// The rule input in parts, as JSON, each chunk of sessions handed to `convert` (on
+    /// every core when `parallel`), and the rest of the input, in input order.
     pub(crate) fn input_parts<T: Send>(
         &self,
         links: &Links,
         parallel: bool,
         convert: &(dyn Fn(Vec<Json>) -> Vec<T> + Sync),
     ) -> InputParts<T> {
-        if !parallel {
-            let parts = self.input_parts_built(links, JsonBuild);
-            return InputParts {
-                sessions: convert(parts.sessions),
-                rest: parts.rest,
-                locs: parts.locs,
-            };
-        }
-        let local = self.local_indices();
-        let mut w = Writer::new(self, JsonBuild);
-        let sessions = self.sessions_in_parallel(&mut w, links, &local, convert);
-        let rest = self.rest_of_input(&mut w, links, &local);
+        use rayon::prelude::*;
+        let parts = self.input_parts_built(links, parallel, &|| JsonBuild);
+        let sessions = if parallel {
+            let mut chunks: Vec<Vec<Json>> = Vec::new();
+            let mut sessions = parts.sessions.into_iter();
+            loop {
+                let chunk: Vec<Json> = sessions.by_ref().take(SESSION_CHUNK).collect();
+                if chunk.is_empty() {
+                    break;
+                }
+                chunks.push(chunk);
+            }
+            let converted: Vec<Vec<T>> = chunks.into_par_iter().map(convert).collect();
+            converted.into_iter().flatten().collect()
+        } else {
+            convert(parts.sessions)
+        };
         InputParts {
             sessions,
-            rest,
-            locs: w.locs,
+            rest: parts.rest,
+            locs: parts.locs,
         }
     }
 
-    /// The rule input in parts, in order, its sessions built straight through `b` (the
-    /// engine's value without a JSON step; see `rules::engine_input`).
-    pub(crate) fn input_parts_built<B: Build>(&self, links: &Links, b: B) -> InputParts<B::Out> {
+    /// The rule input in parts, in input order, its sessions built straight through builders
+    /// that `make` makes (the engine's value needs no JSON step; see `rules::engine_input`):
+    /// in order with one builder, or, when `parallel`, in chunks of [`SESSION_CHUNK`] on
+    /// every core, one builder a chunk.
+    pub(crate) fn input_parts_built<B: Build>(
+        &self,
+        links: &Links,
+        parallel: bool,
+        make: &(dyn Fn() -> B + Sync),
+    ) -> InputParts<B::Out>
+    where
+        B::Out: Send,
+    {
         let local = self.local_indices();
-        let mut w = Writer::new(self, b);
-        let sessions = self
-            .sessions
-            .iter()
-            .enumerate()
-            .map(|(index, s)| w.session(index, s, links, &local))
-            .collect();
+        let (sessions, locs) = if parallel {
+            self.sessions_in_parallel(links, &local, make)
+        } else {
+            let mut w = Writer::new(self, make());
+            let sessions = self
+                .sessions
+                .iter()
+                .enumerate()
+                .map(|(index, s)| w.session(index, s, links, &local))
+                .collect();
+            (sessions, w.locs)
+        };
         let mut rest_writer = Writer {
             unit: self,
-            locs: w.locs,
+            base: 0,
+            locs,
             b: JsonBuild,
         };
         let rest = self.rest_of_input(&mut rest_writer, links, &local);
@@ -91,6 +111,67 @@ impl Unit {
             rest,
             locs: rest_writer.locs,
         }
+    }
+
+    /// The sessions built on every core in chunks of [`SESSION_CHUNK`], with their location
+    /// table. A first pass counts each chunk's locations (building nothing), so that each
+    /// chunk numbers its own from where the chunks before it end: the sessions and the table
+    /// are the ones the serial loop builds.
+    fn sessions_in_parallel<B: Build>(
+        &self,
+        links: &Links,
+        local: &[usize],
+        make: &(dyn Fn() -> B + Sync),
+    ) -> (Vec<B::Out>, Vec<Loc>)
+    where
+        B::Out: Send,
+    {
+        use rayon::prelude::*;
+        let chunks: Vec<(usize, &[super::Session])> = self
+            .sessions
+            .chunks(SESSION_CHUNK)
+            .enumerate()
+            .map(|(c, chunk)| (c * SESSION_CHUNK, chunk))
+            .collect();
+        let counts: Vec<usize> = chunks
+            .par_iter()
+            .map(|(start, chunk)| {
+                let mut w = Writer::new(self, Count);
+                for (k, s) in chunk.iter().enumerate() {
+                    w.session(start + k, s, links, local);
+                }
+                w.locs.len()
+            })
+            .collect();
+        let bases: Vec<usize> = counts
+            .iter()
+            .scan(0, |next, n| {
+                let base = *next;
+                *next += n;
+                Some(base)
+            })
+            .collect();
+        let built: Vec<(Vec<B::Out>, Vec<Loc>)> = chunks
+            .into_par_iter()
+            .zip(bases)
+            .map(|((start, chunk), base)| {
+                let mut w = Writer::new(self, make());
+                w.base = base;
+                let sessions = chunk
+                    .iter()
+                    .enumerate()
+                    .map(|(k, s)| w.session(start + k, s, links, local))
+                    .collect();
+                (sessions, w.locs)
+            })
+            .collect();
+        let mut sessions = Vec::with_capacity(self.sessions.len());
+        let mut locs = Vec::with_capacity(counts.iter().sum());
+        for (chunk, chunk_locs) in built {
+            sessions.extend(chunk);
+            locs.extend(chunk_locs);
+        }
+        (sessions, locs)
     }
 
     /// Index of each resource within the array of its kind.
@@ -212,59 +293,6 @@ impl Unit {
         ));
         rest
     }
-
-    /// The sessions built on every core, in chunks of [`SESSION_CHUNK`], each with its own
-    /// location table. Chunks go in waves of [`WAVE_CHUNKS`]: when a wave is built, its
-    /// tables are appended in order, each chunk's `ref` numbers shifted by the locations
-    /// before it (so the input is the one the serial loop builds), and its sessions
-    /// converted; only one wave's JSON exists at a time.
-    fn sessions_in_parallel<T: Send>(
-        &self,
-        w: &mut Writer<'_, JsonBuild>,
-        links: &Links,
-        local: &[usize],
-        convert: &(dyn Fn(Vec<Json>) -> Vec<T> + Sync),
-    ) -> Vec<T> {
-        use rayon::prelude::*;
-        let chunks: Vec<(usize, &[super::Session])> = self
-            .sessions
-            .chunks(SESSION_CHUNK)
-            .enumerate()
-            .map(|(c, chunk)| (c * SESSION_CHUNK, chunk))
-            .collect();
-        let mut out = Vec::with_capacity(self.sessions.len());
-        for wave in chunks.chunks(WAVE_CHUNKS) {
-            let built: Vec<(Vec<Json>, Vec<Loc>)> = wave
-                .par_iter()
-                .map(|(start, chunk)| {
-                    let mut cw = Writer::new(self, JsonBuild);
-                    let json = chunk
-                        .iter()
-                        .enumerate()
-                        .map(|(k, s)| cw.session(start + k, s, links, local))
-                        .collect();
-                    (json, cw.locs)
-                })
-                .collect();
-            let mut offsets = Vec::with_capacity(built.len());
-            for (_, locs) in &built {
-                offsets.push(w.locs.len());
-                w.locs.extend_from_slice(locs);
-            }
-            let converted: Vec<Vec<T>> = built
-                .into_par_iter()
-                .zip(offsets)
-                .map(|((mut json, _), offset)| {
-                    if offset > 0 {
-                        json.iter_mut().for_each(|s| shift_refs(s, offset));
-                    }
-                    convert(json)
-                })
-                .collect();
-            out.extend(converted.into_iter().flatten());
-        }
-        out
-    }
 }
 
 /// Units of at least this many sessions build their sessions' input on every core.
@@ -287,9 +315,6 @@ pub(crate) fn input_json(rest: Vec<(String, Json)>, sessions: Vec<Json>) -> Json
 /// Sessions per chunk when they are built in parallel.
 const SESSION_CHUNK: usize = 256;
 
-/// Chunks built at once: enough for every core, few enough to bound the JSON alive.
-const WAVE_CHUNKS: usize = 16;
-
 /// The rule input in parts (see [`Unit::input_parts`]).
 pub(crate) struct InputParts<T> {
     /// Each session's object, converted.
@@ -298,26 +323,4 @@ pub(crate) struct InputParts<T> {
     pub(crate) rest: Vec<(String, Json)>,
     /// The location table the `ref` numbers index.
     pub(crate) locs: Vec<Loc>,
-}
-
-/// Adds `offset` to every location number (`ref`, `origin_ref`) in one session's input.
-/// Values as written (`known`) are the user's and never touched.
-fn shift_refs(json: &mut Json, offset: usize) {
-    match json {
-        Json::Object(o) => {
-            for (key, value) in o.iter_mut() {
-                match key.as_str() {
-                    "ref" | "origin_ref" => {
-                        if let Some(n) = value.as_u64().and_then(|n| usize::try_from(n).ok()) {
-                            *value = json!(n + offset);
-                        }
-                    }
-                    "known" => {}
-                    _ => shift_refs(value, offset),
-                }
-            }
-        }
-        Json::Array(items) => items.iter_mut().for_each(|j| shift_refs(j, offset)),
-        _ => {}
-    }
 }

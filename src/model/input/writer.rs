@@ -56,9 +56,26 @@ impl Build for JsonBuild {
     }
 }
 
-/// Builds values of the input through `b`, registering their locations in `locs`.
+/// Counts the locations a part of the input registers, building nothing: chunks of
+/// sessions built in parallel learn from it where their location numbers start.
+pub(crate) struct Count;
+
+impl Build for Count {
+    type Out = ();
+    fn null(&mut self) {}
+    fn bool(&mut self, _: bool) {}
+    fn number(&mut self, _: usize) {}
+    fn text(&mut self, _: &str) {}
+    fn json(&mut self, _: &Json) {}
+    fn array(&mut self, _: Vec<()>) {}
+    fn object(&mut self, _: Vec<(&'static str, ())>) {}
+}
+
+/// Builds values of the input through `b`, registering their locations in `locs`; the
+/// first location registered is number `base`.
 pub(crate) struct Writer<'u, B> {
     pub(crate) unit: &'u Unit,
+    pub(crate) base: usize,
     pub(crate) locs: Vec<Loc>,
     pub(crate) b: B,
 }
@@ -67,6 +84,7 @@ impl<'u, B: Build> Writer<'u, B> {
     pub(crate) fn new(unit: &'u Unit, b: B) -> Self {
         Self {
             unit,
+            base: 0,
             locs: Vec::new(),
             b,
         }
@@ -74,7 +92,7 @@ impl<'u, B: Build> Writer<'u, B> {
 
     pub(crate) fn reg(&mut self, loc: Loc) -> usize {
         self.locs.push(loc);
-        self.locs.len() - 1
+        self.base + self.locs.len() - 1
     }
 
     fn reg_value(&mut self, loc: Loc) -> B::Out {
