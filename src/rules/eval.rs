@@ -92,7 +92,8 @@ pub(crate) fn evaluate(rules: &RuleSet, engines: &mut Engines, unit: &Unit) -> U
     let per_rule: Vec<Option<regorus::Value>> = if large {
         use rayon::prelude::*;
         // Rules that judge one session at a time run on chunks of sessions (see `chunks`).
-        let chunked = sessions_only
+        // Not at all when every such rule is disabled (the entry point runs them all).
+        let chunked = (sessions_only && rules.engine_rules().any(|r| r.meta.per_session))
             .then(|| super::chunks::per_session_results(rules, kind, &value))
             .flatten();
         let rego: Vec<&super::Rule> = rules.engine_rules().collect();
