@@ -239,6 +239,11 @@ fn pascal(name: &str) -> String {
 /// one string of the log is ever built (10,000 templates: the run's peak memory went from
 /// 197 MB, most of it at the end, to about 140 MB).
 pub(crate) fn render(report: &Report, rules: &RuleSet, category: &str) -> Vec<String> {
+    render_cut_at(report, rules, category, RESULTS_SLOT)
+}
+
+/// [`render`], cutting the log at `slot` (a test names one that is never there).
+fn render_cut_at(report: &Report, rules: &RuleSet, category: &str, slot: &str) -> Vec<String> {
     let metas = rules.metas();
     let descriptors: Vec<ReportingDescriptor> = rules.rules().iter().map(descriptor).collect();
     let rule_index = |id: &str| metas.iter().position(|m| m.id == id);
@@ -328,14 +333,28 @@ pub(crate) fn render(report: &Report, rules: &RuleSet, category: &str) -> Vec<St
         .build();
     let mut text = serde_json::to_string_pretty(&log).unwrap_or_default();
     text.push('\n');
-    // The log with no result, cut where its results go (the one key at run depth).
-    let Some(at) = text
-        .find(RESULTS_SLOT)
-        .filter(|_| !report.findings.is_empty())
-    else {
+    if report.findings.is_empty() {
         return vec![text];
+    }
+    // The log with no result, cut where its results go (the one key at run depth).
+    let Some(at) = text.find(slot) else {
+        // Never a log without its results: should the printer's layout ever differ, the
+        // whole log is built and printed at once.
+        let mut log = log;
+        if let Some(run) = log.runs.first_mut() {
+            run.results = Some(
+                report
+                    .findings
+                    .iter()
+                    .map(|f| result(f, rule_index(&f.rule_id)))
+                    .collect(),
+            );
+        }
+        let mut whole = serde_json::to_string_pretty(&log).unwrap_or_default();
+        whole.push('\n');
+        return vec![whole];
     };
-    let tail = text.split_off(at + RESULTS_SLOT.len());
+    let tail = text.split_off(at + slot.len());
     text.truncate(at);
     text.push_str("\n      \"results\": [");
     let mut pieces = Vec::new();
@@ -443,7 +462,7 @@ fn result(f: &Finding, rule_index: Option<usize>) -> SResult {
 
 #[cfg(test)]
 mod tests {
-    use super::{PIECE_BYTES, render};
+    use super::{PIECE_BYTES, render, render_cut_at};
     use crate::pipeline::check::{CheckOptions, check_sources};
     use crate::rules::RuleSet;
     use crate::source::SourceFile;
@@ -483,5 +502,13 @@ mod tests {
         let results = value["runs"][0]["results"].as_array().map_or(0, Vec::len);
         assert_eq!(results, report.findings.len());
         assert!(results >= 700);
+        // Where the place of the results is not found, the whole log is printed at once:
+        // the same bytes, never a log without its results.
+        let whole = render_cut_at(&report, &rules, "test", "\n<no such place>");
+        assert_eq!(whole.len(), 1);
+        assert!(
+            whole.concat() == pieces.concat(),
+            "the fallback prints the same log"
+        );
     }
 }
