@@ -8,8 +8,15 @@ use std::collections::BTreeSet;
 use std::fmt::Write as _;
 use std::path::Path;
 
+/// The package's folder, read when the script runs: `env!` would fix it when the script is
+/// compiled, and a build script compiled for one checkout is reused by another that shares
+/// its target folder.
+fn manifest_dir() -> std::path::PathBuf {
+    std::env::var_os("CARGO_MANIFEST_DIR").map_or_else(|| ".".into(), Into::into)
+}
+
 fn main() {
-    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("rules");
+    let dir = manifest_dir().join("rules");
     println!("cargo:rerun-if-changed={}", dir.display());
     let entries = match std::fs::read_dir(&dir) {
         Ok(rd) => rd,
@@ -95,7 +102,7 @@ fn precompiled(dir: &Path, out: &mut String) {
     }
     out.push_str("];\n");
     // The version of regorus in Cargo.lock: a program compiled by another version is not used.
-    let lock = Path::new(env!("CARGO_MANIFEST_DIR")).join("Cargo.lock");
+    let lock = manifest_dir().join("Cargo.lock");
     println!("cargo:rerun-if-changed={}", lock.display());
     let text = std::fs::read_to_string(&lock).unwrap_or_default();
     let version = text
