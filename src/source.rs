@@ -48,12 +48,12 @@ impl SourceFile {
         self.lines().position(&self.text, offset)
     }
 
-    /// Byte offset of the start of a 1-based line.
     /// The number of UTF-16 code units before byte `offset` (SARIF's `charOffset`).
     pub(crate) fn utf16_offset(&self, offset: usize) -> usize {
         self.lines().utf16_offset(&self.text, offset)
     }
 
+    /// Byte offset of the start of a 1-based line.
     pub(crate) fn line_start(&self, line: usize) -> Option<usize> {
         self.lines().starts.get(line.checked_sub(1)?).copied()
     }

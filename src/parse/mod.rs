@@ -376,8 +376,9 @@ mod tests {
         assert_eq!(read.unit.map(|u| u.sessions.len()), Some(1));
     }
 
-    /// A large unit's input is built in parallel chunks whose location numbers are shifted
-    /// afterwards: it must be the input the serial loop builds, down to every `ref`, with
+    /// A large unit's input is built in parallel chunks, each numbering its locations from
+    /// where a counting pass says the chunks before it end: it must be the input the serial
+    /// loop builds, down to every `ref`, with
     /// conditions, tags, origins and a value as written that holds a `ref` key of its own.
     #[test]
     fn parallel_input_is_the_serial_input() {

@@ -355,8 +355,7 @@ fn render_cut_at(report: &Report, rules: &RuleSet, category: &str, slot: &str) -
         return vec![whole];
     };
     let tail = text.split_off(at + slot.len());
-    text.truncate(at);
-    text.push_str("\n      \"results\": [");
+    text.pop(); // the empty list's `]`: the results go after its `[`
     let mut pieces = Vec::new();
     let mut piece = text;
     for (i, f) in report.findings.iter().enumerate() {

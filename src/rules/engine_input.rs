@@ -24,7 +24,7 @@ impl EngineInput {
         let parallel = unit.sessions.len() >= PARALLEL_SESSIONS;
         if !keep_json {
             // Straight from the model: no JSON step.
-            let parts = unit.input_parts_built(links, parallel, &Strings::default);
+            let parts = unit.input_parts_built(links, parallel, &ValueBuild::default);
             return Self {
                 value: whole(&parts.rest, parts.sessions),
                 locs: parts.locs,
@@ -33,7 +33,7 @@ impl EngineInput {
         }
         // Both forms: the JSON, converted chunk by chunk.
         let parts = unit.input_parts(links, parallel, &|sessions| {
-            let mut strings = Strings::default();
+            let mut strings = ValueBuild::default();
             sessions
                 .into_iter()
                 .map(|s| (strings.value(&s), s))
@@ -67,30 +67,28 @@ impl EngineInput {
 
 /// The whole input as the engine's value: the sessions' values and the rest of the input.
 fn whole(rest: &[(String, Json)], sessions: Vec<regorus::Value>) -> regorus::Value {
-    let mut strings = Strings::default();
-    let mut object = std::collections::BTreeMap::new();
-    for (key, value) in rest {
-        object.insert(strings.text(key), strings.value(value));
-    }
-    object.insert(
-        regorus::Value::from("sessions"),
-        regorus::Value::from(sessions),
-    );
-    regorus::Value::from(object)
+    let mut b = ValueBuild::default();
+    let mut entries: Vec<(&str, regorus::Value)> = rest
+        .iter()
+        .map(|(key, value)| (key.as_str(), b.value(value)))
+        .collect();
+    entries.push(("sessions", regorus::Value::from(sessions)));
+    b.keyed(entries)
 }
 
-/// Converts JSON to the engine's value, sharing one allocation between equal strings (keys
-/// and values) within a batch of sessions, and one empty list between all empty lists.
+/// Builds the engine's value, from the model (as a [`Build`]) or from JSON, sharing one
+/// allocation between equal strings (keys and values) within a batch of sessions, and one
+/// empty list between all empty lists.
 /// regorus' own conversion allocates every string and list of every session anew; sharing
 /// strings took a third off the value of a large unit, and a session holds about fifteen
 /// empty lists (properties not declared, conditions that do not apply).
 #[derive(Default)]
-struct Strings {
+struct ValueBuild {
     seen: std::collections::HashMap<String, regorus::Value>,
     empty_list: Option<regorus::Value>,
 }
 
-impl Strings {
+impl ValueBuild {
     /// The value of `json`, as regorus' deserializer would make it.
     fn value(&mut self, json: &Json) -> regorus::Value {
         match json {
@@ -108,13 +106,12 @@ impl Strings {
                 let items = items.iter().map(|i| self.value(i)).collect();
                 self.list(items)
             }
-            Json::Object(map) if map.is_empty() => regorus::Value::new_object(),
             Json::Object(map) => {
-                let object: std::collections::BTreeMap<regorus::Value, regorus::Value> = map
+                let entries = map
                     .iter()
-                    .map(|(k, v)| (self.text(k), self.value(v)))
+                    .map(|(k, v)| (k.as_str(), self.value(v)))
                     .collect();
-                regorus::Value::from(object)
+                self.keyed(entries)
             }
         }
     }
@@ -128,6 +125,18 @@ impl Strings {
         v
     }
 
+    /// An object of these entries (regorus sorts its keys).
+    fn keyed(&mut self, entries: Vec<(&str, regorus::Value)>) -> regorus::Value {
+        if entries.is_empty() {
+            return regorus::Value::new_object();
+        }
+        let object: std::collections::BTreeMap<regorus::Value, regorus::Value> = entries
+            .into_iter()
+            .map(|(k, v)| (self.text(k), v))
+            .collect();
+        regorus::Value::from(object)
+    }
+
     fn list(&mut self, items: Vec<regorus::Value>) -> regorus::Value {
         if items.is_empty() {
             return self
@@ -139,9 +148,9 @@ impl Strings {
     }
 }
 
-/// The engine's value built straight from the model, as [`Strings::value`] converts the
+/// The engine's value built straight from the model, as [`ValueBuild::value`] converts the
 /// JSON of the same input.
-impl Build for Strings {
+impl Build for ValueBuild {
     type Out = regorus::Value;
     fn null(&mut self) -> regorus::Value {
         regorus::Value::Null
@@ -153,7 +162,7 @@ impl Build for Strings {
         regorus::Value::from(n as u64)
     }
     fn text(&mut self, s: &str) -> regorus::Value {
-        Strings::text(self, s)
+        ValueBuild::text(self, s)
     }
     fn json(&mut self, j: &Json) -> regorus::Value {
         self.value(j)
@@ -162,14 +171,7 @@ impl Build for Strings {
         self.list(items)
     }
     fn object(&mut self, entries: Vec<(&'static str, regorus::Value)>) -> regorus::Value {
-        if entries.is_empty() {
-            return regorus::Value::new_object();
-        }
-        let object: std::collections::BTreeMap<regorus::Value, regorus::Value> = entries
-            .into_iter()
-            .map(|(k, v)| (Strings::text(self, k), v))
-            .collect();
-        regorus::Value::from(object)
+        self.keyed(entries)
     }
 }
 

@@ -34,7 +34,7 @@ impl Unit {
     /// The rule input, its sessions built on every core (`parallel`) or in order; both give
     /// the same input.
     pub(crate) fn input_built(&self, links: &Links, parallel: bool) -> RuleInput {
-        let parts = self.input_parts(links, parallel, &|sessions| sessions);
+        let parts = self.input_parts_built(links, parallel, &|| JsonBuild);
         RuleInput {
             json: input_json(parts.rest, parts.sessions),
             locs: parts.locs,
@@ -238,7 +238,7 @@ impl Unit {
             match r.kind {
                 Kind::FilterRule => {
                     let ls = links.rule_filter.get(&i).map_or(&[][..], Vec::as_slice);
-                    obj.insert("filter".into(), w.links(local, ls, "filter"));
+                    obj.insert("filter".into(), w.link_list(local, ls, "filter"));
                 }
                 Kind::Filter => {
                     let rules: Vec<Option<&usize>> = links

@@ -182,7 +182,7 @@ impl<'u, B: Build> Writer<'u, B> {
     }
 
     /// Links as input: each alternative and the linked resource's index within its kind.
-    pub(crate) fn links(&mut self, local: &[usize], ls: &[Link], name: &'static str) -> B::Out {
+    pub(crate) fn link_list(&mut self, local: &[usize], ls: &[Link], name: &'static str) -> B::Out {
         let items = ls
             .iter()
             .map(|l| {
@@ -248,8 +248,8 @@ impl<'u, B: Build> Writer<'u, B> {
         let target_enis = unit.target_enis(s, targets);
         o.push(("target_network_interface_id", self.alts(&target_enis)));
         let filters = links.session_filter.get(index).unwrap_or(&no_links);
-        o.push(("filter", self.links(local, filters, "filter")));
-        o.push(("target", self.links(local, targets, "target")));
+        o.push(("filter", self.link_list(local, filters, "filter")));
+        o.push(("target", self.link_list(local, targets, "target")));
         let instances = links
             .session_instance
             .get(index)
