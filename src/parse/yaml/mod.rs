@@ -20,8 +20,19 @@ const ALIAS_BYTES_PER_FILE_BYTE: usize = 8;
 /// Alias expansion may always copy this many bytes, however small the file.
 const MIN_ALIAS_BYTES: usize = 1 << 20;
 
-/// Parses the first YAML document of `source`. An empty file gives `None`.
+mod parts;
+
+/// Parses the first YAML document of `source`. An empty file gives `None`. A large template
+/// is parsed in parts, in parallel, when that gives the same tree ([`parts`]).
 pub(crate) fn parse(source: &SourceFile) -> Result<Option<Node>, FileError> {
+    if let Some(root) = parts::parse_in_parts(source, parts::PART_BYTES) {
+        return Ok(Some(root));
+    }
+    parse_whole(source)
+}
+
+/// Parses the first YAML document of `source` in one pass.
+fn parse_whole(source: &SourceFile) -> Result<Option<Node>, FileError> {
     let text: &str = &source.text;
     let ascii = text.is_ascii();
     let to_byte = |m: &Marker| -> usize {
@@ -31,28 +42,34 @@ pub(crate) fn parse(source: &SourceFile) -> Result<Option<Node>, FileError> {
             source.offset_of_line_char(m.line(), m.col())
         }
     };
-    let span_of = |s: &YSpan| Span::new(to_byte(&s.start), to_byte(&s.end));
-
-    let mut builder = Builder {
-        alias_byte_budget: text
-            .len()
+    let builder = Builder::new(
+        text.len()
             .saturating_mul(ALIAS_BYTES_PER_FILE_BYTE)
             .max(MIN_ALIAS_BYTES),
-        ..Builder::default()
+        MAX_DEPTH,
+    );
+    load(text, text, builder, to_byte)
+        .map(|b| b.root)
+        .map_err(|(span, message)| FileError::at(source, span, message))
+}
+
+/// Runs saphyr over `text` (all of a file, or a part of it) into `builder`: `whole` is the
+/// file's text and `to_byte` maps saphyr's marks to byte offsets in it. Errors carry the
+/// span (in `whole`) where they are.
+fn load(
+    text: &str,
+    whole: &str,
+    mut builder: Builder,
+    to_byte: impl Fn(&Marker) -> usize,
+) -> Result<Builder, (Span, String)> {
+    let span_of = |s: &YSpan| Span::new(to_byte(&s.start), to_byte(&s.end));
+    let invalid = |err: &saphyr_parser::ScanError| {
+        let at = to_byte(err.marker());
+        (Span::new(at, at), format!("invalid YAML: {}", err.info()))
     };
     let mut events = Parser::new_from_str(text);
     for event in events.by_ref() {
-        let (event, yspan) = match event {
-            Ok(e) => e,
-            Err(err) => {
-                let at = to_byte(err.marker());
-                return Err(FileError::at(
-                    source,
-                    Span::new(at, at),
-                    format!("invalid YAML: {}", err.info()),
-                ));
-            }
-        };
+        let (event, yspan) = event.map_err(|err| invalid(&err))?;
         let mut span = span_of(&yspan);
         // saphyr ends a quoted scalar's span after what follows it on the line (spaces, a
         // comment): it ends at the closing quote.
@@ -62,36 +79,28 @@ pub(crate) fn parse(source: &SourceFile) -> Result<Option<Node>, FileError> {
             ..,
         ) = &event
         {
-            span = quoted_span(text, span, *style);
+            span = quoted_span(whole, span, *style);
         }
         match builder.push(event, span) {
             Ok(Step::Continue) => {}
             Ok(Step::Done) => break,
-            Err((message, at)) => return Err(FileError::at(source, at.unwrap_or(span), message)),
+            Err((message, at)) => return Err((at.unwrap_or(span), message)),
         }
     }
     // CloudFormation reads one document: a second one would silently go unchecked.
     for event in events {
         match event {
             Ok((Event::DocumentStart(_), yspan)) => {
-                return Err(FileError::at(
-                    source,
+                return Err((
                     span_of(&yspan),
-                    "a second YAML document starts here: CloudFormation and mirrorguard read one document per file; split the file",
+                    "a second YAML document starts here: CloudFormation and mirrorguard read one document per file; split the file".to_owned(),
                 ));
             }
             Ok(_) => {}
-            Err(err) => {
-                let at = to_byte(err.marker());
-                return Err(FileError::at(
-                    source,
-                    Span::new(at, at),
-                    format!("invalid YAML: {}", err.info()),
-                ));
-            }
+            Err(err) => return Err(invalid(&err)),
         }
     }
-    Ok(builder.root)
+    Ok(builder)
 }
 
 /// An error and, when it is not at the current event, where it is.
@@ -119,22 +128,38 @@ enum Frame {
     },
 }
 
-#[derive(Default)]
 struct Builder {
     stack: Vec<Frame>,
     anchors: HashMap<usize, Node>,
     alias_nodes: usize,
     alias_bytes: usize,
     alias_byte_budget: usize,
+    /// The most collections open at once (fewer for a part, which starts nested).
+    depth_limit: usize,
+    /// Whether an anchor or an alias was seen (a part holding one is not used).
+    anchored: bool,
     nodes: usize,
     root: Option<Node>,
-    in_document: bool,
 }
 
 /// Most nodes one document may hold (memory stays proportional to a sane file).
 pub(crate) const MAX_NODES: usize = 4_000_000;
 
 impl Builder {
+    fn new(alias_byte_budget: usize, depth_limit: usize) -> Self {
+        Self {
+            stack: Vec::new(),
+            anchors: HashMap::new(),
+            alias_nodes: 0,
+            alias_bytes: 0,
+            alias_byte_budget,
+            depth_limit,
+            anchored: false,
+            nodes: 0,
+            root: None,
+        }
+    }
+
     fn push(&mut self, event: Event<'_>, span: Span) -> Result<Step, BuildError> {
         self.nodes += 1;
         if self.nodes > MAX_NODES {
@@ -146,16 +171,18 @@ impl Builder {
         match event {
             Event::StreamStart | Event::Nothing => {}
             Event::StreamEnd => return Ok(Step::Done),
-            Event::DocumentStart(_) => self.in_document = true,
+            Event::DocumentStart(_) => {}
             Event::DocumentEnd => return Ok(Step::Done),
             Event::Scalar(value, style, anchor, tag) => {
                 let node = scalar_node(&value, style, tag.as_deref(), span);
                 if anchor > 0 {
+                    self.anchored = true;
                     self.anchors.insert(anchor, node.clone());
                 }
                 return self.add(node);
             }
             Event::Alias(id) => {
+                self.anchored = true;
                 let node = self
                     .anchors
                     .get(&id)
@@ -237,6 +264,7 @@ impl Builder {
                     ),
                 };
                 if anchor > 0 {
+                    self.anchored = true;
                     self.anchors.insert(anchor, node.clone());
                 }
                 return self.add(node);
@@ -246,7 +274,7 @@ impl Builder {
     }
 
     fn open(&mut self, frame: Frame) -> Result<(), BuildError> {
-        if self.stack.len() >= MAX_DEPTH {
+        if self.stack.len() >= self.depth_limit {
             return Err((format!("YAML nested deeper than {MAX_DEPTH} levels"), None));
         }
         self.stack.push(frame);

@@ -1,0 +1,321 @@
+//! A large CloudFormation template parsed in parts, on every core.
+//!
+//! One file of thousands of resources was parsed on one core while the other waited (about
+//! 0.1 s for 5,000 sessions, a fifth of the run). Its `Resources:` block is cut at the lines
+//! where a resource's logical id starts (at the block's indentation), into parts of about
+//! [`PART_BYTES`]; each part, and the rest of the file without them, is parsed on its own
+//! with the file's byte offsets, and the resources are put back in order.
+//!
+//! The result must be the tree the one-pass parse gives, or nothing: a layout this module
+//! does not recognise, any error, an anchor or alias (their budgets are the whole file's),
+//! a key in two parts or more values than the document may hold, and the file is parsed in
+//! one pass, which then gives the error or the tree. A part ends where the next one's key
+//! starts, so every span (a resource's mapping ends at the next key, as in one pass) is the
+//! same; a test compares both parses on every template of the examples and fixtures and
+//! on generated layouts cut into parts of one resource.
+
+use std::collections::HashSet;
+
+use rayon::prelude::*;
+use saphyr_parser::Marker;
+
+use super::{ALIAS_BYTES_PER_FILE_BYTE, Builder, MAX_NODES, MIN_ALIAS_BYTES, load};
+use crate::parse::tree::{MAX_DEPTH, Node, NodeKind};
+use crate::source::{SourceFile, Span};
+
+/// The size a part grows to before the next resource starts another; a file under twice
+/// this size is parsed in one pass.
+pub(super) const PART_BYTES: usize = 128 * 1024;
+
+/// Where a template's resources are: the `Resources:` line, the block's first and last
+/// bytes, its indentation and the lines where parts start.
+struct Layout {
+    key_line: usize,
+    body: std::ops::Range<usize>,
+    indent: usize,
+    cuts: Vec<usize>,
+}
+
+/// The lines of `text` with their offsets, without their line break.
+fn lines(text: &str) -> impl Iterator<Item = (usize, &str)> {
+    let mut at = 0;
+    text.split_inclusive('\n').map(move |line| {
+        let start = at;
+        at += line.len();
+        (start, line.trim_end_matches(['\n', '\r']))
+    })
+}
+
+/// Whether a line holds nothing for the parser (blank, or a comment).
+fn is_blank(line: &str) -> bool {
+    let rest = line.trim_start_matches(' ');
+    rest.is_empty() || rest.starts_with('#')
+}
+
+impl Layout {
+    /// The layout of a block-style `Resources:` mapping at the top level, cut into parts of
+    /// at least `part_bytes`; `None` when there are not two parts.
+    fn find(text: &str, part_bytes: usize) -> Option<Self> {
+        let mut lines = lines(text);
+        let key_line = lines.by_ref().find_map(|(start, line)| {
+            let rest = line.strip_prefix("Resources:")?;
+            let rest = rest.trim_start_matches(' ');
+            (rest.is_empty() || rest.starts_with('#')).then_some(start)
+        })?;
+        let mut lines = lines.filter(|(_, line)| !is_blank(line)).peekable();
+        let (body_start, first) = *lines.peek()?;
+        let indent = first.len() - first.trim_start_matches(' ').len();
+        if indent == 0 || !starts_key(&first[indent..]) {
+            return None;
+        }
+        let mut cuts = vec![body_start];
+        let mut body_end = text.len();
+        for (start, line) in lines.skip(1) {
+            let rest = line.trim_start_matches(' ');
+            if rest.starts_with('\t') {
+                return None;
+            }
+            let depth = line.len() - rest.len();
+            if depth == 0 {
+                body_end = start;
+                break;
+            }
+            let last = cuts.last().copied().unwrap_or(body_start);
+            if depth == indent && starts_key(rest) && start - last >= part_bytes {
+                cuts.push(start);
+            }
+        }
+        (cuts.len() > 1).then_some(Self {
+            key_line,
+            body: body_start..body_end,
+            indent,
+            cuts,
+        })
+    }
+}
+
+/// Whether a line's text (after its indentation) can start a plain or quoted mapping key.
+fn starts_key(rest: &str) -> bool {
+    rest.bytes().next().is_some_and(|b| {
+        !matches!(
+            b,
+            b'-' | b'?' | b'#' | b'\t' | b'[' | b'{' | b'&' | b'*' | b'!' | b'|' | b'>'
+        )
+    })
+}
+
+/// A parse of one piece: its tree and whether it may be used.
+struct Piece {
+    root: Option<Node>,
+    nodes: usize,
+}
+
+/// Parses `text` (a piece of `whole`, ASCII) with `to_byte` mapping its offsets into the
+/// file; `None` on an error, an anchor or an alias.
+fn piece(
+    text: &str,
+    whole: &str,
+    depth_limit: usize,
+    to_byte: impl Fn(usize) -> usize,
+) -> Option<Piece> {
+    let budget = whole
+        .len()
+        .saturating_mul(ALIAS_BYTES_PER_FILE_BYTE)
+        .max(MIN_ALIAS_BYTES);
+    let builder = load(
+        text,
+        whole,
+        Builder::new(budget, depth_limit),
+        |m: &Marker| to_byte(m.index().min(text.len())),
+    )
+    .ok()?;
+    (!builder.anchored).then_some(Piece {
+        root: builder.root,
+        nodes: builder.nodes,
+    })
+}
+
+/// The tree of `source` parsed in parts of about `part_bytes`, or `None` when it must be
+/// parsed in one pass (see the module's documentation).
+pub(super) fn parse_in_parts(source: &SourceFile, part_bytes: usize) -> Option<Node> {
+    let text: &str = &source.text;
+    if text.len() < part_bytes.saturating_mul(2) || !text.is_ascii() {
+        return None;
+    }
+    let layout = Layout::find(text, part_bytes)?;
+    let body = layout.body.clone();
+    let mut ranges: Vec<std::ops::Range<usize>> = layout
+        .cuts
+        .windows(2)
+        .filter_map(|w| Some(*w.first()?..w.get(1)? + layout.indent))
+        .collect();
+    ranges.push(*layout.cuts.last()?..body.end);
+    let gap = body.end - body.start;
+    let skeleton = [&text[..body.start], &text[body.end..]].concat();
+
+    // The rest of the file (at index 0) and the parts, each on any core.
+    let pieces: Vec<Option<Piece>> = std::iter::once(None)
+        .chain(ranges.iter().cloned().map(Some))
+        .collect::<Vec<_>>()
+        .into_par_iter()
+        .map(|range| match range {
+            None => piece(&skeleton, text, MAX_DEPTH, |i| {
+                if i < body.start { i } else { i + gap }
+            }),
+            // A part's mapping is two levels down (the document's, then `Resources`).
+            Some(r) => piece(text.get(r.clone())?, text, MAX_DEPTH - 1, |i| r.start + i),
+        })
+        .collect();
+    let pieces = pieces.into_iter().collect::<Option<Vec<Piece>>>()?;
+    // More values than a document may hold: one pass reports it.
+    if pieces.iter().map(|p| p.nodes).sum::<usize>() > MAX_NODES {
+        return None;
+    }
+    let mut pieces = pieces.into_iter();
+    let mut rest = pieces.next()?;
+
+    let mut entries = Vec::new();
+    let mut keys = HashSet::new();
+    let mut span: Option<Span> = None;
+    for part in pieces {
+        let Some(Node {
+            span: part_span,
+            tag: None,
+            kind: NodeKind::Map(part_entries),
+        }) = part.root
+        else {
+            return None;
+        };
+        span = Some(span.map_or(part_span, |s| Span::new(s.start, part_span.end)));
+        for entry in part_entries {
+            // A key in two parts is the one-pass parse's error to report.
+            if !keys.insert(entry.key.clone()) {
+                return None;
+            }
+            entries.push(entry);
+        }
+    }
+    let resources = Node {
+        span: span?,
+        tag: None,
+        kind: NodeKind::Map(entries),
+    };
+    let NodeKind::Map(top) = &mut rest.root.as_mut()?.kind else {
+        return None;
+    };
+    let slot = top
+        .iter_mut()
+        .find(|e| e.key == "Resources" && e.key_span.start == layout.key_line)?;
+    if slot.value.kind != NodeKind::Null || slot.value.tag.is_some() {
+        return None;
+    }
+    slot.value = resources;
+    rest.root
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{PART_BYTES, parse_in_parts};
+    use crate::parse::yaml::parse_whole;
+    use crate::source::SourceFile;
+
+    /// Parsed in parts of one resource and in one pass: the same tree (compared printed,
+    /// since a NaN is not equal to itself), or no parse in parts at all.
+    fn same_as_one_pass(name: &str, text: &str) -> bool {
+        let source = SourceFile::in_memory(name, text);
+        let Some(parts) = parse_in_parts(&source, 1) else {
+            return false;
+        };
+        let whole = parse_whole(&source);
+        assert!(
+            matches!(&whole, Ok(Some(w)) if format!("{w:?}") == format!("{parts:?}")),
+            "{name}: parsed in parts, a different tree from one pass:\n{whole:?}\n{parts:?}"
+        );
+        true
+    }
+
+    fn template(resources: &str, after: &str) -> String {
+        format!(
+            "AWSTemplateFormatVersion: '2010-09-09'\n# comment\nParameters:\n  P: {{Type: String}}\nResources:  # here\n{resources}{after}"
+        )
+    }
+
+    const RESOURCES: &str = "  A:\n    Type: AWS::EC2::TrafficMirrorSession\n    Properties:\n      SessionNumber: 1\n      Description: \"two\n        lines\"\n\n# a comment at the margin\n  'B':\n    Type: AWS::EC2::TrafficMirrorSession  # c\n    Properties: {SessionNumber: !Ref P, Tags: [{Key: k, Value: v}]}\n  C:\n    Type: AWS::SNS::Topic\n    Properties:\n      Policy: |\n        line one\n\n        line two\n      N: 0x1F\n";
+
+    #[test]
+    fn parts_give_the_one_pass_tree_wherever_resources_are() {
+        for after in [
+            "",
+            "Outputs:\n  O: {Value: !Ref A}\n",
+            "\n# end\nOutputs:\n  O: 1",
+        ] {
+            assert!(same_as_one_pass("t.yaml", &template(RESOURCES, after)));
+            let crlf = template(RESOURCES, after).replace('\n', "\r\n");
+            assert!(same_as_one_pass("crlf.yaml", &crlf));
+        }
+        // Four-space indentation.
+        let four = RESOURCES
+            .replace("\n  ", "\n    ")
+            .replacen("  A:", "    A:", 1);
+        assert!(same_as_one_pass(
+            "four.yaml",
+            &template(&four, "Outputs: {}\n")
+        ));
+    }
+
+    #[test]
+    fn what_one_pass_must_judge_is_not_parsed_in_parts() {
+        let cases = [
+            // A key twice, in two parts: one pass reports it.
+            template("  A: {Type: X}\n  B: {Type: Y}\n  A: {Type: Z}\n", ""),
+            // Anchors and aliases have budgets over the whole file.
+            template("  A: &a {Type: X}\n  B: *a\n", ""),
+            // A quoted scalar running over a cut.
+            template("  A: {Type: \"x\n  B: y\"}\n  C: {Type: Z}\n", ""),
+            // Not a block mapping.
+            "Resources: {A: {Type: X}, B: {Type: Y}}\n".to_owned(),
+            "Resources:\n  - A\n  - B\n".to_owned(),
+            // Invalid YAML.
+            template("  A: {Type: X}\n  B: [\n  C: {Type: Z}\n", ""),
+        ];
+        for text in cases {
+            assert!(
+                !same_as_one_pass("t.yaml", &text),
+                "parsed in parts:\n{text}"
+            );
+        }
+    }
+
+    #[test]
+    fn every_template_of_the_examples_and_fixtures_parses_the_same_in_parts() {
+        let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+        let mut found = 0;
+        let mut stack = vec![root.join("examples"), root.join("tests/fixtures")];
+        while let Some(dir) = stack.pop() {
+            let Ok(read) = std::fs::read_dir(&dir) else {
+                continue;
+            };
+            for entry in read.flatten() {
+                let path = entry.path();
+                if path.is_dir() {
+                    stack.push(path);
+                } else if path
+                    .extension()
+                    .is_some_and(|e| e == "yaml" || e == "yml" || e == "template")
+                    && let Ok(text) = std::fs::read_to_string(&path)
+                    && same_as_one_pass(&path.to_string_lossy(), &text)
+                {
+                    found += 1;
+                }
+            }
+        }
+        assert!(found >= 10, "only {found} templates parsed in parts");
+    }
+
+    #[test]
+    fn a_small_file_is_parsed_in_one_pass() {
+        let text = template(RESOURCES, "");
+        let source = SourceFile::in_memory("t.yaml", &text);
+        assert!(parse_in_parts(&source, PART_BYTES).is_none());
+    }
+}
