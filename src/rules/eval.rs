@@ -93,26 +93,49 @@ pub(crate) fn evaluate(rules: &RuleSet, engines: &mut Engines, unit: &Unit) -> U
         use rayon::prelude::*;
         // Rules that judge one session at a time run on chunks of sessions (see `chunks`).
         // Not at all when every such rule is disabled (the entry point runs them all).
-        let chunked = (sessions_only && rules.engine_rules().any(|r| r.meta.per_session))
-            .then(|| super::chunks::per_session_results(rules, kind, &value))
-            .flatten();
+        let chunks_on = sessions_only
+            && rules.engine_rules().any(|r| r.meta.per_session)
+            && super::chunks::chunking() != super::chunks::Chunking::Off;
+        let from_chunks = |rule: &super::Rule| chunks_on && rule.meta.per_session;
         let rego: Vec<&super::Rule> = rules.engine_rules().collect();
-        rego.par_iter()
-            .map(|rule| {
-                if sessions_only && rule.meta.reads_graph() {
-                    return Some(regorus::Value::new_set());
+        // The chunks and the rules over the whole unit run side by side: a unit-wide rule
+        // (grouping every session) no longer runs alone on one core after the chunks.
+        let (chunked, whole): (_, Vec<Option<regorus::Value>>) = rayon::join(
+            || {
+                chunks_on
+                    .then(|| super::chunks::per_session_results(rules, kind, &value))
+                    .flatten()
+            },
+            || {
+                rego.par_iter()
+                    .map(|rule| {
+                        if sessions_only && rule.meta.reads_graph() {
+                            return Some(regorus::Value::new_set());
+                        }
+                        if from_chunks(rule) {
+                            return None;
+                        }
+                        let mut e = if sessions_only {
+                            rules.evaluator(kind).ok()?
+                        } else {
+                            rules.full_evaluator(kind).ok()?
+                        };
+                        e.set_input(value.clone());
+                        e.eval(&rule.deny_path()).ok()
+                    })
+                    .collect()
+            },
+        );
+        // A chunk that failed leaves its rules to the evaluation of each rule alone below.
+        rego.iter()
+            .zip(whole)
+            .map(|(rule, result)| {
+                if !from_chunks(rule) {
+                    return result;
                 }
-                if let Some(found) = chunked.as_ref().filter(|_| rule.meta.per_session) {
-                    let list = found.get(&rule.meta.id).cloned().unwrap_or_default();
-                    return Some(regorus::Value::from(Json::Array(list)));
-                }
-                let mut e = if sessions_only {
-                    rules.evaluator(kind).ok()?
-                } else {
-                    rules.full_evaluator(kind).ok()?
-                };
-                e.set_input(value.clone());
-                e.eval(&rule.deny_path()).ok()
+                let found = chunked.as_ref()?;
+                let list = found.get(&rule.meta.id).cloned().unwrap_or_default();
+                Some(regorus::Value::from(Json::Array(list)))
             })
             .collect()
     } else {
