@@ -14,11 +14,16 @@ fn source(name: &str, data: &[u8]) -> Option<Arc<SourceFile>> {
     Some(Arc::new(SourceFile::in_memory(name, text)))
 }
 
-/// CloudFormation YAML: YAML loader, then the template reader.
+/// CloudFormation YAML: YAML loader, then the template reader. The loader's parse in parts
+/// must give its one-pass tree (or leave the file to one pass).
 pub fn cloudformation_yaml(data: &[u8]) {
     let Some(src) = source("t.yaml", data) else {
         return;
     };
+    assert!(
+        yaml::parts_agree(&src),
+        "parsed in parts, a different tree from one pass"
+    );
     if let Ok(Some(root)) = yaml::parse(&src) {
         let shape = cloudformation::shape(&root);
         let _ = cloudformation::read(src.clone(), &root, shape, &Default::default()).to_input();

@@ -31,6 +31,14 @@ pub(crate) fn parse(source: &SourceFile) -> Result<Option<Node>, FileError> {
     parse_whole(source)
 }
 
+/// Whether `source`, parsed in parts of one resource, gives the one-pass tree (compared
+/// printed: a NaN is not equal to itself) or is left to one pass. The fuzz targets check it.
+pub(crate) fn parts_agree(source: &SourceFile) -> bool {
+    parts::parse_in_parts(source, 1).is_none_or(|parts| {
+        matches!(parse_whole(source), Ok(Some(whole)) if format!("{whole:?}") == format!("{parts:?}"))
+    })
+}
+
 /// Parses the first YAML document of `source` in one pass.
 fn parse_whole(source: &SourceFile) -> Result<Option<Node>, FileError> {
     let text: &str = &source.text;
