@@ -56,6 +56,13 @@ impl Layout {
     /// The layout of a block-style `Resources:` mapping at the top level, cut into parts of
     /// at least `part_bytes`; `None` when there are not two parts.
     fn find(text: &str, part_bytes: usize) -> Option<Self> {
+        // A carriage return alone breaks a YAML line too: such a file is read in one pass.
+        if text
+            .match_indices('\r')
+            .any(|(i, _)| text.as_bytes().get(i + 1) != Some(&b'\n'))
+        {
+            return None;
+        }
         let mut lines = lines(text);
         let key_line = lines.by_ref().find_map(|(start, line)| {
             let rest = line.strip_prefix("Resources:")?;
@@ -277,6 +284,9 @@ mod tests {
             "Resources:\n  - A\n  - B\n".to_owned(),
             // Invalid YAML.
             template("  A: {Type: X}\n  B: [\n  C: {Type: Z}\n", ""),
+            // A carriage return alone ends a line (found by fuzzing: `\rA:` is a key at the
+            // margin, not in the block).
+            "Resources:\r\n  \rA:\n    Type: X\r\n  B:\r\n    Type: Y\r\n".to_owned(),
         ];
         for text in cases {
             assert!(
