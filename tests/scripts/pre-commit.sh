@@ -10,11 +10,8 @@ trap 'rm -rf "$work"' EXIT
 fail() { echo "pre-commit test FAILED: $*" >&2; exit 1; }
 export PRE_COMMIT_HOME="$work/cache"
 # try-repo uses a fresh store each time; a shared cargo target folder keeps the second
-# install from compiling everything again (the first one still starts from nothing: it is
-# emptied here). It is kept under target/ afterwards: tests/scripts/wheel.sh builds the same
-# release dependencies and reuses them instead of compiling them a second time in CI.
-export CARGO_TARGET_DIR="$root/target/hook"
-rm -rf "$CARGO_TARGET_DIR"
+# install from compiling everything again (the first one still starts from nothing).
+export CARGO_TARGET_DIR="$work/target"
 
 cd "$work"
 git init -q repo

@@ -8,9 +8,6 @@ work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 fail() { echo "wheel test FAILED: $*" >&2; exit 1; }
 cd "$root"
-# The release dependencies the pre-commit test compiled (scripts/test.sh runs it first) are
-# reused when they are there; otherwise this builds them.
-export CARGO_TARGET_DIR="$root/target/hook"
 python3 -m pip install --quiet --disable-pip-version-check 'maturin>=1.7,<2'
 start=$(date +%s)
 python3 -m maturin build --release --locked --quiet --out "$work/wheels" > "$work/build.log" 2>&1 \
