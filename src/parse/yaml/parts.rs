@@ -6,8 +6,9 @@
 //! [`PART_BYTES`]; each part, and the rest of the file without them, is parsed on its own
 //! with the file's byte offsets, and the resources are put back in order.
 //!
-//! The result must be the tree the one-pass parse gives, or nothing: a layout this module
-//! does not recognise, any error, an anchor or alias (their budgets are the whole file's),
+//! The result must be the tree the one-pass parse gives, or nothing: non-ASCII text, a tab
+//! or a carriage return alone where lines are cut, a layout this module does not
+//! recognise, any error, an anchor or alias (their budgets are the whole file's),
 //! a key in two parts or more values than the document may hold, and the file is parsed in
 //! one pass, which then gives the error or the tree. A part ends where the next one's key
 //! starts, so every span (a resource's mapping ends at the next key, as in one pass) is the
@@ -111,7 +112,7 @@ fn starts_key(rest: &str) -> bool {
     })
 }
 
-/// A parse of one piece: its tree and whether it may be used.
+/// A parse of one piece: its tree and the values it counted (against [`MAX_NODES`]).
 struct Piece {
     root: Option<Node>,
     nodes: usize,
