@@ -50,13 +50,7 @@ fn parse_whole(source: &SourceFile) -> Result<Option<Node>, FileError> {
             source.offset_of_line_char(m.line(), m.col())
         }
     };
-    let builder = Builder::new(
-        text.len()
-            .saturating_mul(ALIAS_BYTES_PER_FILE_BYTE)
-            .max(MIN_ALIAS_BYTES),
-        MAX_DEPTH,
-    );
-    load(text, text, builder, to_byte)
+    load(text, text, Builder::new(text.len(), MAX_DEPTH), to_byte)
         .map(|b| b.root)
         .map_err(|(span, message)| FileError::at(source, span, message))
 }
@@ -144,8 +138,6 @@ struct Builder {
     alias_byte_budget: usize,
     /// The most collections open at once (fewer for a part, which starts nested).
     depth_limit: usize,
-    /// Whether an anchor or an alias was seen (a part holding one is not used).
-    anchored: bool,
     nodes: usize,
     root: Option<Node>,
 }
@@ -154,18 +146,26 @@ struct Builder {
 pub(crate) const MAX_NODES: usize = 4_000_000;
 
 impl Builder {
-    fn new(alias_byte_budget: usize, depth_limit: usize) -> Self {
+    /// A builder for a file of `file_bytes` (its alias budget), opening at most
+    /// `depth_limit` collections at once.
+    fn new(file_bytes: usize, depth_limit: usize) -> Self {
         Self {
             stack: Vec::new(),
             anchors: HashMap::new(),
             alias_nodes: 0,
             alias_bytes: 0,
-            alias_byte_budget,
+            alias_byte_budget: file_bytes
+                .saturating_mul(ALIAS_BYTES_PER_FILE_BYTE)
+                .max(MIN_ALIAS_BYTES),
             depth_limit,
-            anchored: false,
             nodes: 0,
             root: None,
         }
+    }
+
+    /// Whether the document defined an anchor (an alias needs one: it fails without).
+    fn anchored(&self) -> bool {
+        !self.anchors.is_empty()
     }
 
     fn push(&mut self, event: Event<'_>, span: Span) -> Result<Step, BuildError> {
@@ -184,13 +184,11 @@ impl Builder {
             Event::Scalar(value, style, anchor, tag) => {
                 let node = scalar_node(&value, style, tag.as_deref(), span);
                 if anchor > 0 {
-                    self.anchored = true;
                     self.anchors.insert(anchor, node.clone());
                 }
                 return self.add(node);
             }
             Event::Alias(id) => {
-                self.anchored = true;
                 let node = self
                     .anchors
                     .get(&id)
@@ -272,7 +270,6 @@ impl Builder {
                     ),
                 };
                 if anchor > 0 {
-                    self.anchored = true;
                     self.anchors.insert(anchor, node.clone());
                 }
                 return self.add(node);

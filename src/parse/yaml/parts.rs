@@ -16,11 +16,12 @@
 //! on generated layouts cut into parts of one resource.
 
 use std::collections::HashSet;
+use std::ops::Range;
 
 use rayon::prelude::*;
 use saphyr_parser::Marker;
 
-use super::{ALIAS_BYTES_PER_FILE_BYTE, Builder, MAX_NODES, MIN_ALIAS_BYTES, load};
+use super::{Builder, MAX_NODES, load};
 use crate::parse::tree::{MAX_DEPTH, Node, NodeKind};
 use crate::source::{SourceFile, Span};
 
@@ -28,13 +29,13 @@ use crate::source::{SourceFile, Span};
 /// this size is parsed in one pass.
 pub(super) const PART_BYTES: usize = 128 * 1024;
 
-/// Where a template's resources are: the `Resources:` line, the block's first and last
-/// bytes, its indentation and the lines where parts start.
+/// Where a template's resources are: the `Resources:` line, the block's bytes, and the
+/// parts it is cut into (each ends where the next one's first key starts, after its
+/// indentation).
 struct Layout {
     key_line: usize,
-    body: std::ops::Range<usize>,
-    indent: usize,
-    cuts: Vec<usize>,
+    body: Range<usize>,
+    parts: Vec<Range<usize>>,
 }
 
 /// The lines of `text` with their offsets, without their line break.
@@ -93,11 +94,19 @@ impl Layout {
                 cuts.push(start);
             }
         }
-        (cuts.len() > 1).then_some(Self {
+        if cuts.len() < 2 {
+            return None;
+        }
+        let ends = cuts.iter().skip(1).map(|&cut| cut + indent);
+        let parts = cuts
+            .iter()
+            .zip(ends.chain([body_end]))
+            .map(|(&start, end)| start..end)
+            .collect();
+        Some(Self {
             key_line,
             body: body_start..body_end,
-            indent,
-            cuts,
+            parts,
         })
     }
 }
@@ -126,18 +135,14 @@ fn piece(
     depth_limit: usize,
     to_byte: impl Fn(usize) -> usize,
 ) -> Option<Piece> {
-    let budget = whole
-        .len()
-        .saturating_mul(ALIAS_BYTES_PER_FILE_BYTE)
-        .max(MIN_ALIAS_BYTES);
     let builder = load(
         text,
         whole,
-        Builder::new(budget, depth_limit),
+        Builder::new(whole.len(), depth_limit),
         |m: &Marker| to_byte(m.index().min(text.len())),
     )
     .ok()?;
-    (!builder.anchored).then_some(Piece {
+    (!builder.anchored()).then_some(Piece {
         root: builder.root,
         nodes: builder.nodes,
     })
@@ -151,41 +156,35 @@ pub(super) fn parse_in_parts(source: &SourceFile, part_bytes: usize) -> Option<N
         return None;
     }
     let layout = Layout::find(text, part_bytes)?;
-    let body = layout.body.clone();
-    let mut ranges: Vec<std::ops::Range<usize>> = layout
-        .cuts
-        .windows(2)
-        .filter_map(|w| Some(*w.first()?..w.get(1)? + layout.indent))
-        .collect();
-    ranges.push(*layout.cuts.last()?..body.end);
+    let body = &layout.body;
     let gap = body.end - body.start;
     let skeleton = [&text[..body.start], &text[body.end..]].concat();
-
-    // The rest of the file (at index 0) and the parts, each on any core.
-    let pieces: Vec<Option<Piece>> = std::iter::once(None)
-        .chain(ranges.iter().cloned().map(Some))
-        .collect::<Vec<_>>()
-        .into_par_iter()
-        .map(|range| match range {
-            None => piece(&skeleton, text, MAX_DEPTH, |i| {
+    // The rest of the file and the parts, each on any core.
+    let (rest, parts) = rayon::join(
+        || {
+            piece(&skeleton, text, MAX_DEPTH, |i| {
                 if i < body.start { i } else { i + gap }
-            }),
-            // A part's mapping is two levels down (the document's, then `Resources`).
-            Some(r) => piece(text.get(r.clone())?, text, MAX_DEPTH - 1, |i| r.start + i),
-        })
-        .collect();
-    let pieces = pieces.into_iter().collect::<Option<Vec<Piece>>>()?;
+            })
+        },
+        || {
+            layout
+                .parts
+                .par_iter()
+                // A part's mapping is two levels down (the document's, then `Resources`).
+                .map(|r| piece(text.get(r.clone())?, text, MAX_DEPTH - 1, |i| r.start + i))
+                .collect::<Option<Vec<Piece>>>()
+        },
+    );
+    let (mut rest, parts) = (rest?, parts?);
     // More values than a document may hold: one pass reports it.
-    if pieces.iter().map(|p| p.nodes).sum::<usize>() > MAX_NODES {
+    if rest.nodes + parts.iter().map(|p| p.nodes).sum::<usize>() > MAX_NODES {
         return None;
     }
-    let mut pieces = pieces.into_iter();
-    let mut rest = pieces.next()?;
 
     let mut entries = Vec::new();
     let mut keys = HashSet::new();
     let mut span: Option<Span> = None;
-    for part in pieces {
+    for part in parts {
         let Some(Node {
             span: part_span,
             tag: None,
@@ -224,22 +223,20 @@ pub(super) fn parse_in_parts(source: &SourceFile, part_bytes: usize) -> Option<N
 #[cfg(test)]
 mod tests {
     use super::{PART_BYTES, parse_in_parts};
-    use crate::parse::yaml::parse_whole;
+    use crate::parse::yaml::{parse_whole, parts_agree};
     use crate::source::SourceFile;
 
-    /// Parsed in parts of one resource and in one pass: the same tree (compared printed,
-    /// since a NaN is not equal to itself), or no parse in parts at all.
+    /// Parsed in parts of one resource, the one-pass tree (or no parse in parts at all):
+    /// whether it was parsed in parts.
     fn same_as_one_pass(name: &str, text: &str) -> bool {
         let source = SourceFile::in_memory(name, text);
-        let Some(parts) = parse_in_parts(&source, 1) else {
-            return false;
-        };
-        let whole = parse_whole(&source);
         assert!(
-            matches!(&whole, Ok(Some(w)) if format!("{w:?}") == format!("{parts:?}")),
-            "{name}: parsed in parts, a different tree from one pass:\n{whole:?}\n{parts:?}"
+            parts_agree(&source),
+            "{name}: parsed in parts, a different tree from one pass:\n{:?}\n{:?}",
+            parse_whole(&source),
+            parse_in_parts(&source, 1)
         );
-        true
+        parse_in_parts(&source, 1).is_some()
     }
 
     fn template(resources: &str, after: &str) -> String {

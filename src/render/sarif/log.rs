@@ -107,6 +107,8 @@ pub(super) struct Properties {
     pub(super) others: BTreeMap<String, Json>,
 }
 
+/// A `message`, and an `artifactContent` (a replacement's inserted text): both are only
+/// their `text` here.
 #[derive(Serialize)]
 pub(super) struct Message {
     pub(super) text: String,

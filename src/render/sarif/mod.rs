@@ -46,12 +46,10 @@ fn exact_region(loc: &Location) -> Region {
     let offset = loc.source.utf16_offset(loc.span.start);
     let length = loc.source.utf16_offset(loc.span.end).saturating_sub(offset);
     Region {
-        start_line: loc.start.line,
-        start_column: loc.start.utf16_column,
-        end_line: Some(loc.end.line),
         end_column: Some(loc.end.utf16_column),
         char_offset: Some(offset),
         char_length: Some(length),
+        ..region(loc)
     }
 }
 
@@ -379,11 +377,7 @@ fn result(f: &Finding, rule_index: Option<usize>) -> SarifResult {
         .collect();
     SarifResult {
         fixes: f.fix.iter().map(fix).collect(),
-        level: match f.severity {
-            crate::report::Severity::Error => "error",
-            crate::report::Severity::Warning => "warning",
-            crate::report::Severity::Note => "note",
-        },
+        level: f.severity.as_str(),
         locations: vec![location],
         message: Message::new(f.message.as_str()),
         partial_fingerprints: BTreeMap::from([(FINGERPRINT_KEY, f.fingerprint.clone())]),
