@@ -250,7 +250,7 @@ impl Builder {
                         Node {
                             span: Span::new(start.start, span.end.max(start.end)),
                             tag,
-                            kind: NodeKind::Seq(items),
+                            kind: NodeKind::Seq(exact(items)),
                         },
                         anchor,
                     ),
@@ -264,7 +264,7 @@ impl Builder {
                         Node {
                             span: Span::new(start.start, span.end.max(start.end)),
                             tag,
-                            kind: NodeKind::Map(entries),
+                            kind: NodeKind::Map(exact(entries)),
                         },
                         anchor,
                     ),
@@ -332,6 +332,14 @@ impl Builder {
             }
         }
     }
+}
+
+/// A collection's list without spare room: pushed one by one, a list of two entries holds
+/// room for four, and on a template of 50,000 sessions that spare room was a third of the
+/// tree (117 -> 80 MB).
+fn exact<T>(mut list: Vec<T>) -> Vec<T> {
+    list.shrink_to_fit();
+    list
 }
 
 /// The nodes and bytes (of scalars and keys) a node holds.

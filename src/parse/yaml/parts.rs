@@ -205,7 +205,7 @@ pub(super) fn parse_in_parts(source: &SourceFile, part_bytes: usize) -> Option<N
     let resources = Node {
         span: span?,
         tag: None,
-        kind: NodeKind::Map(entries),
+        kind: NodeKind::Map(super::exact(entries)),
     };
     let NodeKind::Map(top) = &mut rest.root.as_mut()?.kind else {
         return None;
@@ -325,5 +325,33 @@ mod tests {
         let text = template(RESOURCES, "");
         let source = SourceFile::in_memory("t.yaml", &text);
         assert!(parse_in_parts(&source, PART_BYTES).is_none());
+    }
+
+    /// Neither parse leaves spare room in a collection's list (the tree of a large
+    /// template is the larger part of its memory while its model is read).
+    #[test]
+    fn collections_hold_no_spare_room_in_one_pass_or_in_parts() {
+        fn spare(node: &crate::parse::tree::Node) -> usize {
+            use crate::parse::tree::NodeKind;
+            match &node.kind {
+                NodeKind::Seq(items) => {
+                    items.capacity() - items.len() + items.iter().map(spare).sum::<usize>()
+                }
+                NodeKind::Map(entries) => {
+                    entries.capacity() - entries.len()
+                        + entries.iter().map(|e| spare(&e.value)).sum::<usize>()
+                }
+                _ => 0,
+            }
+        }
+        let source = SourceFile::in_memory("t.yaml", &template(RESOURCES, ""));
+        let whole = parse_whole(&source).ok().flatten();
+        let parts = parse_in_parts(&source, 1);
+        for (how, tree) in [("one pass", whole), ("in parts", parts)] {
+            let Some(tree) = tree else {
+                panic!("{how}: no tree");
+            };
+            assert_eq!(spare(&tree), 0, "{how}");
+        }
     }
 }
