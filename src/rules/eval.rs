@@ -4,6 +4,7 @@
 use serde_json::Value as Json;
 
 use super::RuleSet;
+use super::chunks::Chunks;
 use super::engine::{EngineKind, Evaluator};
 use super::engine_input::EngineInput;
 use super::resolve::{Located, about_live, path_of, to_finding};
@@ -19,6 +20,19 @@ pub(crate) struct UnitResult {
     pub(crate) errors: Vec<RunError>,
     /// The rule input, kept when user rules still have to run on it (out of process).
     pub(crate) input: Option<RuleInput>,
+}
+
+/// One evaluation of a large unit: a unit-wide rule (its index among the engine's rules) or
+/// the per-session rules on the chunk of sessions that starts at an index.
+enum Job {
+    Rule(usize),
+    Chunk(usize),
+}
+
+/// What a [`Job`] found (`None`: the evaluation failed).
+enum Done {
+    Rule(Option<regorus::Value>),
+    Chunk(Option<super::chunks::Violations>),
 }
 
 /// Units with at least this many sessions evaluate their rules in parallel.
@@ -89,55 +103,19 @@ pub(crate) fn evaluate(rules: &RuleSet, engines: &mut Engines, unit: &Unit) -> U
     // take one evaluation for every rule (the per-call overhead dominates small inputs).
     let large = unit.sessions.len() >= LARGE_UNIT
         || matches!(super::chunks::chunking(), super::chunks::Chunking::Every(_));
-    let per_rule: Vec<Option<regorus::Value>> = if large {
-        use rayon::prelude::*;
-        // Rules that judge one session at a time run on chunks of sessions (see `chunks`).
-        // Not at all when every such rule is disabled (the entry point runs them all).
-        let chunks_on = sessions_only
-            && rules.engine_rules().any(|r| r.meta.per_session)
-            && super::chunks::chunking() != super::chunks::Chunking::Off;
-        let from_chunks = |rule: &super::Rule| chunks_on && rule.meta.per_session;
-        let rego: Vec<&super::Rule> = rules.engine_rules().collect();
-        // The chunks and the rules over the whole unit run side by side: a unit-wide rule
-        // (grouping every session) no longer runs alone on one core after the chunks.
-        let (chunked, whole): (_, Vec<Option<regorus::Value>>) = rayon::join(
-            || {
-                chunks_on
-                    .then(|| super::chunks::per_session_results(rules, kind, &value))
-                    .flatten()
-            },
-            || {
-                rego.par_iter()
-                    .map(|rule| {
-                        if sessions_only && rule.meta.reads_graph() {
-                            return Some(regorus::Value::new_set());
-                        }
-                        if from_chunks(rule) {
-                            return None;
-                        }
-                        let mut e = if sessions_only {
-                            rules.evaluator(kind).ok()?
-                        } else {
-                            rules.full_evaluator(kind).ok()?
-                        };
-                        e.set_input(value.clone());
-                        e.eval(&rule.deny_path()).ok()
-                    })
-                    .collect()
-            },
-        );
-        // A chunk that failed leaves its rules to the evaluation of each rule alone below.
-        rego.iter()
-            .zip(whole)
-            .map(|(rule, result)| {
-                if !from_chunks(rule) {
-                    return result;
-                }
-                let found = chunked.as_ref()?;
-                let list = found.get(&rule.meta.id).cloned().unwrap_or_default();
-                Some(regorus::Value::from(Json::Array(list)))
-            })
-            .collect()
+    // The checks that unknown values hide do not depend on the rules' results: on a large
+    // unit they are listed beside the evaluation, on whichever core is free.
+    let skips = || {
+        let mut skipped = skipped_checks(rules, unit);
+        skipped.extend(super::unknowns::opaque(rules, unit));
+        skipped.extend(super::unknowns::hidden_collisions(rules, unit));
+        skipped.extend(super::graph_skips::graph_skips(rules, unit, &links));
+        skipped
+    };
+    let (per_rule, skipped): (Vec<Option<regorus::Value>>, Option<Vec<Skipped>>) = if large {
+        let (per_rule, skipped) =
+            rayon::join(|| evaluate_large(rules, kind, sessions_only, &value), skips);
+        (per_rule, Some(skipped))
     } else {
         engine.set_input(value.clone());
         let all = if rules.all_enabled() {
@@ -145,7 +123,7 @@ pub(crate) fn evaluate(rules: &RuleSet, engines: &mut Engines, unit: &Unit) -> U
         } else {
             None
         };
-        rules
+        let per_rule = rules
             .engine_rules()
             .map(|rule| {
                 if sessions_only && rule.meta.reads_graph() {
@@ -156,7 +134,8 @@ pub(crate) fn evaluate(rules: &RuleSet, engines: &mut Engines, unit: &Unit) -> U
                     .and_then(|a| a.as_object().ok())
                     .and_then(|o| o.get(&regorus::Value::from(rule.meta.id.as_str())).cloned())
             })
-            .collect()
+            .collect();
+        (per_rule, None)
     };
     // When an evaluation failed, each rule alone, so that one broken or runaway rule costs
     // only its own results (and its error names it).
@@ -221,15 +200,97 @@ pub(crate) fn evaluate(rules: &RuleSet, engines: &mut Engines, unit: &Unit) -> U
             }
         }
     }
-    out.skipped = skipped_checks(rules, unit);
-    out.skipped.extend(super::unknowns::opaque(rules, unit));
-    out.skipped
-        .extend(super::unknowns::hidden_collisions(rules, unit));
-    out.skipped
-        .extend(super::graph_skips::graph_skips(rules, unit, &links));
+    out.skipped = skipped.unwrap_or_else(skips);
     redact(unit, &mut out.findings, &mut out.skipped);
     out.input = input.into_rule_input();
     out
+}
+
+/// The results of each engine rule on a large unit, by rule (`None`: its evaluation failed),
+/// evaluated on every core: the unit-wide rules first (each one long job over every
+/// session), then the per-session rules on chunks of sessions, which fill in around them, so
+/// that no core is left alone on a grouping rule at the end.
+fn evaluate_large(
+    rules: &RuleSet,
+    kind: EngineKind,
+    sessions_only: bool,
+    value: &regorus::Value,
+) -> Vec<Option<regorus::Value>> {
+    // Rules that judge one session at a time run on chunks of sessions (see `chunks`).
+    // Not at all when every such rule is disabled (the entry point runs them all).
+    let chunks = (sessions_only && rules.engine_rules().any(|r| r.meta.per_session))
+        .then(|| Chunks::of(value))
+        .flatten();
+    let from_chunks = |rule: &super::Rule| chunks.is_some() && rule.meta.per_session;
+    let rego: Vec<&super::Rule> = rules.engine_rules().collect();
+    let mut jobs: Vec<Job> = rego
+        .iter()
+        .enumerate()
+        .filter(|(_, rule)| !(from_chunks(rule) || sessions_only && rule.meta.reads_graph()))
+        .map(|(i, _)| Job::Rule(i))
+        .collect();
+    if let Some(c) = &chunks {
+        jobs.extend(c.starts().into_iter().map(Job::Chunk));
+    }
+    let done = super::chunks::longest_first(
+        &jobs,
+        || None,
+        |evaluator: &mut Option<Evaluator>, job| {
+            if evaluator.is_none() {
+                *evaluator = if sessions_only {
+                    rules.evaluator(kind)
+                } else {
+                    rules.full_evaluator(kind)
+                }
+                .ok();
+            }
+            let done = match (evaluator.as_mut(), job) {
+                (None, Job::Rule(_)) => Done::Rule(None),
+                (None, Job::Chunk(_)) => Done::Chunk(None),
+                (Some(e), Job::Rule(i)) => {
+                    e.set_input(value.clone());
+                    Done::Rule(rego.get(*i).and_then(|rule| e.eval(&rule.deny_path()).ok()))
+                }
+                (Some(e), Job::Chunk(start)) => {
+                    Done::Chunk(chunks.as_ref().and_then(|c| c.evaluate(e, *start)))
+                }
+            };
+            // A failed evaluation (a rule out of time) leaves nothing behind for the next.
+            if matches!(done, Done::Rule(None) | Done::Chunk(None)) {
+                *evaluator = None;
+            }
+            done
+        },
+    );
+    let mut whole: Vec<Option<regorus::Value>> = vec![None; rego.len()];
+    let mut chunked = Vec::new();
+    for (job, done) in jobs.iter().zip(done) {
+        match (job, done) {
+            (Job::Rule(i), Done::Rule(result)) => {
+                if let Some(slot) = whole.get_mut(*i) {
+                    *slot = result;
+                }
+            }
+            (_, Done::Chunk(found)) => chunked.push(found),
+            (Job::Chunk(_), Done::Rule(_)) => {}
+        }
+    }
+    // A chunk that failed leaves its rules to the evaluation of each rule alone below.
+    let chunked = chunks.as_ref().and_then(|_| super::chunks::merge(chunked));
+    rego.iter()
+        .zip(whole)
+        .map(|(rule, result)| {
+            if sessions_only && rule.meta.reads_graph() {
+                return Some(regorus::Value::new_set());
+            }
+            if !from_chunks(rule) {
+                return result;
+            }
+            let found = chunked.as_ref()?;
+            let list = found.get(&rule.meta.id).cloned().unwrap_or_default();
+            Some(regorus::Value::from(Json::Array(list)))
+        })
+        .collect()
 }
 
 /// Turns what a user rule returned for one unit into findings (or errors).
