@@ -29,9 +29,9 @@ enum Job {
     Chunk(usize),
 }
 
-/// What a [`Job`] found (`None`: the evaluation failed).
+/// What a [`Job`] found (`None`: the evaluation failed), with the rule's index.
 enum Done {
-    Rule(Option<regorus::Value>),
+    Rule(usize, Option<regorus::Value>),
     Chunk(Option<super::chunks::Violations>),
 }
 
@@ -245,18 +245,19 @@ fn evaluate_large(
                 .ok();
             }
             let done = match (evaluator.as_mut(), job) {
-                (None, Job::Rule(_)) => Done::Rule(None),
+                (None, Job::Rule(i)) => Done::Rule(*i, None),
                 (None, Job::Chunk(_)) => Done::Chunk(None),
                 (Some(e), Job::Rule(i)) => {
                     e.set_input(value.clone());
-                    Done::Rule(rego.get(*i).and_then(|rule| e.eval(&rule.deny_path()).ok()))
+                    let found = rego.get(*i).and_then(|rule| e.eval(&rule.deny_path()).ok());
+                    Done::Rule(*i, found)
                 }
                 (Some(e), Job::Chunk(start)) => {
                     Done::Chunk(chunks.as_ref().and_then(|c| c.evaluate(e, *start)))
                 }
             };
             // A failed evaluation (a rule out of time) leaves nothing behind for the next.
-            if matches!(done, Done::Rule(None) | Done::Chunk(None)) {
+            if matches!(done, Done::Rule(_, None) | Done::Chunk(None)) {
                 *evaluator = None;
             }
             done
@@ -264,15 +265,14 @@ fn evaluate_large(
     );
     let mut whole: Vec<Option<regorus::Value>> = vec![None; rego.len()];
     let mut chunked = Vec::new();
-    for (job, done) in jobs.iter().zip(done) {
-        match (job, done) {
-            (Job::Rule(i), Done::Rule(result)) => {
-                if let Some(slot) = whole.get_mut(*i) {
+    for done in done {
+        match done {
+            Done::Rule(i, result) => {
+                if let Some(slot) = whole.get_mut(i) {
                     *slot = result;
                 }
             }
-            (_, Done::Chunk(found)) => chunked.push(found),
-            (Job::Chunk(_), Done::Rule(_)) => {}
+            Done::Chunk(found) => chunked.push(found),
         }
     }
     // A chunk that failed leaves its rules to the evaluation of each rule alone below.
