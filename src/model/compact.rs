@@ -1,14 +1,20 @@
 //! Gives back the spare capacity of a unit's lists once its reader is done. Readers push
 //! as they go, and a list of one element pushed that way holds room for four: on one
 //! template of 50,000 sessions that spare room was a third of the model (a session's tag
-//! list alone held 1.5 KB for one tag). The CloudFormation reader shrinks each session as
-//! it pushes it, so that a large template never holds the spare room of all its sessions at
-//! once, next to its YAML tree (with the tree's exact lists, 50,000 sessions: 311 -> 204 MB
-//! live at the end of the read).
+//! list alone held 1.5 KB for one tag). Readers add each session through
+//! [`Unit::push_session`], which shrinks it then, so that a large template never holds the
+//! spare room of all its sessions at once, next to its YAML tree (with the tree's exact
+//! lists, 50,000 sessions: 311 -> 204 MB live at the end of the read).
 
 use super::{Alt, Session, TagSet, Unit};
 
 impl Unit {
+    /// Adds a session its reader has finished, without the spare room of its lists.
+    pub(crate) fn push_session(&mut self, mut session: Session) {
+        session.shrink_to_fit();
+        self.sessions.push(session);
+    }
+
     /// Shrinks every list of the unit's sessions and resources to its length.
     pub(crate) fn shrink_to_fit(&mut self) {
         self.sessions.iter_mut().for_each(Session::shrink_to_fit);
@@ -26,9 +32,7 @@ impl Unit {
 }
 
 impl Session {
-    /// Gives back the spare room of the session's lists (readers call it as they push a
-    /// session, so that a large unit never holds the spare room of all its sessions).
-    pub(crate) fn shrink_to_fit(&mut self) {
+    fn shrink_to_fit(&mut self) {
         self.address.shrink_to_fit();
         self.conditions.shrink_to_fit();
         self.calls.shrink_to_fit();

@@ -148,7 +148,7 @@ pub(crate) fn read(source: Arc<SourceFile>, root: &Node, request: Request) -> Un
         });
     }
     let mut unit = Unit::new(Format::AwsCli, source.display.clone(), vec![source]);
-    unit.sessions.push(s);
+    unit.push_session(s);
     unit
 }
 

@@ -126,10 +126,6 @@ pub(crate) fn evaluate(rules: &RuleSet, engines: &mut Engines, unit: &Unit) -> U
         let per_rule = rules
             .engine_rules()
             .map(|rule| {
-                if sessions_only && rule.meta.reads_graph() {
-                    // Nothing of the graph to read: no violation, nothing to evaluate.
-                    return Some(regorus::Value::new_set());
-                }
                 all.as_ref()
                     .and_then(|a| a.as_object().ok())
                     .and_then(|o| o.get(&regorus::Value::from(rule.meta.id.as_str())).cloned())
@@ -141,6 +137,8 @@ pub(crate) fn evaluate(rules: &RuleSet, engines: &mut Engines, unit: &Unit) -> U
     // only its own results (and its error names it).
     engine.set_input(value);
     for (rule, precomputed) in rules.engine_rules().zip(per_rule) {
+        // Nothing of the graph to read: no violation, nothing evaluated (and nothing above
+        // is looked at for it).
         if sessions_only && rule.meta.reads_graph() {
             continue;
         }
@@ -206,10 +204,11 @@ pub(crate) fn evaluate(rules: &RuleSet, engines: &mut Engines, unit: &Unit) -> U
     out
 }
 
-/// The results of each engine rule on a large unit, by rule (`None`: its evaluation failed),
-/// evaluated on every core: the unit-wide rules first (each one long job over every
-/// session), then the per-session rules on chunks of sessions, which fill in around them, so
-/// that no core is left alone on a grouping rule at the end.
+/// The results of each engine rule on a large unit, by rule (`None`: its evaluation failed, or
+/// a rule of the graph on a unit without one, which is not evaluated), evaluated on every core:
+/// the unit-wide rules first (each one long job over every session), then the per-session rules
+/// on chunks of sessions, which fill in around them, so that no core is left alone on a
+/// grouping rule at the end.
 fn evaluate_large(
     rules: &RuleSet,
     kind: EngineKind,
@@ -280,9 +279,6 @@ fn evaluate_large(
     rego.iter()
         .zip(whole)
         .map(|(rule, result)| {
-            if sessions_only && rule.meta.reads_graph() {
-                return Some(regorus::Value::new_set());
-            }
             if !from_chunks(rule) {
                 return result;
             }

@@ -191,8 +191,7 @@ pub(crate) fn read<'a>(
                 if let Some(tags) = props.and_then(|p| p.get("Tags")) {
                     s.tags = cx.tags(tags);
                 }
-                s.shrink_to_fit();
-                unit.sessions.push(s);
+                unit.push_session(s);
                 cx.session = None;
             }
             other => {

@@ -206,7 +206,7 @@ pub(crate) fn read(
                     Column::Tags => s.tags = tag_sets,
                 }
             }
-            unit.sessions.push(s);
+            unit.push_session(s);
         } else if let Some((kind, provider)) = kind_of_type(insert.table) {
             let mut r = Resource::new(kind, name.clone(), insert.table, provider, loc);
             r.conditions = conditions;

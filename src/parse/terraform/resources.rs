@@ -87,6 +87,6 @@ pub(crate) fn read_sessions(
             r.session = Some(session_index);
             unit.references.push(r);
         }
-        unit.sessions.push(s);
+        unit.push_session(s);
     }
 }

@@ -107,7 +107,7 @@ pub(crate) fn read(source: Arc<SourceFile>, root: &Node, config: Option<&Config<
                 *s.field_mut(prop) = alts;
             }
             s.tags = tags(&inst, provider, loc);
-            unit.sessions.push(s);
+            unit.push_session(s);
         } else if let Some((kind, provider)) = kind_of_type(&inst.ty) {
             let resources = graph::resource(&inst, kind, provider, loc, &refs);
             unit.resources.extend(resources);
