@@ -270,13 +270,17 @@ pub(crate) fn read_document(src: &Arc<SourceFile>, options: &ReadOptions) -> Rea
 /// "SessionNumber": 1}`). A file without a backslash is searched as it is; one with escapes
 /// (`\u004d`, `\x4D`, a `\`-continued YAML line) is also searched with them decoded, so
 /// that no escape can hide a resource type from the shortcut.
+///
+/// The search is memchr's vectorized substring search, the needles prepared once: most files
+/// of a repository name none of them and are read to the end three times.
 pub(crate) fn could_declare_mirroring(text: &str) -> bool {
-    let names = |t: &str| {
-        t.contains("TrafficMirror")
-            || t.contains("traffic_mirror")
-            || t.contains("NetworkInterfaceId")
-    };
-    names(text) || (text.contains('\\') && names(&unescape(text)))
+    static NEEDLES: std::sync::LazyLock<[memchr::memmem::Finder<'static>; 3]> =
+        std::sync::LazyLock::new(|| {
+            ["TrafficMirror", "traffic_mirror", "NetworkInterfaceId"]
+                .map(|n| memchr::memmem::Finder::new(n.as_bytes()))
+        });
+    let names = |t: &str| NEEDLES.iter().any(|f| f.find(t.as_bytes()).is_some());
+    names(text) || (memchr::memchr(b'\\', text.as_bytes()).is_some() && names(&unescape(text)))
 }
 
 /// Decodes the escapes of JSON, YAML and HCL strings wherever they appear (outside strings

@@ -373,8 +373,12 @@ fn check_jobs(
             )
             .collect()
     } else {
-        // Read, parse and evaluate overlap: each job goes all the way on one worker.
+        // Read, parse and evaluate overlap: each job goes all the way on one worker. Each job
+        // is its own piece of work to steal: the files that declare sessions usually sit
+        // together (one folder, neighbouring names), and in larger pieces one worker would
+        // evaluate all of them while the other had only files to skip.
         jobs.par_iter()
+            .with_max_len(1)
             .map_init(crate::rules::eval::Engines::new, |engine, job| {
                 let (unit, errors) = built_unit(job, options);
                 (unit.map(|u| check(engine, u)), errors)

@@ -173,8 +173,7 @@ pub fn report_root() -> PathBuf {
         .read()
         .ok()
         .and_then(|r| r.clone())
-        .or_else(|| std::env::current_dir().ok())
-        .unwrap_or_else(|| PathBuf::from("."))
+        .unwrap_or_else(working_dir)
 }
 
 /// Lexically normalized (no `.`, no `..` after a name), `/`-separated.
@@ -198,7 +197,7 @@ fn normalized(path: &Path) -> PathBuf {
 /// `/`-separated and normalized; otherwise the absolute path.
 pub fn display_path(path: &Path) -> String {
     let root = report_root();
-    let cwd = std::env::current_dir().unwrap_or_else(|_| PathBuf::from("."));
+    let cwd = working_dir();
     let abs = normalized(&if path.is_absolute() {
         path.to_path_buf()
     } else {
@@ -206,10 +205,7 @@ pub fn display_path(path: &Path) -> String {
     });
     // Compare real locations (a symlinked temp folder, a bind mount), keep the file name.
     let real = match (abs.parent(), abs.file_name()) {
-        (Some(dir), Some(name)) => dir
-            .canonicalize()
-            .map(|d| d.join(name))
-            .unwrap_or_else(|_| abs.clone()),
+        (Some(dir), Some(name)) => real_dir(dir).map_or_else(|| abs.clone(), |d| d.join(name)),
         _ => abs.clone(),
     };
     let shown = real
@@ -219,6 +215,30 @@ pub fn display_path(path: &Path) -> String {
         .unwrap_or(abs);
     let s = shown.to_string_lossy().replace('\\', "/");
     if s.is_empty() { ".".to_owned() } else { s }
+}
+
+/// The working folder, asked of the system once: every file read asks for its reported path.
+fn working_dir() -> PathBuf {
+    static CWD: std::sync::OnceLock<PathBuf> = std::sync::OnceLock::new();
+    CWD.get_or_init(|| std::env::current_dir().unwrap_or_else(|_| PathBuf::from(".")))
+        .clone()
+}
+
+/// The real location of an absolute folder, remembered for the rest of the process: the files
+/// of a repository share a few folders, and resolving one costs a system call for each part
+/// of its path (on 1,000 files, most of the time spent on a file that names no mirror
+/// resource). A folder that cannot be resolved is asked again next time.
+fn real_dir(dir: &Path) -> Option<PathBuf> {
+    static REAL: std::sync::Mutex<std::collections::BTreeMap<PathBuf, PathBuf>> =
+        std::sync::Mutex::new(std::collections::BTreeMap::new());
+    if let Some(real) = REAL.lock().ok().and_then(|m| m.get(dir).cloned()) {
+        return Some(real);
+    }
+    let real = dir.canonicalize().ok()?;
+    if let Ok(mut m) = REAL.lock() {
+        m.insert(dir.to_path_buf(), real.clone());
+    }
+    Some(real)
 }
 
 /// Whether a reported path lies outside the report root (an absolute path).
@@ -233,19 +253,31 @@ pub fn read_source(path: &Path) -> Result<SourceFile, FileError> {
     if let Some(text) = overlay_get(path) {
         return Ok(SourceFile::new(path.to_path_buf(), display, text));
     }
-    let meta = std::fs::metadata(path)
-        .map_err(|e| FileError::whole_file(display.clone(), format!("cannot read: {e}")))?;
-    if meta.len() > MAX_FILE_BYTES {
-        return Err(FileError::whole_file(
-            display,
-            format!(
-                "file is {} bytes, more than the {MAX_FILE_BYTES}-byte limit",
-                meta.len()
-            ),
-        ));
+    // One open, and the size from the open file: no second lookup of the path. The read stops
+    // one byte past the limit, so a file that grows after its size was asked is refused too.
+    let cannot =
+        |e: std::io::Error| FileError::whole_file(display.clone(), format!("cannot read: {e}"));
+    let mut file = std::fs::File::open(path).map_err(cannot)?;
+    let size = file.metadata().map_err(cannot)?.len();
+    let too_long = |size: u64| {
+        FileError::whole_file(
+            display.clone(),
+            format!("file is {size} bytes, more than the {MAX_FILE_BYTES}-byte limit"),
+        )
+    };
+    if size > MAX_FILE_BYTES {
+        return Err(too_long(size));
     }
-    let bytes = std::fs::read(path)
-        .map_err(|e| FileError::whole_file(display.clone(), format!("cannot read: {e}")))?;
+    let mut bytes = Vec::with_capacity(usize::try_from(size).map_or(0, |n| n.saturating_add(1)));
+    std::io::Read::read_to_end(
+        &mut std::io::Read::take(&mut file, MAX_FILE_BYTES + 1),
+        &mut bytes,
+    )
+    .map_err(cannot)?;
+    if bytes.len() as u64 > MAX_FILE_BYTES {
+        return Err(too_long(bytes.len() as u64));
+    }
+    drop(file);
     let text = String::from_utf8(bytes).map_err(|e| {
         FileError::whole_file(
             display.clone(),

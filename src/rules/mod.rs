@@ -224,9 +224,10 @@ impl RuleSet {
 
     fn from_files(files: &[RuleFile]) -> Result<Self, AppError> {
         let sibling = |stem: &str, suffix: &str| {
+            let name = format!("{stem}{suffix}");
             files
                 .iter()
-                .find(|(o, _, _)| *o == format!("{stem}{suffix}"))
+                .find(|(o, _, _)| *o == name)
                 .map(|(o, t, _)| (o.clone(), t.clone()))
         };
         let mut rules: Vec<Rule> = Vec::new();
