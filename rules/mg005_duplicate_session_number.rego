@@ -25,58 +25,18 @@
 #   inputs: [network_interface_id, session_number, region]
 package mirrorguard.rules.mg005
 
-# Sessions grouped by (source ENI identity, session number): linear, not pairwise.
-groups_entry contains [key, [i, j, eni]] if {
-	some i, s in input.sessions
-	not s.provider == "alicloud"
-	some a in s.network_interface_id
-	a.id
-	some j, n in s.session_number
-	is_number(n.known)
-	key := ["eni", a.id, n.known]
-	eni := object.get(a, "known", object.get(a, "symbol", a.id))
-}
-
-# Alibaba Cloud: one priority per region (and account), whatever the source.
-groups_entry contains [key, [i, j, region]] if {
-	some i, s in input.sessions
-	s.provider == "alicloud"
-	some r in s.region
-	r.id
-	some j, n in s.session_number
-	is_number(n.known)
-	key := ["region", r.id, n.known]
-	region := object.get(r, "known", object.get(r, "symbol", r.id))
-}
-
-# The members above as [key, member] sorted by key: a group is a run of equal keys. This
-# keeps grouping linear without a keyed `contains`, which the compiled VM does not group.
-groups_sorted := sort(groups_entry)
-
-groups_starts[gk] := y if {
-	some y, e in groups_sorted
-	gk := e[0]
-	not groups_sorted[y - 1][0] == gk
-}
-
-groups_ends[gk] := y if {
-	some y, e in groups_sorted
-	gk := e[0]
-	not groups_sorted[y + 1][0] == gk
-}
-
-groups[gk] := [p[1] | some p in array.slice(groups_sorted, y, groups_ends[gk] + 1)] if some gk, y in groups_starts
+# The sessions that share a session number on one source interface (Alibaba Cloud: a
+# priority in one region) are grouped in Rust, in the input's `groups.session_number`.
 
 message(key, other, where) := sprintf("session number %v is also used by %v on the same source network interface %v", [key[2], other, where]) if key[0] == "eni"
 
 else := sprintf("priority %v is also used by %v in the same region %v", [key[2], other, where])
 
 deny contains v if {
-	some key, members in groups
-	count(members) > 1
-	sorted := sort(members)
-	first := sorted[0]
-	some m in sorted
+	some group in input.groups.session_number
+	key := group.key
+	first := group.members[0]
+	some m in group.members
 	m[0] != first[0]
 	not contradicts(conditions(m), conditions(first))
 	other := input.sessions[first[0]]

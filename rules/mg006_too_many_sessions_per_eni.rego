@@ -17,40 +17,15 @@
 #   inputs: [network_interface_id]
 package mirrorguard.rules.mg006
 
-by_eni_entry contains [id, [i, j, eni]] if {
-	some i, s in input.sessions
-	not s.provider == "alicloud"
-	some j, a in s.network_interface_id
-	id := a.id
-	eni := object.get(a, "known", object.get(a, "symbol", id))
-}
-
-# The members above as [key, member] sorted by key: a group is a run of equal keys. This
-# keeps grouping linear without a keyed `contains`, which the compiled VM does not group.
-by_eni_sorted := sort(by_eni_entry)
-
-by_eni_starts[gk] := y if {
-	some y, e in by_eni_sorted
-	gk := e[0]
-	not by_eni_sorted[y - 1][0] == gk
-}
-
-by_eni_ends[gk] := y if {
-	some y, e in by_eni_sorted
-	gk := e[0]
-	not by_eni_sorted[y + 1][0] == gk
-}
-
-by_eni[gk] := [p[1] | some p in array.slice(by_eni_sorted, y, by_eni_ends[gk] + 1)] if some gk, y in by_eni_starts
-
-# Linear in the sessions of an interface: each member is compared with the first three,
-# never with every other member.
+# The sessions of one source interface are grouped in Rust, in the input's
+# `groups.interface`. Linear in the sessions of an interface: each member is compared with
+# the first three, never with every other member.
 deny contains v if {
-	some id, members in by_eni
-	sessions := sort({m[0] | some m in members})
+	some group in input.groups.interface
+	sessions := sort({m[0] | some m in group.members})
 	count(sessions) > 3
 	first := array.slice(sessions, 0, 3)
-	some m in members
+	some m in group.members
 	not m[0] in first
 	i := m[0]
 	v := {

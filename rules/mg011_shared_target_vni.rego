@@ -18,40 +18,15 @@
 #   inputs: [traffic_mirror_target_id, virtual_network_id]
 package mirrorguard.rules.mg011
 
-groups_entry contains [key, [i, j, target]] if {
-	some i, s in input.sessions
-	some t in s.traffic_mirror_target_id
-	t.id
-	some j, n in s.virtual_network_id
-	is_number(n.known)
-	key := [t.id, n.known]
-	target := object.get(t, "known", object.get(t, "symbol", t.id))
-}
-
-# The members above as [key, member] sorted by key: a group is a run of equal keys. This
-# keeps grouping linear without a keyed `contains`, which the compiled VM does not group.
-groups_sorted := sort(groups_entry)
-
-groups_starts[gk] := y if {
-	some y, e in groups_sorted
-	gk := e[0]
-	not groups_sorted[y - 1][0] == gk
-}
-
-groups_ends[gk] := y if {
-	some y, e in groups_sorted
-	gk := e[0]
-	not groups_sorted[y + 1][0] == gk
-}
-
-groups[gk] := [p[1] | some p in array.slice(groups_sorted, y, groups_ends[gk] + 1)] if some gk, y in groups_starts
+# The sessions that send to one target under one VNI are grouped in Rust, in the input's
+# `groups.target_vni`.
 
 deny contains v if {
-	some key, members in groups
-	count({m[0] | some m in members}) > 1
-	sorted := sort(members)
-	first := sorted[0]
-	some m in sorted
+	some group in input.groups.target_vni
+	key := group.key
+	count({m[0] | some m in group.members}) > 1
+	first := group.members[0]
+	some m in group.members
 	m[0] != first[0]
 	not contradicts(conditions(m), conditions(first))
 	other := input.sessions[first[0]]

@@ -12,6 +12,7 @@ use super::links::Links;
 use super::{Loc, Unit};
 
 mod facts;
+mod groups;
 mod writer;
 
 pub(crate) use facts::{cidr, ec2_id_kind, protocol_number};
@@ -285,6 +286,7 @@ impl Unit {
         for (kind, list) in kinds {
             rest.push((kind.input_name().into(), Json::Array(list)));
         }
+        rest.push(("groups".into(), groups::groups(self)));
         rest.push((
             "live".into(),
             self.live
