@@ -126,7 +126,8 @@ enum Frame {
         anchor: usize,
         entries: Vec<Entry>,
         pending_key: Option<(String, Span)>,
-        keys: std::collections::HashSet<String>,
+        /// The keys so far, once the mapping is too long to search its entries.
+        keys: Option<KeySet>,
     },
 }
 
@@ -232,7 +233,7 @@ impl Builder {
                     anchor,
                     entries: Vec::new(),
                     pending_key: None,
-                    keys: std::collections::HashSet::new(),
+                    keys: None,
                 })?;
             }
             Event::SequenceEnd | Event::MappingEnd => {
@@ -312,7 +313,7 @@ impl Builder {
                         };
                         // CloudFormation rejects a template with a key twice; a parser that
                         // kept one would hide the other value.
-                        if key != "<<" && !keys.insert(key.clone()) {
+                        if key != "<<" && is_repeated(&key, entries, keys) {
                             return Err((
                                 format!(
                                     "duplicate key {key}: it is already set above in this mapping"
@@ -332,6 +333,38 @@ impl Builder {
             }
         }
     }
+}
+
+/// The keys of a long mapping (foldhash, seeded per process: a hostile file cannot choose
+/// keys that collide).
+type KeySet = std::collections::HashSet<String, foldhash::fast::RandomState>;
+
+/// Mappings up to this many entries are searched for a repeated key; longer ones keep a set.
+const SEARCHED_KEYS: usize = 16;
+
+/// Whether `key` is already a key of the mapping, and notes it. Every earlier key is in
+/// `entries` (a key is pending only until its value comes). Most mappings are short: a
+/// search of their entries costs no allocation, where a set per mapping cost a set and a
+/// copy of every key (a tenth of the YAML reading of 1,000 templates).
+fn is_repeated(key: &str, entries: &[Entry], keys: &mut Option<KeySet>) -> bool {
+    if let Some(set) = keys {
+        return !set.insert(key.to_owned());
+    }
+    if entries.iter().any(|e| e.key == key) {
+        return true;
+    }
+    if entries.len() >= SEARCHED_KEYS {
+        let mut set = KeySet::default();
+        set.extend(
+            entries
+                .iter()
+                .filter(|e| e.key != "<<")
+                .map(|e| e.key.clone()),
+        );
+        set.insert(key.to_owned());
+        *keys = Some(set);
+    }
+    false
 }
 
 /// A collection's list without spare room: pushed one by one, a list of two entries holds
@@ -516,6 +549,40 @@ mod tests {
         assert_eq!(err.position.map(|p| (p.line, p.column)), Some((4, 1)));
         // The same key in two mappings is fine.
         assert!(parse(&SourceFile::in_memory("t.yaml", "a: {k: 1}\nb: {k: 2}\n")).is_ok());
+    }
+
+    /// Short mappings are searched, long ones keep a set from their seventeenth key on: a
+    /// repeated key is found on either side of that switch, and merge keys may repeat.
+    #[test]
+    fn a_duplicate_key_is_found_in_short_and_long_mappings() {
+        let mapping = |n: usize, repeat: Option<(usize, usize)>| {
+            let mut text = String::from("<<: {z: 0}\n");
+            for i in 0..n {
+                let k = match repeat {
+                    Some((at, of)) if at == i => of,
+                    _ => i,
+                };
+                text.push_str(&format!("k{k}: {i}\n<<: {{z: {i}}}\n"));
+            }
+            parse(&SourceFile::in_memory("t.yaml", &text))
+        };
+        for n in [3, 15, 16, 17, 40] {
+            assert!(mapping(n, None).is_ok(), "{n} distinct keys");
+        }
+        for (n, at, of) in [
+            (3, 2, 0),
+            (16, 15, 14),
+            (17, 16, 0),
+            (40, 39, 38),
+            (40, 20, 2),
+        ] {
+            let err = mapping(n, Some((at, of))).expect_err("a repeated key");
+            assert!(
+                err.message.contains(&format!("duplicate key k{of}")),
+                "{n} keys, k{of} again at {at}: {}",
+                err.message
+            );
+        }
     }
 
     #[test]
