@@ -48,11 +48,12 @@ impl Number {
 /// What a group's members share.
 type Key = (String, Number);
 
-/// One member: session, alternative, the alternative as written (its JSON text orders
-/// members that differ only there, which a real template never has).
-type Member = (usize, usize, String, Json);
+/// One member: session, alternative, the alternative as written.
+type Member = (usize, usize, Json);
 
-/// The groups of two or more members, from every `(key, member)` a session gives.
+/// The groups of two or more members, from every `(key, member)` a session gives. Members
+/// that share a session and an alternative but differ as written (which a real template never
+/// has) are ordered by their JSON text.
 fn grouped<K: Ord>(entries: impl Iterator<Item = (K, Member)>) -> Vec<(K, Vec<Member>)> {
     let mut by_key: BTreeMap<K, Vec<Member>> = BTreeMap::new();
     for (key, member) in entries {
@@ -61,8 +62,12 @@ fn grouped<K: Ord>(entries: impl Iterator<Item = (K, Member)>) -> Vec<(K, Vec<Me
     by_key
         .into_iter()
         .filter_map(|(key, mut members)| {
-            members.sort_by(|a, b| (a.0, a.1, &a.2).cmp(&(b.0, b.1, &b.2)));
-            members.dedup_by(|a, b| (a.0, a.1, &a.2) == (b.0, b.1, &b.2));
+            members.sort_by(|a, b| {
+                (a.0, a.1)
+                    .cmp(&(b.0, b.1))
+                    .then_with(|| a.2.to_string().cmp(&b.2.to_string()))
+            });
+            members.dedup();
             (members.len() > 1).then_some((key, members))
         })
         .collect()
@@ -93,14 +98,10 @@ fn numbers(field: &[Alt]) -> impl Iterator<Item = (usize, Number, &serde_json::N
     })
 }
 
-fn member(i: usize, j: usize, shown: Json) -> Member {
-    (i, j, shown.to_string(), shown)
-}
-
 fn group_json(key: Json, members: Vec<Member>) -> Json {
     let members: Vec<Json> = members
         .into_iter()
-        .map(|(i, j, _, shown)| json!([i, j, shown]))
+        .map(|(i, j, shown)| json!([i, j, shown]))
         .collect();
     json!({"key": key, "members": members})
 }
@@ -125,7 +126,7 @@ fn session_number(sessions: &[Session]) -> Json {
                 shown_numbers
                     .entry(key.clone())
                     .or_insert_with(|| Json::Number(written.clone()));
-                entries.push((key, member(i, j, where_.clone())));
+                entries.push((key, (i, j, where_.clone())));
             }
         }
     }
@@ -151,7 +152,7 @@ fn interface(sessions: &[Session]) -> Json {
         .filter(|(_, s)| s.provider != Provider::Alicloud)
         .flat_map(|(i, s)| {
             identified(&s.network_interface_id)
-                .map(move |(j, alt, id)| (id.clone(), member(i, j, shown(alt, &id))))
+                .map(move |(j, alt, id)| (id.clone(), (i, j, shown(alt, &id))))
         });
     Json::Array(
         grouped(entries)
@@ -173,7 +174,7 @@ fn target_vni(sessions: &[Session]) -> Json {
                 shown_numbers
                     .entry(key.clone())
                     .or_insert_with(|| Json::Number(written.clone()));
-                entries.push((key, member(i, j, target.clone())));
+                entries.push((key, (i, j, target.clone())));
             }
         }
     }

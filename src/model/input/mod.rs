@@ -88,8 +88,12 @@ impl Unit {
         B::Out: Send,
     {
         let local = self.local_indices();
-        let (sessions, locs) = if parallel {
-            self.sessions_in_parallel(links, &local, make)
+        // The groups read the model only: on a large unit they are made beside the sessions.
+        let ((sessions, locs), groups) = if parallel {
+            rayon::join(
+                || self.sessions_in_parallel(links, &local, make),
+                || groups::groups(self),
+            )
         } else {
             let mut w = Writer::new(self, make());
             let sessions = self
@@ -98,7 +102,7 @@ impl Unit {
                 .enumerate()
                 .map(|(index, s)| w.session(index, s, links, &local))
                 .collect();
-            (sessions, w.locs)
+            ((sessions, w.locs), groups::groups(self))
         };
         let mut rest_writer = Writer {
             unit: self,
@@ -106,7 +110,7 @@ impl Unit {
             locs,
             b: JsonBuild,
         };
-        let rest = self.rest_of_input(&mut rest_writer, links, &local);
+        let rest = self.rest_of_input(&mut rest_writer, links, &local, groups);
         InputParts {
             sessions,
             rest,
@@ -188,12 +192,14 @@ impl Unit {
     }
 
     /// Every key of the input but the sessions, in input order: resources by kind,
-    /// references, the unit's name and format, what is known of the account.
+    /// references, the unit's name and format, the sessions' `groups`, what is known of the
+    /// account.
     fn rest_of_input(
         &self,
         w: &mut Writer<'_, JsonBuild>,
         links: &Links,
         local: &[usize],
+        groups: Json,
     ) -> Vec<(String, Json)> {
         let mut kinds: BTreeMap<Kind, Vec<Json>> =
             Kind::ALL.into_iter().map(|k| (k, Vec::new())).collect();
@@ -286,7 +292,7 @@ impl Unit {
         for (kind, list) in kinds {
             rest.push((kind.input_name().into(), Json::Array(list)));
         }
-        rest.push(("groups".into(), groups::groups(self)));
+        rest.push(("groups".into(), groups));
         rest.push((
             "live".into(),
             self.live
