@@ -56,12 +56,13 @@ impl EngineInput {
         }
     }
 
-    /// The JSON input, if it was kept.
-    pub(crate) fn into_rule_input(self) -> Option<RuleInput> {
-        Some(RuleInput {
-            json: self.json?,
+    /// The engine's value, and the JSON input if it was kept.
+    pub(crate) fn split(self) -> (regorus::Value, Option<RuleInput>) {
+        let rule_input = self.json.map(|json| RuleInput {
+            json,
             locs: self.locs,
-        })
+        });
+        (self.value, rule_input)
     }
 }
 
