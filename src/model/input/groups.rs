@@ -106,42 +106,57 @@ fn group_json(key: Json, members: Vec<Member>) -> Json {
     json!({"key": key, "members": members})
 }
 
-/// Sessions that share a session number: on one source interface (AWS, key
-/// `["eni", identity, number]`), or, for Alibaba Cloud, whose priority is unique in a region
-/// whatever the source, in one region (`["region", identity, number]`).
-fn session_number(sessions: &[Session]) -> Json {
-    let mut shown_numbers: BTreeMap<(bool, Key), Json> = BTreeMap::new();
+/// The groups of sessions whose alternatives of two fields are the same: one by identity (the
+/// scope: an interface, a region, a target), one by known number. `fields` gives, for a
+/// session, the key's leading tag (if any), the scope field and the numbered field. Members
+/// are the numbered alternatives, shown as the scope alternative is written; the key is
+/// `[tag, identity, number]`, or `[identity, number]` without a tag, the number as first
+/// written.
+fn by_identity_and_number<'s>(
+    sessions: &'s [Session],
+    fields: impl Fn(&'s Session) -> (Option<&'static str>, &'s [Alt], &'s [Alt]),
+) -> Json {
+    let mut written: BTreeMap<(Option<&'static str>, Key), Json> = BTreeMap::new();
     let mut entries = Vec::new();
     for (i, s) in sessions.iter().enumerate() {
-        let alicloud = s.provider == Provider::Alicloud;
-        let scope = if alicloud {
-            &s.region
-        } else {
-            &s.network_interface_id
-        };
+        let (tag, scope, numbered) = fields(s);
         for (_, alt, id) in identified(scope) {
-            let where_ = shown(alt, &id);
-            for (j, number, written) in numbers(&s.session_number) {
-                let key = (alicloud, (id.clone(), number));
-                shown_numbers
+            let shown_as = shown(alt, &id);
+            for (j, number, n) in numbers(numbered) {
+                let key = (tag, (id.clone(), number));
+                written
                     .entry(key.clone())
-                    .or_insert_with(|| Json::Number(written.clone()));
-                entries.push((key, (i, j, where_.clone())));
+                    .or_insert_with(|| Json::Number(n.clone()));
+                entries.push((key, (i, j, shown_as.clone())));
             }
         }
     }
     let groups = grouped(entries.into_iter())
         .into_iter()
-        .map(|((alicloud, (id, number)), members)| {
-            let written = shown_numbers
-                .get(&(alicloud, (id.clone(), number)))
-                .cloned()
-                .unwrap_or(Json::Null);
-            let scope = if alicloud { "region" } else { "eni" };
-            group_json(json!([scope, id, written]), members)
+        .map(|(key, members)| {
+            let number = written.get(&key).cloned().unwrap_or(Json::Null);
+            let (tag, (id, _)) = key;
+            let key = match tag {
+                Some(tag) => json!([tag, id, number]),
+                None => json!([id, number]),
+            };
+            group_json(key, members)
         })
         .collect();
     Json::Array(groups)
+}
+
+/// Sessions that share a session number: on one source interface (AWS, key
+/// `["eni", identity, number]`), or, for Alibaba Cloud, whose priority is unique in a region
+/// whatever the source, in one region (`["region", identity, number]`).
+fn session_number(sessions: &[Session]) -> Json {
+    by_identity_and_number(sessions, |s| {
+        if s.provider == Provider::Alicloud {
+            (Some("region"), &s.region, &s.session_number)
+        } else {
+            (Some("eni"), &s.network_interface_id, &s.session_number)
+        }
+    })
 }
 
 /// Sessions that share a source interface (not Alibaba Cloud): key `[identity]`.
@@ -164,28 +179,9 @@ fn interface(sessions: &[Session]) -> Json {
 
 /// Sessions that send to one target under one VNI: key `[target identity, vni]`.
 fn target_vni(sessions: &[Session]) -> Json {
-    let mut shown_numbers: BTreeMap<Key, Json> = BTreeMap::new();
-    let mut entries = Vec::new();
-    for (i, s) in sessions.iter().enumerate() {
-        for (_, alt, id) in identified(&s.traffic_mirror_target_id) {
-            let target = shown(alt, &id);
-            for (j, number, written) in numbers(&s.virtual_network_id) {
-                let key = (id.clone(), number);
-                shown_numbers
-                    .entry(key.clone())
-                    .or_insert_with(|| Json::Number(written.clone()));
-                entries.push((key, (i, j, target.clone())));
-            }
-        }
-    }
-    let groups = grouped(entries.into_iter())
-        .into_iter()
-        .map(|(key, members)| {
-            let written = shown_numbers.get(&key).cloned().unwrap_or(Json::Null);
-            group_json(json!([key.0, written]), members)
-        })
-        .collect();
-    Json::Array(groups)
+    by_identity_and_number(sessions, |s| {
+        (None, &s.traffic_mirror_target_id, &s.virtual_network_id)
+    })
 }
 
 /// The `groups` of a unit's rule input.
