@@ -97,38 +97,21 @@ fn relative_to(base: &Path, display: &str) -> String {
 
 /// Reads the file given on standard input, named `name`.
 fn read_stdin(name: &Path) -> Result<SourceFile, FileError> {
-    use std::io::Read;
     let display = name.to_string_lossy().replace('\\', "/");
-    let mut bytes = Vec::new();
-    std::io::stdin()
-        .take(super::discover::MAX_FILE_BYTES + 1)
-        .read_to_end(&mut bytes)
+    let bytes = super::discover::read_limited(std::io::stdin(), 0)
         .map_err(|e| {
             FileError::whole_file(display.clone(), format!("cannot read standard input: {e}"))
+        })?
+        .map_err(|_| {
+            FileError::whole_file(
+                display.clone(),
+                format!(
+                    "standard input is longer than the {}-byte limit",
+                    super::discover::MAX_FILE_BYTES
+                ),
+            )
         })?;
-    if bytes.len() as u64 > super::discover::MAX_FILE_BYTES {
-        return Err(FileError::whole_file(
-            display,
-            format!(
-                "standard input is longer than the {}-byte limit",
-                super::discover::MAX_FILE_BYTES
-            ),
-        ));
-    }
-    let text = String::from_utf8(bytes).map_err(|e| {
-        FileError::whole_file(
-            display.clone(),
-            format!(
-                "not valid UTF-8 (first bad byte at offset {})",
-                e.utf8_error().valid_up_to()
-            ),
-        )
-    })?;
-    Ok(SourceFile::new(
-        name.to_path_buf(),
-        display,
-        Arc::from(text),
-    ))
+    super::discover::source_of_bytes(name, display, bytes)
 }
 
 /// Reads every file of a list, keeping the errors.

@@ -253,8 +253,7 @@ pub fn read_source(path: &Path) -> Result<SourceFile, FileError> {
     if let Some(text) = overlay_get(path) {
         return Ok(SourceFile::new(path.to_path_buf(), display, text));
     }
-    // One open, and the size from the open file: no second lookup of the path. The read stops
-    // one byte past the limit, so a file that grows after its size was asked is refused too.
+    // One open, and the size from the open file: no second lookup of the path.
     let cannot =
         |e: std::io::Error| FileError::whole_file(display.clone(), format!("cannot read: {e}"));
     let mut file = std::fs::File::open(path).map_err(cannot)?;
@@ -268,16 +267,39 @@ pub fn read_source(path: &Path) -> Result<SourceFile, FileError> {
     if size > MAX_FILE_BYTES {
         return Err(too_long(size));
     }
-    let mut bytes = Vec::with_capacity(usize::try_from(size).map_or(0, |n| n.saturating_add(1)));
+    // A file that grows after its size was asked is refused too.
+    let bytes = read_limited(&mut file, size)
+        .map_err(cannot)?
+        .map_err(|read| too_long(read as u64))?;
+    source_of_bytes(path, display, bytes)
+}
+
+/// Reads `reader` to its end, but never more than one byte past [`MAX_FILE_BYTES`]: the
+/// bytes, or how many were read when that is over the limit. `size` is the expected length.
+pub(crate) fn read_limited(
+    reader: impl std::io::Read,
+    size: u64,
+) -> std::io::Result<Result<Vec<u8>, usize>> {
+    let capacity = size.min(MAX_FILE_BYTES).saturating_add(1);
+    let mut bytes = Vec::with_capacity(usize::try_from(capacity).unwrap_or(0));
     std::io::Read::read_to_end(
-        &mut std::io::Read::take(&mut file, MAX_FILE_BYTES + 1),
+        &mut std::io::Read::take(reader, MAX_FILE_BYTES + 1),
         &mut bytes,
-    )
-    .map_err(cannot)?;
-    if bytes.len() as u64 > MAX_FILE_BYTES {
-        return Err(too_long(bytes.len() as u64));
-    }
-    drop(file);
+    )?;
+    Ok(if bytes.len() as u64 > MAX_FILE_BYTES {
+        Err(bytes.len())
+    } else {
+        Ok(bytes)
+    })
+}
+
+/// The source file `path` (shown as `display`) holding `bytes`: refused unless they are valid
+/// UTF-8; a leading byte-order mark is not part of the text.
+pub(crate) fn source_of_bytes(
+    path: &Path,
+    display: String,
+    bytes: Vec<u8>,
+) -> Result<SourceFile, FileError> {
     let text = String::from_utf8(bytes).map_err(|e| {
         FileError::whole_file(
             display.clone(),
@@ -287,15 +309,8 @@ pub fn read_source(path: &Path) -> Result<SourceFile, FileError> {
             ),
         )
     })?;
-    let text = text
-        .strip_prefix('\u{feff}')
-        .map(str::to_owned)
-        .unwrap_or(text);
-    Ok(SourceFile::new(
-        path.to_path_buf(),
-        display,
-        Arc::from(text),
-    ))
+    let text: Arc<str> = Arc::from(text.strip_prefix('\u{feff}').unwrap_or(&text));
+    Ok(SourceFile::new(path.to_path_buf(), display, text))
 }
 
 /// The repository a run checks: the nearest folder at or above the first input that holds

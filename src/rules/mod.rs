@@ -230,27 +230,23 @@ impl RuleSet {
                 .find(|(o, _, _)| *o == name)
                 .map(|(o, t, _)| (o.clone(), t.clone()))
         };
-        // The METADATA blocks are YAML, read on every core: reading them one after the other
-        // was about a sixth of starting a run.
-        let mut blocks: Vec<Option<Result<RuleMeta, MetadataError>>> = {
+        // The METADATA blocks of the policies (`.rego` files that are not tests) are YAML, read
+        // on every core: reading them one after the other was about a sixth of starting a run.
+        let blocks: Vec<Option<Result<RuleMeta, MetadataError>>> = {
             use rayon::prelude::*;
             files
                 .par_iter()
                 .map(|(origin, text, _)| {
-                    (origin.ends_with(".rego") && !origin.ends_with("_test.rego"))
-                        .then(|| metadata::parse(origin, text))
+                    let policy = origin.ends_with(".rego") && !origin.ends_with("_test.rego");
+                    policy.then(|| metadata::parse(origin, text))
                 })
                 .collect()
         };
         let mut rules: Vec<Rule> = Vec::new();
-        for ((origin, text, shipped), block) in files.iter().zip(blocks.iter_mut()) {
-            let rule = if origin.ends_with("_test.rego") {
-                continue;
-            } else if let Some(stem) = origin.strip_suffix(".rego") {
-                let meta = block
-                    .take()
-                    .unwrap_or_else(|| metadata::parse(origin, text))
-                    .map_err(|e| rule_error(origin, e))?;
+        for ((origin, text, shipped), block) in files.iter().zip(blocks) {
+            let rule = if let Some(block) = block {
+                let stem = origin.strip_suffix(".rego").unwrap_or(origin);
+                let meta = block.map_err(|e| rule_error(origin, e))?;
                 let expected = format!("mirrorguard.rules.{}", meta.id.to_lowercase());
                 if meta.package != expected {
                     return Err(AppError::Rule {

@@ -45,9 +45,6 @@ impl Number {
     }
 }
 
-/// What a group's members share.
-type Key = (String, Number);
-
 /// One member: session, alternative, the alternative as written.
 type Member = (usize, usize, Json);
 
@@ -90,10 +87,10 @@ fn identified(field: &[Alt]) -> impl Iterator<Item = (usize, &Alt, String)> {
         .filter_map(|(j, a)| identity(&a.val).map(|id| (j, a, id)))
 }
 
-/// The known numbers of a field, with their index and value.
-fn numbers(field: &[Alt]) -> impl Iterator<Item = (usize, Number, &serde_json::Number)> {
+/// The known numbers of a field, with their index.
+fn numbers(field: &[Alt]) -> impl Iterator<Item = (usize, Number)> + '_ {
     field.iter().enumerate().filter_map(|(j, a)| match &a.val {
-        Val::Known(Json::Number(n)) => Number::of(n).map(|k| (j, k, n)),
+        Val::Known(Json::Number(n)) => Number::of(n).map(|k| (j, k)),
         _ => None,
     })
 }
@@ -110,32 +107,33 @@ fn group_json(key: Json, members: Vec<Member>) -> Json {
 /// scope: an interface, a region, a target), one by known number. `fields` gives, for a
 /// session, the key's leading tag (if any), the scope field and the numbered field. Members
 /// are the numbered alternatives, shown as the scope alternative is written; the key is
-/// `[tag, identity, number]`, or `[identity, number]` without a tag, the number as first
-/// written.
+/// `[tag, identity, number]`, or `[identity, number]` without a tag, the number as its first
+/// member wrote it.
 fn by_identity_and_number<'s>(
     sessions: &'s [Session],
     fields: impl Fn(&'s Session) -> (Option<&'static str>, &'s [Alt], &'s [Alt]),
 ) -> Json {
-    let mut written: BTreeMap<(Option<&'static str>, Key), Json> = BTreeMap::new();
     let mut entries = Vec::new();
     for (i, s) in sessions.iter().enumerate() {
         let (tag, scope, numbered) = fields(s);
         for (_, alt, id) in identified(scope) {
             let shown_as = shown(alt, &id);
-            for (j, number, n) in numbers(numbered) {
-                let key = (tag, (id.clone(), number));
-                written
-                    .entry(key.clone())
-                    .or_insert_with(|| Json::Number(n.clone()));
-                entries.push((key, (i, j, shown_as.clone())));
+            for (j, number) in numbers(numbered) {
+                entries.push(((tag, (id.clone(), number)), (i, j, shown_as.clone())));
             }
         }
     }
     let groups = grouped(entries.into_iter())
         .into_iter()
-        .map(|(key, members)| {
-            let number = written.get(&key).cloned().unwrap_or(Json::Null);
-            let (tag, (id, _)) = key;
+        .map(|((tag, (id, _)), members)| {
+            let number = members
+                .first()
+                .and_then(|(i, j, _)| fields(sessions.get(*i)?).2.get(*j))
+                .and_then(|alt| match &alt.val {
+                    Val::Known(n) => Some(n.clone()),
+                    _ => None,
+                })
+                .unwrap_or(Json::Null);
             let key = match tag {
                 Some(tag) => json!([tag, id, number]),
                 None => json!([id, number]),

@@ -345,7 +345,8 @@ const SEARCHED_KEYS: usize = 16;
 /// Whether `key` is already a key of the mapping, and notes it. Every earlier key is in
 /// `entries` (a key is pending only until its value comes). Most mappings are short: a
 /// search of their entries costs no allocation, where a set per mapping cost a set and a
-/// copy of every key (a tenth of the YAML reading of 1,000 templates).
+/// copy of every key (its hashing alone was about 6% of the YAML reading of 1,000
+/// templates).
 fn is_repeated(key: &str, entries: &[Entry], keys: &mut Option<KeySet>) -> bool {
     if let Some(set) = keys {
         return !set.insert(key.to_owned());
