@@ -22,6 +22,7 @@
 #     alicloud_vpc_traffic_mirror_session, give each session in a region its own priority ("You
 #     cannot specify the same priority for traffic mirror sessions that are created in the same
 #     region with the same Alibaba Cloud account").
+#   scope: group
 #   inputs: [network_interface_id, session_number, region]
 package mirrorguard.rules.mg005
 

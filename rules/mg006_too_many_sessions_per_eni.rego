@@ -14,6 +14,7 @@
 #     Keep at most 3 sessions per source network interface ("Maximum number of sessions per
 #     source network interface: 3, adjustable: No", Traffic Mirroring quotas); combine targets
 #     behind a Network Load Balancer or Gateway Load Balancer endpoint instead.
+#   scope: group
 #   inputs: [network_interface_id]
 package mirrorguard.rules.mg006
 

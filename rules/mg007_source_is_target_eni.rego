@@ -14,6 +14,7 @@
 #     Mirror from the workload's interface to a separate sensor interface, NLB or Gateway Load
 #     Balancer endpoint ("An elastic network interface cannot be a traffic mirror target and a
 #     traffic mirror session source at the same time", Traffic Mirroring considerations).
+#   scope: session
 #   inputs: [network_interface_id, traffic_mirror_target_id]
 package mirrorguard.rules.mg007
 

@@ -15,6 +15,7 @@
 #     Declare the parameter, resource or variable, or fix the spelling of the reference
 #     (CloudFormation: Ref and Fn::GetAtt must name a parameter, pseudo parameter or resource
 #     of the template; Terraform: every var.*, local.* and resource reference must be declared).
+#   scope: outside-sessions
 #   inputs: []
 package mirrorguard.rules.mg009
 

@@ -15,6 +15,7 @@
 #   help: >-
 #     Use the id as EC2 returns it: eni-, tmt- or tmf- followed by 8 or 17 hexadecimal digits
 #     (EC2 user guide, "Resource IDs"), or refer to the resource instead of copying its id.
+#   scope: session
 #   inputs: [network_interface_id, traffic_mirror_target_id, traffic_mirror_filter_id]
 package mirrorguard.rules.mg010
 

@@ -15,6 +15,7 @@
 #     Give each session that sends to the same target its own VirtualNetworkId, or leave it out
 #     so that EC2 assigns a unique one ("If you do not specify a VirtualNetworkId, an
 #     account-wide unique ID is chosen at random", CreateTrafficMirrorSession).
+#   scope: group
 #   inputs: [traffic_mirror_target_id, virtual_network_id]
 package mirrorguard.rules.mg011
 

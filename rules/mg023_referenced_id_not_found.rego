@@ -19,6 +19,7 @@
 #     Use the id the account really has (aws ec2 describe-traffic-mirror-filters, -targets,
 #     describe-network-interfaces in the target region), or reference the resource that
 #     creates it instead of a literal id.
+#   scope: session
 #   inputs: [network_interface_id, traffic_mirror_target_id, traffic_mirror_filter_id]
 package mirrorguard.rules.mg023
 

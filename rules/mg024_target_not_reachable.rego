@@ -19,6 +19,7 @@
 #     connection or a transit gateway and route VXLAN (UDP 4789) between them ("The source and
 #     target can be in the same VPC or in different VPCs connected through intra-Region VPC
 #     peering or a transit gateway", Traffic Mirroring targets).
+#   scope: session
 #   inputs: [network_interface_id, traffic_mirror_target_id]
 package mirrorguard.rules.mg024
 

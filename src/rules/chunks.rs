@@ -1,22 +1,11 @@
-//! Large units evaluated in chunks of sessions.
+//! How large units are cut, and the scheduler that runs their evaluations on every core.
 //!
-//! A rule that judges each session on its own (`custom.scope: session`) finds the same on a
-//! unit as on its sessions taken a few at a time. On one template of thousands of sessions,
-//! walking the whole input once per rule is memory-bound (the input no longer fits in the
-//! cache: MG001 costs 13 µs a session on 5,000 sessions, 3.5 µs on 10), so those rules run
-//! together ([`PER_SESSION_RULES`]) on chunks of [`CHUNK_SESSIONS`] sessions, on every core.
-//! Each chunk's violation paths (`["sessions", i, ...]`) are shifted back to the unit's
-//! session numbers, so the findings are the ones evaluating the whole unit gives; a test
-//! compares both on every fixture and generated corpus (`MIRRORGUARD_SESSION_CHUNK`).
-//! [`longest_first`] runs a large unit's evaluations (each unit-wide rule, then the chunks)
-//! on every core.
-
-use std::collections::BTreeMap;
-
-use serde_json::Value as Json;
-
-use super::PER_SESSION_RULES;
-use super::engine::Evaluator;
+//! A large unit is evaluated in parts of about [`CHUNK_SESSIONS`] sessions (see `parts`):
+//! besides keeping the whole input out of memory, a part's input stays in cache (walking
+//! the input of thousands of sessions once per rule is memory-bound: MG001 cost 13 µs a
+//! session on 5,000 sessions, 3.5 µs on 10). [`CHUNK_VARIABLE`] sets the size, for the test
+//! that pins parts to whole units. [`longest_first`] runs a large unit's evaluations on
+//! every core.
 
 /// Sessions per chunk: small enough for a chunk's input to stay in cache, large enough
 /// for the evaluation's fixed cost not to count.
@@ -50,90 +39,14 @@ pub(super) fn chunking() -> Chunking {
     }
 }
 
-/// One chunk's violations, by rule id.
-pub(super) type Violations = Vec<(String, Vec<Json>)>;
-
-/// A unit's input cut into chunks of sessions: each chunk is the input with only its
-/// sessions.
-pub(super) struct Chunks {
-    /// The input's entries (`sessions` is replaced by each chunk's).
-    entries: Vec<(regorus::Value, regorus::Value)>,
-    sessions: Vec<regorus::Value>,
-    size: usize,
-}
-
-impl Chunks {
-    /// The chunks of `input` that [`CHUNK_VARIABLE`] asks for; `None` when chunks are off
-    /// (or the input has no list of sessions).
-    pub(super) fn of(input: &regorus::Value) -> Option<Self> {
-        let size = match chunking() {
-            Chunking::Off => return None,
-            Chunking::Every(n) => n,
-            Chunking::Large => CHUNK_SESSIONS,
-        };
-        let object = input.as_object().ok()?;
-        let sessions = object
-            .get(&regorus::Value::from("sessions"))?
-            .as_array()
-            .ok()?
-            .to_vec();
-        Some(Self {
-            entries: object.iter().map(|(k, v)| (k.clone(), v.clone())).collect(),
-            sessions,
-            size,
-        })
+/// Sessions per part of a large unit (see `parts`), or `None` when units are evaluated
+/// whole ([`CHUNK_VARIABLE`] is 0).
+pub(super) fn part_size() -> Option<usize> {
+    match chunking() {
+        Chunking::Off => None,
+        Chunking::Every(n) => Some(n),
+        Chunking::Large => Some(CHUNK_SESSIONS),
     }
-
-    /// Where each chunk starts (a session index).
-    pub(super) fn starts(&self) -> Vec<usize> {
-        (0..self.sessions.len()).step_by(self.size.max(1)).collect()
-    }
-
-    /// The violations of every per-session rule on the chunk that starts at `start`, their
-    /// paths shifted to the unit's session numbers; `None` when the evaluation failed.
-    pub(super) fn evaluate(&self, evaluator: &mut Evaluator, start: usize) -> Option<Violations> {
-        let end = start.saturating_add(self.size).min(self.sessions.len());
-        let sessions_key = regorus::Value::from("sessions");
-        let mut part: BTreeMap<regorus::Value, regorus::Value> =
-            self.entries.iter().cloned().collect();
-        part.insert(
-            sessions_key,
-            regorus::Value::from(self.sessions.get(start..end)?.to_vec()),
-        );
-        evaluator.set_input(regorus::Value::from(part));
-        let result = evaluator.eval(PER_SESSION_RULES).ok()?;
-        let Json::Object(by_rule) = serde_json::to_value(&result).ok()? else {
-            return None;
-        };
-        Some(
-            by_rule
-                .into_iter()
-                .map(|(id, violations)| {
-                    let mut list = match violations {
-                        Json::Array(items) => items,
-                        _ => Vec::new(),
-                    };
-                    list.iter_mut().for_each(|v| shift_sessions(v, start));
-                    (id, list)
-                })
-                .collect(),
-        )
-    }
-}
-
-/// The violations of every chunk, by rule id, in chunk order (findings are sorted later).
-/// `None` when a chunk failed: the caller then evaluates those rules on the whole input,
-/// rule by rule.
-pub(super) fn merge(
-    chunks: impl IntoIterator<Item = Option<Violations>>,
-) -> Option<BTreeMap<String, Vec<Json>>> {
-    let mut merged: BTreeMap<String, Vec<Json>> = BTreeMap::new();
-    for chunk in chunks {
-        for (id, list) in chunk? {
-            merged.entry(id).or_default().extend(list);
-        }
-    }
-    Some(merged)
 }
 
 /// Runs `jobs` on every core, taking them in the order given: a worker takes the next job
@@ -168,25 +81,6 @@ pub(super) fn longest_first<J: Sync, S, R: Send>(
     let mut all: Vec<(usize, R)> = done.into_iter().flatten().collect();
     all.sort_by_key(|(i, _)| *i);
     all.into_iter().map(|(_, r)| r).collect()
-}
-
-/// Shifts the session number of a violation's `path` and of each `related` path.
-fn shift_sessions(violation: &mut Json, offset: usize) {
-    let shift = |path: Option<&mut Json>| {
-        if let Some(Json::Array(path)) = path
-            && path.first().and_then(Json::as_str) == Some("sessions")
-            && let Some(n) = path.get(1).and_then(Json::as_u64)
-            && let Some(slot) = path.get_mut(1)
-        {
-            *slot = Json::from(n.saturating_add(offset as u64));
-        }
-    };
-    shift(violation.get_mut("path"));
-    if let Some(Json::Array(related)) = violation.get_mut("related") {
-        for r in related {
-            shift(r.get_mut("path"));
-        }
-    }
 }
 
 #[cfg(test)]

@@ -1,7 +1,7 @@
 //! The engines that evaluate the shipped Rego rules.
 //!
 //! Checking runs the rules on regorus' register VM (the RVM): one program whose entry points
-//! are every rule's `deny` and [`ALL_RULES`], shared through an `Arc`, each worker running
+//! are every rule's `deny`, [`ALL_RULES`] and the rules of each scope together, shared through an `Arc`, each worker running
 //! it on its own VM. The program is precompiled into the binary (`rules/compiled/`), so a
 //! run parses and analyses no Rego at all; when the rules changed since it was built (its
 //! fingerprint no longer matches), it is compiled from the rules on first need instead.
@@ -18,9 +18,11 @@ use regorus::rvm::{Program, RegoVM};
 use regorus::utils::limits::ExecutionTimerConfig;
 
 use super::{
-    ALL_RULES, PER_SESSION_RULES, PRECOMPILED, REGORUS_VERSION, Rule, RuleKind, rule_error,
+    ALL_RULES, PER_GROUP_RULES, PER_SESSION_RULES, PRECOMPILED, REGORUS_VERSION, Rule, RuleKind,
+    rule_error,
 };
 use crate::error::AppError;
+use crate::rules::metadata::Scope;
 
 /// The environment variable that chooses the engine: `auto` (the default), `compiled` or
 /// `interpreter`.
@@ -98,7 +100,8 @@ impl Prepared {
                 .join("\n")
         };
         let all = gather(&mut rego.iter());
-        let per_session = gather(&mut rego.iter().filter(|r| r.meta.per_session));
+        let scoped = |scope: Scope| gather(&mut rego.iter().filter(|r| r.meta.scope == scope));
+        let (per_session, per_group) = (scoped(Scope::Session), scoped(Scope::Group));
         let mut policies: Vec<Policy> = rego
             .iter()
             .map(|r| Policy {
@@ -119,8 +122,16 @@ impl Prepared {
             ),
             package: None,
         });
-        let mut entry_points: Vec<String> =
-            vec![ALL_RULES.to_owned(), PER_SESSION_RULES.to_owned()];
+        policies.push(Policy {
+            origin: "mirrorguard-per-group.rego".into(),
+            source: format!("package mirrorguard.per_group\n\nresults := {{\n{per_group}\n}}\n"),
+            package: None,
+        });
+        let mut entry_points: Vec<String> = vec![
+            ALL_RULES.to_owned(),
+            PER_SESSION_RULES.to_owned(),
+            PER_GROUP_RULES.to_owned(),
+        ];
         entry_points.extend(rego.iter().map(|r| r.deny_path()));
         let fingerprint = fingerprint(&policies, &entry_points);
         Self {
@@ -329,7 +340,7 @@ fn fingerprint(policies: &[Policy], entry_points: &[String]) -> String {
 }
 
 /// Compiles the analysed rules into one VM program with these entry points: [`ALL_RULES`],
-/// [`PER_SESSION_RULES`] and every rule's `deny`.
+/// [`PER_SESSION_RULES`], [`PER_GROUP_RULES`] and every rule's `deny`.
 fn compile(engine: &mut Engine, entry_points: &[String]) -> Result<Arc<Program>, AppError> {
     let failed = |e: &dyn std::fmt::Display| AppError::Rule {
         path: "rules/".into(),

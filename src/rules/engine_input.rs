@@ -50,10 +50,7 @@ impl EngineInput {
 
     /// The engine's value and its location table, for mapping violations back.
     pub(crate) fn located(&self) -> Located<'_, regorus::Value> {
-        Located {
-            tree: &self.value,
-            locs: &self.locs,
-        }
+        Located::whole(&self.value, &self.locs)
     }
 
     /// The engine's value, and the JSON input if it was kept.
@@ -87,14 +84,14 @@ fn whole(rest: &[(String, Json)], sessions: Vec<regorus::Value>) -> regorus::Val
 /// The table hashes with foldhash, seeded per process: SipHash, the standard one, was a
 /// quarter of the time spent building the value (every key of every object is looked up).
 #[derive(Default)]
-struct ValueBuild {
+pub(super) struct ValueBuild {
     seen: std::collections::HashMap<String, regorus::Value, foldhash::fast::RandomState>,
     empty_list: Option<regorus::Value>,
 }
 
 impl ValueBuild {
     /// The value of `json`, as regorus' deserializer would make it.
-    fn value(&mut self, json: &Json) -> regorus::Value {
+    pub(super) fn value(&mut self, json: &Json) -> regorus::Value {
         match json {
             Json::Null => regorus::Value::Null,
             Json::Bool(b) => regorus::Value::from(*b),

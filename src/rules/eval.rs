@@ -4,7 +4,6 @@
 use serde_json::Value as Json;
 
 use super::RuleSet;
-use super::chunks::Chunks;
 use super::engine::{EngineKind, Evaluator};
 use super::engine_input::EngineInput;
 use super::resolve::{Located, about_live, path_of, to_finding};
@@ -20,19 +19,6 @@ pub(crate) struct UnitResult {
     pub(crate) errors: Vec<RunError>,
     /// The rule input, kept when user rules still have to run on it (out of process).
     pub(crate) input: Option<RuleInput>,
-}
-
-/// One evaluation of a large unit: a unit-wide rule (its index among the engine's rules) or
-/// the per-session rules on the chunk of sessions that starts at an index.
-enum Job {
-    Rule(usize),
-    Chunk(usize),
-}
-
-/// What a [`Job`] found (`None`: the evaluation failed), with the rule's index.
-enum Done {
-    Rule(usize, Option<regorus::Value>),
-    Chunk(Option<super::chunks::Violations>),
 }
 
 /// Units with at least this many sessions evaluate their rules in parallel.
@@ -94,6 +80,19 @@ pub(crate) fn evaluate(rules: &RuleSet, engines: &mut Engines, unit: &Unit) -> U
         return out;
     }
     let links = unit.links();
+    let large = unit.sessions.len() >= LARGE_UNIT
+        || matches!(super::chunks::chunking(), super::chunks::Chunking::Every(_));
+    if large && super::parts::applies(rules, unit) {
+        // No part of the evaluation holds the whole input (see `parts`).
+        let kind = rules.engine_for(unit.sessions.len(), true);
+        let (mut found, skipped) = rayon::join(
+            || super::parts::evaluate(rules, kind, unit, &links),
+            || skipped_and_hidden(rules, unit, &links),
+        );
+        found.skipped = skipped;
+        redact(unit, &mut found.findings, &mut found.skipped);
+        return found;
+    }
     // The JSON form is kept only for user rules (evaluated out of process).
     let input = EngineInput::build(unit, &links, rules.user_rules().next().is_some());
     let value = input.value.clone();
@@ -113,17 +112,9 @@ pub(crate) fn evaluate(rules: &RuleSet, engines: &mut Engines, unit: &Unit) -> U
     // A large unit (one template of thousands of sessions) is one job: its rules run in
     // parallel, each on its own copy of the engine, so both cores work on it. Small units
     // take one evaluation for every rule (the per-call overhead dominates small inputs).
-    let large = unit.sessions.len() >= LARGE_UNIT
-        || matches!(super::chunks::chunking(), super::chunks::Chunking::Every(_));
     // The checks that unknown values hide do not depend on the rules' results: on a large
     // unit they are listed beside the evaluation, on whichever core is free.
-    let skips = || {
-        let mut skipped = skipped_checks(rules, unit);
-        skipped.extend(super::unknowns::opaque(rules, unit));
-        skipped.extend(super::unknowns::hidden_collisions(rules, unit));
-        skipped.extend(super::graph_skips::graph_skips(rules, unit, &links));
-        skipped
-    };
+    let skips = || skipped_and_hidden(rules, unit, &links);
     let (per_rule, skipped): (Vec<Option<regorus::Value>>, Option<Vec<Skipped>>) = if large {
         let (per_rule, skipped) =
             rayon::join(|| evaluate_large(rules, kind, sessions_only, &value), skips);
@@ -169,45 +160,9 @@ pub(crate) fn evaluate(rules: &RuleSet, engines: &mut Engines, unit: &Unit) -> U
                 continue;
             }
         };
-        let violations = match serde_json::to_value(&value) {
-            Ok(Json::Array(items)) => items,
-            Ok(Json::Null) => Vec::new(),
-            Ok(Json::String(s)) if s == "<undefined>" => Vec::new(),
-            Ok(other) => {
-                out.errors.push(RunError::new(
-                    Subject::Rule,
-                    format!("rule {} on {}", rule.meta.id, unit.name),
-                    format!("deny must be a set, got {other}"),
-                ));
-                continue;
-            }
-            Err(e) => {
-                out.errors.push(RunError::new(
-                    Subject::Rule,
-                    format!("rule {} on {}", rule.meta.id, unit.name),
-                    e.to_string(),
-                ));
-                continue;
-            }
-        };
-        for v in violations {
-            // What already exists in the account is only ever the other party of a finding.
-            if about_live(input.located(), &v) {
-                continue;
-            }
-            match to_finding(rule, unit, input.located(), &v) {
-                Ok(mut f) => {
-                    if let Ok(path) = path_of(&v) {
-                        f.fix = super::fixes::fix_for(&rule.meta.id, unit, &path);
-                    }
-                    out.findings.push(f);
-                }
-                Err(message) => out.errors.push(RunError::new(
-                    Subject::Rule,
-                    format!("rule {} on {}", rule.meta.id, unit.name),
-                    format!("returned an unusable violation ({message}): {v}"),
-                )),
-            }
+        match violations_of(rule, unit, &value) {
+            Ok(violations) => add_findings(rule, unit, input.located(), violations, &mut out),
+            Err(e) => out.errors.push(e),
         }
     }
     out.skipped = skipped.unwrap_or_else(skips);
@@ -224,6 +179,71 @@ pub(crate) fn evaluate(rules: &RuleSet, engines: &mut Engines, unit: &Unit) -> U
     out
 }
 
+/// The violations a rule's `deny` returned, or the error that it returned something else.
+pub(super) fn violations_of(
+    rule: &super::Rule,
+    unit: &Unit,
+    deny: &regorus::Value,
+) -> Result<Vec<Json>, RunError> {
+    let failed = |message: String| {
+        RunError::new(
+            Subject::Rule,
+            format!("rule {} on {}", rule.meta.id, unit.name),
+            message,
+        )
+    };
+    match serde_json::to_value(deny) {
+        Ok(Json::Array(items)) => Ok(items),
+        Ok(Json::Null) => Ok(Vec::new()),
+        Ok(Json::String(s)) if s == "<undefined>" => Ok(Vec::new()),
+        Ok(other) => Err(failed(format!("deny must be a set, got {other}"))),
+        Err(e) => Err(failed(e.to_string())),
+    }
+}
+
+/// Maps a rule's violations back to what the user wrote, as findings (with their fixes),
+/// or as errors for those that cannot be.
+pub(super) fn add_findings<T: super::resolve::Tree>(
+    rule: &super::Rule,
+    unit: &Unit,
+    input: Located<'_, T>,
+    violations: Vec<Json>,
+    out: &mut UnitResult,
+) {
+    for v in violations {
+        // What already exists in the account is only ever the other party of a finding.
+        if about_live(input, &v) {
+            continue;
+        }
+        match to_finding(rule, unit, input, &v) {
+            Ok(mut f) => {
+                if let Ok(path) = path_of(&v) {
+                    f.fix = super::fixes::fix_for(&rule.meta.id, unit, &path);
+                }
+                out.findings.push(f);
+            }
+            Err(message) => out.errors.push(RunError::new(
+                Subject::Rule,
+                format!("rule {} on {}", rule.meta.id, unit.name),
+                format!("returned an unusable violation ({message}): {v}"),
+            )),
+        }
+    }
+}
+
+/// The checks that unknown values hide, and what the rules could not see.
+fn skipped_and_hidden(
+    rules: &RuleSet,
+    unit: &Unit,
+    links: &crate::model::links::Links,
+) -> Vec<Skipped> {
+    let mut skipped = skipped_checks(rules, unit);
+    skipped.extend(super::unknowns::opaque(rules, unit));
+    skipped.extend(super::unknowns::hidden_collisions(rules, unit));
+    skipped.extend(super::graph_skips::graph_skips(rules, unit, links));
+    skipped
+}
+
 /// Drops `garbage` on a thread of its own (or here, when no thread can be started).
 fn free_beside<T: Send + 'static>(garbage: T) {
     // On failure the closure, and so the garbage, is dropped here.
@@ -232,37 +252,26 @@ fn free_beside<T: Send + 'static>(garbage: T) {
         .spawn(move || drop(garbage));
 }
 
-/// The results of each engine rule on a large unit, by rule (`None`: its evaluation failed, or
-/// a rule of the graph on a unit without one, which is not evaluated), evaluated on every core:
-/// the unit-wide rules first (each one long job over every session), then the per-session rules
-/// on chunks of sessions, which fill in around them, so that no core is left alone on a
-/// grouping rule at the end.
+/// The results of each engine rule on a large unit evaluated whole, by rule (`None`: its
+/// evaluation failed, or a rule of the graph on a unit without one, which is not evaluated),
+/// each rule a job on every core.
 fn evaluate_large(
     rules: &RuleSet,
     kind: EngineKind,
     sessions_only: bool,
     value: &regorus::Value,
 ) -> Vec<Option<regorus::Value>> {
-    // Rules that judge one session at a time run on chunks of sessions (see `chunks`).
-    // Not at all when every such rule is disabled (the entry point runs them all).
-    let chunks = (sessions_only && rules.engine_rules().any(|r| r.meta.per_session))
-        .then(|| Chunks::of(value))
-        .flatten();
-    let from_chunks = |rule: &super::Rule| chunks.is_some() && rule.meta.per_session;
     let rego: Vec<&super::Rule> = rules.engine_rules().collect();
-    let mut jobs: Vec<Job> = rego
+    let jobs: Vec<usize> = rego
         .iter()
         .enumerate()
-        .filter(|(_, rule)| !(from_chunks(rule) || sessions_only && rule.meta.reads_graph()))
-        .map(|(i, _)| Job::Rule(i))
+        .filter(|(_, rule)| !(sessions_only && rule.meta.reads_graph()))
+        .map(|(i, _)| i)
         .collect();
-    if let Some(c) = &chunks {
-        jobs.extend(c.starts().into_iter().map(Job::Chunk));
-    }
     let done = super::chunks::longest_first(
         &jobs,
         || None,
-        |evaluator: &mut Option<Evaluator>, job| {
+        |evaluator: &mut Option<Evaluator>, i| {
             if evaluator.is_none() {
                 *evaluator = if sessions_only {
                     rules.evaluator(kind)
@@ -271,50 +280,24 @@ fn evaluate_large(
                 }
                 .ok();
             }
-            let done = match (evaluator.as_mut(), job) {
-                (None, Job::Rule(i)) => Done::Rule(*i, None),
-                (None, Job::Chunk(_)) => Done::Chunk(None),
-                (Some(e), Job::Rule(i)) => {
-                    e.set_input(value.clone());
-                    let found = rego.get(*i).and_then(|rule| e.eval(&rule.deny_path()).ok());
-                    Done::Rule(*i, found)
-                }
-                (Some(e), Job::Chunk(start)) => {
-                    Done::Chunk(chunks.as_ref().and_then(|c| c.evaluate(e, *start)))
-                }
-            };
+            let found = evaluator.as_mut().and_then(|e| {
+                e.set_input(value.clone());
+                e.eval(&rego.get(*i)?.deny_path()).ok()
+            });
             // A failed evaluation (a rule out of time) leaves nothing behind for the next.
-            if matches!(done, Done::Rule(_, None) | Done::Chunk(None)) {
+            if found.is_none() {
                 *evaluator = None;
             }
-            done
+            (*i, found)
         },
     );
     let mut whole: Vec<Option<regorus::Value>> = vec![None; rego.len()];
-    let mut chunked = Vec::new();
-    for done in done {
-        match done {
-            Done::Rule(i, result) => {
-                if let Some(slot) = whole.get_mut(i) {
-                    *slot = result;
-                }
-            }
-            Done::Chunk(found) => chunked.push(found),
+    for (i, found) in done {
+        if let Some(slot) = whole.get_mut(i) {
+            *slot = found;
         }
     }
-    // A chunk that failed leaves its rules to the evaluation of each rule alone below.
-    let chunked = chunks.as_ref().and_then(|_| super::chunks::merge(chunked));
-    rego.iter()
-        .zip(whole)
-        .map(|(rule, result)| {
-            if !from_chunks(rule) {
-                return result;
-            }
-            let found = chunked.as_ref()?;
-            let list = found.get(&rule.meta.id).cloned().unwrap_or_default();
-            Some(regorus::Value::from(Json::Array(list)))
-        })
-        .collect()
+    whole
 }
 
 /// Turns what a user rule returned for one unit into findings (or errors).
@@ -339,10 +322,7 @@ pub(crate) fn user_rule_results(
             return out;
         }
     };
-    let located = Located {
-        tree: &input.json,
-        locs: &input.locs,
-    };
+    let located = Located::whole(&input.json, &input.locs);
     for v in violations {
         match to_finding(rule, unit, located, v) {
             Ok(f) => out.findings.push(f),

@@ -31,10 +31,46 @@ pub struct RuleMeta {
     pub inputs: Vec<String>,
     /// The `package` the block documents.
     pub package: String,
-    /// Whether the rule judges each session on its own and reads no other session
-    /// (`custom.scope: session`; the default is `unit`). The sessions of a large unit are
-    /// then evaluated in chunks, which keeps each input small enough to stay in cache.
-    pub per_session: bool,
+    /// What one violation of the rule reads (`custom.scope`; the default is `unit`): a
+    /// large unit is evaluated in parts of that size (see `rules::parts`).
+    pub scope: Scope,
+}
+
+/// What one violation of a rule reads of the rule input, which decides how a large unit
+/// is cut for it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Default)]
+pub enum Scope {
+    /// Anything (`unit`, the default): a large unit is evaluated whole.
+    #[default]
+    Unit,
+    /// One session, and the input outside `sessions` and `groups` (`session`): evaluated
+    /// on chunks of sessions.
+    Session,
+    /// One group of `input.groups` and the sessions it names, and the input outside
+    /// `sessions` and `groups` (`group`): evaluated on chunks of groups.
+    Group,
+    /// No session: only the input outside `sessions` and `groups` (`outside-sessions`):
+    /// evaluated once without the sessions.
+    OutsideSessions,
+}
+
+impl Scope {
+    /// The name `custom.scope` gives it.
+    pub fn name(self) -> &'static str {
+        match self {
+            Self::Unit => "unit",
+            Self::Session => "session",
+            Self::Group => "group",
+            Self::OutsideSessions => "outside-sessions",
+        }
+    }
+
+    const ALL: [Self; 4] = [
+        Self::Unit,
+        Self::Session,
+        Self::Group,
+        Self::OutsideSessions,
+    ];
 }
 
 impl RuleMeta {
@@ -74,8 +110,10 @@ pub enum MetadataError {
     /// Not error, warning or note.
     #[error("custom.severity must be error, warning or note, not {0}")]
     Severity(String),
-    /// Not session or unit.
-    #[error("custom.scope must be session (the rule reads one session at a time) or unit, not {0}")]
+    /// Not one of the scopes.
+    #[error(
+        "custom.scope must be unit, session (a violation reads one session), group (one of input.groups) or outside-sessions (no session), not {0}"
+    )]
     Scope(String),
 }
 
@@ -147,13 +185,15 @@ pub(crate) fn from_node(root: &Node, package: String) -> Result<RuleMeta, Metada
         .and_then(Node::as_seq)
         .map(|s| s.iter().filter_map(Node::scalar_text).collect())
         .unwrap_or_default();
-    let per_session = match text(custom.get("scope")).as_deref() {
-        None | Some("unit") => false,
-        Some("session") => true,
-        Some(other) => return Err(MetadataError::Scope(other.to_owned())),
+    let scope = match text(custom.get("scope")) {
+        None => Scope::Unit,
+        Some(name) => Scope::ALL
+            .into_iter()
+            .find(|s| s.name() == name)
+            .ok_or(MetadataError::Scope(name))?,
     };
     Ok(RuleMeta {
-        per_session,
+        scope,
         name: required(custom.get("name"), "custom.name")?,
         description: required(root.get("description"), "description")?,
         help: required(custom.get("help"), "custom.help")?,
@@ -201,8 +241,21 @@ mod tests {
         );
         assert!(parse("r.rego", "package x\n").is_err());
         let scoped = RULE.replace("#   inputs:", "#   scope: session\n#   inputs:");
-        assert!(parse("r.rego", &scoped).expect("session scope").per_session);
-        assert!(!parse("r.rego", RULE).expect("default scope").per_session);
+        assert_eq!(
+            parse("r.rego", &scoped).expect("session scope").scope,
+            super::Scope::Session
+        );
+        assert_eq!(
+            parse("r.rego", RULE).expect("default scope").scope,
+            super::Scope::Unit
+        );
+        for scope in super::Scope::ALL {
+            let named = RULE.replace(
+                "#   inputs:",
+                &format!("#   scope: {}\n#   inputs:", scope.name()),
+            );
+            assert_eq!(parse("r.rego", &named).expect("a scope").scope, scope);
+        }
         let bad_scope = RULE.replace("#   inputs:", "#   scope: sessions\n#   inputs:");
         assert!(
             parse("r.rego", &bad_scope)

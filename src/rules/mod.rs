@@ -23,6 +23,7 @@ pub(crate) mod eval;
 pub(crate) mod fixes;
 pub(crate) mod graph_skips;
 pub mod metadata;
+pub(crate) mod parts;
 pub(crate) mod resolve;
 pub(crate) mod scaffold;
 pub(crate) mod unknowns;
@@ -35,7 +36,7 @@ use crate::parse::tree::Node;
 use crate::parse::yaml;
 use crate::report::Finding;
 use crate::source::SourceFile;
-pub use metadata::{MetadataError, RuleMeta};
+pub use metadata::{MetadataError, RuleMeta, Scope};
 
 include!(concat!(env!("OUT_DIR"), "/builtin_rules.rs"));
 
@@ -45,6 +46,10 @@ pub(crate) const ALL_RULES: &str = "data.mirrorguard.all.results";
 /// The rule gathering the results of the shipped rules that judge one session at a time
 /// (`custom.scope: session`), by rule id (see `chunks`).
 pub(crate) const PER_SESSION_RULES: &str = "data.mirrorguard.per_session.results";
+
+/// The rule gathering the results of the shipped rules that judge one group of
+/// `input.groups` at a time (`custom.scope: group`), by rule id (see `parts`).
+pub(crate) const PER_GROUP_RULES: &str = "data.mirrorguard.per_group.results";
 
 /// How long one rule may run on one input before it is stopped.
 const RULE_TIME_LIMIT: Duration = Duration::from_secs(10);

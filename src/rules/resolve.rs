@@ -90,6 +90,51 @@ impl Tree for regorus::Value {
 pub(crate) struct Located<'a, T> {
     pub(crate) tree: &'a T,
     pub(crate) locs: &'a [Loc],
+    /// When the input is a part of the unit's (see `parts`): which sessions it holds and
+    /// the locations numbered after `locs`. Violation paths still name the unit's sessions.
+    pub(crate) part: Option<Part<'a>>,
+}
+
+/// A part of a unit's rule input: some of its sessions, each at its place in `sessions`.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Part<'a> {
+    /// The unit's index of each session the part holds, in increasing order.
+    pub(crate) sessions: &'a [usize],
+    /// The locations of the part's sessions, numbered from the end of the shared table.
+    pub(crate) locs: &'a [Loc],
+}
+
+impl<'a, T: Tree> Located<'a, T> {
+    /// The whole input of a unit.
+    pub(crate) fn whole(tree: &'a T, locs: &'a [Loc]) -> Self {
+        Self {
+            tree,
+            locs,
+            part: None,
+        }
+    }
+
+    /// The location numbered `n`.
+    fn loc(&self, n: u64) -> Option<Loc> {
+        let n = usize::try_from(n).ok()?;
+        match (self.locs.get(n), &self.part) {
+            (Some(loc), _) => Some(*loc),
+            (None, Some(part)) => part.locs.get(n - self.locs.len()).copied(),
+            (None, None) => None,
+        }
+    }
+
+    /// The item of the list `kind` that a path names by the unit's index `i`.
+    fn item(&self, kind: &str, i: u64) -> Option<&'a T> {
+        let i = match (&self.part, kind) {
+            (Some(part), "sessions") => {
+                let unit_index = usize::try_from(i).ok()?;
+                part.sessions.binary_search(&unit_index).ok()? as u64
+            }
+            _ => i,
+        };
+        self.tree.key(kind)?.item(i)
+    }
 }
 
 impl<T> Clone for Located<'_, T> {
@@ -138,9 +183,12 @@ fn resolve<T: Tree>(unit: &Unit, input: Located<'_, T>, path: &[Json]) -> Result
         }
     };
     for (depth, step) in path.iter().enumerate() {
-        let next = match step {
-            Json::String(k) => node.key(k),
-            Json::Number(n) => n.as_u64().and_then(|i| node.item(i)),
+        let next = match (step, path.first()) {
+            (Json::Number(n), Some(Json::String(kind))) if depth == 1 => {
+                n.as_u64().and_then(|i| input.item(kind, i))
+            }
+            (Json::String(k), _) => node.key(k),
+            (Json::Number(n), _) => n.as_u64().and_then(|i| node.item(i)),
             _ => None,
         };
         let Some(next) = next else {
@@ -148,15 +196,24 @@ fn resolve<T: Tree>(unit: &Unit, input: Located<'_, T>, path: &[Json]) -> Result
         };
         node = next;
         if depth == 1 && matches!(path.first(), Some(Json::String(s)) if s == "references") {
+            // The session's address is read from the model: a part of the input need not
+            // hold the session a reference is in.
             let owner = match node.key("session").and_then(T::number) {
-                Some(i) => input.tree.key("sessions").and_then(|s| s.item(i)),
-                None => node.key("resource").and_then(|r| {
-                    let kind = r.key("kind").and_then(T::text)?;
-                    let index = r.key("index").and_then(T::number)?;
-                    input.tree.key(kind)?.item(index)
-                }),
+                Some(i) => usize::try_from(i)
+                    .ok()
+                    .and_then(|i| unit.sessions.get(i))
+                    .map(|s| s.address.as_str()),
+                None => node
+                    .key("resource")
+                    .and_then(|r| {
+                        let kind = r.key("kind").and_then(T::text)?;
+                        let index = r.key("index").and_then(T::number)?;
+                        input.item(kind, index)
+                    })
+                    .and_then(|o| o.key("address"))
+                    .and_then(T::text),
             };
-            if let Some(a) = owner.and_then(|o| o.key("address")).and_then(T::text) {
+            if let Some(a) = owner {
                 a.clone_into(&mut address);
             }
             property.push(format!(
@@ -180,17 +237,12 @@ fn resolve<T: Tree>(unit: &Unit, input: Located<'_, T>, path: &[Json]) -> Result
         }
         note(node, &mut conditions);
         if let Some(r) = node.key("ref").and_then(T::number) {
-            loc = usize::try_from(r)
-                .ok()
-                .and_then(|i| input.locs.get(i))
-                .copied();
+            loc = input.loc(r);
             origin = node.key("origin").and_then(T::text).map(|how| {
                 let at = node
                     .key("origin_ref")
                     .and_then(T::number)
-                    .and_then(|i| usize::try_from(i).ok())
-                    .and_then(|i| input.locs.get(i))
-                    .copied();
+                    .and_then(|i| input.loc(i));
                 crate::model::Origin {
                     at,
                     how: how.to_owned(),
@@ -217,7 +269,7 @@ pub(super) fn about_live<T: Tree>(input: Located<'_, T>, v: &Json) -> bool {
     match path.as_slice() {
         [Json::String(kind), Json::Number(i), ..] => i
             .as_u64()
-            .and_then(|i| input.tree.key(kind)?.item(i))
+            .and_then(|i| input.item(kind, i))
             .and_then(|x| x.key("live"))
             .and_then(T::boolean)
             .unwrap_or(false),

@@ -156,3 +156,60 @@ fn chunked_sessions_match_whole_units_on_generated_corpora() {
         assert!(found > 20, "{name}: only {found} findings");
     }
 }
+
+/// One template of 700 sessions that every rule a large unit is cut for finds something in:
+/// five sessions on an interface (MG006), session numbers used twice on an interface
+/// (MG005), targets shared under one VNI (MG011), references to an undeclared parameter
+/// (MG009, owned by sessions of every part), malformed ids (MG010), values out of range
+/// (MG001-MG003) and conditions on some sessions. Its groups and their members cross the
+/// parts' boundaries.
+fn crossing_template() -> String {
+    let mut t = String::from(
+        "Parameters:\n  Env:\n    Type: String\n    Default: dev\nConditions:\n  IsProd: !Equals [!Ref Env, prod]\nResources:\n",
+    );
+    for i in 0..700u32 {
+        let eni = if i % 41 == 5 {
+            "eni-xyz".to_owned()
+        } else {
+            format!("eni-{:017x}", i / 5)
+        };
+        let filter = if i % 50 == 3 {
+            "!Ref MissingFilter".to_owned()
+        } else {
+            "tmf-0123456789abcdef0".to_owned()
+        };
+        let number = if i % 37 == 1 { 1 } else { i % 5 + 1 };
+        let condition = if i % 9 == 0 {
+            "    Condition: IsProd\n"
+        } else {
+            ""
+        };
+        let packet = if i % 97 == 0 { 9001 } else { 8000 };
+        t.push_str(&format!(
+            "  S{i}:\n    Type: AWS::EC2::TrafficMirrorSession\n{condition}    Properties:\n      NetworkInterfaceId: {eni}\n      TrafficMirrorTargetId: tmt-{:017x}\n      TrafficMirrorFilterId: {filter}\n      SessionNumber: {number}\n      VirtualNetworkId: {}\n      PacketLength: {packet}\n",
+            i / 10,
+            i % 3 + 1,
+        ));
+    }
+    t
+}
+
+#[test]
+fn a_large_unit_in_parts_matches_it_whole_where_groups_cross_the_parts() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    std::fs::write(dir.path().join("t.yaml"), crossing_template()).expect("written");
+    let found = same_report_with(
+        dir.path(),
+        &["."],
+        &[(CHUNK, "0")],
+        &[&[(CHUNK, "1")], &[(CHUNK, "7")], &[(CHUNK, "128")], &[]],
+    );
+    let (_, text) = report(dir.path(), &["."], &[]);
+    for rule in ["MG002", "MG005", "MG006", "MG009", "MG010", "MG011"] {
+        assert!(
+            text.contains(&format!("\"rule_id\": \"{rule}\"")),
+            "{rule} finds something in the template"
+        );
+    }
+    assert!(found > 300, "only {found} findings");
+}

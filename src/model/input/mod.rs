@@ -118,6 +118,36 @@ impl Unit {
         }
     }
 
+    /// Every key of the input but the sessions, in input order, built on its own: its
+    /// location numbers start at 0 (for evaluating a large unit in parts, see
+    /// `rules::parts`).
+    pub(crate) fn rest_built(&self, links: &Links) -> (Vec<(String, Json)>, Vec<Loc>) {
+        let local = self.local_indices();
+        let mut w = Writer::new(self, JsonBuild);
+        let rest = self.rest_of_input(&mut w, links, &local, groups::groups(self));
+        (rest, w.locs)
+    }
+
+    /// The input of the sessions at `indices` (in that order) through `b`, their location
+    /// numbers starting at `base`, with their location table: each session's object is the
+    /// one the whole input holds at its index.
+    pub(crate) fn sessions_built<B: Build>(
+        &self,
+        links: &Links,
+        indices: &[usize],
+        base: usize,
+        b: B,
+    ) -> (Vec<B::Out>, Vec<Loc>) {
+        let local = self.local_indices();
+        let mut w = Writer::new(self, b);
+        w.base = base;
+        let sessions = indices
+            .iter()
+            .filter_map(|&i| Some(w.session(i, self.sessions.get(i)?, links, &local)))
+            .collect();
+        (sessions, w.locs)
+    }
+
     /// The sessions built on every core in chunks of [`SESSION_CHUNK`], with their location
     /// table. A first pass counts each chunk's locations (building nothing), so that each
     /// chunk numbers its own from where the chunks before it end: the sessions and the table
