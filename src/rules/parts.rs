@@ -42,20 +42,22 @@ pub(super) fn applies(rules: &RuleSet, unit: &Unit) -> bool {
             .all(|r| r.meta.scope != Scope::Unit)
 }
 
-/// One part of the evaluation.
+/// One part of the evaluation. A group is named by its kind's index in [`Shared::groups`]
+/// and its own index in that kind.
 enum Job {
-    /// A rule that reads no session (its index in [`Shared::rules`]), on the input without
-    /// sessions.
+    /// A rule that reads no session (its index in [`Shared::engine_rules`]), on the input
+    /// without sessions.
     Outside(usize),
-    /// The group rules on these groups (each a kind's index in [`Shared::groups`] and the
-    /// group's index in that kind), with the sessions they name; `first` for the first such
-    /// part.
-    Groups {
+    /// The group rules on groups whose members fall in different chunks of sessions, with
+    /// the sessions they name.
+    Groups(Vec<(usize, usize)>),
+    /// The sessions `start..end`: the session rules on them, and the group rules on the
+    /// `groups` whose members all fall among them.
+    Sessions {
+        start: usize,
+        end: usize,
         groups: Vec<(usize, usize)>,
-        first: bool,
     },
-    /// The session rules on the sessions `start..end`.
-    Sessions { start: usize, end: usize },
 }
 
 /// What one part found; `failed` holds the rules whose evaluation failed, with why.
@@ -158,52 +160,59 @@ impl Shared<'_> {
             .collect()
     }
 
-    /// The parts, the longest first: each rule that reads no session, the chunks of groups,
-    /// the chunks of sessions (one empty chunk when there is no session, so that what the
-    /// session rules find outside sessions is still found).
+    /// The parts, the longest first: each rule that reads no session, the groups that cross
+    /// chunks of sessions (in chunks of their own), the chunks of sessions with the groups
+    /// inside them (one empty chunk when there is no session, so that what the session rules
+    /// find outside sessions is still found). Groups usually sit inside one chunk (sessions on
+    /// one interface are declared together): their sessions are then built once, not again
+    /// for a part of groups.
     fn jobs(&self) -> Vec<Job> {
         let size = part_size().unwrap_or(usize::MAX).max(1);
+        let n = self.unit.sessions.len();
         let mut jobs: Vec<Job> = self
             .of_scope(Scope::OutsideSessions)
             .into_iter()
             .map(Job::Outside)
             .collect();
-        let outside = jobs.len();
-        if !self.of_scope(Scope::Group).is_empty() {
+        let by_session = !self.of_scope(Scope::Session).is_empty();
+        let by_group = !self.of_scope(Scope::Group).is_empty();
+        let mut inside: Vec<Vec<(usize, usize)>> = vec![Vec::new(); n.div_ceil(size).max(1)];
+        if by_group {
             let mut part = Vec::new();
             let mut members = 0;
             for (k, (_, list)) in self.groups.iter().enumerate() {
                 for (g, group) in list.iter().enumerate() {
+                    let sessions: Vec<usize> = member_sessions(group).collect();
+                    let (low, high) = (sessions.iter().min(), sessions.iter().max());
+                    if let (Some(low), Some(high)) = (low, high)
+                        && low / size == high / size
+                        && let Some(chunk) = inside.get_mut(low / size)
+                    {
+                        chunk.push((k, g));
+                        continue;
+                    }
                     part.push((k, g));
-                    members += group
-                        .get("members")
-                        .and_then(Json::as_array)
-                        .map_or(0, Vec::len);
+                    members += sessions.len();
                     if members >= size {
-                        jobs.push(Job::Groups {
-                            groups: std::mem::take(&mut part),
-                            first: false,
-                        });
+                        jobs.push(Job::Groups(std::mem::take(&mut part)));
                         members = 0;
                     }
                 }
             }
             if !part.is_empty() {
-                jobs.push(Job::Groups {
-                    groups: part,
-                    first: false,
-                });
-            }
-            if let Some(Job::Groups { first, .. }) = jobs.get_mut(outside) {
-                *first = true;
+                jobs.push(Job::Groups(part));
             }
         }
-        if !self.of_scope(Scope::Session).is_empty() {
-            let n = self.unit.sessions.len();
-            jobs.extend((0..n.max(1)).step_by(size).map(|start| Job::Sessions {
-                start,
-                end: start.saturating_add(size).min(n),
-            }));
+        if by_session || by_group {
+            for (c, groups) in inside.into_iter().enumerate() {
+                let start = c * size;
+                // A chunk with nothing to evaluate is not built (the first always is: it
+                // keeps what the rules find outside sessions).
+                if by_session || !groups.is_empty() || start == 0 {
+                    let end = start.saturating_add(size).min(n);
+                    jobs.push(Job::Sessions { start, end, groups });
+                }
+            }
         }
         jobs
     }
@@ -211,59 +220,51 @@ impl Shared<'_> {
     /// Evaluates one part with the worker's evaluator.
     fn run(&self, ev: &mut Option<Evaluator>, job: &Job) -> Done {
         let mut done = Done::default();
-        match job {
+        let (indices, groups, first) = match job {
             Job::Outside(rule) => {
                 let input = self.input(regorus::Value::from(Vec::<regorus::Value>::new()), None);
                 let located = self.located(&input, &[], &[]);
-                self.evaluate(ev, &input, None, &[*rule], located, true, &mut done);
+                let rules = [(None, vec![*rule])];
+                self.evaluate(ev, &input, &rules, located, true, &mut done);
+                return done;
             }
-            Job::Sessions { start, end } => {
-                let indices: Vec<usize> = (*start..*end).collect();
-                let (sessions, locs) = self.unit.sessions_built(
-                    self.links,
-                    &indices,
-                    self.rest_locs.len(),
-                    ValueBuild::default(),
-                );
-                let input = self.input(regorus::Value::from(sessions), None);
-                let located = self.located(&input, &indices, &locs);
-                let rules = self.of_scope(Scope::Session);
-                let entry = Some(PER_SESSION_RULES);
-                self.evaluate(ev, &input, entry, &rules, located, *start == 0, &mut done);
+            Job::Sessions { start, end, groups } => {
+                ((*start..*end).collect::<Vec<usize>>(), groups, *start == 0)
             }
-            Job::Groups { groups, first } => {
-                let (indices, groups) = self.groups_of(groups);
-                let (sessions, locs) = self.unit.sessions_built(
-                    self.links,
-                    &indices,
-                    self.rest_locs.len(),
-                    ValueBuild::default(),
-                );
-                let groups = ValueBuild::default().value(&groups);
-                let input = self.input(regorus::Value::from(sessions), Some(groups));
-                let located = self.located(&input, &indices, &locs);
-                let rules = self.of_scope(Scope::Group);
-                let entry = Some(PER_GROUP_RULES);
-                self.evaluate(ev, &input, entry, &rules, located, *first, &mut done);
+            Job::Groups(groups) => {
+                let mut indices: Vec<usize> = groups
+                    .iter()
+                    .filter_map(|(k, g)| self.groups.get(*k)?.1.get(*g))
+                    .flat_map(member_sessions)
+                    .collect();
+                indices.sort_unstable();
+                indices.dedup();
+                (indices, groups, false)
             }
+        };
+        let (sessions, locs) = self.unit.sessions_built(
+            self.links,
+            &indices,
+            self.rest_locs.len(),
+            ValueBuild::default(),
+        );
+        let groups_value = ValueBuild::default().value(&self.groups_json(groups, &indices));
+        let input = self.input(regorus::Value::from(sessions), Some(groups_value));
+        let located = self.located(&input, &indices, &locs);
+        let mut rules = Vec::new();
+        if matches!(job, Job::Sessions { .. }) {
+            rules.push((Some(PER_SESSION_RULES), self.of_scope(Scope::Session)));
         }
+        if !groups.is_empty() || first {
+            rules.push((Some(PER_GROUP_RULES), self.of_scope(Scope::Group)));
+        }
+        self.evaluate(ev, &input, &rules, located, first, &mut done);
         done
     }
 
-    /// The sessions the `chosen` groups name (the unit's indices, in increasing order), and
-    /// `input.groups` with only those groups, their members renumbered to the sessions'
-    /// places in the part.
-    fn groups_of(&self, chosen: &[(usize, usize)]) -> (Vec<usize>, Json) {
-        let member_of = |m: &Json| m.get(0).and_then(Json::as_u64);
-        let mut indices: Vec<usize> = chosen
-            .iter()
-            .filter_map(|(k, g)| self.groups.get(*k)?.1.get(*g))
-            .filter_map(|g| g.get("members")?.as_array())
-            .flatten()
-            .filter_map(|m| usize::try_from(member_of(m)?).ok())
-            .collect();
-        indices.sort_unstable();
-        indices.dedup();
+    /// `input.groups` with only the `chosen` groups, their members renumbered to the places
+    /// of their sessions in `indices` (the part's sessions, in increasing order).
+    fn groups_json(&self, chosen: &[(usize, usize)], indices: &[usize]) -> Json {
         let mut kinds: serde_json::Map<String, Json> = self
             .groups
             .iter()
@@ -280,9 +281,7 @@ impl Shared<'_> {
             let mut group = group.clone();
             if let Some(Json::Array(members)) = group.get_mut("members") {
                 for m in members {
-                    let local = member_of(m)
-                        .and_then(|i| usize::try_from(i).ok())
-                        .and_then(|i| indices.binary_search(&i).ok());
+                    let local = member_session(m).and_then(|i| indices.binary_search(&i).ok());
                     if let (Some(local), Some(slot)) = (local, m.get_mut(0)) {
                         *slot = Json::from(local);
                     }
@@ -292,7 +291,7 @@ impl Shared<'_> {
                 list.push(group);
             }
         }
-        (indices, Json::Object(kinds))
+        Json::Object(kinds)
     }
 
     /// The input of a part: the rest of the unit's, these sessions, and these groups (else
@@ -320,20 +319,15 @@ impl Shared<'_> {
         }
     }
 
-    /// Evaluates `rules` on one part's `input`: together through `entry` when given, else
-    /// (or when that fails) each alone, so that a failure costs only its own rule. Only the
-    /// `first` part of a kind keeps the violations that are not about a session (every such
-    /// part finds them).
-    #[expect(
-        clippy::too_many_arguments,
-        reason = "one part's evaluation, all of it needed"
-    )]
+    /// Evaluates each set of rules on one part's `input`: together through its entry point
+    /// when it has one, else (or when that fails) each alone, so that a failure costs only
+    /// its own rule. Only the `first` part keeps the violations that are not about a session
+    /// (every part finds them).
     fn evaluate(
         &self,
         ev: &mut Option<Evaluator>,
         input: &regorus::Value,
-        entry: Option<&str>,
-        rules: &[usize],
+        sets: &[(Option<&str>, Vec<usize>)],
         located: Located<'_, regorus::Value>,
         first: bool,
         done: &mut Done,
@@ -350,45 +344,53 @@ impl Shared<'_> {
             }
             Err(e) => done.found.errors.push(e),
         };
-        let together = entry.and_then(|entry| {
-            let e = self.evaluator(ev).ok()?;
-            e.set_input(input.clone());
-            let result = e.eval(entry);
-            if result.is_err() {
-                // A failed evaluation (a rule out of time) leaves nothing for the next.
-                *ev = None;
+        let mut input_set = false;
+        for (entry, rules) in sets.iter().filter(|(_, rules)| !rules.is_empty()) {
+            let together = entry.and_then(|entry| {
+                let e = self.evaluator(ev).ok()?;
+                if !input_set {
+                    e.set_input(input.clone());
+                    input_set = true;
+                }
+                let result = e.eval(entry);
+                if result.is_err() {
+                    // A failed evaluation (a rule out of time) leaves nothing for the next.
+                    *ev = None;
+                    input_set = false;
+                }
+                result.ok()
+            });
+            if let Some(all) = together {
+                for i in rules {
+                    let Some(rule) = self.engine_rules.get(*i) else {
+                        continue;
+                    };
+                    let deny = all
+                        .as_object()
+                        .ok()
+                        .and_then(|o| o.get(&regorus::Value::from(rule.meta.id.as_str())).cloned())
+                        .unwrap_or(regorus::Value::Undefined);
+                    keep(rule, &deny, done);
+                }
+                continue;
             }
-            result.ok()
-        });
-        if let Some(all) = together {
             for i in rules {
                 let Some(rule) = self.engine_rules.get(*i) else {
                     continue;
                 };
-                let deny = all
-                    .as_object()
-                    .ok()
-                    .and_then(|o| o.get(&regorus::Value::from(rule.meta.id.as_str())).cloned())
-                    .unwrap_or(regorus::Value::Undefined);
-                keep(rule, &deny, done);
-            }
-            return;
-        }
-        for i in rules {
-            let Some(rule) = self.engine_rules.get(*i) else {
-                continue;
-            };
-            let result = self.evaluator(ev).and_then(|e| {
-                e.set_input(input.clone());
-                e.eval(&rule.deny_path())
-            });
-            match result {
-                Ok(deny) => keep(rule, &deny, done),
-                Err(why) => {
-                    *ev = None;
-                    done.failed.push((*i, why));
+                let result = self.evaluator(ev).and_then(|e| {
+                    e.set_input(input.clone());
+                    e.eval(&rule.deny_path())
+                });
+                match result {
+                    Ok(deny) => keep(rule, &deny, done),
+                    Err(why) => {
+                        *ev = None;
+                        done.failed.push((*i, why));
+                    }
                 }
             }
+            input_set = false;
         }
     }
 
@@ -399,6 +401,21 @@ impl Shared<'_> {
         }
         ev.as_mut().ok_or_else(|| "no engine".to_owned())
     }
+}
+
+/// The session a member of a group names (`[session, alternative, shown]`).
+fn member_session(member: &Json) -> Option<usize> {
+    usize::try_from(member.get(0)?.as_u64()?).ok()
+}
+
+/// The sessions the members of a group name.
+fn member_sessions(group: &Json) -> impl Iterator<Item = usize> + '_ {
+    group
+        .get("members")
+        .and_then(Json::as_array)
+        .into_iter()
+        .flatten()
+        .filter_map(member_session)
 }
 
 /// A part's violation with its paths renumbered to name the unit's sessions; `None` for a
