@@ -75,7 +75,7 @@ struct Shared<'a> {
     links: &'a Links,
     /// The shipped rules the unit runs: those that read no more than sessions.
     engine_rules: Vec<&'a Rule>,
-    /// Every key of the input but `sessions`, as the engine's values.
+    /// Every key of the input but `sessions` and `groups`, as the engine's values.
     rest: Vec<(regorus::Value, regorus::Value)>,
     /// The locations the rest of the input numbers (from 0; a part's sessions number
     /// theirs after them).
@@ -94,18 +94,23 @@ pub(super) fn evaluate(
     let (rest, rest_locs) = unit.rest_built(links);
     let mut build = ValueBuild::default();
     let mut groups = Vec::new();
+    // Each part has groups of its own: the unit's are kept as JSON to cut from.
     let rest: Vec<(regorus::Value, regorus::Value)> = rest
         .into_iter()
-        .map(|(key, value)| {
-            if key == "groups"
-                && let Json::Object(kinds) = &value
-            {
-                groups = kinds
-                    .iter()
-                    .map(|(k, list)| (k.clone(), list.as_array().cloned().unwrap_or_default()))
-                    .collect();
+        .filter_map(|(key, value)| {
+            if key == "groups" {
+                if let Json::Object(kinds) = value {
+                    groups = kinds
+                        .into_iter()
+                        .map(|(k, list)| match list {
+                            Json::Array(list) => (k, list),
+                            _ => (k, Vec::new()),
+                        })
+                        .collect();
+                }
+                return None;
             }
-            (regorus::Value::from(key.as_str()), build.value(&value))
+            Some((regorus::Value::from(key.as_str()), build.value(&value)))
         })
         .collect();
     drop(build);
@@ -222,7 +227,11 @@ impl Shared<'_> {
         let mut done = Done::default();
         let (indices, groups, first) = match job {
             Job::Outside(rule) => {
-                let input = self.input(regorus::Value::from(Vec::<regorus::Value>::new()), None);
+                let no_groups = ValueBuild::default().value(&self.groups_json(&[], &[]));
+                let input = self.input(
+                    regorus::Value::from(Vec::<regorus::Value>::new()),
+                    no_groups,
+                );
                 let located = self.located(&input, &[], &[]);
                 let rules = [(None, vec![*rule])];
                 self.evaluate(ev, &input, &rules, located, true, &mut done);
@@ -249,7 +258,7 @@ impl Shared<'_> {
             ValueBuild::default(),
         );
         let groups_value = ValueBuild::default().value(&self.groups_json(groups, &indices));
-        let input = self.input(regorus::Value::from(sessions), Some(groups_value));
+        let input = self.input(regorus::Value::from(sessions), groups_value);
         let located = self.located(&input, &indices, &locs);
         let mut rules = Vec::new();
         if matches!(job, Job::Sessions { .. }) {
@@ -294,15 +303,12 @@ impl Shared<'_> {
         Json::Object(kinds)
     }
 
-    /// The input of a part: the rest of the unit's, these sessions, and these groups (else
-    /// the unit's).
-    fn input(&self, sessions: regorus::Value, groups: Option<regorus::Value>) -> regorus::Value {
+    /// The input of a part: the rest of the unit's, and these sessions and groups.
+    fn input(&self, sessions: regorus::Value, groups: regorus::Value) -> regorus::Value {
         let mut object: BTreeMap<regorus::Value, regorus::Value> =
             self.rest.iter().cloned().collect();
         object.insert(regorus::Value::from("sessions"), sessions);
-        if let Some(groups) = groups {
-            object.insert(regorus::Value::from("groups"), groups);
-        }
+        object.insert(regorus::Value::from("groups"), groups);
         regorus::Value::from(object)
     }
 
@@ -450,4 +456,42 @@ fn renumbered(mut violation: Json, part: Option<Part<'_>>, first: bool) -> Optio
         }
     }
     Some(violation)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::renumbered;
+    use crate::rules::resolve::Part;
+    use serde_json::json;
+
+    /// A part's session numbers become the unit's, in the path and in every related path;
+    /// what is not about a session is kept by the first part only.
+    #[test]
+    fn violations_name_the_units_sessions_and_others_come_from_the_first_part_only() {
+        let part = Part {
+            sessions: &[4, 9, 30],
+            locs: &[],
+        };
+        let v = json!({
+            "msg": "m",
+            "path": ["sessions", 2, "session_number", 0],
+            "related": [{"path": ["sessions", 1, "session_number", 1], "msg": "r"},
+                        {"path": ["targets", 1], "msg": "t"}],
+        });
+        let Some(out) = renumbered(v, Some(part), false) else {
+            panic!("a violation about a session is kept by every part");
+        };
+        assert_eq!(out["path"], json!(["sessions", 30, "session_number", 0]));
+        assert_eq!(
+            out["related"][0]["path"],
+            json!(["sessions", 9, "session_number", 1])
+        );
+        assert_eq!(out["related"][1]["path"], json!(["targets", 1]));
+        let about_a_reference = json!({"msg": "m", "path": ["references", 3]});
+        assert!(renumbered(about_a_reference.clone(), Some(part), false).is_none());
+        assert_eq!(
+            renumbered(about_a_reference.clone(), Some(part), true),
+            Some(about_a_reference)
+        );
+    }
 }
