@@ -44,7 +44,7 @@ include!(concat!(env!("OUT_DIR"), "/builtin_rules.rs"));
 pub(crate) const ALL_RULES: &str = "data.mirrorguard.all.results";
 
 /// The rule gathering the results of the shipped rules that judge one session at a time
-/// (`custom.scope: session`), by rule id (see `chunks`).
+/// (`custom.scope: session`), by rule id (see `parts`).
 pub(crate) const PER_SESSION_RULES: &str = "data.mirrorguard.per_session.results";
 
 /// The rule gathering the results of the shipped rules that judge one group of

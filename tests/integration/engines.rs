@@ -2,9 +2,10 @@
 //! byte for byte, on every fixture, every example, a preflight with live facts and generated
 //! corpora in each format. The VM has had silent differences (a keyed `contains` was not
 //! grouped, `every` over a literal list held always): this is what catches the next one.
-//! Likewise, evaluating the per-session rules on chunks of sessions gives the report of
-//! evaluating whole units (which also pins every `scope: session` rule to reading one
-//! session only).
+//! Likewise, evaluating a large unit in parts (the session rules on chunks of sessions, the
+//! group rules on chunks of groups, the rules that read no session without sessions) gives
+//! the report of evaluating it whole, in parts of every size: this also pins every rule's
+//! `custom.scope` to what the rule reads.
 
 use std::path::Path;
 use std::process::Command;
