@@ -82,6 +82,10 @@ struct Shared<'a> {
     rest_locs: Vec<Loc>,
     /// `input.groups`: each kind's name and groups.
     groups: Vec<(String, Vec<Json>)>,
+    /// The indices in `engine_rules` of the rules of each scope parts are cut for.
+    session_rules: Vec<usize>,
+    group_rules: Vec<usize>,
+    outside_rules: Vec<usize>,
 }
 
 /// Evaluates the rules of `unit` in parts (see the module documentation).
@@ -114,18 +118,32 @@ pub(super) fn evaluate(
         })
         .collect();
     drop(build);
+    let engine_rules: Vec<&Rule> = rules
+        .engine_rules()
+        .filter(|r| !r.meta.reads_graph())
+        .collect();
+    let scoped = |scope: Scope| -> Vec<usize> {
+        (0..engine_rules.len())
+            .filter(|i| engine_rules.get(*i).is_some_and(|r| r.meta.scope == scope))
+            .collect()
+    };
+    let (session_rules, group_rules, outside_rules) = (
+        scoped(Scope::Session),
+        scoped(Scope::Group),
+        scoped(Scope::OutsideSessions),
+    );
     let shared = Shared {
         rules,
         kind,
         unit,
         links,
-        engine_rules: rules
-            .engine_rules()
-            .filter(|r| !r.meta.reads_graph())
-            .collect(),
+        engine_rules,
         rest,
         rest_locs,
         groups,
+        session_rules,
+        group_rules,
+        outside_rules,
     };
     let done = longest_first(&shared.jobs(), || None, |ev, job| shared.run(ev, job));
     let mut out = UnitResult::default();
@@ -155,14 +173,13 @@ pub(super) fn evaluate(
 
 impl Shared<'_> {
     /// The indices of the rules of `scope`.
-    fn of_scope(&self, scope: Scope) -> Vec<usize> {
-        (0..self.engine_rules.len())
-            .filter(|i| {
-                self.engine_rules
-                    .get(*i)
-                    .is_some_and(|r| r.meta.scope == scope)
-            })
-            .collect()
+    fn of_scope(&self, scope: Scope) -> &[usize] {
+        match scope {
+            Scope::Session => &self.session_rules,
+            Scope::Group => &self.group_rules,
+            Scope::OutsideSessions => &self.outside_rules,
+            Scope::Unit => &[],
+        }
     }
 
     /// The parts, the longest first: each rule that reads no session, the groups that cross
@@ -176,8 +193,8 @@ impl Shared<'_> {
         let n = self.unit.sessions.len();
         let mut jobs: Vec<Job> = self
             .of_scope(Scope::OutsideSessions)
-            .into_iter()
-            .map(Job::Outside)
+            .iter()
+            .map(|i| Job::Outside(*i))
             .collect();
         let by_session = !self.of_scope(Scope::Session).is_empty();
         let by_group = !self.of_scope(Scope::Group).is_empty();
@@ -262,10 +279,13 @@ impl Shared<'_> {
         let located = self.located(&input, &indices, &locs);
         let mut rules = Vec::new();
         if matches!(job, Job::Sessions { .. }) {
-            rules.push((Some(PER_SESSION_RULES), self.of_scope(Scope::Session)));
+            rules.push((
+                Some(PER_SESSION_RULES),
+                self.of_scope(Scope::Session).to_vec(),
+            ));
         }
         if !groups.is_empty() || first {
-            rules.push((Some(PER_GROUP_RULES), self.of_scope(Scope::Group)));
+            rules.push((Some(PER_GROUP_RULES), self.of_scope(Scope::Group).to_vec()));
         }
         self.evaluate(ev, &input, &rules, located, first, &mut done);
         done
