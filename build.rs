@@ -101,6 +101,16 @@ fn precompiled(dir: &Path, out: &mut String) {
         }
     }
     out.push_str("];\n");
+    // The shipped rules' parsed metadata (`rules::metadata_cache`); none means every block is
+    // parsed.
+    let metadata = dir.join("metadata.json");
+    println!("cargo:rerun-if-changed={}", metadata.display());
+    out.push_str("\n/// The shipped rules' parsed metadata (`rules/compiled/metadata.json`).\npub(crate) const PRECOMPILED_METADATA: &str = ");
+    if metadata.is_file() {
+        let _ = writeln!(out, "include_str!({:?});", metadata.display().to_string());
+    } else {
+        out.push_str("\"\";\n");
+    }
     // The version of regorus in Cargo.lock: a program compiled by another version is not used.
     let lock = manifest_dir().join("Cargo.lock");
     println!("cargo:rerun-if-changed={}", lock.display());

@@ -9,13 +9,15 @@ use std::sync::Arc;
 
 use rayon::prelude::*;
 
-use super::discover::{DiskLoader, discover, display_path, read_source, report_root};
+use super::discover::{
+    DiskLoader, discover, display_path, read_source, read_source_if, report_root,
+};
 use super::jobs::{Job, build_unit, make_jobs};
 use crate::checks::iam::{Operation, Principal};
 use crate::checks::suppress::{self, IgnoreEntry};
 use crate::error::{CheckError, FileError};
 use crate::model::Unit;
-use crate::parse::{Kind, ReadOptions, kind_of};
+use crate::parse::{Kind, ReadOptions, could_declare_mirroring, kind_of};
 use crate::report::Report;
 use crate::rules::RuleSet;
 use crate::rules::eval::{UnitResult, evaluate};
@@ -154,19 +156,25 @@ pub(crate) fn read_inputs(paths: &[PathBuf], options: &CheckOptions) -> Inputs {
             files.retain(|f| !set.is_match(relative_to(&base, &display_path(&f.path))));
         }
     }
-    let loaded: Vec<(Kind, Result<SourceFile, FileError>)> = files
+    // A document that cannot declare a traffic mirror resource is read and counted, and goes
+    // no further: `parse::read_document` would skip it (the same test), and most files of a
+    // repository are such documents.
+    let full_parse = options.read.full_parse;
+    let loaded: Vec<(Kind, Result<Option<SourceFile>, FileError>)> = files
         .par_iter()
         .map(|f| {
-            (
-                kind_of(&f.path).unwrap_or(Kind::Document),
-                read_source(&f.path),
-            )
+            let kind = kind_of(&f.path).unwrap_or(Kind::Document);
+            let needed =
+                |text: &str| full_parse || kind != Kind::Document || could_declare_mirroring(text);
+            (kind, read_source_if(&f.path, needed))
         })
         .collect();
     let mut sources = Vec::new();
+    let mut skipped = 0;
     for (kind, r) in loaded {
         match r {
-            Ok(s) => sources.push((kind, Arc::new(s))),
+            Ok(Some(s)) => sources.push((kind, Arc::new(s))),
+            Ok(None) => skipped += 1,
             Err(e) => errors.push(e),
         }
     }
@@ -183,7 +191,7 @@ pub(crate) fn read_inputs(paths: &[PathBuf], options: &CheckOptions) -> Inputs {
         .find(|p| p.is_dir())
         .cloned()
         .unwrap_or_else(|| PathBuf::from("."));
-    let files_read = sources.len() + plans.len();
+    let files_read = sources.len() + skipped + plans.len();
     let loader = DiskLoader::new(&root);
     let (jobs, job_errors) = make_jobs(
         sources,

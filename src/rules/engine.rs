@@ -318,14 +318,23 @@ fn load_precompiled(bytes: &[u8]) -> Option<Arc<Program>> {
     }
 }
 
-/// What a compiled program depends on: regorus' version, every policy and the entry points
-/// (FNV-1a, stable across builds and platforms).
+/// What a compiled program depends on: regorus' version, every policy and the entry points.
+/// FNV-1a over eight bytes at a time (a byte at a time was a tenth of loading the rules),
+/// stable across builds and platforms; each part ends with a marker no UTF-8 text holds.
 fn fingerprint(policies: &[Policy], entry_points: &[String]) -> String {
+    const PRIME: u64 = 0x0000_0100_0000_01b3;
     let mut hash: u64 = 0xcbf2_9ce4_8422_2325;
     let mut feed = |bytes: &[u8]| {
-        for b in bytes.iter().chain(std::iter::once(&0xff)) {
+        let mut words = bytes.chunks_exact(8);
+        for word in &mut words {
+            let mut eight = [0u8; 8];
+            eight.copy_from_slice(word);
+            hash ^= u64::from_le_bytes(eight);
+            hash = hash.wrapping_mul(PRIME);
+        }
+        for b in words.remainder().iter().chain(std::iter::once(&0xff)) {
             hash ^= u64::from(*b);
-            hash = hash.wrapping_mul(0x0000_0100_0000_01b3);
+            hash = hash.wrapping_mul(PRIME);
         }
     };
     feed(REGORUS_VERSION.as_bytes());

@@ -65,6 +65,11 @@ impl Scope {
         }
     }
 
+    /// The scope `custom.scope` names `name`.
+    pub(crate) fn named(name: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|s| s.name() == name)
+    }
+
     const ALL: [Self; 4] = [
         Self::Unit,
         Self::Session,
@@ -119,16 +124,20 @@ pub enum MetadataError {
 
 /// Parses the first `# METADATA` block of a Rego file.
 pub fn parse(path: &str, rego: &str) -> Result<RuleMeta, MetadataError> {
-    let mut lines = rego
-        .lines()
-        .enumerate()
-        .skip_while(|(_, l)| l.trim() != "# METADATA");
+    let (yaml_text, package) = block_of(rego)?;
+    parse_block(path, &yaml_text, package)
+}
+
+/// The YAML of a Rego file's first `# METADATA` block (its comment lines without the `#`),
+/// and the package the block documents.
+pub(crate) fn block_of(rego: &str) -> Result<(String, String), MetadataError> {
+    let mut lines = rego.lines().skip_while(|l| l.trim() != "# METADATA");
     if lines.next().is_none() {
         return Err(MetadataError::NoBlock);
     }
     let mut yaml_text = String::new();
     let mut package = None;
-    for (_, line) in lines {
+    for line in lines {
         let trimmed = line.trim_start();
         if let Some(comment) = trimmed.strip_prefix('#') {
             yaml_text.push_str(comment.strip_prefix(' ').unwrap_or(comment));
@@ -143,12 +152,40 @@ pub fn parse(path: &str, rego: &str) -> Result<RuleMeta, MetadataError> {
             .map(|p| p.trim().to_owned());
         break;
     }
-    let package = package.ok_or(MetadataError::NoPackage)?;
-    let source = SourceFile::in_memory(path, &yaml_text);
-    let root = yaml::parse(&source)
-        .map_err(|e| MetadataError::Yaml(e.message))?
-        .ok_or(MetadataError::Empty)?;
-    from_node(&root, package)
+    Ok((yaml_text, package.ok_or(MetadataError::NoPackage)?))
+}
+
+/// The metadata a block of YAML gives (`metadata` selects one top-level key: the section of a
+/// built-in rule's examples file), taken from the shipped rules' parsed metadata when the
+/// block is one of theirs word for word (see [`super::metadata_cache`]), else parsed.
+pub(crate) fn parse_block(
+    path: &str,
+    yaml_text: &str,
+    package: String,
+) -> Result<RuleMeta, MetadataError> {
+    if let Some(meta) = super::metadata_cache::lookup(None, yaml_text, &package) {
+        return Ok(meta);
+    }
+    parse_block_uncached(path, yaml_text, None, package)?.ok_or(MetadataError::Empty)
+}
+
+/// Parses a block of metadata YAML, or the top-level key `select` of it (`None` when that
+/// key is absent).
+pub(crate) fn parse_block_uncached(
+    path: &str,
+    yaml_text: &str,
+    select: Option<&str>,
+    package: String,
+) -> Result<Option<RuleMeta>, MetadataError> {
+    let source = SourceFile::in_memory(path, yaml_text);
+    let root = yaml::parse(&source).map_err(|e| MetadataError::Yaml(e.message))?;
+    let node = match (&root, select) {
+        (Some(root), Some(key)) => root.get(key),
+        (Some(root), None) => Some(root),
+        (None, Some(_)) => None,
+        (None, None) => return Err(MetadataError::Empty),
+    };
+    node.map(|n| from_node(n, package)).transpose()
 }
 
 /// Reads metadata from its YAML form: the METADATA block of a Rego rule, or the
@@ -187,10 +224,7 @@ pub(crate) fn from_node(root: &Node, package: String) -> Result<RuleMeta, Metada
         .unwrap_or_default();
     let scope = match text(custom.get("scope")) {
         None => Scope::Unit,
-        Some(name) => Scope::ALL
-            .into_iter()
-            .find(|s| s.name() == name)
-            .ok_or(MetadataError::Scope(name))?,
+        Some(name) => Scope::named(&name).ok_or(MetadataError::Scope(name))?,
     };
     Ok(RuleMeta {
         scope,

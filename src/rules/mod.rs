@@ -23,6 +23,7 @@ pub(crate) mod eval;
 pub(crate) mod fixes;
 pub(crate) mod graph_skips;
 pub mod metadata;
+pub(crate) mod metadata_cache;
 pub(crate) mod parts;
 pub(crate) mod resolve;
 pub(crate) mod scaffold;
@@ -474,13 +475,10 @@ fn builtin_metadata(origin: &str, text: &str) -> Result<Option<RuleMeta>, AppErr
     let Some(section) = top_level_block(text, "metadata") else {
         return Ok(None);
     };
-    let source = SourceFile::in_memory(origin, section);
-    let root = yaml::parse(&source).map_err(|e| rule_error(origin, e.message))?;
-    let Some(meta) = root.as_ref().and_then(|r| r.get("metadata")) else {
-        return Ok(None);
-    };
-    metadata::from_node(meta, String::new())
-        .map(Some)
+    if let Some(meta) = metadata_cache::lookup(Some("metadata"), section, "") {
+        return Ok(Some(meta));
+    }
+    metadata::parse_block_uncached(origin, section, Some("metadata"), String::new())
         .map_err(|e| rule_error(origin, e))
 }
 

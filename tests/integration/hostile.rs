@@ -140,6 +140,41 @@ fn binary_junk_and_invalid_utf8() {
     );
 }
 
+/// Files that name no traffic mirror resource are read without being kept (the shortcut of
+/// `read_source_if`): they are still counted, still refused when they are not UTF-8, and
+/// a byte-order mark is still dropped before the lines and columns of a finding are counted.
+#[test]
+fn files_that_name_no_mirror_resource_are_counted_and_still_refused_when_not_utf8() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let ordinary = "Resources:\n  B:\n    Type: AWS::S3::Bucket\n";
+    std::fs::write(dir.path().join("bucket.yaml"), ordinary).expect("write");
+    let mut latin1 = ordinary.replace("Bucket\n", "Bucket # caf").into_bytes();
+    latin1.extend_from_slice(&[0xE9, b'\n']);
+    std::fs::write(dir.path().join("latin1.yaml"), latin1).expect("write");
+    std::fs::write(dir.path().join("bom.yaml"), format!("\u{feff}{GOOD_BAD}")).expect("write");
+    let out = run_in(dir.path(), &["check", "--no-config", "--format", "json"]);
+    assert_eq!(code(&out), 2, "{}", String::from_utf8_lossy(&out.stderr));
+    let report: serde_json::Value = serde_json::from_str(&stdout(&out)).expect("json");
+    assert_eq!(report["summary"]["files_read"], 2, "{report}");
+    let errors = report["errors"].as_array().expect("errors");
+    assert_eq!(errors.len(), 1, "{errors:?}");
+    assert_eq!(errors[0]["file"], "latin1.yaml");
+    assert!(
+        errors[0]["message"]
+            .as_str()
+            .unwrap_or("")
+            .contains("not valid UTF-8 (first bad byte at offset 47)"),
+        "{errors:?}"
+    );
+    let findings = report["findings"].as_array().expect("findings");
+    assert_eq!(findings.len(), 1, "{findings:?}");
+    assert_eq!(findings[0]["rule_id"], "MG001");
+    let location = &findings[0]["location"];
+    assert_eq!(location["file"], "bom.yaml");
+    assert_eq!(location["start"]["line"], 8, "{location}");
+    assert_eq!(location["start"]["column"], 22, "{location}");
+}
+
 #[test]
 fn truncated_files() {
     let r = hostile("cut.json", |p| {
