@@ -57,12 +57,17 @@ pub fn kind_of(path: &Path) -> Option<Kind> {
     if name.ends_with(".tf.json") {
         return Some(Kind::Terraform);
     }
-    let ext = path.extension()?.to_str()?.to_ascii_lowercase();
-    match ext.as_str() {
-        "yaml" | "yml" | "json" | "template" => Some(Kind::Document),
-        "tf" => Some(Kind::Terraform),
-        "iql" => Some(Kind::Query),
-        _ => None,
+    // Asked of every file a walk finds: the extension is compared without a lowercased copy.
+    let ext = path.extension()?.to_str()?;
+    let any_of = |names: &[&str]| names.iter().any(|n| ext.eq_ignore_ascii_case(n));
+    if any_of(&["yaml", "yml", "json", "template"]) {
+        Some(Kind::Document)
+    } else if any_of(&["tf"]) {
+        Some(Kind::Terraform)
+    } else if any_of(&["iql"]) {
+        Some(Kind::Query)
+    } else {
+        None
     }
 }
 

@@ -50,6 +50,11 @@ impl Engines {
         usize::from(!sessions_only) * 2 + usize::from(kind == EngineKind::Compiled)
     }
 
+    /// The slot of the evaluator [`Engines::for_unit`] gives for these arguments.
+    fn slot_of(&mut self, sessions_only: bool, kind: EngineKind) -> Option<&mut Option<Evaluator>> {
+        self.slots.get_mut(Self::slot(sessions_only, kind))
+    }
+
     /// The evaluator for a unit: the session rules' when it declares sessions only.
     fn for_unit(
         &mut self,
@@ -98,58 +103,57 @@ pub(crate) fn evaluate(rules: &RuleSet, engines: &mut Engines, unit: &Unit) -> U
     let value = input.value.clone();
     let sessions_only = unit.resources.is_empty();
     let kind = rules.engine_for(unit.sessions.len() + unit.resources.len(), sessions_only);
-    let engine = match engines.for_unit(rules, sessions_only, kind) {
-        Ok(e) => e,
-        Err(e) => {
-            out.errors.push(RunError::new(
-                Subject::Rule,
-                format!("rules on {}", unit.name),
-                format!("the rule engine could not be prepared: {e}"),
-            ));
-            return out;
+    if let Err(e) = engines.for_unit(rules, sessions_only, kind) {
+        out.errors.push(RunError::new(
+            Subject::Rule,
+            format!("rules on {}", unit.name),
+            format!("the rule engine could not be prepared: {e}"),
+        ));
+        return out;
+    }
+    let make = || {
+        if sessions_only {
+            rules.evaluator(kind)
+        } else {
+            rules.full_evaluator(kind)
         }
     };
+    // Nothing of the graph to read: a rule of the graph finds nothing, and is not evaluated.
+    let wanted: Vec<&super::Rule> = rules
+        .engine_rules()
+        .filter(|r| !(sessions_only && r.meta.reads_graph()))
+        .collect();
     // A large unit (one template of thousands of sessions) is one job: its rules run in
     // parallel, each on its own copy of the engine, so both cores work on it. Small units
     // take one evaluation for every rule (the per-call overhead dominates small inputs).
     // The checks that unknown values hide do not depend on the rules' results: on a large
     // unit they are listed beside the evaluation, on whichever core is free.
     let skips = || skipped_and_hidden(rules, unit, &links);
-    let (per_rule, skipped): (Vec<Option<regorus::Value>>, Option<Vec<Skipped>>) = if large {
-        let (per_rule, skipped) =
-            rayon::join(|| evaluate_large(rules, kind, sessions_only, &value), skips);
-        (per_rule, Some(skipped))
+    let (mut results, skipped) = if large {
+        let (results, skipped) = rayon::join(|| evaluate_large(&wanted, &make, &value), skips);
+        (results, Some(skipped))
     } else {
-        engine.set_input(value.clone());
-        let all = if rules.all_enabled() {
-            engine.eval(super::ALL_RULES).ok()
-        } else {
-            None
-        };
-        let per_rule = rules
-            .engine_rules()
-            .map(|rule| {
-                all.as_ref()
-                    .and_then(|a| a.as_object().ok())
-                    .and_then(|o| o.get(&regorus::Value::from(rule.meta.id.as_str())).cloned())
-            })
-            .collect();
-        (per_rule, None)
+        (vec![None; wanted.len()], None)
     };
-    // When an evaluation failed, each rule alone, so that one broken or runaway rule costs
-    // only its own results (and its error names it).
-    engine.set_input(value);
-    for (rule, precomputed) in rules.engine_rules().zip(per_rule) {
-        // Nothing of the graph to read: no violation, nothing evaluated (and nothing above
-        // is looked at for it).
-        if sessions_only && rule.meta.reads_graph() {
-            continue;
-        }
-        let result = match precomputed {
-            Some(v) => Ok(v),
-            None => engine.eval(&rule.deny_path()),
-        };
-        let value = match result {
+    // What is left: every rule of a small unit, and on a large one each rule whose parallel
+    // evaluation failed, evaluated again alone (its error then names it).
+    let left: Vec<&super::Rule> = wanted
+        .iter()
+        .zip(&results)
+        .filter(|(_, r)| r.is_none())
+        .map(|(rule, _)| *rule)
+        .collect();
+    let entry = (!large && rules.all_enabled()).then_some(super::ALL_RULES);
+    let mut again = engines
+        .slot_of(sessions_only, kind)
+        .map(|slot| deny_of_each(slot, &make, &value, entry, &left))
+        .unwrap_or_default()
+        .into_iter();
+    for result in results.iter_mut().filter(|r| r.is_none()) {
+        *result = again.next();
+    }
+    for (rule, result) in wanted.into_iter().zip(results) {
+        let value = match result.unwrap_or_else(|| Err("not evaluated".into())) {
             Ok(v) => v,
             Err(e) => {
                 out.errors.push(RunError::new(
@@ -252,52 +256,79 @@ fn free_beside<T: Send + 'static>(garbage: T) {
         .spawn(move || drop(garbage));
 }
 
-/// The results of each engine rule on a large unit evaluated whole, by rule (`None`: its
-/// evaluation failed, or a rule of the graph on a unit without one, which is not evaluated),
-/// each rule a job on every core.
+/// The result of each of `rules` on a large unit evaluated whole, each rule a job on every
+/// core (`None`: its evaluation failed).
 fn evaluate_large(
-    rules: &RuleSet,
-    kind: EngineKind,
-    sessions_only: bool,
+    rules: &[&super::Rule],
+    make: &(dyn Fn() -> Result<Evaluator, String> + Sync),
     value: &regorus::Value,
-) -> Vec<Option<regorus::Value>> {
-    let rego: Vec<&super::Rule> = rules.engine_rules().collect();
-    let jobs: Vec<usize> = rego
-        .iter()
-        .enumerate()
-        .filter(|(_, rule)| !(sessions_only && rule.meta.reads_graph()))
-        .map(|(i, _)| i)
-        .collect();
+) -> Vec<Option<Result<regorus::Value, String>>> {
+    let jobs: Vec<usize> = (0..rules.len()).collect();
     let done = super::chunks::longest_first(
         &jobs,
         || None,
         |evaluator: &mut Option<Evaluator>, i| {
-            if evaluator.is_none() {
-                *evaluator = if sessions_only {
-                    rules.evaluator(kind)
-                } else {
-                    rules.full_evaluator(kind)
-                }
-                .ok();
-            }
-            let found = evaluator.as_mut().and_then(|e| {
-                e.set_input(value.clone());
-                e.eval(&rego.get(*i)?.deny_path()).ok()
+            let found = rules.get(*i).and_then(|rule| {
+                deny_of_each(evaluator, make, value, None, &[rule])
+                    .pop()
+                    .and_then(Result::ok)
             });
-            // A failed evaluation (a rule out of time) leaves nothing behind for the next.
-            if found.is_none() {
-                *evaluator = None;
-            }
             (*i, found)
         },
     );
-    let mut whole: Vec<Option<regorus::Value>> = vec![None; rego.len()];
+    let mut whole: Vec<Option<Result<regorus::Value, String>>> = vec![None; rules.len()];
     for (i, found) in done {
         if let Some(slot) = whole.get_mut(i) {
-            *slot = found;
+            *slot = found.map(Ok);
         }
     }
     whole
+}
+
+/// Each rule's `deny` on `input`. All come from one evaluation of `entry` (a package gathering
+/// them by id) when one is given and it succeeds; any other is evaluated alone, so that one
+/// broken or runaway rule costs only its own result, and its error names it. An evaluator
+/// whose evaluation failed is dropped (a failure leaves nothing behind for the next): `make`
+/// gives the next one.
+pub(super) fn deny_of_each(
+    slot: &mut Option<Evaluator>,
+    make: &dyn Fn() -> Result<Evaluator, String>,
+    input: &regorus::Value,
+    entry: Option<&str>,
+    rules: &[&super::Rule],
+) -> Vec<Result<regorus::Value, String>> {
+    let mut input_set = false;
+    let mut eval = |slot: &mut Option<Evaluator>, path: &str| {
+        if slot.is_none() {
+            *slot = Some(make()?);
+            input_set = false;
+        }
+        let evaluator = slot.as_mut().ok_or_else(|| "no engine".to_owned())?;
+        if !input_set {
+            evaluator.set_input(input.clone());
+            input_set = true;
+        }
+        let result = evaluator.eval(path);
+        if result.is_err() {
+            *slot = None;
+        }
+        result
+    };
+    let all = entry.and_then(|entry| eval(slot, entry).ok());
+    let gathered = |rule: &super::Rule| {
+        all.as_ref()?
+            .as_object()
+            .ok()?
+            .get(&regorus::Value::from(rule.meta.id.as_str()))
+            .cloned()
+    };
+    rules
+        .iter()
+        .map(|rule| match gathered(rule) {
+            Some(deny) => Ok(deny),
+            None => eval(slot, &rule.deny_path()),
+        })
+        .collect()
 }
 
 /// Turns what a user rule returned for one unit into findings (or errors).
@@ -397,5 +428,71 @@ fn hides_checks(prop: Prop, alt: &Alt) -> Option<String> {
         Val::Unknown(why) => Some(why.clone()),
         Val::Symbol { why, .. } if prop.is_number() => Some(why.clone()),
         _ => None,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A template where MG001 and MG003 fire.
+    const TEMPLATE: &str = "Resources:\n  S:\n    Type: AWS::EC2::TrafficMirrorSession\n    Properties:\n      NetworkInterfaceId: eni-0123456789abcdef0\n      TrafficMirrorTargetId: tmt-0123456789abcdef0\n      TrafficMirrorFilterId: tmf-0123456789abcdef0\n      SessionNumber: 0\n      VirtualNetworkId: 99999999\n";
+
+    /// When the gathering entry point fails, each rule is evaluated alone and gives what
+    /// the entry point would have given; the evaluator that failed is replaced.
+    #[test]
+    fn a_failed_entry_point_falls_back_to_each_rule_alone_with_the_same_results() {
+        let Ok(rules) = RuleSet::load(&[]) else {
+            panic!("the shipped rules load");
+        };
+        let src = std::sync::Arc::new(crate::source::SourceFile::in_memory("t.yaml", TEMPLATE));
+        let Some(unit) =
+            crate::parse::read_document(&src, &crate::parse::ReadOptions::default()).unit
+        else {
+            panic!("the template declares a session");
+        };
+        let input = EngineInput::build(&unit, &unit.links(), false);
+        let wanted: Vec<&super::super::Rule> = rules
+            .engine_rules()
+            .filter(|r| !r.meta.reads_graph())
+            .collect();
+        let made = std::sync::atomic::AtomicUsize::new(0);
+        let make = || {
+            made.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+            rules.evaluator(EngineKind::Compiled)
+        };
+        let mut slot = None;
+        let together = deny_of_each(
+            &mut slot,
+            &make,
+            &input.value,
+            Some(super::super::ALL_RULES),
+            &wanted,
+        );
+        assert_eq!(made.load(std::sync::atomic::Ordering::Relaxed), 1);
+        let alone = deny_of_each(
+            &mut slot,
+            &make,
+            &input.value,
+            Some("data.mirrorguard.no_such_entry.results"),
+            &wanted,
+        );
+        assert_eq!(
+            made.load(std::sync::atomic::Ordering::Relaxed),
+            2,
+            "the evaluator whose entry point failed is replaced"
+        );
+        assert_eq!(together.len(), wanted.len());
+        assert_eq!(together, alone);
+        let firing: Vec<&str> = wanted
+            .iter()
+            .zip(&together)
+            .filter(|(rule, deny)| {
+                deny.as_ref()
+                    .is_ok_and(|d| violations_of(rule, &unit, d).is_ok_and(|v| !v.is_empty()))
+            })
+            .map(|(rule, _)| rule.meta.id.as_str())
+            .collect();
+        assert_eq!(firing, ["MG001", "MG003"]);
     }
 }

@@ -22,7 +22,7 @@ use serde_json::Value as Json;
 use super::chunks::{longest_first, part_size};
 use super::engine::{EngineKind, Evaluator};
 use super::engine_input::ValueBuild;
-use super::eval::{UnitResult, add_findings, violations_of};
+use super::eval::{UnitResult, add_findings, deny_of_each, violations_of};
 use super::metadata::Scope;
 use super::resolve::{Located, Part};
 use super::{PER_GROUP_RULES, PER_SESSION_RULES, Rule, RuleSet};
@@ -370,62 +370,21 @@ impl Shared<'_> {
             }
             Err(e) => done.found.errors.push(e),
         };
-        let mut input_set = false;
-        for (entry, rules) in sets.iter().filter(|(_, rules)| !rules.is_empty()) {
-            let together = entry.and_then(|entry| {
-                let e = self.evaluator(ev).ok()?;
-                if !input_set {
-                    e.set_input(input.clone());
-                    input_set = true;
-                }
-                let result = e.eval(entry);
-                if result.is_err() {
-                    // A failed evaluation (a rule out of time) leaves nothing for the next.
-                    *ev = None;
-                    input_set = false;
-                }
-                result.ok()
-            });
-            if let Some(all) = together {
-                for i in rules {
-                    let Some(rule) = self.engine_rules.get(*i) else {
-                        continue;
-                    };
-                    let deny = all
-                        .as_object()
-                        .ok()
-                        .and_then(|o| o.get(&regorus::Value::from(rule.meta.id.as_str())).cloned())
-                        .unwrap_or(regorus::Value::Undefined);
-                    keep(rule, &deny, done);
-                }
-                continue;
-            }
-            for i in rules {
-                let Some(rule) = self.engine_rules.get(*i) else {
-                    continue;
-                };
-                let result = self.evaluator(ev).and_then(|e| {
-                    e.set_input(input.clone());
-                    e.eval(&rule.deny_path())
-                });
+        let make = || self.rules.evaluator(self.kind);
+        for (entry, indexes) in sets.iter().filter(|(_, rules)| !rules.is_empty()) {
+            let rules: Vec<(usize, &Rule)> = indexes
+                .iter()
+                .filter_map(|i| Some((*i, *self.engine_rules.get(*i)?)))
+                .collect();
+            let only: Vec<&Rule> = rules.iter().map(|(_, rule)| *rule).collect();
+            let results = deny_of_each(ev, &make, input, *entry, &only);
+            for ((i, rule), result) in rules.into_iter().zip(results) {
                 match result {
                     Ok(deny) => keep(rule, &deny, done),
-                    Err(why) => {
-                        *ev = None;
-                        done.failed.push((*i, why));
-                    }
+                    Err(why) => done.failed.push((i, why)),
                 }
             }
-            input_set = false;
         }
-    }
-
-    /// The worker's evaluator, made on first need.
-    fn evaluator<'e>(&self, ev: &'e mut Option<Evaluator>) -> Result<&'e mut Evaluator, String> {
-        if ev.is_none() {
-            *ev = Some(self.rules.evaluator(self.kind)?);
-        }
-        ev.as_mut().ok_or_else(|| "no engine".to_owned())
     }
 }
 
