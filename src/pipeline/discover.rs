@@ -252,16 +252,10 @@ pub fn is_outside_root(display: &str) -> bool {
 
 /// Reads a file, refusing huge and non-UTF-8 files with a clear error.
 pub fn read_source(path: &Path) -> Result<SourceFile, FileError> {
-    if let Some(text) = overlay_get(path) {
-        return Ok(SourceFile::new(
-            path.to_path_buf(),
-            display_path(path),
-            text,
-        ));
+    if let Some(source) = overlaid(path) {
+        return Ok(source);
     }
-    read_text(path, |text| {
-        SourceFile::new(path.to_path_buf(), display_path(path), Arc::from(text))
-    })
+    read_text(path, |text| source_of(path, text))
 }
 
 /// Reads a file as [`read_source`] does, but keeps it only when `keep` accepts its text
@@ -273,16 +267,20 @@ pub(crate) fn read_source_if(
     path: &Path,
     keep: impl FnOnce(&str) -> bool,
 ) -> Result<Option<SourceFile>, FileError> {
-    if let Some(text) = overlay_get(path) {
-        return Ok(Some(SourceFile::new(
-            path.to_path_buf(),
-            display_path(path),
-            text,
-        )));
+    if let Some(source) = overlaid(path) {
+        return Ok(Some(source));
     }
-    read_text(path, |text| {
-        keep(text).then(|| SourceFile::new(path.to_path_buf(), display_path(path), Arc::from(text)))
-    })
+    read_text(path, |text| keep(text).then(|| source_of(path, text)))
+}
+
+/// `check --diff` fixes files in memory: what it has "written" is read instead of the file.
+fn overlaid(path: &Path) -> Option<SourceFile> {
+    overlay_get(path).map(|text| SourceFile::new(path.to_path_buf(), display_path(path), text))
+}
+
+/// The source file `path` holding a copy of `text`.
+fn source_of(path: &Path, text: &str) -> SourceFile {
+    SourceFile::new(path.to_path_buf(), display_path(path), Arc::from(text))
 }
 
 /// A read buffer kept larger than this is given back after the read that grew it: a huge

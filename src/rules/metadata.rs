@@ -155,22 +155,18 @@ pub(crate) fn block_of(rego: &str) -> Result<(String, String), MetadataError> {
     Ok((yaml_text, package.ok_or(MetadataError::NoPackage)?))
 }
 
-/// The metadata a block of YAML gives (`metadata` selects one top-level key: the section of a
-/// built-in rule's examples file), taken from the shipped rules' parsed metadata when the
-/// block is one of theirs word for word (see [`super::metadata_cache`]), else parsed.
-pub(crate) fn parse_block(
-    path: &str,
-    yaml_text: &str,
-    package: String,
-) -> Result<RuleMeta, MetadataError> {
+/// The metadata a Rego rule's METADATA block (its YAML, and the package after it) gives:
+/// taken from the shipped rules' parsed metadata when the block is one of theirs word for
+/// word (see [`super::metadata_cache`]), else parsed.
+fn parse_block(path: &str, yaml_text: &str, package: String) -> Result<RuleMeta, MetadataError> {
     if let Some(meta) = super::metadata_cache::lookup(None, yaml_text, &package) {
         return Ok(meta);
     }
     parse_block_uncached(path, yaml_text, None, package)?.ok_or(MetadataError::Empty)
 }
 
-/// Parses a block of metadata YAML, or the top-level key `select` of it (`None` when that
-/// key is absent).
+/// Parses a block of metadata YAML, or the top-level key `select` of it (the `metadata:`
+/// section of a built-in rule's examples file; `None` when that key is absent).
 pub(crate) fn parse_block_uncached(
     path: &str,
     yaml_text: &str,
