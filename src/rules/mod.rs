@@ -530,6 +530,30 @@ fn read_rule_dir(dir: &Path) -> Result<Vec<(String, String)>, AppError> {
     Ok(out)
 }
 
+/// Pins a file that `UPDATE_GOLDEN=1 cargo test --lib precompiled` generates under
+/// `rules/compiled/`: writes `fresh` to `path` when asked to (`true`), else fails unless the
+/// committed file is `fresh` (`false`: the caller goes on to check what the binary embeds).
+#[cfg(test)]
+pub(crate) fn pin_precompiled(path: &Path, fresh: &[u8]) -> bool {
+    if std::env::var_os("UPDATE_GOLDEN").is_some() {
+        let written = path
+            .parent()
+            .map_or(Ok(()), std::fs::create_dir_all)
+            .and_then(|()| std::fs::write(path, fresh));
+        if let Err(e) = written {
+            panic!("{}: {e}", path.display());
+        }
+        return true;
+    }
+    let committed = std::fs::read(path).unwrap_or_default();
+    assert!(
+        committed == fresh,
+        "{} is stale: run UPDATE_GOLDEN=1 cargo test --lib precompiled, then rebuild",
+        path.display()
+    );
+    false
+}
+
 #[cfg(test)]
 mod tests {
     use super::top_level_block;
