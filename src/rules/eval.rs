@@ -50,30 +50,22 @@ impl Engines {
         usize::from(!sessions_only) * 2 + usize::from(kind == EngineKind::Compiled)
     }
 
-    /// The slot of the evaluator [`Engines::for_unit`] gives for these arguments.
-    fn slot_of(&mut self, sessions_only: bool, kind: EngineKind) -> Option<&mut Option<Evaluator>> {
-        self.slots.get_mut(Self::slot(sessions_only, kind))
-    }
-
-    /// The evaluator for a unit: the session rules' when it declares sessions only.
+    /// The slot of the evaluator for a unit (the session rules' when it declares sessions
+    /// only), holding one: `make` makes it when it is empty.
     fn for_unit(
         &mut self,
-        rules: &RuleSet,
         sessions_only: bool,
         kind: EngineKind,
-    ) -> Result<&mut Evaluator, String> {
+        make: &dyn Fn() -> Result<Evaluator, String>,
+    ) -> Result<&mut Option<Evaluator>, String> {
         let cell = self
             .slots
             .get_mut(Self::slot(sessions_only, kind))
             .ok_or_else(|| "no engine".to_owned())?;
         if cell.is_none() {
-            *cell = Some(if sessions_only {
-                rules.evaluator(kind)?
-            } else {
-                rules.full_evaluator(kind)?
-            });
+            *cell = Some(make()?);
         }
-        cell.as_mut().ok_or_else(|| "no engine".to_owned())
+        Ok(cell)
     }
 }
 
@@ -103,19 +95,22 @@ pub(crate) fn evaluate(rules: &RuleSet, engines: &mut Engines, unit: &Unit) -> U
     let value = input.value.clone();
     let sessions_only = unit.resources.is_empty();
     let kind = rules.engine_for(unit.sessions.len() + unit.resources.len(), sessions_only);
-    if let Err(e) = engines.for_unit(rules, sessions_only, kind) {
-        out.errors.push(RunError::new(
-            Subject::Rule,
-            format!("rules on {}", unit.name),
-            format!("the rule engine could not be prepared: {e}"),
-        ));
-        return out;
-    }
     let make = || {
         if sessions_only {
             rules.evaluator(kind)
         } else {
             rules.full_evaluator(kind)
+        }
+    };
+    let slot = match engines.for_unit(sessions_only, kind, &make) {
+        Ok(slot) => slot,
+        Err(e) => {
+            out.errors.push(RunError::new(
+                Subject::Rule,
+                format!("rules on {}", unit.name),
+                format!("the rule engine could not be prepared: {e}"),
+            ));
+            return out;
         }
     };
     // Nothing of the graph to read: a rule of the graph finds nothing, and is not evaluated.
@@ -144,11 +139,7 @@ pub(crate) fn evaluate(rules: &RuleSet, engines: &mut Engines, unit: &Unit) -> U
         .map(|(rule, _)| *rule)
         .collect();
     let entry = (!large && rules.all_enabled()).then_some(super::ALL_RULES);
-    let mut again = engines
-        .slot_of(sessions_only, kind)
-        .map(|slot| deny_of_each(slot, &make, &value, entry, &left))
-        .unwrap_or_default()
-        .into_iter();
+    let mut again = deny_of_each(slot, &make, &value, entry, &left).into_iter();
     for result in results.iter_mut().filter(|r| r.is_none()) {
         *result = again.next();
     }

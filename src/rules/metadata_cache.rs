@@ -93,29 +93,30 @@ mod tests {
     use super::*;
     use crate::rules::metadata::{block_of, parse_block_uncached};
 
-    /// Every block of the shipped rules, parsed now.
+    /// Every block of the shipped rules (as the rule loader finds them), parsed now.
     fn parsed_now() -> Vec<Entry> {
-        let names: Vec<&str> = super::super::BUILTIN_FILES
-            .iter()
-            .map(|(n, _)| *n)
-            .collect();
+        let Ok(rules) = crate::rules::RuleSet::load(&[]) else {
+            panic!("the shipped rules load");
+        };
         let mut entries = Vec::new();
-        for (name, text) in super::super::BUILTIN_FILES {
-            let origin = format!("rules/{name}");
-            let parsed = if name.ends_with(".rego") && !name.ends_with("_test.rego") {
-                let Ok((block, package)) = block_of(text) else {
-                    panic!("{origin} has a METADATA block");
-                };
-                parse_block_uncached(&origin, &block, None, package)
-                    .map(|m| m.map(|m| Entry::new(None, &block, &m)))
-            } else if let Some(stem) = name.strip_suffix(".yaml")
-                && !names.contains(&format!("{stem}.rego").as_str())
-                && let Some(block) = super::super::top_level_block(text, "metadata")
-            {
-                parse_block_uncached(&origin, block, Some("metadata"), String::new())
-                    .map(|m| m.map(|m| Entry::new(Some("metadata"), block, &m)))
-            } else {
-                continue;
+        for rule in rules.rules().iter().filter(|r| r.shipped) {
+            let origin = &rule.origin;
+            let parsed = match (&rule.kind, &rule.examples) {
+                (crate::rules::RuleKind::Rego, _) => {
+                    let Ok((block, package)) = block_of(&rule.source) else {
+                        panic!("{origin} has a METADATA block");
+                    };
+                    parse_block_uncached(origin, &block, None, package)
+                        .map(|m| m.map(|m| Entry::new(None, &block, &m)))
+                }
+                (crate::rules::RuleKind::Builtin, Some((_, text))) => {
+                    let Some(block) = super::super::top_level_block(text, "metadata") else {
+                        panic!("{origin} has a metadata section");
+                    };
+                    parse_block_uncached(origin, block, Some("metadata"), String::new())
+                        .map(|m| m.map(|m| Entry::new(Some("metadata"), block, &m)))
+                }
+                (crate::rules::RuleKind::Builtin, None) => panic!("{origin} has examples"),
             };
             match parsed {
                 Ok(Some(entry)) => entries.push(entry),

@@ -123,8 +123,11 @@ pub(super) fn evaluate(
         .filter(|r| !r.meta.reads_graph())
         .collect();
     let scoped = |scope: Scope| -> Vec<usize> {
-        (0..engine_rules.len())
-            .filter(|i| engine_rules.get(*i).is_some_and(|r| r.meta.scope == scope))
+        engine_rules
+            .iter()
+            .enumerate()
+            .filter(|(_, r)| r.meta.scope == scope)
+            .map(|(i, _)| i)
             .collect()
     };
     let (session_rules, group_rules, outside_rules) = (
@@ -250,7 +253,7 @@ impl Shared<'_> {
                     no_groups,
                 );
                 let located = self.located(&input, &[], &[]);
-                let rules = [(None, vec![*rule])];
+                let rules = [(None, std::slice::from_ref(rule))];
                 self.evaluate(ev, &input, &rules, located, true, &mut done);
                 return done;
             }
@@ -279,13 +282,10 @@ impl Shared<'_> {
         let located = self.located(&input, &indices, &locs);
         let mut rules = Vec::new();
         if matches!(job, Job::Sessions { .. }) {
-            rules.push((
-                Some(PER_SESSION_RULES),
-                self.of_scope(Scope::Session).to_vec(),
-            ));
+            rules.push((Some(PER_SESSION_RULES), self.of_scope(Scope::Session)));
         }
         if !groups.is_empty() || first {
-            rules.push((Some(PER_GROUP_RULES), self.of_scope(Scope::Group).to_vec()));
+            rules.push((Some(PER_GROUP_RULES), self.of_scope(Scope::Group)));
         }
         self.evaluate(ev, &input, &rules, located, first, &mut done);
         done
@@ -353,7 +353,7 @@ impl Shared<'_> {
         &self,
         ev: &mut Option<Evaluator>,
         input: &regorus::Value,
-        sets: &[(Option<&str>, Vec<usize>)],
+        sets: &[(Option<&str>, &[usize])],
         located: Located<'_, regorus::Value>,
         first: bool,
         done: &mut Done,
