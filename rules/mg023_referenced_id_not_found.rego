@@ -29,18 +29,16 @@ kinds := {
 	"traffic_mirror_filter_id": ["filter", "tmf", "mirror filter"],
 }
 
-listed[kind] := ids if {
-	some kind, l in input.live.listings
-	ids := {x | some x in l.ids}
-}
-
+# `ids` and `covered` are keyed by id: one lookup per reference, where a list would be
+# scanned for every reference (with `--live`, `covered` holds every interface the
+# declarations name).
 covered(kind, id) if input.live.listings[kind].all == true
 
-covered(kind, id) if id in input.live.listings[kind].covered
+covered(kind, id) if input.live.listings[kind].covered[id]
 
 missing(kind, id) if {
 	covered(kind, id)
-	not listed[kind][id]
+	not input.live.listings[kind].ids[id]
 }
 
 message(k, id) := sprintf("%v %v does not exist in the account (%v)", [k[2], id, input.live.source])

@@ -38,8 +38,20 @@ pub(crate) struct LiveContext {
     pub(crate) source: String,
 }
 
+/// A set of ids as an object keyed by id (`{"eni-1": true}`): a rule looks an id up
+/// (`ids[id]`) where it would scan a list for every reference it checks.
+fn keyed(ids: &BTreeSet<String>) -> Json {
+    Json::Object(
+        ids.iter()
+            .map(|id| (id.clone(), Json::Bool(true)))
+            .collect(),
+    )
+}
+
 impl LiveContext {
-    /// The facts as the rule input's `live` object.
+    /// The facts as the rule input's `live` object: each listing's `ids` (what exists) and
+    /// `covered` (what a filtered listing asked for) keyed by id, and `all` when the
+    /// listing was complete.
     pub(crate) fn to_json(&self) -> Json {
         let listings: serde_json::Map<String, Json> = self
             .listings
@@ -48,9 +60,9 @@ impl LiveContext {
                 (
                     k.clone(),
                     json!({
-                        "ids": l.ids,
+                        "ids": keyed(&l.ids),
                         "all": l.covers.is_none(),
-                        "covered": l.covers.clone().unwrap_or_default(),
+                        "covered": l.covers.as_ref().map_or_else(Default::default, keyed),
                     }),
                 )
             })
