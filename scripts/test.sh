@@ -68,13 +68,10 @@ check-jsonschema --builtin-schema vendor.github-actions action.yml
 check-jsonschema --builtin-schema vendor.github-workflows .github/workflows/*.yml examples/workflows/*.yml
 
 step "pre-commit try-repo (real pre-commit; builds the hook without the AWS SDK)"
-# The hook's release build goes to target/hook, emptied first so that its time is a first
-# install's; the wheel below is built in the same folder and so reuses its dependencies.
-rm -rf target/hook
-MIRRORGUARD_HOOK_TARGET="$root/target/hook" tests/scripts/pre-commit.sh
+tests/scripts/pre-commit.sh
 
 step "Python wheel (maturin, bindings = bin): built, installed in a fresh virtualenv, run"
-CARGO_TARGET_DIR="$root/target/hook" tests/scripts/wheel.sh
+tests/scripts/wheel.sh
 
 step "examples/ (planted mistakes: exit status 1 expected)"
 set +e

@@ -2,8 +2,6 @@
 # Builds the Python wheel with maturin (from PyPI), installs it into a fresh virtualenv and
 # runs `mirrorguard check` on examples/ from it: exit 1 (the examples carry planted
 # mistakes). Usage: tests/scripts/wheel.sh
-# With CARGO_TARGET_DIR naming a folder that holds a release build (scripts/test.sh: the
-# pre-commit hook's), its compiled dependencies are reused.
 set -euo pipefail
 root=$(cd "$(dirname "$0")/../.." && pwd)
 work=$(mktemp -d)
