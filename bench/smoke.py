@@ -12,7 +12,7 @@ unit of 10,000 duplicates did exactly that), whatever the machine's speed or loa
 * a repository-shaped corpus (files without sessions) against the same number of files with
   sessions: skipping files that cannot declare a session must keep it at most 0.5x.
 
-Each run is the median of 3 fresh processes (CPU time, user + system, so that a busy machine
+Each run is the median of 5 fresh processes (CPU time, user + system, so that a busy machine
 changes the numbers less). Exit 1 when a ratio is over its bound, with the numbers.
 """
 import os
@@ -34,7 +34,7 @@ def generate(out, files, sessions, **kw):
 
 def cpu_seconds(mg, cwd):
     runs = []
-    for _ in range(3):
+    for _ in range(5):
         proc = subprocess.Popen([mg, "check", ".", "--no-config", "--format", "json", "--fail-on", "never"],
                                 cwd=cwd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
         _, status, usage = os.wait4(proc.pid, 0)
