@@ -62,7 +62,7 @@ impl LiveContext {
                     json!({
                         "ids": keyed(&l.ids),
                         "all": l.covers.is_none(),
-                        "covered": l.covers.as_ref().map_or_else(Default::default, keyed),
+                        "covered": keyed(l.covers.as_ref().unwrap_or(&BTreeSet::new())),
                     }),
                 )
             })
@@ -102,5 +102,37 @@ mod tests {
         };
         assert!(some.lacks("eni-1"));
         assert!(!some.lacks("eni-2"));
+    }
+
+    #[test]
+    fn listings_reach_the_rules_keyed_by_id_and_a_complete_one_covers_nothing_by_name() {
+        let live = LiveContext {
+            listings: BTreeMap::from([
+                (
+                    "filter".to_owned(),
+                    Listing {
+                        ids: BTreeSet::from(["tmf-1".to_owned()]),
+                        covers: None,
+                    },
+                ),
+                (
+                    "interface".to_owned(),
+                    Listing {
+                        ids: BTreeSet::new(),
+                        covers: Some(BTreeSet::from(["eni-1".to_owned()])),
+                    },
+                ),
+            ]),
+            ..LiveContext::default()
+        };
+        let json = live.to_json();
+        assert_eq!(
+            json["listings"]["filter"],
+            json!({"ids": {"tmf-1": true}, "all": true, "covered": {}})
+        );
+        assert_eq!(
+            json["listings"]["interface"],
+            json!({"ids": {}, "all": false, "covered": {"eni-1": true}})
+        );
     }
 }
