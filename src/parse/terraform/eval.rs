@@ -52,6 +52,10 @@ pub(crate) struct Ev {
     /// Where the value is written when that is a call argument of a module instance: the
     /// finding points there, and at the use inside the module as a related place.
     pub(crate) at: Option<Loc>,
+    /// Whether evaluating the expression is an error in Terraform (an attribute or index
+    /// that a known value does not have): `try()` moves on to its next argument only then.
+    /// An unknown value is not an error: `try(module.m.id, "")` is the module's output.
+    pub(crate) failed: bool,
 }
 
 impl Ev {
@@ -60,6 +64,14 @@ impl Ev {
             val,
             origin: None,
             at: None,
+            failed: false,
+        }
+    }
+    /// An expression that is an error in Terraform, which mirrorguard knows to be one.
+    pub(crate) fn failed(why: impl Into<String>) -> Self {
+        Self {
+            failed: true,
+            ..Self::unknown(why)
         }
     }
     pub(crate) fn known(v: Json) -> Self {
@@ -234,6 +246,7 @@ impl<'i, 'a> Evaluator<'i, 'a> {
                     let v = self.eval(e);
                     match v.as_item() {
                         Some(j) => items.push(j),
+                        None if v.failed => return v,
                         None => return Ev::unknown(v.why()),
                     }
                 }
@@ -251,6 +264,9 @@ impl<'i, 'a> Evaluator<'i, 'a> {
                         },
                     };
                     let value = self.eval(v.expr());
+                    if value.failed {
+                        return value;
+                    }
                     match (key, value.as_item()) {
                         (Some(k), Some(j)) => {
                             map.insert(k, j);
@@ -273,6 +289,9 @@ impl<'i, 'a> Evaluator<'i, 'a> {
             }
             Expression::Conditional(c) => {
                 let cond = self.eval(&c.cond_expr);
+                if cond.failed {
+                    return cond;
+                }
                 match cond.json() {
                     Some(Json::Bool(true)) => self.eval(&c.true_expr),
                     Some(Json::Bool(false)) => self.eval(&c.false_expr),
@@ -293,6 +312,9 @@ impl<'i, 'a> Evaluator<'i, 'a> {
             Expression::Traversal(t) => self.traversal(t, expr),
             Expression::UnaryOp(u) => {
                 let v = self.eval(&u.expr);
+                if v.failed {
+                    return v;
+                }
                 match (u.operator.value(), v.json()) {
                     (UnaryOperator::Neg, Some(Json::Number(n))) => n
                         .as_i64()
@@ -327,6 +349,9 @@ impl<'i, 'a> Evaluator<'i, 'a> {
                 Element::Interpolation(_) if out.len() > crate::parse::MAX_VALUE_BYTES => {}
                 Element::Interpolation(i) => {
                     let v = self.eval(&i.expr);
+                    if v.failed {
+                        return v;
+                    }
                     match v.json() {
                         Some(Json::String(s)) => out.push_str(s),
                         Some(Json::Number(n)) => out.push_str(&n.to_string()),

@@ -65,6 +65,9 @@ pub(crate) fn number(f: f64) -> Json {
 }
 
 pub(crate) fn binary(op: BinaryOperator, l: &Ev, r: &Ev) -> Ev {
+    if let Some(failed) = [l, r].into_iter().find(|e| e.failed) {
+        return failed.clone();
+    }
     let (Some(a), Some(b)) = (l.json(), r.json()) else {
         let why = if l.json().is_none() { l.why() } else { r.why() };
         return Ev::unknown(why);

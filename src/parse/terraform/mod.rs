@@ -15,6 +15,7 @@ mod index;
 mod instances;
 pub(crate) mod modules;
 mod refs;
+mod repeated_keys;
 mod resources;
 mod scope;
 #[cfg(test)]
@@ -113,17 +114,29 @@ fn parse_hcl(source: &SourceFile) -> Result<Body, FileError> {
             format!("invalid HCL: {message}"),
         ));
     }
-    hcl_edit::parser::parse_body(&source.text).map_err(|e| {
+    let offset_of = |e: &hcl_edit::parser::Error| {
         let loc = e.location();
-        let offset = source.line_start(loc.line()).map_or(loc.offset(), |s| {
+        source.line_start(loc.line()).map_or(loc.offset(), |s| {
             source
                 .offset_of_line_char(loc.line(), loc.column().saturating_sub(1))
                 .max(s)
-        });
+        })
+    };
+    repeated_keys::parse_body(&source.text, offset_of).map_err(|e| {
+        let offset = offset_of(&e);
+        let note = if repeated_keys::is_repeated_key(&e) {
+            format!(
+                " (Terraform keeps the last value of a repeated key; mirrorguard reads up to {} \
+                 repeated keys in a file, written as names or plain strings)",
+                repeated_keys::MAX_RENAMES
+            )
+        } else {
+            String::new()
+        };
         FileError::at(
             source,
             Span::new(offset, offset),
-            format!("invalid HCL: {}", e.message()),
+            format!("invalid HCL: {}{note}", e.message()),
         )
     })
 }

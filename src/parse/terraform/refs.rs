@@ -295,13 +295,18 @@ impl Evaluator<'_, '_> {
         ops: &[hcl_edit::Decorated<TraversalOperator>],
         expr: &Expression,
     ) -> Ev {
-        if ops.is_empty() {
+        if ops.is_empty() || base.failed {
             return base;
         }
         let base = base.settle();
         let Val::Known(mut cur) = base.val else {
             return match base.val {
                 Val::Symbol { why, .. } => Ev::symbol(self.canonical(expr), why),
+                // An attribute or index of null is an error in Terraform.
+                Val::Absent => Ev::failed(format!(
+                    "{} reads an attribute or index of null",
+                    compact(&expr.to_string())
+                )),
                 other => Ev::new(other),
             };
         };
@@ -339,7 +344,7 @@ impl Evaluator<'_, '_> {
             match next {
                 Some(n) => cur = n,
                 None => {
-                    return Ev::unknown(format!("{} does not exist", compact(&expr.to_string())));
+                    return Ev::failed(format!("{} does not exist", compact(&expr.to_string())));
                 }
             }
         }

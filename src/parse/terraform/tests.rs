@@ -101,3 +101,114 @@ fn syntax_error_has_line_and_column() {
     let err = parse_file(&src).expect_err("error");
     assert_eq!(err.position.map(|p| p.line), Some(2));
 }
+
+#[test]
+fn try_falls_back_only_on_an_error_never_on_an_unknown_value() {
+    let u = module(&[(
+        "main.tf",
+        r#"
+variable "unset" {}
+locals {
+  cfg     = {}
+  nothing = null
+}
+resource "aws_ec2_traffic_mirror_session" "s" {
+  traffic_mirror_filter_id = try(module.vns.filter_id, "")
+  session_number           = try(local.cfg.number, 7)
+  packet_length            = try(local.nothing.length, 100)
+  virtual_network_id       = try(var.unset.vni, 5)
+  traffic_mirror_target_id = try(local.cfg.a, local.cfg.b)
+}
+"#,
+    )]);
+    let s = u.sessions.first().expect("session");
+    let first = |alts: &[crate::model::Alt]| alts.first().map(|a| a.val.clone());
+    // A module output is unknown until apply, not an error: never the fallback "".
+    assert!(
+        matches!(first(&s.traffic_mirror_filter_id), Some(Val::Symbol { expr, .. }) if expr == "module.vns.filter_id")
+    );
+    // An attribute a known object lacks, or one read from null, is an error: the fallback.
+    assert_eq!(first(&s.session_number), Some(Val::Known(json!(7))));
+    assert_eq!(first(&s.packet_length), Some(Val::Known(json!(100))));
+    // A variable without a value is unknown, and so is the result, not the fallback.
+    assert!(matches!(
+        first(&s.virtual_network_id),
+        Some(Val::Symbol { .. } | Val::Unknown(_))
+    ));
+    // Every argument an error: unknown, never a value.
+    assert!(matches!(
+        first(&s.traffic_mirror_target_id),
+        Some(Val::Unknown(_))
+    ));
+}
+
+#[test]
+fn repeated_object_keys_keep_the_last_value_as_terraform_does() {
+    let u = module(&[(
+        "main.tf",
+        r#"
+locals {
+  numbers = {
+    a   = 40000
+    "b" = 1
+    a   = 2
+    "b" = 50000
+    A   = 7
+    x   = 1
+    x   = 2
+    x   = 3
+    nested = { y = 40000, y = 5 }
+  }
+}
+resource "aws_ec2_traffic_mirror_session" "s" {
+  session_number     = local.numbers.a
+  packet_length      = local.numbers["b"]
+  virtual_network_id = local.numbers.x
+  traffic_mirror_target_id = local.numbers.nested.y
+  network_interface_id     = local.numbers.A
+}
+"#,
+    )]);
+    let s = u
+        .sessions
+        .first()
+        .expect("the file parses and declares its session");
+    let first = |alts: &[crate::model::Alt]| alts.first().map(|a| a.val.clone());
+    assert_eq!(first(&s.session_number), Some(Val::Known(json!(2))));
+    assert_eq!(first(&s.packet_length), Some(Val::Known(json!(50000))));
+    // `x` is renamed to a placeholder of one letter, `A` first: that is a key of the object
+    // too, so the next placeholder is taken; the key `A` keeps its own value.
+    assert_eq!(first(&s.virtual_network_id), Some(Val::Known(json!(3))));
+    assert_eq!(first(&s.network_interface_id), Some(Val::Known(json!(7))));
+    assert_eq!(
+        first(&s.traffic_mirror_target_id),
+        Some(Val::Known(json!(5)))
+    );
+}
+
+#[test]
+fn a_repeated_attribute_of_a_block_stays_an_error_as_in_terraform() {
+    let src = Arc::new(SourceFile::in_memory(
+        "bad.tf",
+        "resource \"a\" \"b\" {\n  x = 1\n  x = 2\n}\n",
+    ));
+    let err = parse_file(&src).expect_err("error");
+    assert_eq!(err.position.map(|p| (p.line, p.column)), Some((3, 3)));
+}
+
+#[test]
+fn repeating_keys_without_end_is_an_error_after_a_bounded_number_of_parses() {
+    let items: String = (0..200)
+        .map(|i| format!("    k{i} = 1\n    k{i} = 2\n"))
+        .collect();
+    let text = format!("locals {{\n  m = {{\n{items}  }}\n}}\n");
+    let src = Arc::new(SourceFile::in_memory("many.tf", &text));
+    let err = parse_file(&src).expect_err("error");
+    assert!(
+        err.message.contains("reads up to 64 repeated keys"),
+        "{}",
+        err.message
+    );
+    // The 65th repeated key: `k64 = 2`, line 3 + 2 * 64 + 1.
+    assert_eq!(err.position.map(|p| p.line), Some(132));
+}

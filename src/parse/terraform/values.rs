@@ -19,17 +19,30 @@ impl Evaluator<'_, '_> {
             return Ev::known(json!(n));
         }
         let args: Vec<Ev> = f.args.iter().map(|a| self.eval(a)).collect();
-        if name == "try" || name == "coalesce" {
+        if name == "try" {
+            // The first argument that evaluates without an error, whatever its value: an
+            // unknown one (a module output, a resource attribute) makes the result unknown,
+            // never the fallback.
+            return args
+                .iter()
+                .find(|a| !a.failed)
+                .cloned()
+                .unwrap_or_else(|| Ev::failed("no argument of try() evaluates"));
+        }
+        // An error in an argument is an error of the call.
+        if let Some(failed) = args.iter().find(|a| a.failed) {
+            return failed.clone();
+        }
+        if name == "coalesce" {
             for a in &args {
                 match a.json() {
                     Some(Json::Null) => {}
-                    Some(Json::String(s)) if name == "coalesce" && s.is_empty() => {}
+                    Some(Json::String(s)) if s.is_empty() => {}
                     Some(_) => return a.clone(),
-                    None if name == "try" => {}
                     None => return Ev::unknown(a.why()),
                 }
             }
-            return Ev::unknown(format!("{name}() has no known argument"));
+            return Ev::unknown("coalesce() has no known argument");
         }
         let known: Result<Vec<Json>, String> = collect_known(args);
         let args = match known {
