@@ -209,6 +209,14 @@ impl<'i, 'a> Evaluator<'i, 'a> {
     }
 
     /// A name qualified by the module instance (`module.ids[0].var.enabled`), for conditions.
+    /// Evaluates in another file of the module (a value an override file writes).
+    pub(crate) fn in_file<T>(&mut self, file: FileId, f: impl FnOnce(&mut Self) -> T) -> T {
+        let saved = std::mem::replace(&mut self.file, file);
+        let out = f(self);
+        self.file = saved;
+        out
+    }
+
     pub(crate) fn qualified(&self, text: &str) -> String {
         format!("{}{text}", self.scope.prefix)
     }

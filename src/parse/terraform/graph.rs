@@ -3,15 +3,16 @@
 //! `network_interface { … }`) or object attributes (awscc, JSON syntax) alike.
 
 use hcl_edit::expr::{Expression, Object, ObjectKey};
-use hcl_edit::structure::{Block, Body};
+use hcl_edit::structure::Body;
 
 use super::eval::Evaluator;
 use super::functions::strip_parens;
 use super::instances::instances;
+use super::overrides::Merged;
 use super::scope::Scope;
 use super::{block_span, labels};
 use crate::model::graph::{Attr, Kind, Resource, snake};
-use crate::model::{Alt, FileId, Provider, Unit};
+use crate::model::{Alt, Provider, Unit};
 use crate::parse::graph::{child, fill_alicloud_rule, primary_attachment};
 use crate::parse::numeric;
 
@@ -68,14 +69,15 @@ fn alternatives(ev: &mut Evaluator<'_, '_>, expr: Option<&Expression>) -> Vec<Al
     out
 }
 
-/// An attribute by its API path, converted to `snake_case`.
-fn by_path(ev: &mut Evaluator<'_, '_>, body: &Body, attr: Attr) -> Vec<Alt> {
+/// An attribute by its API path, converted to `snake_case`, in the file that writes it.
+fn by_path(ev: &mut Evaluator<'_, '_>, block: Merged<'_>, attr: Attr) -> Vec<Alt> {
     let path: Vec<String> = attr.api_path().iter().map(|p| snake(p)).collect();
     let alts = match path.as_slice() {
-        [name] => alternatives(ev, body.get_attribute(name).map(|a| &a.value)),
+        [name] => attribute(ev, block, name),
         [outer, inner] => {
+            let (file, body) = block.nested(outer);
             let expr = nested(body, outer).first().and_then(|n| n.get(inner));
-            alternatives(ev, expr)
+            ev.in_file(file, |ev| alternatives(ev, expr))
         }
         _ => Vec::new(),
     };
@@ -86,26 +88,32 @@ fn by_path(ev: &mut Evaluator<'_, '_>, body: &Body, attr: Attr) -> Vec<Alt> {
     }
 }
 
+/// The alternatives of an argument of a merged block, in the file that writes it.
+fn attribute(ev: &mut Evaluator<'_, '_>, block: Merged<'_>, key: &str) -> Vec<Alt> {
+    match block.attribute(key) {
+        Some((file, a)) => ev.in_file(file, |ev| alternatives(ev, Some(&a.value))),
+        None => Vec::new(),
+    }
+}
+
 /// Reads one graph resource block, one resource per instance.
 pub(crate) fn read(
     scope: &Scope<'_, '_>,
     unit: &mut Unit,
-    file: FileId,
-    block: &Block,
+    block: Merged<'_>,
     kind: Kind,
     provider: Provider,
 ) {
-    let [ty, name] = labels(block);
-    let loc = scope.index.locate(file, block_span(block));
+    let [ty, name] = labels(block.block);
+    let loc = scope.index.locate(block.file, block_span(block.block));
     let mut refs = Vec::new();
-    let insts = instances(scope, file, block, &format!("{ty}.{name}"), &mut refs);
+    let insts = instances(scope, block, &format!("{ty}.{name}"), &mut refs);
     for mut r in refs {
         r.resource = Some(unit.resources.len());
         unit.references.push(r);
     }
-    let body = &block.body;
     for inst in insts {
-        let mut ev = Evaluator::new(scope, file);
+        let mut ev = Evaluator::new(scope, block.file);
         ev.count_index = inst.count_index;
         ev.each = inst.each;
         let address = format!("{}{ty}.{name}{}", scope.prefix, inst.key);
@@ -118,22 +126,22 @@ pub(crate) fn read(
         }
         r.identities = vec![format!("{address}.id"), format!("{address}.arn")];
         if provider == Provider::Alicloud && kind == Kind::FilterRule {
-            let mut get =
-                |key: &str| alternatives(&mut ev, body.get_attribute(key).map(|a| &a.value));
+            let mut get = |key: &str| attribute(&mut ev, block, key);
             fill_alicloud_rule(&mut r, &ty, &mut get);
         } else {
             for &attr in Attr::of(kind) {
-                let alts = by_path(&mut ev, body, attr);
+                let alts = by_path(&mut ev, block, attr);
                 r.set(attr, alts);
             }
         }
         let index = unit.resources.len();
         let mut extra = Vec::new();
         match (kind, provider) {
-            (Kind::Instance, _) => instance_interfaces(&mut ev, body, &r, &mut extra),
+            (Kind::Instance, _) => instance_interfaces(&mut ev, block, &r, &mut extra),
             (Kind::Interface, _) => {
+                let (file, body) = block.nested("attachment");
                 for (n, att) in nested(body, "attachment").iter().enumerate() {
-                    let instance = alternatives(&mut ev, att.get("instance"));
+                    let instance = ev.in_file(file, |ev| alternatives(ev, att.get("instance")));
                     let mut a = child(&r, Kind::Attachment, format!("{address} (attachment {n})"));
                     a.set(
                         Attr::NetworkInterfaceId,
@@ -148,7 +156,12 @@ pub(crate) fn read(
                 }
             }
             (Kind::Filter, Provider::Alicloud) => {
-                alicloud_inline_rules(&mut ev, body, &r, &mut extra);
+                for name in ["ingress_rules", "egress_rules"] {
+                    let (file, body) = block.nested(name);
+                    ev.in_file(file, |ev| {
+                        alicloud_inline_rules(ev, body, name, &r, &mut extra)
+                    });
+                }
             }
             _ => {}
         }
@@ -165,7 +178,7 @@ pub(crate) fn read(
 /// (`network_interface` blocks; `network_interfaces` objects for awscc).
 fn instance_interfaces(
     ev: &mut Evaluator<'_, '_>,
-    body: &Body,
+    block: Merged<'_>,
     instance: &Resource,
     out: &mut Vec<Resource>,
 ) {
@@ -186,8 +199,9 @@ fn instance_interfaces(
     } else {
         "network_interface"
     };
+    let (file, body) = block.nested(name);
     for (n, nic) in nested(body, name).iter().enumerate() {
-        let eni = alternatives(ev, nic.get("network_interface_id"));
+        let eni = ev.in_file(file, |ev| alternatives(ev, nic.get("network_interface_id")));
         if eni.is_empty() {
             continue;
         }
@@ -203,11 +217,12 @@ fn instance_interfaces(
     }
 }
 
-/// An Alibaba Cloud filter's inline `ingress_rules` and `egress_rules` blocks, as rules of
-/// the filter; a `dynamic` rule block stands for any number of rules.
+/// An Alibaba Cloud filter's inline `ingress_rules` or `egress_rules` blocks (`block`), as
+/// rules of the filter; a `dynamic` rule block stands for any number of rules.
 fn alicloud_inline_rules(
     ev: &mut Evaluator<'_, '_>,
     body: &Body,
+    block: &str,
     filter: &Resource,
     out: &mut Vec<Resource>,
 ) {
@@ -217,27 +232,25 @@ fn alicloud_inline_rules(
         format!("{address}.id"),
         "known only after apply",
     );
-    for block in ["ingress_rules", "egress_rules"] {
-        for (n, item) in nested(body, block).iter().enumerate() {
-            let mut r = child(filter, Kind::FilterRule, format!("{address}.{block}[{n}]"));
-            if let Nested::Block(b) = item
-                && let Some(first) = b.attributes().next()
-            {
-                r.loc = ev.loc(&first.value);
-            }
-            let mut get = |key: &str| alternatives(ev, item.get(key));
-            fill_alicloud_rule(&mut r, block, &mut get);
-            r.set(Attr::TrafficMirrorFilterId, vec![filter_id.clone()]);
-            out.push(r);
+    for (n, item) in nested(body, block).iter().enumerate() {
+        let mut r = child(filter, Kind::FilterRule, format!("{address}.{block}[{n}]"));
+        if let Nested::Block(b) = item
+            && let Some(first) = b.attributes().next()
+        {
+            r.loc = ev.loc(&first.value);
         }
-        let dynamic = body
-            .get_blocks("dynamic")
-            .any(|d| d.labels.first().is_some_and(|l| l.as_str() == block));
-        if dynamic {
-            let mut r = child(filter, Kind::FilterRule, format!("{address}.{block}[*]"));
-            r.repeated = Some(format!("dynamic \"{block}\" block"));
-            r.set(Attr::TrafficMirrorFilterId, vec![filter_id.clone()]);
-            out.push(r);
-        }
+        let mut get = |key: &str| alternatives(ev, item.get(key));
+        fill_alicloud_rule(&mut r, block, &mut get);
+        r.set(Attr::TrafficMirrorFilterId, vec![filter_id.clone()]);
+        out.push(r);
+    }
+    let dynamic = body
+        .get_blocks("dynamic")
+        .any(|d| d.labels.first().is_some_and(|l| l.as_str() == block));
+    if dynamic {
+        let mut r = child(filter, Kind::FilterRule, format!("{address}.{block}[*]"));
+        r.repeated = Some(format!("dynamic \"{block}\" block"));
+        r.set(Attr::TrafficMirrorFilterId, vec![filter_id.clone()]);
+        out.push(r);
     }
 }

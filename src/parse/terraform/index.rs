@@ -9,8 +9,9 @@ use serde_json::json;
 
 use super::eval::Evaluator;
 use super::functions::{compact, strip_parens};
-use super::labels;
+use super::overrides::{Conflict, Merged};
 use super::scope::Scope;
+use super::{block_span, labels, span_of};
 use crate::model::{Alt, FileId, Loc, Origin, Val};
 use crate::parse::tfjson::Remap;
 use crate::source::Span;
@@ -35,6 +36,12 @@ pub(crate) struct Index<'a> {
     pub(crate) modules: Vec<(FileId, &'a Block)>,
     /// The interface an `aws_instance` declares at device index 0: its primary interface.
     pub(crate) primary_interfaces: HashMap<String, (&'a Expression, FileId)>,
+    /// Blocks of override files, by what they override (`aws_x.y`, `module.m`), in order.
+    pub(crate) overrides: HashMap<String, Vec<(FileId, &'a Block)>>,
+    /// Where each name is declared first (`resource aws_x.y`, `local n`), for duplicates.
+    first: HashMap<String, (FileId, Span)>,
+    /// Declarations Terraform refuses: reported as errors at their place.
+    pub(crate) conflicts: Vec<Conflict>,
 }
 
 impl<'a> Index<'a> {
@@ -44,44 +51,76 @@ impl<'a> Index<'a> {
         Loc { file, span }
     }
 
-    pub(crate) fn add(&mut self, file: FileId, body: &'a Body) {
+    /// Adds the declarations of one file; an override file's blocks are merged into what the
+    /// module's other files declare, which must all be added first.
+    pub(crate) fn add(&mut self, file: FileId, body: &'a Body, is_override: bool) {
         for block in body.blocks() {
             match block.ident.as_str() {
                 "variable" => {
                     let [name, _] = labels(block);
-                    let default = block.body.get_attribute("default").map(|a| &a.value);
+                    if !self.declare("variable", &name, file, block_span(block), is_override) {
+                        continue;
+                    }
                     if matches!(
                         block.body.get_attribute("sensitive").map(|a| &a.value),
                         Some(Expression::Bool(b)) if *b.value()
                     ) {
                         self.sensitive.insert(name.clone());
                     }
-                    self.variables.insert(name, (default, file));
+                    let default = block.body.get_attribute("default").map(|a| &a.value);
+                    match self.variables.get_mut(&name) {
+                        Some(slot) if is_override => {
+                            if default.is_some() {
+                                *slot = (default, file);
+                            }
+                        }
+                        _ => {
+                            self.variables.insert(name, (default, file));
+                        }
+                    }
                 }
                 "locals" => {
                     for attr in block.body.attributes() {
-                        self.locals
-                            .insert(attr.key.as_str().to_owned(), (&attr.value, file));
+                        let name = attr.key.as_str();
+                        if self.declare("local value", name, file, span_of(&attr.key), is_override)
+                        {
+                            self.locals.insert(name.to_owned(), (&attr.value, file));
+                        }
                     }
                 }
                 "resource" => {
                     let [ty, name] = labels(block);
+                    let address = format!("{ty}.{name}");
+                    let kind = format!("resource \"{ty}\"");
+                    if !self.declare(&kind, &name, file, block_span(block), is_override) {
+                        continue;
+                    }
                     let rep = block
                         .body
                         .get_attribute("count")
                         .or_else(|| block.body.get_attribute("for_each"));
                     if let Some(attr) = rep {
-                        self.repetition.insert(format!("{ty}.{name}"), (attr, file));
+                        self.repetition.insert(address.clone(), (attr, file));
                     }
                     if ty == "aws_instance" {
-                        self.note_primary_interface(&format!("{ty}.{name}"), block, file);
+                        self.note_primary_interface(&address, block, file);
                     }
-                    self.declared.insert(format!("{ty}.{name}"));
-                    self.resources.push((file, block));
+                    if is_override {
+                        self.overrides
+                            .entry(address)
+                            .or_default()
+                            .push((file, block));
+                    } else {
+                        self.declared.insert(address);
+                        self.resources.push((file, block));
+                    }
                 }
                 "data" => {
                     let [ty, name] = labels(block);
-                    self.declared.insert(format!("data.{ty}.{name}"));
+                    let kind = format!("data \"{ty}\"");
+                    if self.declare(&kind, &name, file, block_span(block), is_override) {
+                        self.declared.insert(format!("data.{ty}.{name}"));
+                    }
                 }
                 "provider" => {
                     let [name, _] = labels(block);
@@ -89,16 +128,75 @@ impl<'a> Index<'a> {
                         Some(Expression::String(s)) => format!("{name}.{}", s.value()),
                         _ => name,
                     };
+                    if !self.declare("provider", &key, file, block_span(block), is_override) {
+                        continue;
+                    }
                     let region = block.body.get_attribute("region").map(|a| &a.value);
-                    self.providers.insert(key, (region, file));
+                    if !is_override || region.is_some() {
+                        self.providers.insert(key, (region, file));
+                    }
                 }
                 "module" => {
                     let [name, _] = labels(block);
-                    self.declared.insert(format!("module.{name}"));
-                    self.modules.push((file, block));
+                    if !self.declare("module", &name, file, block_span(block), is_override) {
+                        continue;
+                    }
+                    if is_override {
+                        self.overrides
+                            .entry(format!("module.{name}"))
+                            .or_default()
+                            .push((file, block));
+                    } else {
+                        self.declared.insert(format!("module.{name}"));
+                        self.modules.push((file, block));
+                    }
+                }
+                "output" => {
+                    let [name, _] = labels(block);
+                    self.declare("output", &name, file, block_span(block), is_override);
                 }
                 _ => {}
             }
+        }
+    }
+
+    /// Notes a declaration. A normal file's is new (else a duplicate: `false`, and the first
+    /// declaration stands); an override file's has a declaration to merge into (else `false`).
+    fn declare(
+        &mut self,
+        kind: &str,
+        name: &str,
+        file: FileId,
+        span: Span,
+        is_override: bool,
+    ) -> bool {
+        let key = format!("{kind} {name}");
+        let first = self.first.get(&key).copied();
+        let ok = if is_override {
+            first.is_some()
+        } else {
+            first.is_none()
+        };
+        if ok {
+            self.first.entry(key).or_insert((file, span));
+        } else {
+            self.conflicts.push(Conflict {
+                file,
+                span,
+                kind: kind.to_owned(),
+                name: name.to_owned(),
+                first,
+            });
+        }
+        ok
+    }
+
+    /// A resource or module block with what override files merge into it.
+    pub(crate) fn merged<'s>(&'s self, key: &str, file: FileId, block: &'s Block) -> Merged<'s> {
+        Merged {
+            file,
+            block,
+            overrides: self.overrides.get(key).map_or(&[], Vec::as_slice),
         }
     }
 

@@ -1,14 +1,14 @@
 //! `count` and `for_each`: the instances a resource or module block expands to, or one
 //! symbolic instance under a condition when the repetition is not known.
 
-use hcl_edit::structure::Block;
 use serde_json::{Value as Json, json};
 
 use super::MAX_INSTANCES;
 use super::eval::{Evaluator, has_marker};
 use super::functions::compact;
+use super::overrides::Merged;
 use super::scope::Scope;
-use crate::model::{Condition, FileId, Reference, Val};
+use crate::model::{Condition, Reference, Val};
 
 /// One instance of a block: its address suffix and the values `count.index` / `each` take.
 pub(crate) struct Instance {
@@ -33,8 +33,7 @@ impl Instance {
 /// instance it is declared in is named too, so conditions of two instances never merge.
 pub(crate) fn instances(
     scope: &Scope<'_, '_>,
-    file: FileId,
-    block: &Block,
+    block: Merged<'_>,
     what: &str,
     refs: &mut Vec<Reference>,
 ) -> Vec<Instance> {
@@ -43,7 +42,7 @@ pub(crate) fn instances(
     } else {
         format!(" in {}", scope.prefix.trim_end_matches('.'))
     };
-    if let Some(count) = block.body.get_attribute("count") {
+    if let Some((file, count)) = block.attribute("count") {
         let mut ev = Evaluator::new(scope, file);
         let v = ev.eval(&count.value);
         refs.append(&mut ev.refs);
@@ -89,7 +88,7 @@ pub(crate) fn instances(
             )],
         };
     }
-    if let Some(for_each) = block.body.get_attribute("for_each") {
+    if let Some((file, for_each)) = block.attribute("for_each") {
         let mut ev = Evaluator::new(scope, file);
         let v = ev.eval(&for_each.value);
         refs.append(&mut ev.refs);

@@ -14,6 +14,7 @@ mod graph;
 mod index;
 mod instances;
 pub(crate) mod modules;
+mod overrides;
 mod refs;
 mod repeated_keys;
 mod resources;
@@ -162,10 +163,22 @@ pub(crate) fn read_root(set: &ModuleSet, root: &str, default_region: Option<&str
             continue;
         };
         let mut index = Index::default();
-        for f in &m.tf {
+        // Override files last, in name order: their blocks merge into the others'.
+        let (overriding, normal): (Vec<&ParsedFile>, Vec<&ParsedFile>) =
+            m.tf.iter().partition(|f| {
+                f.source
+                    .path
+                    .file_name()
+                    .is_some_and(|n| overrides::is_override_file(&n.to_string_lossy()))
+            });
+        for (f, is_override) in normal
+            .into_iter()
+            .map(|f| (f, false))
+            .chain(overriding.into_iter().map(|f| (f, true)))
+        {
             let id = files.len();
             files.push(f.source.clone());
-            index.add(id, &f.body);
+            index.add(id, &f.body, is_override);
             if let Some(r) = &f.remap {
                 index.remaps.insert(id, r);
             }
@@ -230,6 +243,14 @@ pub(crate) fn read_root(set: &ModuleSet, root: &str, default_region: Option<&str
     for e in scope.budget.errors() {
         unit.errors.push((root_loc, e));
     }
+    for dir in &reachable {
+        if let Some(index) = indexes.get(dir) {
+            for c in &index.conflicts {
+                let message = conflict_message(c, &unit.files, index);
+                unit.errors.push((index.locate(c.file, c.span), message));
+            }
+        }
+    }
     unit.secrets.extend(scope.secrets.borrow().iter().cloned());
     unit.created.extend(scope.created.into_inner());
     // Terraform refuses a reference to a variable the module does not declare.
@@ -251,14 +272,56 @@ pub(crate) fn read_root(set: &ModuleSet, root: &str, default_region: Option<&str
     unit
 }
 
+/// What Terraform says of a declaration it refuses, with where the name is declared first.
+fn conflict_message(
+    c: &overrides::Conflict,
+    files: &[Arc<SourceFile>],
+    index: &Index<'_>,
+) -> String {
+    let (kind, name) = (&c.kind, &c.name);
+    let what = kind.split(' ').next().unwrap_or_default();
+    match c.first {
+        Some((file, span)) => {
+            let at = index.locate(file, span);
+            let place = files.get(at.file).map_or_else(String::new, |f| {
+                let p = f.position(at.span.start);
+                format!(" at {}:{}:{}", f.display, p.line, p.column)
+            });
+            let summary = match what {
+                "variable" => "Duplicate variable declaration".to_owned(),
+                "local" => "Duplicate local value definition".to_owned(),
+                "module" => "Duplicate module call".to_owned(),
+                "output" => "Duplicate output definition".to_owned(),
+                _ => format!("Duplicate {kind} configuration"),
+            };
+            format!(
+                "{kind} {name:?} is declared twice (first{place}): Terraform fails with \"{summary}\""
+            )
+        }
+        None => {
+            let summary = match what {
+                "resource" | "data" => format!("Missing {what} to override"),
+                "module" => "Missing module call to override".to_owned(),
+                "local" => "Missing base local value definition to override".to_owned(),
+                "provider" => "Missing base provider configuration for override".to_owned(),
+                _ => format!("Missing base {what} declaration to override"),
+            };
+            format!(
+                "{kind} {name:?} of an override file is not declared by the module's other files: Terraform fails with \"{summary}\""
+            )
+        }
+    }
+}
+
 /// Reads the sessions and the rest of the mirror graph of one module instance.
 fn read_resources(scope: &Scope<'_, '_>, unit: &mut Unit) {
     for &(file, block) in &scope.index.resources {
-        let [ty, _] = labels(block);
+        let [ty, name] = labels(block);
+        let merged = scope.index.merged(&format!("{ty}.{name}"), file, block);
         if let Some(&(_, provider)) = SESSION_TYPES.iter().find(|(t, _)| *t == ty) {
-            resources::read_sessions(scope, unit, file, block, provider);
+            resources::read_sessions(scope, unit, merged, provider);
         } else if let Some((kind, provider)) = crate::model::graph::kind_of_type(&ty) {
-            graph::read(scope, unit, file, block, kind, provider);
+            graph::read(scope, unit, merged, kind, provider);
         }
     }
 }

@@ -11,7 +11,7 @@
 use std::collections::{BTreeMap, HashMap};
 
 use hcl_edit::expr::Expression;
-use hcl_edit::structure::Block;
+use hcl_edit::structure::{Attribute, Block};
 
 use super::eval::Evaluator;
 use super::functions::{compact, strip_parens};
@@ -94,12 +94,13 @@ pub(crate) fn is_local(source: &str) -> bool {
 
 /// The literal `source` of a module block.
 pub(crate) fn source_of(block: &Block) -> Option<String> {
-    match block
-        .body
-        .get_attribute("source")
-        .map(|a| strip_parens(&a.value))
-    {
-        Some(Expression::String(s)) => Some(s.value().clone()),
+    block.body.get_attribute("source").and_then(literal_source)
+}
+
+/// A `source` argument's literal string.
+fn literal_source(source: &Attribute) -> Option<String> {
+    match strip_parens(&source.value) {
+        Expression::String(s) => Some(s.value().clone()),
         _ => None,
     }
 }
@@ -195,20 +196,23 @@ impl<'s, 'a> Expander<'s, 'a> {
         read: &dyn Fn(&Scope<'_, 'a>, &mut Unit),
     ) {
         read(scope, unit);
-        for &(file, block) in &scope.index.modules {
-            let [name, _] = labels(block);
+        for &(base_file, base) in &scope.index.modules {
+            let [name, _] = labels(base);
+            let block = scope
+                .index
+                .merged(&format!("module.{name}"), base_file, base);
             let call_key = if key.is_empty() {
                 name.clone()
             } else {
                 format!("{key}.{name}")
             };
             let address = format!("{}module.{name}", scope.prefix);
-            let source_attr = block.body.get_attribute("source");
-            let at = scope.index.locate(
-                file,
-                source_attr.map_or_else(|| block_span(block), |a| span_of(&a.value)),
-            );
-            let source = source_of(block);
+            let source_attr = block.attribute("source");
+            let at = match source_attr {
+                Some((file, a)) => scope.index.locate(file, span_of(&a.value)),
+                None => scope.index.locate(base_file, block_span(base)),
+            };
+            let source = source_attr.and_then(|(_, a)| literal_source(a));
             let child_dir = match resolve(
                 self.set,
                 dir,
@@ -251,28 +255,31 @@ impl<'s, 'a> Expander<'s, 'a> {
                 continue;
             };
             let mut refs = Vec::new();
-            let insts = instances(scope, file, block, &address, &mut refs);
+            let insts = instances(scope, block, &address, &mut refs);
             unit.references.append(&mut refs);
-            let call_loc = scope.index.locate(file, block_span(block));
+            let call_loc = scope.index.locate(base_file, block_span(base));
             for inst in insts {
-                let mut ev = Evaluator::new(scope, file);
+                let mut ev = Evaluator::new(scope, base_file);
                 ev.count_index = inst.count_index;
                 ev.each = inst.each;
                 let mut inputs = HashMap::new();
-                for attr in block.body.attributes() {
+                for (file, attr) in block.attributes() {
                     let k = attr.key.as_str();
                     if META_ARGUMENTS.contains(&k) {
                         continue;
                     }
-                    let value = ev.eval(&attr.value);
-                    // Where the value is written: the branch a decided conditional picks.
-                    let mut alts = Vec::new();
-                    ev.branches(&attr.value, Vec::new(), &mut alts, 0);
-                    let at = match alts.as_slice() {
-                        [one] => one.loc,
-                        _ => ev.loc(&attr.value),
-                    };
-                    inputs.insert(k.to_owned(), Input { ev: value, at });
+                    let input = ev.in_file(file, |ev| {
+                        let value = ev.eval(&attr.value);
+                        // Where the value is written: the branch a decided conditional picks.
+                        let mut alts = Vec::new();
+                        ev.branches(&attr.value, Vec::new(), &mut alts, 0);
+                        let at = match alts.as_slice() {
+                            [one] => one.loc,
+                            _ => ev.loc(&attr.value),
+                        };
+                        Input { ev: value, at }
+                    });
+                    inputs.insert(k.to_owned(), input);
                 }
                 unit.references.append(&mut ev.refs);
                 let instance = format!("{address}{}", inst.key);
@@ -290,7 +297,10 @@ impl<'s, 'a> Expander<'s, 'a> {
                     inputs,
                     tfvars: HashMap::new(),
                     conditions,
-                    providers: provider_map(block),
+                    providers: block
+                        .attribute("providers")
+                        .map(|(_, a)| provider_map(a))
+                        .unwrap_or_default(),
                     calls,
                     default_region: scope.default_region.clone(),
                     locals: Default::default(),
@@ -308,13 +318,9 @@ impl<'s, 'a> Expander<'s, 'a> {
 }
 
 /// `providers = { alicloud = alicloud.hz }`: provider keys in the module → keys in the caller.
-fn provider_map(block: &Block) -> HashMap<String, String> {
+fn provider_map(providers: &Attribute) -> HashMap<String, String> {
     let mut out = HashMap::new();
-    if let Some(Expression::Object(o)) = block
-        .body
-        .get_attribute("providers")
-        .map(|a| strip_parens(&a.value))
-    {
+    if let Expression::Object(o) = strip_parens(&providers.value) {
         for (k, v) in o.iter() {
             let key = match k {
                 hcl_edit::expr::ObjectKey::Ident(i) => i.as_str().to_owned(),

@@ -1,26 +1,25 @@
 //! Session resource blocks into the model, one per instance.
 
-use hcl_edit::structure::Block;
 use serde_json::json;
 
 use super::eval::Evaluator;
 use super::instances::instances;
+use super::overrides::Merged;
 use super::scope::Scope;
 use super::{block_span, labels};
-use crate::model::{Alt, FileId, Provider, Session, Unit, Val};
+use crate::model::{Alt, Provider, Session, Unit, Val};
 use crate::parse::numeric;
 
 pub(crate) fn read_sessions(
     scope: &Scope<'_, '_>,
     unit: &mut Unit,
-    file: FileId,
-    block: &Block,
+    block: Merged<'_>,
     provider: Provider,
 ) {
-    let [ty, name] = labels(block);
-    let loc = scope.index.locate(file, block_span(block));
+    let [ty, name] = labels(block.block);
+    let loc = scope.index.locate(block.file, block_span(block.block));
     let mut refs = Vec::new();
-    let insts = instances(scope, file, block, &format!("{ty}.{name}"), &mut refs);
+    let insts = instances(scope, block, &format!("{ty}.{name}"), &mut refs);
     for r in &mut refs {
         r.session = Some(unit.sessions.len());
     }
@@ -36,13 +35,13 @@ pub(crate) fn read_sessions(
         s.conditions = scope.conditions.clone();
         s.conditions.extend(inst.conditions);
         s.calls.clone_from(&scope.calls);
-        let mut ev = Evaluator::new(scope, file);
+        let mut ev = Evaluator::new(scope, block.file);
         ev.count_index = inst.count_index;
         ev.each = inst.each;
-        let body = &block.body;
         let field = |ev: &mut Evaluator<'_, '_>, key: &str| -> Vec<Alt> {
-            body.get_attribute(key)
-                .map(|a| ev.alternatives(a))
+            block
+                .attribute(key)
+                .map(|(file, a)| ev.in_file(file, |ev| ev.alternatives(a)))
                 .unwrap_or_default()
         };
         s.traffic_mirror_target_id = field(&mut ev, "traffic_mirror_target_id");
@@ -50,13 +49,14 @@ pub(crate) fn read_sessions(
         if provider == Provider::Alicloud {
             // priority is the session number; sources are a list (one per session in practice).
             s.session_number = numeric(field(&mut ev, "priority"));
-            s.network_interface_id = body
-                .get_attribute("traffic_mirror_source_ids")
-                .map(|a| ev.list_items(a))
+            s.network_interface_id = block
+                .attribute("traffic_mirror_source_ids")
+                .map(|(file, a)| ev.in_file(file, |ev| ev.list_items(a)))
                 .unwrap_or_default();
             s.target_type = field(&mut ev, "traffic_mirror_target_type");
             s.name = field(&mut ev, "traffic_mirror_session_name");
-            s.region = ev.region(body);
+            let (file, body) = block.nested("provider");
+            s.region = ev.in_file(file, |ev| ev.region(body));
         } else {
             s.network_interface_id = field(&mut ev, "network_interface_id");
             s.session_number = numeric(field(&mut ev, "session_number"));
@@ -80,8 +80,8 @@ pub(crate) fn read_sessions(
                 "description"
             },
         );
-        if let Some(tags) = body.get_attribute("tags") {
-            s.tags = ev.tags(tags, provider);
+        if let Some((file, tags)) = block.attribute("tags") {
+            s.tags = ev.in_file(file, |ev| ev.tags(tags, provider));
         }
         for mut r in ev.refs.drain(..) {
             r.session = Some(session_index);

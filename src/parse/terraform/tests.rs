@@ -212,3 +212,124 @@ fn repeating_keys_without_end_is_an_error_after_a_bounded_number_of_parses() {
     // The 65th repeated key: `k64 = 2`, line 3 + 2 * 64 + 1.
     assert_eq!(err.position.map(|p| p.line), Some(132));
 }
+
+#[test]
+fn override_files_merge_into_the_declarations_they_name_each_value_in_its_file() {
+    let u = module(&[
+        // Named so that the override file would sort first: override files are read last.
+        (
+            "z_main.tf",
+            r#"
+variable "n" {
+  default = 40000
+}
+resource "aws_ec2_traffic_mirror_filter_rule" "r" {
+  traffic_mirror_filter_id = "tmf-0123456789abcdef0"
+  rule_number              = 1
+  destination_port_range {
+    from_port = 90
+    to_port   = 80
+  }
+}
+resource "aws_ec2_traffic_mirror_session" "s" {
+  count                = 1
+  network_interface_id = "eni-0123456789abcdef0"
+  session_number       = var.n
+  packet_length        = 9000
+}
+"#,
+        ),
+        (
+            "a_override.tf",
+            r#"
+variable "n" {
+  default = 2
+}
+resource "aws_ec2_traffic_mirror_filter_rule" "r" {
+  destination_port_range {
+    from_port = 80
+    to_port   = 90
+  }
+}
+resource "aws_ec2_traffic_mirror_session" "s" {
+  count         = 2
+  packet_length = 8500
+}
+"#,
+        ),
+    ]);
+    assert!(u.errors.is_empty(), "{:?}", u.errors);
+    // The override's count: two sessions, not three.
+    assert_eq!(u.sessions.len(), 2);
+    let s = u.sessions.first().expect("session");
+    let first = |alts: &[crate::model::Alt]| alts.first().map(|a| (a.val.clone(), a.loc.file));
+    // An argument: the override's value, in the override file (file 1: the normal file is
+    // read first). A variable's default: the override's, written there.
+    assert_eq!(first(&s.packet_length), Some((Val::Known(json!(8500)), 1)));
+    let number = s.session_number.first().expect("session number");
+    assert_eq!(number.val, Val::Known(json!(2)));
+    assert_eq!(
+        number.origin.as_ref().and_then(|o| o.at).map(|l| l.file),
+        Some(1)
+    );
+    // What the override does not set stays the base block's.
+    assert_eq!(
+        first(&s.network_interface_id),
+        Some((Val::Known(json!("eni-0123456789abcdef0")), 0))
+    );
+    // A nested block type of the override replaces the base block's.
+    let rule = u
+        .resources
+        .iter()
+        .find(|r| r.address == "aws_ec2_traffic_mirror_filter_rule.r")
+        .expect("rule");
+    let port = |a: crate::model::graph::Attr| {
+        rule.fields
+            .get(&a)
+            .and_then(|f| f.first())
+            .map(|x| x.val.clone())
+    };
+    assert_eq!(
+        port(crate::model::graph::Attr::DestinationFromPort),
+        Some(Val::Known(json!(80)))
+    );
+}
+
+#[test]
+fn a_name_declared_twice_and_an_override_of_nothing_are_errors_as_in_terraform() {
+    let u = module(&[
+        (
+            "a.tf",
+            "resource \"aws_ec2_traffic_mirror_session\" \"s\" {\n  session_number = 1\n}\nlocals {\n  x = 1\n}\n",
+        ),
+        (
+            "b.tf",
+            "resource \"aws_ec2_traffic_mirror_session\" \"s\" {\n  session_number = 40000\n}\nlocals {\n  x = 2\n}\n",
+        ),
+        ("override.tf", "variable \"v\" {\n  default = 1\n}\n"),
+    ]);
+    let messages: Vec<&str> = u.errors.iter().map(|(_, m)| m.as_str()).collect();
+    assert_eq!(messages.len(), 3, "{messages:?}");
+    assert!(messages.iter().any(|m| m.contains(
+        "resource \"aws_ec2_traffic_mirror_session\" \"s\" is declared twice (first at a.tf:1:10)"
+    )));
+    assert!(
+        messages
+            .iter()
+            .any(|m| m.contains("Duplicate local value definition"))
+    );
+    assert!(
+        messages
+            .iter()
+            .any(|m| m.contains("Missing base variable declaration to override"))
+    );
+    // The first declaration stands: one session, number 1, and no duplicate of it.
+    assert_eq!(u.sessions.len(), 1);
+    assert_eq!(
+        u.sessions
+            .first()
+            .and_then(|s| s.session_number.first())
+            .map(|a| a.val.clone()),
+        Some(Val::Known(json!(1)))
+    );
+}
