@@ -1,18 +1,20 @@
 //! Targets, filters, filter rules, interfaces, instances and attachments of a template.
 
 use super::conditions::Branch;
+use super::foreach::Decl;
 use super::{Context, loc};
 use crate::model::graph::{Attr, Kind, Resource};
 use crate::model::{Alt, Provider, Unit};
 use crate::parse::numeric;
-use crate::parse::tree::{Entry, Node};
+use crate::parse::tree::Node;
 
 /// Reads one graph resource (and, for an instance, its interfaces) into the unit.
-pub(crate) fn read<'a>(cx: &mut Context<'a>, unit: &mut Unit, e: &'a Entry, kind: Kind) {
+pub(crate) fn read<'a>(cx: &mut Context<'a>, unit: &mut Unit, e: &Decl<'a>, kind: Kind) {
     let ty = e.value.get("Type").and_then(Node::as_str).unwrap_or("");
     let props = e.value.get("Properties");
     let here = loc(e.key_span);
-    let mut r = Resource::new(kind, e.key.clone(), ty, Provider::Aws, here);
+    let mut r = Resource::new(kind, e.id.clone(), ty, Provider::Aws, here);
+    r.conditions.extend(e.conditions.iter().cloned());
     if let Some(c) = e.value.get("Condition").and_then(Node::as_str) {
         cx.note_condition(c, e.value.get("Condition").map_or(e.key_span, |n| n.span));
         match cx.branch(c, true) {
@@ -21,7 +23,7 @@ pub(crate) fn read<'a>(cx: &mut Context<'a>, unit: &mut Unit, e: &'a Entry, kind
             Branch::When(c) => r.conditions.push(c),
         }
     }
-    r.identities = vec![format!("Ref({})", e.key), format!("GetAtt({}.Id)", e.key)];
+    r.identities = vec![format!("Ref({})", e.id), format!("GetAtt({}.Id)", e.id)];
     cx.resource = Some(unit.resources.len());
     for &attr in Attr::of(kind) {
         let mut node = props;
@@ -40,14 +42,14 @@ pub(crate) fn read<'a>(cx: &mut Context<'a>, unit: &mut Unit, e: &'a Entry, kind
     }
     let mut attachments = Vec::new();
     if kind == Kind::Instance {
-        let instance = format!("Ref({})", e.key);
+        let instance = format!("Ref({})", e.id);
         // The primary interface, as `!GetAtt I.PrimaryNetworkInterfaceId` names it.
         attachments.push(attachment(
-            format!("{} (primary interface)", e.key),
+            format!("{} (primary interface)", e.id),
             here,
             Alt::symbol(
                 here,
-                format!("GetAtt({}.PrimaryNetworkInterfaceId)", e.key),
+                format!("GetAtt({}.PrimaryNetworkInterfaceId)", e.id),
                 "known only after deployment",
             ),
             &instance,
@@ -63,7 +65,7 @@ pub(crate) fn read<'a>(cx: &mut Context<'a>, unit: &mut Unit, e: &'a Entry, kind
             };
             for alt in cx.eval(eni) {
                 attachments.push(attachment(
-                    format!("{} (NetworkInterfaces[{n}])", e.key),
+                    format!("{} (NetworkInterfaces[{n}])", e.id),
                     loc(nic.span),
                     alt,
                     &instance,

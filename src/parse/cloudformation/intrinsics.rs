@@ -5,7 +5,7 @@ use serde_json::{Value as Json, json};
 use super::super::tree::{Node, NodeKind};
 use super::conditions::Branch;
 use super::{Context, MAX_ALTERNATIVES, PSEUDO_PARAMETERS, loc};
-use crate::model::{Alt, Origin, RefKind, Val};
+use crate::model::{Alt, Loc, Origin, RefKind, Val};
 
 /// Recognises an intrinsic function: a short-form tag or a one-key `Fn::*`/`Ref` mapping.
 /// Returns the long-form name and the argument node.
@@ -159,6 +159,9 @@ impl<'a> Context<'a> {
                 format!("{name} is set at deployment"),
             );
         }
+        if let Some(alt) = self.loop_item(here, name) {
+            return alt;
+        }
         if let Some(param) = self.params.get(name).copied() {
             self.reference(node.span, RefKind::Parameter, name, true);
             if let Some(v) = self.overrides.get(name) {
@@ -201,6 +204,29 @@ impl<'a> Context<'a> {
                 format!("{name} is not declared in this template")
             },
         )
+    }
+
+    /// `Ref` to the identifier of an enclosing `Fn::ForEach`: the item of this copy.
+    fn loop_item(&self, here: Loc, name: &str) -> Option<Alt> {
+        let b = self.bindings.iter().rev().find(|b| b.name == name)?;
+        Some(match &b.item {
+            Some((item, span)) => {
+                let mut alt = Alt::known(here, json!(item));
+                alt.origin = Some(Origin::at(
+                    loc(*span),
+                    format!("item of Fn::ForEach::{}", b.loop_name),
+                ));
+                alt
+            }
+            None => Alt::symbol(
+                here,
+                format!("Fn::ForEach::{}.{name}", b.loop_name),
+                format!(
+                    "{name} is an item of Fn::ForEach::{}, whose collection is not known",
+                    b.loop_name
+                ),
+            ),
+        })
     }
 
     /// A string value of a sub-expression, if it resolves to exactly one known string.
@@ -261,6 +287,8 @@ impl<'a> Context<'a> {
             rest = &after[end + 1..];
             let value = if let Some(v) = vars.and_then(|m| m.get(var)) {
                 self.resolve_text(v, depth + 1)
+            } else if let Some(b) = self.bindings.iter().rev().find(|b| b.name == var) {
+                b.item.as_ref().map(|(item, _)| item.clone())
             } else if var.contains('.') {
                 let res = var.split('.').next().unwrap_or("");
                 let declared = self.resources.contains_key(res);

@@ -8,6 +8,7 @@
 //! reference: its identity is known, its literal value is not.
 
 mod conditions;
+mod foreach;
 mod graph;
 mod intrinsics;
 mod suppressions;
@@ -67,7 +68,9 @@ pub(crate) fn shape(root: &Node) -> Shape {
             .is_some_and(|t| t.starts_with("AWS::") || t.starts_with("Custom::"))
     };
     if let Some(resources) = root.get("Resources").and_then(Node::as_map)
-        && resources.iter().any(|e| is_resource(&e.value))
+        && resources
+            .iter()
+            .any(|e| is_resource(&e.value) || foreach::is_resource_loop(e))
     {
         return Shape::Template;
     }
@@ -116,6 +119,7 @@ pub(crate) fn read<'a>(
         resource: None,
         created: std::collections::BTreeSet::new(),
         budget: crate::parse::Budget::default(),
+        bindings: Vec::new(),
     };
     let mut secrets = std::collections::BTreeSet::new();
     if let Some(params) = root.get("Parameters").and_then(Node::as_map) {
@@ -145,29 +149,31 @@ pub(crate) fn read<'a>(
                 .insert(e.key.clone(), conditions::normalize(&e.key, &e.value));
         }
     }
-    let resources = resources_node.and_then(Node::as_map).unwrap_or(&[]);
-    for e in resources {
-        let ty = e.value.get("Type").and_then(Node::as_str).unwrap_or("");
-        cx.resources.insert(e.key.clone(), ty.to_owned());
+    let entries = resources_node.and_then(Node::as_map).unwrap_or(&[]);
+    let mut loop_errors = Vec::new();
+    let resources = foreach::declarations(&mut cx, entries, &mut loop_errors);
+    for d in &resources {
+        let ty = d.value.get("Type").and_then(Node::as_str).unwrap_or("");
+        cx.resources.insert(d.id.clone(), ty.to_owned());
     }
 
     let mut unit = Unit::new(Format::CloudFormation, source.display.clone(), vec![source]);
-    for e in resources {
-        unit.suppressions.extend(suppressions::from_metadata(
-            &unit.files[0],
-            &e.key,
-            &e.value,
-        ));
+    unit.errors = loop_errors;
+    for d in &resources {
+        unit.suppressions
+            .extend(suppressions::from_metadata(&unit.files[0], &d.id, d.value));
     }
-    for e in resources {
-        let ty = e.value.get("Type").and_then(Node::as_str).unwrap_or("");
-        let props = e.value.get("Properties");
-        let loc = loc(e.key_span);
+    for d in &resources {
+        let ty = d.value.get("Type").and_then(Node::as_str).unwrap_or("");
+        let props = d.value.get("Properties");
+        let loc = loc(d.key_span);
+        cx.bindings.clone_from(&d.bindings);
         match ty {
             "AWS::EC2::TrafficMirrorSession" => {
-                let mut s = Session::new(e.key.clone(), ty, Provider::Aws, loc);
-                if let Some(c) = e.value.get("Condition").and_then(Node::as_str) {
-                    cx.note_condition(c, e.value.get("Condition").map_or(e.key_span, |n| n.span));
+                let mut s = Session::new(d.id.clone(), ty, Provider::Aws, loc);
+                s.conditions.extend(d.conditions.iter().cloned());
+                if let Some(c) = d.value.get("Condition").and_then(Node::as_str) {
+                    cx.note_condition(c, d.value.get("Condition").map_or(d.key_span, |n| n.span));
                     match cx.branch(c, true) {
                         Branch::Never => continue,
                         Branch::Always => {}
@@ -196,11 +202,12 @@ pub(crate) fn read<'a>(
             }
             other => {
                 if let Some((kind, _)) = crate::model::graph::kind_of_type(other) {
-                    graph::read(&mut cx, &mut unit, e, kind);
+                    graph::read(&mut cx, &mut unit, d, kind);
                 }
             }
         }
     }
+    cx.bindings.clear();
     unit.references = cx.references;
     unit.created = cx.created;
     unit.secrets = secrets;
@@ -231,6 +238,8 @@ pub(crate) struct Context<'a> {
     pub(crate) created: std::collections::BTreeSet<String>,
     /// Evaluation steps left.
     pub(crate) budget: crate::parse::Budget,
+    /// The items of the `Fn::ForEach` loops around the resource being read.
+    pub(crate) bindings: Vec<foreach::Binding>,
 }
 
 impl<'a> Context<'a> {

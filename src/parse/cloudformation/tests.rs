@@ -128,3 +128,76 @@ fn sub_resolves_parameter_defaults() {
         Some(Val::Known(json!("abc")))
     );
 }
+
+#[test]
+fn for_each_declares_one_copy_per_item_and_an_unknown_collection_one_conditional_copy() {
+    let u = unit(
+        r#"
+Transform: AWS::LanguageExtensions
+Parameters:
+  Numbers:
+    Type: CommaDelimitedList
+    Default: "3, 4"
+  Later:
+    Type: CommaDelimitedList
+Resources:
+  Fn::ForEach::Outer:
+    - Eni
+    - [eni-0123456789abcdef0, eni-0123456789abcdef1]
+    - Fn::ForEach::Inner:
+        - N
+        - !Ref Numbers
+        - S&{Eni}x${N}:
+            Type: AWS::EC2::TrafficMirrorSession
+            Properties:
+              NetworkInterfaceId: !Ref Eni
+              SessionNumber: !Ref N
+              Description: !Sub "session ${N} of ${Eni}"
+  Fn::ForEach::Unknown:
+    - X
+    - !Ref Later
+    - T${X}:
+        Type: AWS::EC2::TrafficMirrorSession
+        Properties:
+          SessionNumber: !Ref X
+"#,
+        &ParameterValues::new(),
+    );
+    assert!(u.errors.is_empty(), "{:?}", u.errors);
+    let ids: Vec<&str> = u.sessions.iter().map(|s| s.address.as_str()).collect();
+    assert_eq!(
+        ids,
+        [
+            "Seni0123456789abcdef0x3",
+            "Seni0123456789abcdef0x4",
+            "Seni0123456789abcdef1x3",
+            "Seni0123456789abcdef1x4",
+            "T${X}"
+        ]
+    );
+    let first = |s: &crate::model::Session| s.session_number.first().map(|a| a.val.clone());
+    assert_eq!(first(&u.sessions[1]), Some(Val::Known(json!(4))));
+    assert_eq!(
+        u.sessions[2].description.first().map(|a| a.val.clone()),
+        Some(Val::Known(json!("session 3 of eni-0123456789abcdef1")))
+    );
+    // An item written in the template: the value points at the item.
+    let eni = u.sessions[2].network_interface_id.first().expect("eni");
+    assert_eq!(eni.val, Val::Known(json!("eni-0123456789abcdef1")));
+    assert!(
+        eni.origin
+            .as_ref()
+            .is_some_and(|o| o.how == "item of Fn::ForEach::Outer")
+    );
+    // The collection of the last loop is not known: one copy, its item unknown.
+    let last = &u.sessions[4];
+    assert!(matches!(first(last), Some(Val::Symbol { .. })));
+    assert_eq!(last.conditions.len(), 1);
+}
+
+#[test]
+fn a_template_of_loops_only_is_a_template() {
+    let src = "Resources:\n  Fn::ForEach::L:\n    - X\n    - [a]\n    - S${X}:\n        Type: AWS::EC2::TrafficMirrorSession\n";
+    let u = unit(src, &ParameterValues::new());
+    assert_eq!(u.sessions.len(), 1);
+}
