@@ -264,7 +264,29 @@ pub(crate) fn read_document(src: &Arc<SourceFile>, options: &ReadOptions) -> Rea
         return Read::unit(cli_input::read(src.clone(), &root, request));
     }
     match cloudformation::shape(&root) {
-        cloudformation::Shape::NotCloudFormation => Read::default(),
+        cloudformation::Shape::NotCloudFormation => {
+            if let Some(resources) = cloudformation::serverless_resources(&root) {
+                return Read::unit(cloudformation::read_as(
+                    src.clone(),
+                    resources,
+                    cloudformation::Shape::Template,
+                    options,
+                    cloudformation::Dialect::Serverless(&root),
+                ));
+            }
+            // A resource declared where no template mirrorguard reads puts it: reported,
+            // never passed in silence.
+            match cloudformation::nested_mirror_type(&root) {
+                Some((span, ty)) => Read::error(FileError::at(
+                    src,
+                    span,
+                    format!(
+                        "a resource of type {ty} is declared here, inside a document that is not a CloudFormation template mirrorguard reads (resources at the top level's Resources, or a Serverless Framework service's resources.Resources); it is not checked"
+                    ),
+                )),
+                None => Read::default(),
+            }
+        }
         shape => Read::unit(cloudformation::read(src.clone(), &root, shape, options)),
     }
 }
@@ -383,6 +405,41 @@ mod tests {
         let src = Arc::new(SourceFile::in_memory("in.json", text));
         let read = read_document(&src, &ReadOptions::default());
         assert_eq!(read.unit.map(|u| u.sessions.len()), Some(1));
+    }
+
+    /// A Serverless Framework service declares its resources under `resources.Resources`:
+    /// they are checked, `${self:…}` read from the service file and any other variable
+    /// unknown; a resource nested where no reader looks is an error at its type, never
+    /// passed in silence; a text that only mentions the type is nothing to check.
+    #[test]
+    fn serverless_resources_are_read_and_a_resource_nested_elsewhere_is_reported() {
+        let service = "service: s\ncustom:\n  n: 40000\nresources:\n  Resources:\n    A:\n      Type: AWS::EC2::TrafficMirrorSession\n      Properties:\n        SessionNumber: ${self:custom.n}\n        PacketLength: ${opt:length}\n";
+        let src = Arc::new(SourceFile::in_memory("serverless.yml", service));
+        let read = read_document(&src, &ReadOptions::default());
+        let unit = read.unit.expect("the service's resources are read");
+        let s = unit.sessions.first().expect("session");
+        let first = |f: &[crate::model::Alt]| f.first().map(|a| a.val.clone());
+        assert_eq!(
+            first(&s.session_number),
+            Some(crate::model::Val::Known(serde_json::json!(40000)))
+        );
+        assert!(matches!(
+            first(&s.packet_length),
+            Some(crate::model::Val::Symbol { .. })
+        ));
+
+        let nested = "stages:\n  - template:\n      Resources:\n        S:\n          Type: AWS::EC2::TrafficMirrorTarget\n";
+        let src = Arc::new(SourceFile::in_memory("pipeline.yaml", nested));
+        let read = read_document(&src, &ReadOptions::default());
+        assert!(read.unit.is_none());
+        let e = read.errors.first().expect("reported");
+        assert_eq!(e.position.map(|p| (p.line, p.column)), Some((5, 17)));
+        assert!(e.message.contains("AWS::EC2::TrafficMirrorTarget"));
+
+        let mention = "text: we use AWS::EC2::TrafficMirrorSession\n";
+        let src = Arc::new(SourceFile::in_memory("notes.yaml", mention));
+        let read = read_document(&src, &ReadOptions::default());
+        assert!(read.unit.is_none() && read.errors.is_empty());
     }
 
     /// A large unit's input is built in parallel chunks, each numbering its locations from

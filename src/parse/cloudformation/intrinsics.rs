@@ -68,6 +68,12 @@ impl<'a> Context<'a> {
             return vec![Alt::unknown(here, "evaluation budget spent")];
         }
         let Some((name, arg)) = intrinsic(node) else {
+            if let super::Dialect::Serverless(service) = self.dialect
+                && let NodeKind::Str(text) = &node.kind
+                && text.contains("${")
+            {
+                return vec![serverless_variable(service, here, text)];
+            }
             return vec![Alt::known(here, plain_json(node))];
         };
         match name {
@@ -430,4 +436,30 @@ pub(crate) fn plain_json(node: &Node) -> Json {
 /// form, YAML or JSON, names the same thing.
 pub(crate) fn canonical(node: &Node) -> String {
     plain_json(node).to_string()
+}
+
+/// A value holding a Serverless Framework variable: `${self:a.b}` alone is the service
+/// file's value at `a.b` when that is a plain value; any other is resolved at deployment.
+fn serverless_variable(service: &Node, here: Loc, text: &str) -> Alt {
+    let found = text
+        .strip_prefix("${self:")
+        .and_then(|t| t.strip_suffix('}'))
+        .filter(|path| !path.contains(['$', '{', '}', ',', ' ']))
+        .and_then(|path| path.split('.').try_fold(service, |node, key| node.get(key)))
+        .filter(|n| !matches!(n.kind, NodeKind::Map(_) | NodeKind::Seq(_) | NodeKind::Null));
+    match found {
+        Some(n) if !n.as_str().is_some_and(|s| s.contains("${")) => {
+            let mut alt = Alt::known(here, plain_json(n));
+            alt.origin = Some(Origin::at(
+                loc(n.span),
+                format!("{} in the service file", &text[2..text.len() - 1]),
+            ));
+            alt
+        }
+        _ => Alt::symbol(
+            here,
+            format!("serverless:{text}"),
+            format!("{text} holds a Serverless Framework variable, resolved at deployment"),
+        ),
+    }
 }

@@ -21,7 +21,7 @@ use std::sync::Arc;
 use self::conditions::Branch;
 use self::intrinsics::intrinsic;
 use super::ReadOptions;
-use super::tree::Node;
+use super::tree::{Node, NodeKind};
 use crate::model::{
     Alt, Condition, Format, Loc, Provider, RefKind, Reference, Session, TagItem, TagSet, Unit,
 };
@@ -80,8 +80,51 @@ pub(crate) fn shape(root: &Node) -> Shape {
     Shape::NotCloudFormation
 }
 
+/// The CloudFormation template a Serverless Framework service file carries under
+/// `resources` (`service: …` at the top, `resources: {Resources: …}`).
+pub(crate) fn serverless_resources(root: &Node) -> Option<&Node> {
+    root.get("service")?;
+    let resources = root.get("resources")?;
+    (shape(resources) == Shape::Template).then_some(resources)
+}
+
+/// Where a document that is no template mirrorguard reads names a traffic mirror resource
+/// type as a resource's `Type` (a template nested in another document), and the type.
+pub(crate) fn nested_mirror_type(root: &Node) -> Option<(crate::source::Span, String)> {
+    let mut todo = vec![root];
+    while let Some(node) = todo.pop() {
+        match &node.kind {
+            NodeKind::Map(entries) => {
+                for e in entries.iter().rev() {
+                    if e.key == "Type"
+                        && let Some(t) = e.value.as_str()
+                        && t.starts_with("AWS::EC2::TrafficMirror")
+                    {
+                        return Some((e.value.span, t.to_owned()));
+                    }
+                    todo.push(&e.value);
+                }
+            }
+            NodeKind::Seq(items) => todo.extend(items.iter().rev()),
+            _ => {}
+        }
+    }
+    None
+}
+
 /// Parameter values given on the command line, by name.
 pub type ParameterValues = BTreeMap<String, String>;
+
+/// How the values of a template are written.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub(crate) enum Dialect<'a> {
+    /// A CloudFormation template.
+    Template,
+    /// The `resources` of a Serverless Framework service (the service file is given): a
+    /// `${…}` in a value is one of its variables (`${self:custom.n}`, `${opt:stage}`),
+    /// resolved when the service deploys; `${self:…}` alone is read from the service file.
+    Serverless(&'a Node),
+}
 
 /// Reads a template into a unit.
 pub(crate) fn read<'a>(
@@ -89,6 +132,17 @@ pub(crate) fn read<'a>(
     root: &'a Node,
     shape: Shape,
     options: &'a ReadOptions,
+) -> Unit {
+    read_as(source, root, shape, options, Dialect::Template)
+}
+
+/// Reads a template written in `dialect` into a unit.
+pub(crate) fn read_as<'a>(
+    source: Arc<SourceFile>,
+    root: &'a Node,
+    shape: Shape,
+    options: &'a ReadOptions,
+    dialect: Dialect<'a>,
 ) -> Unit {
     let resources_node = match shape {
         Shape::Fragment => Some(root),
@@ -120,6 +174,7 @@ pub(crate) fn read<'a>(
         created: std::collections::BTreeSet::new(),
         budget: crate::parse::Budget::default(),
         bindings: Vec::new(),
+        dialect,
     };
     let mut secrets = std::collections::BTreeSet::new();
     if let Some(params) = root.get("Parameters").and_then(Node::as_map) {
@@ -240,6 +295,7 @@ pub(crate) struct Context<'a> {
     pub(crate) budget: crate::parse::Budget,
     /// The items of the `Fn::ForEach` loops around the resource being read.
     pub(crate) bindings: Vec<foreach::Binding>,
+    pub(crate) dialect: Dialect<'a>,
 }
 
 impl<'a> Context<'a> {
