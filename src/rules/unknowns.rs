@@ -197,7 +197,7 @@ pub(crate) fn hidden_collisions(rules: &RuleSet, unit: &Unit) -> Vec<Skipped> {
                 && pairs_seen.insert((false, key.0, key.1, n))
             {
                 let reason = format!(
-                    "MG005 not checked for {} and {}: {} have no value; they collide (session number {n}) if equal",
+                    "MG005 not checked for {} and {}: {}; they collide (session number {n}) if equal",
                     x.session.address,
                     y.session.address,
                     pair(unit, &x.id, &y.id)

@@ -133,6 +133,8 @@ pub(crate) struct Evaluator<'i, 'a> {
     pub(crate) refs: Vec<Reference>,
     /// Local values being evaluated (cycle guard).
     pub(crate) evaluating: Vec<String>,
+    /// The variables of the enclosing `for` expressions and their values, innermost last.
+    pub(crate) bound: Vec<(String, Json)>,
 }
 
 impl<'i, 'a> Evaluator<'i, 'a> {
@@ -145,6 +147,7 @@ impl<'i, 'a> Evaluator<'i, 'a> {
             depth: 0,
             refs: Vec::new(),
             evaluating: Vec::new(),
+            bound: Vec::new(),
         }
     }
 
@@ -209,6 +212,24 @@ impl<'i, 'a> Evaluator<'i, 'a> {
     }
 
     /// A name qualified by the module instance (`module.ids[0].var.enabled`), for conditions.
+    /// The value a `for` expression binds to `name`, innermost first.
+    pub(crate) fn bound_value(&self, name: &str) -> Option<&Json> {
+        self.bound
+            .iter()
+            .rev()
+            .find(|(n, _)| n == name)
+            .map(|(_, v)| v)
+    }
+
+    /// The identity of a bound variable's value: its symbol, or the value as written.
+    fn bound_identity(&self, name: &str) -> Option<String> {
+        let v = self.bound_value(name)?;
+        Some(match as_marker(v) {
+            Some((expr, _)) => expr.to_owned(),
+            None => v.to_string(),
+        })
+    }
+
     /// Evaluates in another file of the module (a value an override file writes).
     pub(crate) fn in_file<T>(&mut self, file: FileId, f: impl FnOnce(&mut Self) -> T) -> T {
         let saved = std::mem::replace(&mut self.file, file);
@@ -288,6 +309,10 @@ impl<'i, 'a> Evaluator<'i, 'a> {
             Expression::StringTemplate(t) => self.template(t, expr),
             Expression::HeredocTemplate(h) => self.template(&h.template, expr),
             Expression::Parenthesis(p) => self.eval(p.inner()),
+            Expression::Variable(v) if self.bound_value(v.as_str()).is_some() => {
+                let value = self.bound_value(v.as_str()).cloned().unwrap_or_default();
+                Ev::known(value).settle()
+            }
             Expression::Variable(v) => {
                 let name = v.as_str();
                 Ev::symbol(
@@ -338,7 +363,7 @@ impl<'i, 'a> Evaluator<'i, 'a> {
                 let r = self.eval(&b.rhs_expr);
                 binary(*b.operator.value(), &l, &r)
             }
-            Expression::ForExpr(_) => Ev::unknown("for expressions are not evaluated"),
+            Expression::ForExpr(f) => self.for_expr(f),
         }
     }
 
@@ -423,7 +448,9 @@ impl<'i, 'a> Evaluator<'i, 'a> {
                 }
                 s
             }
-            Expression::Variable(v) => self.qualified(v.as_str()),
+            Expression::Variable(v) => self
+                .bound_identity(v.as_str())
+                .unwrap_or_else(|| self.qualified(v.as_str())),
             Expression::FuncCall(f) => {
                 let args: Vec<String> = f.args.iter().map(|a| self.canonical(a)).collect();
                 format!("{}({})", f.name.name.as_str(), args.join(", "))
@@ -437,6 +464,9 @@ impl<'i, 'a> Evaluator<'i, 'a> {
 
     /// The canonical base of a traversal rooted at a variable name.
     fn canonical_root(&mut self, root: &str, t: &hcl_edit::expr::Traversal) -> String {
+        if let Some(identity) = self.bound_identity(root) {
+            return identity;
+        }
         let first = match t.operators.first().map(|o| o.value()) {
             Some(TraversalOperator::GetAttr(i)) => i.as_str().to_owned(),
             _ => return self.qualified(root),

@@ -9,6 +9,7 @@
 //! whose condition is unknown gives one alternative per branch, like CloudFormation's `Fn::If`.
 
 mod eval;
+mod for_expr;
 mod functions;
 mod graph;
 mod index;

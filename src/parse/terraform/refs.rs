@@ -16,6 +16,10 @@ impl Evaluator<'_, '_> {
             return self.apply_ops(base, &t.operators, expr);
         };
         let root = root.as_str();
+        if let Some(value) = self.bound_value(root) {
+            let base = Ev::known(value.clone());
+            return self.apply_ops(base, &t.operators, expr);
+        }
         let first_attr = match t.operators.first().map(|o| o.value()) {
             Some(TraversalOperator::GetAttr(i)) => Some(i.as_str().to_owned()),
             _ => None,
@@ -148,6 +152,15 @@ impl Evaluator<'_, '_> {
             Some(TraversalOperator::GetAttr(a)) if a.as_str() == "primary_network_interface_id"
         );
         if !is_primary {
+            return canonical;
+        }
+        self.primary_identity(canonical)
+    }
+
+    /// The identity of an instance's `primary_network_interface_id` (canonical text): the
+    /// interface its `network_interface` block at device index 0 names, when it has one.
+    fn primary_identity(&mut self, canonical: String) -> String {
+        if !canonical.ends_with(".primary_network_interface_id") {
             return canonical;
         }
         let base = canonical
@@ -301,6 +314,14 @@ impl Evaluator<'_, '_> {
         let base = base.settle();
         let Val::Known(mut cur) = base.val else {
             return match base.val {
+                // An attribute of something the module creates (an item of a splat that a
+                // `for` expression binds) is itself a created thing, as when it is named.
+                Val::Symbol { expr: of, why } if self.scope.created.borrow().contains(&of) => {
+                    let identity = self.canonical(expr);
+                    let identity = self.primary_identity(identity);
+                    self.created(&identity);
+                    Ev::symbol(identity, why)
+                }
                 Val::Symbol { why, .. } => Ev::symbol(self.canonical(expr), why),
                 // An attribute or index of null is an error in Terraform.
                 Val::Absent => Ev::failed(format!(

@@ -333,3 +333,89 @@ fn a_name_declared_twice_and_an_override_of_nothing_are_errors_as_in_terraform()
         Some(Val::Known(json!(1)))
     );
 }
+
+#[test]
+fn for_expressions_over_known_collections_are_evaluated() {
+    let u = module(&[(
+        "main.tf",
+        r#"
+variable "objs" {
+  default = [
+    { name = "b", n = 40001 },
+    { name = "a", n = 1 },
+    { name = "c", n = 7, skip = true },
+  ]
+}
+variable "later" {}
+locals {
+  numbers = [for o in var.objs : o.n * 2 if !try(o.skip, false)]
+  grouped = { for o in var.objs : (o.n > 5 ? "big" : "small") => o.name... }
+  twice   = { for o in var.objs : "same" => o.n }
+  unknown = [for x in var.later : x]
+}
+resource "aws_instance" "web" {
+  count = 2
+}
+resource "aws_ec2_traffic_mirror_session" "objs" {
+  for_each             = { for o in var.objs : o.name => o if !try(o.skip, false) }
+  session_number       = each.value.n
+  packet_length        = local.numbers[0]
+  description          = local.grouped.big[1]
+  virtual_network_id   = local.twice.same
+  traffic_mirror_target_id = local.unknown[0]
+}
+resource "aws_ec2_traffic_mirror_session" "inst" {
+  for_each             = { for i, inst in aws_instance.web[*] : i => inst.primary_network_interface_id }
+  network_interface_id = each.value
+}
+"#,
+    )]);
+    let addrs: Vec<&str> = u.sessions.iter().map(|s| s.address.as_str()).collect();
+    // A map is iterated in key order; `c` is filtered out.
+    assert_eq!(
+        addrs,
+        [
+            "aws_ec2_traffic_mirror_session.objs[\"a\"]",
+            "aws_ec2_traffic_mirror_session.objs[\"b\"]",
+            "aws_ec2_traffic_mirror_session.inst[\"0\"]",
+            "aws_ec2_traffic_mirror_session.inst[\"1\"]"
+        ]
+    );
+    let first = |alts: &[crate::model::Alt]| alts.first().map(|a| a.val.clone());
+    let b = &u.sessions[1];
+    assert_eq!(first(&b.session_number), Some(Val::Known(json!(40001))));
+    assert_eq!(first(&b.packet_length), Some(Val::Known(json!(80002))));
+    // Grouping (`...`): the names of the big ones, in order.
+    assert_eq!(first(&b.description), Some(Val::Known(json!("c"))));
+    // One key twice without grouping is an error in Terraform: unknown here.
+    assert!(matches!(
+        first(&b.virtual_network_id),
+        Some(Val::Unknown(_))
+    ));
+    // A collection that is not known: unknown.
+    assert!(matches!(
+        first(&b.traffic_mirror_target_id),
+        Some(Val::Unknown(_))
+    ));
+    // Items of a splat keep their own identities, which the module creates: two
+    // different interfaces.
+    let ids: Vec<Option<String>> = u.sessions[2..]
+        .iter()
+        .map(|s| {
+            s.network_interface_id
+                .first()
+                .and_then(|a| crate::model::identity(&a.val))
+        })
+        .collect();
+    assert_eq!(
+        ids,
+        [
+            Some("ref:aws_instance.web[0].primary_network_interface_id".into()),
+            Some("ref:aws_instance.web[1].primary_network_interface_id".into())
+        ]
+    );
+    assert!(
+        u.created
+            .contains("aws_instance.web[1].primary_network_interface_id")
+    );
+}

@@ -1,0 +1,129 @@
+//! `for` expressions over a known collection: `[for i, v in coll : expr if cond]` and
+//! `{for k, v in coll : key => value if cond}`, `...` grouping included. A map is iterated in
+//! key order, as Terraform does; a collection, condition or key that is not known makes the
+//! whole expression unknown.
+
+use hcl_edit::expr::ForExpr;
+use serde_json::{Map, Value as Json, json};
+
+use super::eval::{Ev, Evaluator, as_marker};
+use super::functions::compact;
+
+/// At most this many items are iterated; a longer collection gives an unknown value.
+const MAX_ITEMS: usize = 10_000;
+
+impl Evaluator<'_, '_> {
+    pub(crate) fn for_expr(&mut self, f: &ForExpr) -> Ev {
+        let coll = self.eval(&f.intro.collection_expr);
+        if coll.failed {
+            return coll;
+        }
+        // A symbolic item (a marker object) is one value, not a collection to iterate.
+        let items: Vec<(Json, Json)> = match coll.json().filter(|j| as_marker(j).is_none()) {
+            Some(Json::Array(a)) => a
+                .iter()
+                .enumerate()
+                .map(|(i, v)| (json!(i), v.clone()))
+                .collect(),
+            Some(Json::Object(m)) => {
+                let mut keys: Vec<&String> = m.keys().collect();
+                keys.sort();
+                keys.into_iter()
+                    .filter_map(|k| m.get(k).map(|v| (json!(k), v.clone())))
+                    .collect()
+            }
+            _ => {
+                return Ev::unknown(format!(
+                    "the collection of a for expression is not known ({})",
+                    coll.why()
+                ));
+            }
+        };
+        if items.len() > MAX_ITEMS {
+            return Ev::unknown(format!(
+                "a for expression over more than {MAX_ITEMS} items is not evaluated"
+            ));
+        }
+        let value_var = f.intro.value_var.as_str().to_owned();
+        let key_var = f.intro.key_var.as_ref().map(|k| k.as_str().to_owned());
+        let mut list = Vec::new();
+        let mut object = Map::new();
+        for (k, v) in items {
+            let depth = self.bound.len();
+            if let Some(kv) = &key_var {
+                self.bound.push((kv.clone(), k));
+            }
+            self.bound.push((value_var.clone(), v));
+            let item = self.for_item(f);
+            self.bound.truncate(depth);
+            match item {
+                Ok(None) => {}
+                Ok(Some((None, value))) => list.push(value),
+                Ok(Some((Some(key), value))) if f.grouping => {
+                    if let Json::Array(group) = object.entry(key).or_insert_with(|| json!([])) {
+                        group.push(value);
+                    }
+                }
+                Ok(Some((Some(key), value))) => {
+                    if object.contains_key(&key) {
+                        return Ev::failed(format!(
+                            "key {key:?} is produced twice by {} (Terraform: \"Duplicate object key\"; add ... to group)",
+                            compact(&f.intro.collection_expr.to_string())
+                        ));
+                    }
+                    object.insert(key, value);
+                }
+                Err(e) => return e,
+            }
+        }
+        if f.key_expr.is_some() {
+            // Terraform's maps and objects are ordered by key.
+            let mut entries: Vec<(String, Json)> = object.into_iter().collect();
+            entries.sort_by(|a, b| a.0.cmp(&b.0));
+            Ev::known(Json::Object(entries.into_iter().collect()))
+        } else {
+            Ev::known(Json::Array(list))
+        }
+    }
+
+    /// One item: skipped (`None`), or its key (for an object) and value.
+    fn for_item(&mut self, f: &ForExpr) -> Result<Option<(Option<String>, Json)>, Ev> {
+        if let Some(cond) = &f.cond {
+            let c = self.eval(&cond.expr);
+            match c.json() {
+                Some(Json::Bool(true)) => {}
+                Some(Json::Bool(false)) => return Ok(None),
+                _ if c.failed => return Err(c),
+                _ => {
+                    return Err(Ev::unknown(format!(
+                        "the condition of a for expression is not known ({})",
+                        c.why()
+                    )));
+                }
+            }
+        }
+        let key = match &f.key_expr {
+            None => None,
+            Some(k) => {
+                let ev = self.eval(k);
+                match ev.json() {
+                    Some(Json::String(s)) => Some(s.clone()),
+                    Some(j @ (Json::Number(_) | Json::Bool(_))) => Some(j.to_string()),
+                    _ if ev.failed => return Err(ev),
+                    _ => {
+                        return Err(Ev::unknown(format!(
+                            "a key of a for expression is not known ({})",
+                            ev.why()
+                        )));
+                    }
+                }
+            }
+        };
+        let value = self.eval(&f.value_expr);
+        match value.as_item() {
+            Some(j) => Ok(Some((key, j))),
+            None if value.failed => Err(value),
+            None => Err(Ev::unknown(value.why())),
+        }
+    }
+}
