@@ -4,8 +4,10 @@
 
 use hcl_edit::expr::{Expression, Object, ObjectKey};
 use hcl_edit::structure::Body;
+use serde_json::{Value as Json, json};
 
-use super::eval::Evaluator;
+use super::MAX_INSTANCES;
+use super::eval::{Evaluator, as_marker, marker};
 use super::functions::strip_parens;
 use super::instances::instances;
 use super::overrides::Merged;
@@ -16,16 +18,19 @@ use crate::model::{Alt, Provider, Unit};
 use crate::parse::graph::{child, fill_alicloud_rule, primary_attachment};
 use crate::parse::numeric;
 
-/// A nested value: a block, or an object in an attribute.
+/// A nested value: a block, an object in an attribute, or one copy of a `dynamic` block.
 enum Nested<'b> {
     Block(&'b Body),
     Object(&'b Object),
+    /// The `content` of a `dynamic` block for one item: the iterator's name and its value
+    /// (`{key, value}`), or a symbolic value when the block's `for_each` is not known.
+    Dynamic(&'b Body, String, Json),
 }
 
 impl<'b> Nested<'b> {
     fn get(&self, key: &str) -> Option<&'b Expression> {
         match self {
-            Self::Block(b) => b.get_attribute(key).map(|a| &a.value),
+            Self::Block(b) | Self::Dynamic(b, ..) => b.get_attribute(key).map(|a| &a.value),
             Self::Object(o) => o.iter().find_map(|(k, v)| {
                 let name = match k {
                     ObjectKey::Ident(i) => i.as_str().to_owned(),
@@ -34,6 +39,20 @@ impl<'b> Nested<'b> {
                 };
                 (name == key).then(|| v.expr())
             }),
+        }
+    }
+
+    /// The alternatives of a nested argument, with a dynamic block's iterator bound.
+    fn alternatives(&self, ev: &mut Evaluator<'_, '_>, key: &str) -> Vec<Alt> {
+        let expr = self.get(key);
+        match self {
+            Self::Dynamic(_, iterator, item) => {
+                ev.bound.push((iterator.clone(), item.clone()));
+                let out = alternatives(ev, expr);
+                ev.bound.pop();
+                out
+            }
+            _ => alternatives(ev, expr),
         }
     }
 }
@@ -61,6 +80,54 @@ fn nested<'b>(body: &'b Body, name: &str) -> Vec<Nested<'b>> {
     out
 }
 
+/// [`nested`], and the copies of `dynamic "name"` blocks: one per item of a known
+/// `for_each`, else one whose iterator is not known.
+fn nested_dynamic<'b>(ev: &mut Evaluator<'_, '_>, body: &'b Body, name: &str) -> Vec<Nested<'b>> {
+    let mut out = nested(body, name);
+    for d in body.get_blocks("dynamic") {
+        if d.labels.first().is_none_or(|l| l.as_str() != name) {
+            continue;
+        }
+        let Some(content) = d.body.get_blocks("content").next() else {
+            continue;
+        };
+        let iterator = match d
+            .body
+            .get_attribute("iterator")
+            .map(|a| strip_parens(&a.value))
+        {
+            Some(Expression::Variable(v)) => v.as_str().to_owned(),
+            _ => name.to_owned(),
+        };
+        let collection = d.body.get_attribute("for_each").map(|a| ev.eval(&a.value));
+        let items: Option<Vec<(Json, Json)>> = match collection.as_ref().and_then(|c| c.json()) {
+            Some(j) if as_marker(j).is_some() => None,
+            Some(Json::Array(a)) => Some(
+                a.iter()
+                    .enumerate()
+                    .map(|(i, v)| (json!(i), v.clone()))
+                    .collect(),
+            ),
+            Some(Json::Object(m)) => Some(m.iter().map(|(k, v)| (json!(k), v.clone())).collect()),
+            _ => None,
+        };
+        match items {
+            Some(items) => {
+                for (key, value) in items.into_iter().take(MAX_INSTANCES) {
+                    let item = json!({ "key": key, "value": value });
+                    out.push(Nested::Dynamic(&content.body, iterator.clone(), item));
+                }
+            }
+            None => {
+                let why = format!("the for_each of dynamic \"{name}\" is not known");
+                let item = marker(&format!("dynamic.{name}.{iterator}"), &why);
+                out.push(Nested::Dynamic(&content.body, iterator.clone(), item));
+            }
+        }
+    }
+    out
+}
+
 fn alternatives(ev: &mut Evaluator<'_, '_>, expr: Option<&Expression>) -> Vec<Alt> {
     let mut out = Vec::new();
     if let Some(e) = expr {
@@ -76,8 +143,12 @@ fn by_path(ev: &mut Evaluator<'_, '_>, block: Merged<'_>, attr: Attr) -> Vec<Alt
         [name] => attribute(ev, block, name),
         [outer, inner] => {
             let (file, body) = block.nested(outer);
-            let expr = nested(body, outer).first().and_then(|n| n.get(inner));
-            ev.in_file(file, |ev| alternatives(ev, expr))
+            ev.in_file(file, |ev| {
+                nested_dynamic(ev, body, outer)
+                    .first()
+                    .map(|n| n.alternatives(ev, inner))
+                    .unwrap_or_default()
+            })
         }
         _ => Vec::new(),
     };
@@ -140,8 +211,9 @@ pub(crate) fn read(
             (Kind::Instance, _) => instance_interfaces(&mut ev, block, &r, &mut extra),
             (Kind::Interface, _) => {
                 let (file, body) = block.nested("attachment");
-                for (n, att) in nested(body, "attachment").iter().enumerate() {
-                    let instance = ev.in_file(file, |ev| alternatives(ev, att.get("instance")));
+                let attachments = ev.in_file(file, |ev| nested_dynamic(ev, body, "attachment"));
+                for (n, att) in attachments.iter().enumerate() {
+                    let instance = ev.in_file(file, |ev| att.alternatives(ev, "instance"));
                     let mut a = child(&r, Kind::Attachment, format!("{address} (attachment {n})"));
                     a.set(
                         Attr::NetworkInterfaceId,
@@ -200,8 +272,9 @@ fn instance_interfaces(
         "network_interface"
     };
     let (file, body) = block.nested(name);
-    for (n, nic) in nested(body, name).iter().enumerate() {
-        let eni = ev.in_file(file, |ev| alternatives(ev, nic.get("network_interface_id")));
+    let nics = ev.in_file(file, |ev| nested_dynamic(ev, body, name));
+    for (n, nic) in nics.iter().enumerate() {
+        let eni = ev.in_file(file, |ev| nic.alternatives(ev, "network_interface_id"));
         if eni.is_empty() {
             continue;
         }

@@ -51,7 +51,11 @@ impl<'b> Merged<'b> {
         self.latest_first()
             .find(|(_, b)| {
                 b.body.get_attribute(name).is_some()
-                    || b.body.blocks().any(|n| n.ident.as_str() == name)
+                    || b.body.blocks().any(|n| {
+                        n.ident.as_str() == name
+                            || (n.ident.as_str() == "dynamic"
+                                && n.labels.first().is_some_and(|l| l.as_str() == name))
+                    })
             })
             .map_or((self.file, &self.block.body), |(f, b)| (f, &b.body))
     }

@@ -419,3 +419,53 @@ resource "aws_ec2_traffic_mirror_session" "inst" {
             .contains("aws_instance.web[1].primary_network_interface_id")
     );
 }
+
+#[test]
+fn dynamic_nested_blocks_are_read_per_item_or_as_unknown() {
+    let u = module(&[(
+        "main.tf",
+        r#"
+variable "ports" {
+  default = [{ from = 90, to = 80 }]
+}
+variable "later" {}
+resource "aws_ec2_traffic_mirror_filter_rule" "known" {
+  dynamic "destination_port_range" {
+    for_each = var.ports
+    iterator = p
+    content {
+      from_port = p.value.from
+      to_port   = p.value.to
+    }
+  }
+}
+resource "aws_ec2_traffic_mirror_filter_rule" "unknown" {
+  dynamic "destination_port_range" {
+    for_each = var.later
+    content {
+      from_port = destination_port_range.value.from
+    }
+  }
+}
+"#,
+    )]);
+    let port = |address: &str| {
+        u.resources
+            .iter()
+            .find(|r| r.address == address)
+            .and_then(|r| {
+                r.fields
+                    .get(&crate::model::graph::Attr::DestinationFromPort)
+            })
+            .and_then(|f| f.first())
+            .map(|a| a.val.clone())
+    };
+    assert_eq!(
+        port("aws_ec2_traffic_mirror_filter_rule.known"),
+        Some(Val::Known(json!(90)))
+    );
+    assert!(matches!(
+        port("aws_ec2_traffic_mirror_filter_rule.unknown"),
+        Some(Val::Symbol { .. })
+    ));
+}
