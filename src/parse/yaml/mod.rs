@@ -20,6 +20,7 @@ const ALIAS_BYTES_PER_FILE_BYTE: usize = 8;
 /// Alias expansion may always copy this many bytes, however small the file.
 const MIN_ALIAS_BYTES: usize = 1 << 20;
 
+mod merge;
 mod parts;
 
 /// Parses the first YAML document of `source`. An empty file gives `None`. A large template
@@ -265,7 +266,7 @@ impl Builder {
                         Node {
                             span: Span::new(start.start, span.end.max(start.end)),
                             tag,
-                            kind: NodeKind::Map(exact(entries)),
+                            kind: NodeKind::Map(exact(merge::resolve(entries))),
                         },
                         anchor,
                     ),
@@ -507,6 +508,24 @@ mod tests {
             Ok(Some(n)) => n,
             other => panic!("unexpected {other:?}"),
         }
+    }
+
+    #[test]
+    fn merge_keys_join_the_mapping_its_own_keys_and_the_first_merged_winning() {
+        let text = "a: &a\n  x: 1\n  y: 1\nb: &b\n  y: 2\n  z: 2\nc:\n  <<: [*a, *b]\n  x: 3\nd:\n  <<: 5\n";
+        let root = load(text);
+        let c = root.get("c").expect("c");
+        let value = |k: &str| c.get(k).and_then(Node::scalar_text);
+        assert_eq!(value("x").as_deref(), Some("3"));
+        assert_eq!(value("y").as_deref(), Some("1"));
+        assert_eq!(value("z").as_deref(), Some("2"));
+        assert!(c.get("<<").is_none());
+        // A merged value keeps the place it is written.
+        let z = c.get("z").expect("z");
+        assert_eq!(&text[z.span.start..z.span.end], "2");
+        assert_eq!(text[..z.span.start].lines().count(), 6);
+        // A `<<` whose value is no mapping is a plain key.
+        assert!(root.get("d").and_then(|d| d.get("<<")).is_some());
     }
 
     #[test]
