@@ -19,6 +19,18 @@ fn module(files: &[(&str, &str)]) -> Unit {
     read_module("m".into(), parsed, Vec::new(), None)
 }
 
+/// The identity of each session's source interface (`ref:…` for a symbol).
+fn interface_identities(sessions: &[crate::model::Session]) -> Vec<Option<String>> {
+    sessions
+        .iter()
+        .map(|s| {
+            s.network_interface_id
+                .first()
+                .and_then(|a| crate::model::identity(&a.val))
+        })
+        .collect()
+}
+
 #[test]
 fn variables_locals_and_arithmetic_resolve_with_origin() {
     let u = module(&[(
@@ -60,17 +72,8 @@ fn count_expands_with_known_index() {
             "aws_ec2_traffic_mirror_session.s[1]"
         ]
     );
-    let enis: Vec<Option<String>> = u
-        .sessions
-        .iter()
-        .map(|s| {
-            s.network_interface_id
-                .first()
-                .and_then(|a| crate::model::identity(&a.val))
-        })
-        .collect();
     assert_eq!(
-        enis,
+        interface_identities(&u.sessions),
         [
             Some("ref:var.enis[0]".into()),
             Some("ref:var.enis[1]".into())
@@ -399,16 +402,8 @@ resource "aws_ec2_traffic_mirror_session" "inst" {
     ));
     // Items of a splat keep their own identities, which the module creates: two
     // different interfaces.
-    let ids: Vec<Option<String>> = u.sessions[2..]
-        .iter()
-        .map(|s| {
-            s.network_interface_id
-                .first()
-                .and_then(|a| crate::model::identity(&a.val))
-        })
-        .collect();
     assert_eq!(
-        ids,
+        interface_identities(&u.sessions[2..]),
         [
             Some("ref:aws_instance.web[0].primary_network_interface_id".into()),
             Some("ref:aws_instance.web[1].primary_network_interface_id".into())
