@@ -113,6 +113,20 @@ pub(crate) fn loose_eq(a: &Json, b: &Json) -> bool {
     }
 }
 
+/// Strings in lexical order, numbers in numeric order (a set's order in Terraform); a mix
+/// keeps its order.
+fn sort_primitives(items: &mut [Json]) {
+    if items.iter().all(Json::is_string) {
+        items.sort_by(|a, b| a.as_str().cmp(&b.as_str()));
+    } else if items.iter().all(Json::is_number) {
+        items.sort_by(|a, b| {
+            a.as_f64()
+                .partial_cmp(&b.as_f64())
+                .unwrap_or(std::cmp::Ordering::Equal)
+        });
+    }
+}
+
 pub(crate) fn text_of(j: &Json) -> Option<String> {
     match j {
         Json::String(s) => Some(s.clone()),
@@ -141,10 +155,90 @@ pub(crate) fn call_function(name: &str, args: &[Json]) -> Option<Ev> {
             Json::String(s) if s == "false" => json!(false),
             _ => return None,
         },
-        "tolist" | "toset" => match a0? {
+        "tolist" => match a0? {
             Json::Array(a) => Json::Array(a.clone()),
             _ => return None,
         },
+        // A set holds each value once, strings and numbers in order.
+        "toset" | "distinct" => {
+            let mut out: Vec<Json> = Vec::new();
+            for x in a0?.as_array()? {
+                if !out.iter().any(|o| loose_eq(o, x)) {
+                    out.push(x.clone());
+                }
+            }
+            if name == "toset" {
+                sort_primitives(&mut out);
+            }
+            Json::Array(out)
+        }
+        "flatten" => {
+            fn flat(items: &[Json], out: &mut Vec<Json>) {
+                for x in items {
+                    match x {
+                        Json::Array(inner) => flat(inner, out),
+                        other => out.push(other.clone()),
+                    }
+                }
+            }
+            let mut out = Vec::new();
+            flat(a0?.as_array()?, &mut out);
+            Json::Array(out)
+        }
+        "compact" => Json::Array(
+            a0?.as_array()?
+                .iter()
+                .filter(|x| !matches!(x, Json::Null) && x.as_str() != Some(""))
+                .cloned()
+                .collect(),
+        ),
+        "reverse" => Json::Array(a0?.as_array()?.iter().rev().cloned().collect()),
+        "sort" => {
+            let mut out: Vec<Json> = a0?.as_array()?.clone();
+            if !out.iter().all(Json::is_string) {
+                return None;
+            }
+            sort_primitives(&mut out);
+            Json::Array(out)
+        }
+        "slice" => {
+            let list = a0?.as_array()?;
+            let from = as_f64(a1?)? as usize;
+            let to = as_f64(args.get(2)?)? as usize;
+            Json::Array(list.get(from..to)?.to_vec())
+        }
+        "one" => match a0?.as_array()?.as_slice() {
+            [] => Json::Null,
+            [x] => x.clone(),
+            _ => return None,
+        },
+        "coalescelist" => args
+            .iter()
+            .find(|a| a.as_array().is_some_and(|l| !l.is_empty()))?
+            .clone(),
+        "sum" => number(a0?.as_array()?.iter().map(as_f64).sum::<Option<f64>>()?),
+        "replace" => {
+            let (text, from, to) = (text_of(a0?)?, text_of(a1?)?, text_of(args.get(2)?)?);
+            // `/…/` is a regular expression: not evaluated.
+            if from.len() > 1 && from.starts_with('/') && from.ends_with('/') {
+                return None;
+            }
+            json!(text.replace(&from, &to))
+        }
+        "substr" => {
+            let text: Vec<char> = text_of(a0?)?.chars().collect();
+            let offset = usize::try_from(a1?.as_i64()?).ok()?;
+            let length = args.get(2)?.as_i64()?;
+            let end = if length < 0 {
+                text.len()
+            } else {
+                (offset + usize::try_from(length).ok()?).min(text.len())
+            };
+            json!(text.get(offset..end)?.iter().collect::<String>())
+        }
+        "startswith" => json!(text_of(a0?)?.starts_with(&text_of(a1?)?)),
+        "endswith" => json!(text_of(a0?)?.ends_with(&text_of(a1?)?)),
+        "strcontains" => json!(text_of(a0?)?.contains(&text_of(a1?)?)),
         "tomap" => a0?.clone(),
         "upper" => json!(text_of(a0?)?.to_uppercase()),
         "lower" => json!(text_of(a0?)?.to_lowercase()),
@@ -203,8 +297,18 @@ pub(crate) fn call_function(name: &str, args: &[Json]) -> Option<Ev> {
             }
             Json::Object(out)
         }
-        "keys" => Json::Array(a0?.as_object()?.keys().map(|k| json!(k)).collect()),
-        "values" => Json::Array(a0?.as_object()?.values().cloned().collect()),
+        // In key order, as Terraform orders a map.
+        "keys" => {
+            let mut keys: Vec<&String> = a0?.as_object()?.keys().collect();
+            keys.sort();
+            Json::Array(keys.into_iter().map(|k| json!(k)).collect())
+        }
+        "values" => {
+            let m = a0?.as_object()?;
+            let mut keys: Vec<&String> = m.keys().collect();
+            keys.sort();
+            Json::Array(keys.into_iter().filter_map(|k| m.get(k).cloned()).collect())
+        }
         "contains" => json!(a0?.as_array()?.contains(a1?)),
         "join" => {
             let sep = text_of(a0?)?;

@@ -464,3 +464,54 @@ resource "aws_ec2_traffic_mirror_filter_rule" "unknown" {
         Some(Val::Symbol { .. })
     ));
 }
+
+#[test]
+fn collection_and_string_functions_evaluate_as_in_terraform() {
+    let u = module(&[(
+        "main.tf",
+        r#"
+locals {
+  m      = { b = 2, a = 1 }
+  enis   = toset(["eni-b", "eni-a", "eni-b"])
+  nested = flatten([[1, 2], [3, [4]]])
+  cfg    = {}
+}
+resource "aws_ec2_traffic_mirror_session" "set" {
+  for_each       = local.enis
+  session_number = 1
+}
+resource "aws_ec2_traffic_mirror_session" "s" {
+  session_number           = keys(local.m)[0] == "a" ? values(local.m)[1] : 0
+  packet_length            = sum(local.nested) + length(distinct([1, 1, 2]))
+  virtual_network_id       = one([7])
+  description              = "${substr("session-web", 8, -1)}-${replace("a.b", ".", "-")}"
+  traffic_mirror_filter_id = can(local.cfg.missing) ? "yes" : "no"
+  traffic_mirror_target_id = element(slice(reverse(sort(["c", "a", "b"])), 0, 2), 1)
+}
+"#,
+    )]);
+    let addrs: Vec<&str> = u.sessions.iter().map(|s| s.address.as_str()).collect();
+    // A set holds each value once, in order.
+    assert_eq!(
+        addrs,
+        [
+            "aws_ec2_traffic_mirror_session.set[\"eni-a\"]",
+            "aws_ec2_traffic_mirror_session.set[\"eni-b\"]",
+            "aws_ec2_traffic_mirror_session.s"
+        ]
+    );
+    let s = &u.sessions[2];
+    let first = |alts: &[crate::model::Alt]| alts.first().map(|a| a.val.clone());
+    assert_eq!(first(&s.session_number), Some(Val::Known(json!(2))));
+    assert_eq!(first(&s.packet_length), Some(Val::Known(json!(12))));
+    assert_eq!(first(&s.virtual_network_id), Some(Val::Known(json!(7))));
+    assert_eq!(first(&s.description), Some(Val::Known(json!("web-a-b"))));
+    assert_eq!(
+        first(&s.traffic_mirror_filter_id),
+        Some(Val::Known(json!("no")))
+    );
+    assert_eq!(
+        first(&s.traffic_mirror_target_id),
+        Some(Val::Known(json!("b")))
+    );
+}

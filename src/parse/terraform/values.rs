@@ -29,6 +29,13 @@ impl Evaluator<'_, '_> {
                 .cloned()
                 .unwrap_or_else(|| Ev::failed("no argument of try() evaluates"));
         }
+        if name == "can" {
+            return match args.first().map(|a| (a.failed, &a.val)) {
+                Some((true, _)) => Ev::known(json!(false)),
+                Some((false, Val::Known(_) | Val::Absent)) => Ev::known(json!(true)),
+                _ => Ev::unknown("can() of a value that is not known"),
+            };
+        }
         // An error in an argument is an error of the call.
         if let Some(failed) = args.iter().find(|a| a.failed) {
             return failed.clone();
