@@ -12,6 +12,29 @@ use super::functions::compact;
 /// At most this many items are iterated; a longer collection gives an unknown value.
 const MAX_ITEMS: usize = 10_000;
 
+/// At most this many bytes (roughly) in one result: items that repeat a large value do not
+/// multiply memory without bound.
+const MAX_RESULT_BYTES: usize = 8 * crate::parse::MAX_VALUE_BYTES;
+
+/// A value's size in bytes, roughly, counted up to `limit`.
+fn size_of(v: &Json, limit: usize) -> usize {
+    match v {
+        Json::String(s) => s.len(),
+        Json::Array(a) => {
+            a.iter()
+                .fold(8, |n, x| if n > limit { n } else { n + size_of(x, limit) })
+        }
+        Json::Object(m) => m.iter().fold(8, |n, (k, x)| {
+            if n > limit {
+                n
+            } else {
+                n + k.len() + size_of(x, limit)
+            }
+        }),
+        _ => 8,
+    }
+}
+
 impl Evaluator<'_, '_> {
     pub(crate) fn for_expr(&mut self, f: &ForExpr) -> Ev {
         let coll = self.eval(&f.intro.collection_expr);
@@ -48,6 +71,7 @@ impl Evaluator<'_, '_> {
         let key_var = f.intro.key_var.as_ref().map(|k| k.as_str().to_owned());
         let mut list = Vec::new();
         let mut object = Map::new();
+        let mut bytes = 0;
         for (k, v) in items {
             let depth = self.bound.len();
             if let Some(kv) = &key_var {
@@ -56,6 +80,15 @@ impl Evaluator<'_, '_> {
             self.bound.push((value_var.clone(), v));
             let item = self.for_item(f);
             self.bound.truncate(depth);
+            if let Ok(Some((_, value))) = &item {
+                bytes += size_of(value, MAX_RESULT_BYTES);
+                if bytes > MAX_RESULT_BYTES {
+                    self.scope.budget.oversize();
+                    return Ev::unknown(format!(
+                        "a for expression builds more than {MAX_RESULT_BYTES} bytes"
+                    ));
+                }
+            }
             match item {
                 Ok(None) => {}
                 Ok(Some((None, value))) => list.push(value),

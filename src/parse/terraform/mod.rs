@@ -301,7 +301,9 @@ fn conflict_message(
         }
         None => {
             let summary = match what {
-                "resource" | "data" => format!("Missing {what} to override"),
+                "resource" => "Missing resource to override".to_owned(),
+                "data" => "Missing data resource to override".to_owned(),
+                "output" => "Missing base output definition to override".to_owned(),
                 "module" => "Missing module call to override".to_owned(),
                 "local" => "Missing base local value definition to override".to_owned(),
                 "provider" => "Missing base provider configuration for override".to_owned(),

@@ -515,3 +515,25 @@ resource "aws_ec2_traffic_mirror_session" "s" {
         Some(Val::Known(json!("b")))
     );
 }
+
+#[test]
+fn a_for_expression_that_repeats_a_large_value_stops_at_its_size_limit() {
+    let u = module(&[(
+        "main.tf",
+        r#"
+locals {
+  big  = join("", [for i in range(1000) : "xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx"])
+  many = [for i in range(1000) : [for j in range(1000) : local.big]]
+}
+resource "aws_ec2_traffic_mirror_session" "s" {
+  session_number = length(local.many)
+}
+"#,
+    )]);
+    let s = u.sessions.first().expect("session");
+    assert!(matches!(
+        s.session_number.first().map(|a| &a.val),
+        Some(Val::Unknown(why)) if why.contains("builds more than")
+    ));
+    assert!(!u.errors.is_empty(), "the oversized value is reported");
+}
