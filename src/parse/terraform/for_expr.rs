@@ -20,10 +20,9 @@ const MAX_RESULT_BYTES: usize = 8 * crate::parse::MAX_VALUE_BYTES;
 fn size_of(v: &Json, limit: usize) -> usize {
     match v {
         Json::String(s) => s.len(),
-        Json::Array(a) => {
-            a.iter()
-                .fold(8, |n, x| if n > limit { n } else { n + size_of(x, limit) })
-        }
+        Json::Array(a) => a
+            .iter()
+            .fold(8, |n, x| if n > limit { n } else { n + size_of(x, limit) }),
         Json::Object(m) => m.iter().fold(8, |n, (k, x)| {
             if n > limit {
                 n

@@ -533,7 +533,7 @@ resource "aws_ec2_traffic_mirror_session" "s" {
     let s = u.sessions.first().expect("session");
     assert!(matches!(
         s.session_number.first().map(|a| &a.val),
-        Some(Val::Unknown(why)) if why.contains("builds more than")
+        Some(Val::Unknown(why) | Val::Symbol { why, .. }) if why.contains("builds more than")
     ));
     assert!(!u.errors.is_empty(), "the oversized value is reported");
 }
