@@ -137,7 +137,30 @@ impl<'a> Context<'a> {
             }
             "Fn::Sub" => vec![self.eval_sub(node, arg, depth)],
             "Fn::FindInMap" => vec![self.eval_find_in_map(node, arg, depth)],
+            "Fn::Length" => match self.list_items(arg, std::ptr::eq(arg, node), depth) {
+                Some(items) => vec![Alt::known(here, json!(items.len()))],
+                None => vec![Alt::symbol(
+                    here,
+                    canonical(node),
+                    "Fn::Length of a list known only at deployment",
+                )],
+            },
             "Fn::Select" => self.eval_select(node, arg, depth),
+            "Fn::Split" => {
+                let items = arg.as_seq().unwrap_or(&[]);
+                let delimiter = items.first().and_then(Node::as_str);
+                let text = items.get(1).and_then(|t| self.resolve_text(t, depth));
+                match (delimiter, text) {
+                    (Some(d), Some(t)) if !d.is_empty() => {
+                        vec![Alt::known(here, json!(t.split(d).collect::<Vec<_>>()))]
+                    }
+                    _ => vec![Alt::symbol(
+                        here,
+                        canonical(node),
+                        "Fn::Split of a value known only at deployment",
+                    )],
+                }
+            }
             "Fn::Join" => vec![self.eval_join(node, arg, depth)],
             _ => vec![Alt::symbol(
                 here,
@@ -362,12 +385,100 @@ impl<'a> Context<'a> {
                 alt.origin = Some(Origin::at(loc(v.span), format!("mapping {map}.{k1}.{k2}")));
                 return alt;
             }
+            // `AWS::LanguageExtensions`: `{DefaultValue: …}` when the keys are not in the map.
+            if let Some(default) = items.get(3).and_then(|d| d.get("DefaultValue")) {
+                let mut alts = self.eval_inner(default, depth + 1);
+                if let [one] = alts.as_mut_slice() {
+                    one.loc = here;
+                    one.origin = Some(Origin::at(
+                        loc(default.span),
+                        format!("DefaultValue: mapping {map} has no {k1}.{k2}"),
+                    ));
+                    return one.clone();
+                }
+            }
+            return Alt::symbol(
+                here,
+                canonical(node),
+                format!("mapping {map} has no {k1}.{k2} (CloudFormation fails at deployment)"),
+            );
         }
         Alt::symbol(
             here,
             canonical(node),
             "Fn::FindInMap keys are not known before deployment",
         )
+    }
+
+    /// The items of a list: written as a list, a list parameter (`CommaDelimitedList`,
+    /// `List<…>`), or a value that resolves to a list. Each item with where it is written.
+    /// `literal`: the node is written as a list (a short-form tag's own argument).
+    pub(crate) fn list_items(
+        &mut self,
+        list: &'a Node,
+        literal: bool,
+        depth: usize,
+    ) -> Option<Vec<Alt>> {
+        if literal || intrinsic(list).is_none() {
+            let items = list.as_seq()?;
+            let mut out = Vec::new();
+            for item in items {
+                let mut alts = self.eval_inner(item, depth + 1);
+                if alts.len() != 1 {
+                    return None;
+                }
+                out.push(alts.pop()?);
+            }
+            return Some(out);
+        }
+        if let Some(("Ref", arg)) = intrinsic(list)
+            && let Some(name) = arg.as_str()
+            && let Some(param) = self.params.get(name).copied()
+            && param
+                .get("Type")
+                .and_then(Node::as_str)
+                .is_some_and(|t| t == "CommaDelimitedList" || t.starts_with("List<"))
+        {
+            self.reference(list.span, RefKind::Parameter, name, true);
+            let (text, origin) = match self.overrides.get(name) {
+                Some(v) => (
+                    v.clone(),
+                    Origin::outside(format!("parameter {name} given on the command line")),
+                ),
+                None => {
+                    let d = param.get("Default")?;
+                    (
+                        d.scalar_text()?,
+                        Origin::at(loc(d.span), format!("default of parameter {name}")),
+                    )
+                }
+            };
+            return Some(
+                text.split(',')
+                    .map(|item| {
+                        let mut alt = Alt::known(loc(list.span), json!(item.trim()));
+                        alt.origin = Some(origin.clone());
+                        alt
+                    })
+                    .collect(),
+            );
+        }
+        match self.eval_inner(list, depth + 1).as_slice() {
+            [one] => match &one.val {
+                Val::Known(Json::Array(items)) => Some(
+                    items
+                        .iter()
+                        .map(|v| {
+                            let mut alt = Alt::known(one.loc, v.clone());
+                            alt.origin.clone_from(&one.origin);
+                            alt
+                        })
+                        .collect(),
+                ),
+                _ => None,
+            },
+            _ => None,
+        }
     }
 
     pub(crate) fn eval_select(&mut self, node: &'a Node, arg: &'a Node, depth: usize) -> Vec<Alt> {
@@ -377,11 +488,19 @@ impl<'a> Context<'a> {
             .first()
             .and_then(|i| self.resolve_text(i, depth))
             .and_then(|s| s.parse::<usize>().ok());
-        if let (Some(i), Some(list)) = (index, items.get(1))
-            && intrinsic(list).is_none()
-            && let Some(chosen) = list.as_seq().and_then(|l| l.get(i))
-        {
-            return self.eval_inner(chosen, depth + 1);
+        if let (Some(i), Some(list)) = (index, items.get(1)) {
+            if intrinsic(list).is_none()
+                && let Some(chosen) = list.as_seq().and_then(|l| l.get(i))
+            {
+                return self.eval_inner(chosen, depth + 1);
+            }
+            if let Some(mut chosen) = self
+                .list_items(list, false, depth)
+                .and_then(|mut l| (i < l.len()).then(|| l.swap_remove(i)))
+            {
+                chosen.loc = here;
+                return vec![chosen];
+            }
         }
         vec![Alt::symbol(
             here,
@@ -393,11 +512,23 @@ impl<'a> Context<'a> {
     pub(crate) fn eval_join(&mut self, node: &'a Node, arg: &'a Node, depth: usize) -> Alt {
         let here = loc(node.span);
         let items = arg.as_seq().unwrap_or(&[]);
-        if let (Some(delim), Some(list)) = (items.first().and_then(Node::as_str), items.get(1))
-            && let Some(parts) = list.as_seq()
-        {
-            let resolved: Option<Vec<String>> =
-                parts.iter().map(|p| self.resolve_text(p, depth)).collect();
+        // The list is written as one (`[a, !Ref B]`), or is a value that resolves to one
+        // (`!Split`, a list parameter): never the arguments of a function in its place.
+        if let (Some(delim), Some(list)) = (items.first().and_then(Node::as_str), items.get(1)) {
+            let resolved: Option<Vec<String>> = if intrinsic(list).is_none() {
+                list.as_seq()
+                    .and_then(|parts| parts.iter().map(|p| self.resolve_text(p, depth)).collect())
+            } else {
+                self.list_items(list, false, depth).and_then(|alts| {
+                    alts.iter()
+                        .map(|a| match &a.val {
+                            Val::Known(Json::String(s)) => Some(s.clone()),
+                            Val::Known(Json::Number(n)) => Some(n.to_string()),
+                            _ => None,
+                        })
+                        .collect()
+                })
+            };
             if let Some(parts) = resolved {
                 return Alt::known(here, json!(parts.join(delim)));
             }

@@ -201,3 +201,50 @@ fn a_template_of_loops_only_is_a_template() {
     let u = unit(src, &ParameterValues::new());
     assert_eq!(u.sessions.len(), 1);
 }
+
+#[test]
+fn find_in_map_default_select_over_list_parameters_and_length_resolve() {
+    let u = unit(
+        r#"
+Transform: AWS::LanguageExtensions
+Parameters:
+  Env:
+    Type: String
+    Default: staging
+  Numbers:
+    Type: List<Number>
+    Default: "7, 40000"
+Mappings:
+  Numbers:
+    prod:
+      Session: 1
+Resources:
+  S:
+    Type: AWS::EC2::TrafficMirrorSession
+    Properties:
+      SessionNumber: !FindInMap [Numbers, !Ref Env, Session, {DefaultValue: 50000}]
+      PacketLength: !Select [1, !Ref Numbers]
+      VirtualNetworkId: !Length [1, 2, 3]
+      Description: !Select [1, !Split [",", "a,b"]]
+      TrafficMirrorTargetId: !FindInMap [Numbers, !Ref Env, Session]
+      TrafficMirrorFilterId: !Join ["-", !Split [",", "a,b"]]
+"#,
+        &ParameterValues::new(),
+    );
+    let s = u.sessions.first().expect("session");
+    let first = |f: &[crate::model::Alt]| f.first().map(|a| a.val.clone());
+    assert_eq!(first(&s.session_number), Some(Val::Known(json!(50000))));
+    assert_eq!(first(&s.packet_length), Some(Val::Known(json!(40000))));
+    assert_eq!(first(&s.virtual_network_id), Some(Val::Known(json!(3))));
+    assert_eq!(first(&s.description), Some(Val::Known(json!("b"))));
+    // The list a function gives, never that function's arguments.
+    assert_eq!(
+        first(&s.traffic_mirror_filter_id),
+        Some(Val::Known(json!("a-b")))
+    );
+    // A key the map lacks, without a default: unknown, and saying why.
+    assert!(matches!(
+        first(&s.traffic_mirror_target_id),
+        Some(Val::Symbol { why, .. }) if why.contains("has no staging.Session")
+    ));
+}
