@@ -266,13 +266,30 @@ fn instance_interfaces(
         &format!("{address}.id"),
         "known only after apply",
     ));
-    let name = if instance.provider == Provider::Awscc {
-        "network_interfaces"
+    let names: &[&str] = if instance.provider == Provider::Awscc {
+        &["network_interfaces"]
     } else {
-        "network_interface"
+        // `primary_network_interface`: AWS provider 6's form of device index 0.
+        &["primary_network_interface", "network_interface"]
     };
-    let (file, body) = block.nested(name);
-    let nics = ev.in_file(file, |ev| nested_dynamic(ev, body, name));
+    for name in names {
+        let (file, body) = block.nested(name);
+        let nics = ev.in_file(file, |ev| nested_dynamic(ev, body, name));
+        interface_attachments(ev, file, name, &nics, instance, &id, out);
+    }
+}
+
+/// The attachments of the interfaces an instance's nested blocks `name` declare.
+fn interface_attachments(
+    ev: &mut Evaluator<'_, '_>,
+    file: crate::model::FileId,
+    name: &str,
+    nics: &[Nested<'_>],
+    instance: &Resource,
+    id: &[Alt],
+    out: &mut Vec<Resource>,
+) {
+    let address = &instance.address;
     for (n, nic) in nics.iter().enumerate() {
         let eni = ev.in_file(file, |ev| nic.alternatives(ev, "network_interface_id"));
         if eni.is_empty() {
@@ -285,7 +302,7 @@ fn instance_interfaces(
         );
         a.loc = eni.first().map_or(instance.loc, |e| e.loc);
         a.set(Attr::NetworkInterfaceId, eni);
-        a.set(Attr::InstanceId, id.clone());
+        a.set(Attr::InstanceId, id.to_vec());
         out.push(a);
     }
 }

@@ -201,6 +201,16 @@ impl<'a> Index<'a> {
     }
 
     fn note_primary_interface(&mut self, address: &str, block: &'a Block, file: FileId) {
+        // AWS provider 6: `primary_network_interface { network_interface_id = … }`.
+        if let Some(eni) = block
+            .body
+            .get_blocks("primary_network_interface")
+            .find_map(|b| b.body.get_attribute("network_interface_id"))
+        {
+            self.primary_interfaces
+                .insert(address.to_owned(), (&eni.value, file));
+            return;
+        }
         for ni in block.body.get_blocks("network_interface") {
             let index = ni.body.get_attribute("device_index").map(|a| &a.value);
             let is_primary =

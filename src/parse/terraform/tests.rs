@@ -537,3 +537,25 @@ resource "aws_ec2_traffic_mirror_session" "s" {
     ));
     assert!(!u.errors.is_empty(), "the oversized value is reported");
 }
+
+#[test]
+fn an_instance_primary_network_interface_block_names_its_primary_interface() {
+    let u = module(&[(
+        "main.tf",
+        r#"
+resource "aws_network_interface" "a" {}
+resource "aws_instance" "x" {
+  primary_network_interface {
+    network_interface_id = aws_network_interface.a.id
+  }
+}
+resource "aws_ec2_traffic_mirror_session" "s" {
+  network_interface_id = aws_instance.x.primary_network_interface_id
+}
+"#,
+    )]);
+    assert_eq!(
+        interface_identities(&u.sessions),
+        [Some("ref:aws_network_interface.a.id".into())]
+    );
+}
