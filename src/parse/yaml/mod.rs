@@ -439,6 +439,14 @@ fn quoted_span(text: &str, span: Span, style: ScalarStyle) -> Span {
 }
 
 fn scalar_node(value: &str, style: ScalarStyle, tag: Option<&Tag>, span: Span) -> Node {
+    // An empty block scalar (`key: >` and nothing under it) is where its content would
+    // start: saphyr marks it from its indicator at the end of a text and from the next token
+    // otherwise, so a template parsed in parts would differ from one pass (found by fuzzing).
+    let span = if value.is_empty() && matches!(style, ScalarStyle::Literal | ScalarStyle::Folded) {
+        Span::new(span.end, span.end)
+    } else {
+        span
+    };
     let kind = if style != ScalarStyle::Plain || is_core_str_tag(tag) || tag_name(tag).is_some() {
         NodeKind::Str(value.to_owned())
     } else {
@@ -508,6 +516,23 @@ mod tests {
             Ok(Some(n)) => n,
             other => panic!("unexpected {other:?}"),
         }
+    }
+
+    /// Found by fuzzing: an empty folded scalar that ends a resource had one span when the
+    /// template was parsed in parts and another in one pass.
+    #[test]
+    fn an_empty_block_scalar_ending_a_part_has_the_span_of_one_pass() {
+        let text = "AWSTemplateFormatVersion: '2010-09-09'\nResources:\n  A:\n    Type: AWS::EC2::TrafficMirrorSession\n    Properties:\n      Description: >\n  B:\n    Type: AWS::EC2::TrafficMirrorSession\n";
+        let src = SourceFile::in_memory("t.yaml", text);
+        assert!(parts_agree(&src));
+        let root = load(text);
+        let d = root
+            .get("Resources")
+            .and_then(|r| r.get("A"))
+            .and_then(|a| a.get("Properties"))
+            .and_then(|p| p.get("Description"))
+            .expect("description");
+        assert!(d.span.is_empty());
     }
 
     #[test]
