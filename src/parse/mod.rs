@@ -388,6 +388,12 @@ pub(crate) fn sample_template(sessions: usize) -> String {
     text
 }
 
+/// The value of the first alternative of a field (tests).
+#[cfg(test)]
+pub(crate) fn first_value(alts: &[Alt]) -> Option<Val> {
+    alts.first().map(|a| a.val.clone())
+}
+
 #[cfg(test)]
 mod tests {
     use super::{ReadOptions, read_document};
@@ -418,7 +424,7 @@ mod tests {
         let read = read_document(&src, &ReadOptions::default());
         let unit = read.unit.expect("the service's resources are read");
         let s = unit.sessions.first().expect("session");
-        let first = |f: &[crate::model::Alt]| f.first().map(|a| a.val.clone());
+        let first = super::first_value;
         assert_eq!(
             first(&s.session_number),
             Some(crate::model::Val::Known(serde_json::json!(40000)))

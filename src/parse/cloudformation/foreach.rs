@@ -9,11 +9,9 @@
 //! copy whose item is unknown, under the condition that the collection is not empty.
 //! (<https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/intrinsic-function-reference-foreach.html>)
 
-use serde_json::Value as Json;
-
-use super::intrinsics::intrinsic;
+use super::intrinsics::text_of;
 use super::{Context, loc};
-use crate::model::{Condition, Loc, Val};
+use crate::model::{Condition, Loc};
 use crate::parse::tree::{Entry, Node, NodeKind};
 use crate::source::Span;
 
@@ -141,59 +139,24 @@ fn expand<'a>(
     }
 }
 
-/// The items of a collection with where each is written, when they are known.
+/// The items of a collection with where each is written, when they are known: a list, a
+/// list parameter or a value that resolves to a list (`Context::list_items`), read with
+/// the items of the enclosing loops bound.
 fn items<'a>(
     cx: &mut Context<'a>,
     collection: &'a Node,
     bindings: &[Binding],
 ) -> Option<Vec<(String, Span)>> {
-    if let NodeKind::Seq(list) = &collection.kind {
-        return list
-            .iter()
-            .map(|n| n.scalar_text().map(|t| (t, n.span)))
-            .collect();
-    }
-    // A list parameter: its value given with --parameters, else its default.
-    if let Some(("Ref", arg)) = intrinsic(collection)
-        && let Some(name) = arg.as_str()
-        && let Some(param) = cx.params.get(name).copied()
-    {
-        let (text, span) = match cx.overrides.get(name) {
-            Some(v) => (v.clone(), collection.span),
-            None => {
-                let d = param.get("Default")?;
-                (d.scalar_text()?, d.span)
-            }
-        };
-        cx.reference(
-            collection.span,
-            crate::model::RefKind::Parameter,
-            name,
-            true,
-        );
-        return Some(
-            text.split(',')
-                .map(|s| (s.trim().to_owned(), span))
-                .collect(),
-        );
-    }
     let saved = std::mem::replace(&mut cx.bindings, bindings.to_vec());
-    let alts = cx.eval(collection);
+    let alts = cx.list_items(collection, false, 0);
     cx.bindings = saved;
-    match alts.as_slice() {
-        [one] => match &one.val {
-            Val::Known(Json::Array(a)) => a
-                .iter()
-                .map(|v| match v {
-                    Json::String(s) => Some((s.clone(), collection.span)),
-                    Json::Number(n) => Some((n.to_string(), collection.span)),
-                    _ => None,
-                })
-                .collect(),
-            _ => None,
-        },
-        _ => None,
-    }
+    alts?
+        .iter()
+        .map(|a| {
+            let written = a.origin.as_ref().and_then(|o| o.at).unwrap_or(a.loc);
+            Some((text_of(a)?, written.span))
+        })
+        .collect()
 }
 
 /// An output key with each bound identifier's item in: `${Id}` as it is, `&{Id}` without

@@ -235,9 +235,14 @@ impl<'a> Context<'a> {
         )
     }
 
+    /// The innermost enclosing `Fn::ForEach` whose identifier is `name`.
+    fn binding(&self, name: &str) -> Option<&super::foreach::Binding> {
+        self.bindings.iter().rev().find(|b| b.name == name)
+    }
+
     /// `Ref` to the identifier of an enclosing `Fn::ForEach`: the item of this copy.
     fn loop_item(&self, here: Loc, name: &str) -> Option<Alt> {
-        let b = self.bindings.iter().rev().find(|b| b.name == name)?;
+        let b = self.binding(name)?;
         Some(match &b.item {
             Some((item, span)) => {
                 let mut alt = Alt::known(here, json!(item));
@@ -260,14 +265,8 @@ impl<'a> Context<'a> {
 
     /// A string value of a sub-expression, if it resolves to exactly one known string.
     pub(crate) fn resolve_text(&mut self, node: &'a Node, depth: usize) -> Option<String> {
-        let alts = self.eval_inner(node, depth + 1);
-        if alts.len() != 1 {
-            return None;
-        }
-        match &alts.first()?.val {
-            Val::Known(Json::String(s)) => Some(s.clone()),
-            Val::Known(Json::Number(n)) => Some(n.to_string()),
-            Val::Known(Json::Bool(b)) => Some(b.to_string()),
+        match self.eval_inner(node, depth + 1).as_slice() {
+            [one] => text_of(one),
             _ => None,
         }
     }
@@ -316,7 +315,7 @@ impl<'a> Context<'a> {
             rest = &after[end + 1..];
             let value = if let Some(v) = vars.and_then(|m| m.get(var)) {
                 self.resolve_text(v, depth + 1)
-            } else if let Some(b) = self.bindings.iter().rev().find(|b| b.name == var) {
+            } else if let Some(b) = self.binding(var) {
                 b.item.as_ref().map(|(item, _)| item.clone())
             } else if var.contains('.') {
                 let res = var.split('.').next().unwrap_or("");
@@ -519,15 +518,8 @@ impl<'a> Context<'a> {
                 list.as_seq()
                     .and_then(|parts| parts.iter().map(|p| self.resolve_text(p, depth)).collect())
             } else {
-                self.list_items(list, false, depth).and_then(|alts| {
-                    alts.iter()
-                        .map(|a| match &a.val {
-                            Val::Known(Json::String(s)) => Some(s.clone()),
-                            Val::Known(Json::Number(n)) => Some(n.to_string()),
-                            _ => None,
-                        })
-                        .collect()
-                })
+                self.list_items(list, false, depth)
+                    .and_then(|alts| alts.iter().map(text_of).collect())
             };
             if let Some(parts) = resolved {
                 return Alt::known(here, json!(parts.join(delim)));
@@ -538,6 +530,16 @@ impl<'a> Context<'a> {
             canonical(node),
             "Fn::Join over values known only at deployment",
         )
+    }
+}
+
+/// A value's text when it is one known string, number or boolean.
+pub(crate) fn text_of(alt: &Alt) -> Option<String> {
+    match &alt.val {
+        Val::Known(Json::String(s)) => Some(s.clone()),
+        Val::Known(Json::Number(n)) => Some(n.to_string()),
+        Val::Known(Json::Bool(b)) => Some(b.to_string()),
+        _ => None,
     }
 }
 

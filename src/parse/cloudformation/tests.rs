@@ -175,7 +175,7 @@ Resources:
             "T${X}"
         ]
     );
-    let first = |s: &crate::model::Session| s.session_number.first().map(|a| a.val.clone());
+    let first = |s: &crate::model::Session| crate::parse::first_value(&s.session_number);
     assert_eq!(first(&u.sessions[1]), Some(Val::Known(json!(4))));
     assert_eq!(
         u.sessions[2].description.first().map(|a| a.val.clone()),
@@ -232,7 +232,7 @@ Resources:
         &ParameterValues::new(),
     );
     let s = u.sessions.first().expect("session");
-    let first = |f: &[crate::model::Alt]| f.first().map(|a| a.val.clone());
+    let first = crate::parse::first_value;
     assert_eq!(first(&s.session_number), Some(Val::Known(json!(50000))));
     assert_eq!(first(&s.packet_length), Some(Val::Known(json!(40000))));
     assert_eq!(first(&s.virtual_network_id), Some(Val::Known(json!(3))));

@@ -211,8 +211,7 @@ impl<'i, 'a> Evaluator<'i, 'a> {
         });
     }
 
-    /// A name qualified by the module instance (`module.ids[0].var.enabled`), for conditions.
-    /// The value a `for` expression binds to `name`, innermost first.
+    /// The value a `for` expression (or a `dynamic` block) binds to `name`, innermost first.
     pub(crate) fn bound_value(&self, name: &str) -> Option<&Json> {
         self.bound
             .iter()
@@ -238,6 +237,7 @@ impl<'i, 'a> Evaluator<'i, 'a> {
         out
     }
 
+    /// A name qualified by the module instance (`module.ids[0].var.enabled`), for conditions.
     pub(crate) fn qualified(&self, text: &str) -> String {
         format!("{}{text}", self.scope.prefix)
     }
@@ -309,17 +309,16 @@ impl<'i, 'a> Evaluator<'i, 'a> {
             Expression::StringTemplate(t) => self.template(t, expr),
             Expression::HeredocTemplate(h) => self.template(&h.template, expr),
             Expression::Parenthesis(p) => self.eval(p.inner()),
-            Expression::Variable(v) if self.bound_value(v.as_str()).is_some() => {
-                let value = self.bound_value(v.as_str()).cloned().unwrap_or_default();
-                Ev::known(value).settle()
-            }
-            Expression::Variable(v) => {
-                let name = v.as_str();
-                Ev::symbol(
-                    self.qualified(name),
-                    format!("{name} is not a value mirrorguard can evaluate"),
-                )
-            }
+            Expression::Variable(v) => match self.bound_value(v.as_str()) {
+                Some(value) => Ev::known(value.clone()).settle(),
+                None => {
+                    let name = v.as_str();
+                    Ev::symbol(
+                        self.qualified(name),
+                        format!("{name} is not a value mirrorguard can evaluate"),
+                    )
+                }
+            },
             Expression::Conditional(c) => {
                 let cond = self.eval(&c.cond_expr);
                 if cond.failed {

@@ -7,7 +7,7 @@ use hcl_edit::expr::ForExpr;
 use serde_json::{Map, Value as Json, json};
 
 use super::eval::{Ev, Evaluator, as_marker};
-use super::functions::compact;
+use super::functions::{compact, in_key_order};
 
 /// At most this many items are iterated; a longer collection gives an unknown value.
 const MAX_ITEMS: usize = 10_000;
@@ -34,32 +34,41 @@ fn size_of(v: &Json, limit: usize) -> usize {
     }
 }
 
+/// The items of a collection a `for` expression or a `dynamic` block iterates, as (key,
+/// value): a list's by index, a map's in key order; `None` for anything else, a symbolic
+/// value (one marker object) included.
+pub(crate) fn collection_items(coll: &Json) -> Option<Vec<(Json, Json)>> {
+    if as_marker(coll).is_some() {
+        return None;
+    }
+    match coll {
+        Json::Array(a) => Some(
+            a.iter()
+                .enumerate()
+                .map(|(i, v)| (json!(i), v.clone()))
+                .collect(),
+        ),
+        Json::Object(m) => Some(
+            in_key_order(m)
+                .into_iter()
+                .map(|(k, v)| (json!(k), v.clone()))
+                .collect(),
+        ),
+        _ => None,
+    }
+}
+
 impl Evaluator<'_, '_> {
     pub(crate) fn for_expr(&mut self, f: &ForExpr) -> Ev {
         let coll = self.eval(&f.intro.collection_expr);
         if coll.failed {
             return coll;
         }
-        // A symbolic item (a marker object) is one value, not a collection to iterate.
-        let items: Vec<(Json, Json)> = match coll.json().filter(|j| as_marker(j).is_none()) {
-            Some(Json::Array(a)) => a
-                .iter()
-                .enumerate()
-                .map(|(i, v)| (json!(i), v.clone()))
-                .collect(),
-            Some(Json::Object(m)) => {
-                let mut keys: Vec<&String> = m.keys().collect();
-                keys.sort();
-                keys.into_iter()
-                    .filter_map(|k| m.get(k).map(|v| (json!(k), v.clone())))
-                    .collect()
-            }
-            _ => {
-                return Ev::unknown(format!(
-                    "the collection of a for expression is not known ({})",
-                    coll.why()
-                ));
-            }
+        let Some(items) = coll.json().and_then(collection_items) else {
+            return Ev::unknown(format!(
+                "the collection of a for expression is not known ({})",
+                coll.why()
+            ));
         };
         if items.len() > MAX_ITEMS {
             return Ev::unknown(format!(
@@ -109,10 +118,11 @@ impl Evaluator<'_, '_> {
             }
         }
         if f.key_expr.is_some() {
-            // Terraform's maps and objects are ordered by key.
-            let mut entries: Vec<(String, Json)> = object.into_iter().collect();
-            entries.sort_by(|a, b| a.0.cmp(&b.0));
-            Ev::known(Json::Object(entries.into_iter().collect()))
+            let ordered = in_key_order(&object)
+                .into_iter()
+                .map(|(k, v)| (k.clone(), v.clone()))
+                .collect();
+            Ev::known(Json::Object(ordered))
         } else {
             Ev::known(Json::Array(list))
         }

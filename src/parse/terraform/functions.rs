@@ -113,6 +113,13 @@ pub(crate) fn loose_eq(a: &Json, b: &Json) -> bool {
     }
 }
 
+/// A map's entries in key order, as Terraform orders a map or an object.
+pub(crate) fn in_key_order(m: &Map<String, Json>) -> Vec<(&String, &Json)> {
+    let mut entries: Vec<(&String, &Json)> = m.iter().collect();
+    entries.sort_by(|a, b| a.0.cmp(b.0));
+    entries
+}
+
 /// Strings in lexical order, numbers in numeric order (a set's order in Terraform); a mix
 /// keeps its order.
 fn sort_primitives(items: &mut [Json]) {
@@ -297,18 +304,18 @@ pub(crate) fn call_function(name: &str, args: &[Json]) -> Option<Ev> {
             }
             Json::Object(out)
         }
-        // In key order, as Terraform orders a map.
-        "keys" => {
-            let mut keys: Vec<&String> = a0?.as_object()?.keys().collect();
-            keys.sort();
-            Json::Array(keys.into_iter().map(|k| json!(k)).collect())
-        }
-        "values" => {
-            let m = a0?.as_object()?;
-            let mut keys: Vec<&String> = m.keys().collect();
-            keys.sort();
-            Json::Array(keys.into_iter().filter_map(|k| m.get(k).cloned()).collect())
-        }
+        "keys" => Json::Array(
+            in_key_order(a0?.as_object()?)
+                .into_iter()
+                .map(|(k, _)| json!(k))
+                .collect(),
+        ),
+        "values" => Json::Array(
+            in_key_order(a0?.as_object()?)
+                .into_iter()
+                .map(|(_, v)| v.clone())
+                .collect(),
+        ),
         "contains" => json!(a0?.as_array()?.contains(a1?)),
         "join" => {
             let sep = text_of(a0?)?;

@@ -7,12 +7,13 @@ use hcl_edit::structure::Body;
 use serde_json::{Value as Json, json};
 
 use super::MAX_INSTANCES;
-use super::eval::{Evaluator, as_marker, marker};
+use super::eval::{Ev, Evaluator, marker};
+use super::for_expr::collection_items;
 use super::functions::strip_parens;
 use super::instances::instances;
 use super::overrides::Merged;
 use super::scope::Scope;
-use super::{block_span, labels};
+use super::{block_span, is_dynamic, labels};
 use crate::model::graph::{Attr, Kind, Resource, snake};
 use crate::model::{Alt, Provider, Unit};
 use crate::parse::graph::{child, fill_alicloud_rule, primary_attachment};
@@ -85,7 +86,7 @@ fn nested<'b>(body: &'b Body, name: &str) -> Vec<Nested<'b>> {
 fn nested_dynamic<'b>(ev: &mut Evaluator<'_, '_>, body: &'b Body, name: &str) -> Vec<Nested<'b>> {
     let mut out = nested(body, name);
     for d in body.get_blocks("dynamic") {
-        if d.labels.first().is_none_or(|l| l.as_str() != name) {
+        if !is_dynamic(d, name) {
             continue;
         }
         let Some(content) = d.body.get_blocks("content").next() else {
@@ -100,18 +101,11 @@ fn nested_dynamic<'b>(ev: &mut Evaluator<'_, '_>, body: &'b Body, name: &str) ->
             _ => name.to_owned(),
         };
         let collection = d.body.get_attribute("for_each").map(|a| ev.eval(&a.value));
-        let items: Option<Vec<(Json, Json)>> = match collection.as_ref().and_then(|c| c.json()) {
-            Some(j) if as_marker(j).is_some() => None,
-            Some(Json::Array(a)) => Some(
-                a.iter()
-                    .enumerate()
-                    .map(|(i, v)| (json!(i), v.clone()))
-                    .collect(),
-            ),
-            Some(Json::Object(m)) => Some(m.iter().map(|(k, v)| (json!(k), v.clone())).collect()),
-            _ => None,
-        };
-        match items {
+        match collection
+            .as_ref()
+            .and_then(Ev::json)
+            .and_then(collection_items)
+        {
             Some(items) => {
                 for (key, value) in items.into_iter().take(MAX_INSTANCES) {
                     let item = json!({ "key": key, "value": value });
@@ -211,9 +205,13 @@ pub(crate) fn read(
             (Kind::Instance, _) => instance_interfaces(&mut ev, block, &r, &mut extra),
             (Kind::Interface, _) => {
                 let (file, body) = block.nested("attachment");
-                let attachments = ev.in_file(file, |ev| nested_dynamic(ev, body, "attachment"));
-                for (n, att) in attachments.iter().enumerate() {
-                    let instance = ev.in_file(file, |ev| att.alternatives(ev, "instance"));
+                let instances: Vec<Vec<Alt>> = ev.in_file(file, |ev| {
+                    nested_dynamic(ev, body, "attachment")
+                        .iter()
+                        .map(|att| att.alternatives(ev, "instance"))
+                        .collect()
+                });
+                for (n, instance) in instances.into_iter().enumerate() {
                     let mut a = child(&r, Kind::Attachment, format!("{address} (attachment {n})"));
                     a.set(
                         Attr::NetworkInterfaceId,
@@ -274,36 +272,23 @@ fn instance_interfaces(
     };
     for name in names {
         let (file, body) = block.nested(name);
-        let nics = ev.in_file(file, |ev| nested_dynamic(ev, body, name));
-        interface_attachments(ev, file, name, &nics, instance, &id, out);
-    }
-}
-
-/// The attachments of the interfaces an instance's nested blocks `name` declare.
-fn interface_attachments(
-    ev: &mut Evaluator<'_, '_>,
-    file: crate::model::FileId,
-    name: &str,
-    nics: &[Nested<'_>],
-    instance: &Resource,
-    id: &[Alt],
-    out: &mut Vec<Resource>,
-) {
-    let address = &instance.address;
-    for (n, nic) in nics.iter().enumerate() {
-        let eni = ev.in_file(file, |ev| nic.alternatives(ev, "network_interface_id"));
-        if eni.is_empty() {
-            continue;
-        }
-        let mut a = child(
-            instance,
-            Kind::Attachment,
-            format!("{address} ({name} {n})"),
-        );
-        a.loc = eni.first().map_or(instance.loc, |e| e.loc);
-        a.set(Attr::NetworkInterfaceId, eni);
-        a.set(Attr::InstanceId, id.to_vec());
-        out.push(a);
+        ev.in_file(file, |ev| {
+            for (n, nic) in nested_dynamic(ev, body, name).iter().enumerate() {
+                let eni = nic.alternatives(ev, "network_interface_id");
+                if eni.is_empty() {
+                    continue;
+                }
+                let mut a = child(
+                    instance,
+                    Kind::Attachment,
+                    format!("{address} ({name} {n})"),
+                );
+                a.loc = eni.first().map_or(instance.loc, |e| e.loc);
+                a.set(Attr::NetworkInterfaceId, eni);
+                a.set(Attr::InstanceId, id.clone());
+                out.push(a);
+            }
+        });
     }
 }
 
@@ -334,10 +319,7 @@ fn alicloud_inline_rules(
         r.set(Attr::TrafficMirrorFilterId, vec![filter_id.clone()]);
         out.push(r);
     }
-    let dynamic = body
-        .get_blocks("dynamic")
-        .any(|d| d.labels.first().is_some_and(|l| l.as_str() == block));
-    if dynamic {
+    if body.blocks().any(|d| is_dynamic(d, block)) {
         let mut r = child(filter, Kind::FilterRule, format!("{address}.{block}[*]"));
         r.repeated = Some(format!("dynamic \"{block}\" block"));
         r.set(Attr::TrafficMirrorFilterId, vec![filter_id.clone()]);

@@ -9,7 +9,7 @@ use serde_json::json;
 
 use super::eval::Evaluator;
 use super::functions::{compact, strip_parens};
-use super::overrides::{Conflict, Merged};
+use super::overrides::{Conflict, Declared, Merged};
 use super::scope::Scope;
 use super::{block_span, labels, span_of};
 use crate::model::{Alt, FileId, Loc, Origin, Val};
@@ -58,7 +58,13 @@ impl<'a> Index<'a> {
             match block.ident.as_str() {
                 "variable" => {
                     let [name, _] = labels(block);
-                    if !self.declare("variable", &name, file, block_span(block), is_override) {
+                    if !self.declare(
+                        Declared::Variable,
+                        &name,
+                        file,
+                        block_span(block),
+                        is_override,
+                    ) {
                         continue;
                     }
                     if matches!(
@@ -67,23 +73,17 @@ impl<'a> Index<'a> {
                     ) {
                         self.sensitive.insert(name.clone());
                     }
+                    // An override without a default keeps the base's.
                     let default = block.body.get_attribute("default").map(|a| &a.value);
-                    match self.variables.get_mut(&name) {
-                        Some(slot) if is_override => {
-                            if default.is_some() {
-                                *slot = (default, file);
-                            }
-                        }
-                        _ => {
-                            self.variables.insert(name, (default, file));
-                        }
+                    if !is_override || default.is_some() {
+                        self.variables.insert(name, (default, file));
                     }
                 }
                 "locals" => {
                     for attr in block.body.attributes() {
                         let name = attr.key.as_str();
-                        if self.declare("local value", name, file, span_of(&attr.key), is_override)
-                        {
+                        let span = span_of(&attr.key);
+                        if self.declare(Declared::Local, name, file, span, is_override) {
                             self.locals.insert(name.to_owned(), (&attr.value, file));
                         }
                     }
@@ -91,8 +91,8 @@ impl<'a> Index<'a> {
                 "resource" => {
                     let [ty, name] = labels(block);
                     let address = format!("{ty}.{name}");
-                    let kind = format!("resource \"{ty}\"");
-                    if !self.declare(&kind, &name, file, block_span(block), is_override) {
+                    let kind = Declared::Resource(ty.clone());
+                    if !self.declare(kind, &name, file, block_span(block), is_override) {
                         continue;
                     }
                     let rep = block
@@ -117,8 +117,8 @@ impl<'a> Index<'a> {
                 }
                 "data" => {
                     let [ty, name] = labels(block);
-                    let kind = format!("data \"{ty}\"");
-                    if self.declare(&kind, &name, file, block_span(block), is_override) {
+                    let kind = Declared::Data(ty.clone());
+                    if self.declare(kind, &name, file, block_span(block), is_override) {
                         self.declared.insert(format!("data.{ty}.{name}"));
                     }
                 }
@@ -128,7 +128,13 @@ impl<'a> Index<'a> {
                         Some(Expression::String(s)) => format!("{name}.{}", s.value()),
                         _ => name,
                     };
-                    if !self.declare("provider", &key, file, block_span(block), is_override) {
+                    if !self.declare(
+                        Declared::Provider,
+                        &key,
+                        file,
+                        block_span(block),
+                        is_override,
+                    ) {
                         continue;
                     }
                     let region = block.body.get_attribute("region").map(|a| &a.value);
@@ -138,7 +144,13 @@ impl<'a> Index<'a> {
                 }
                 "module" => {
                     let [name, _] = labels(block);
-                    if !self.declare("module", &name, file, block_span(block), is_override) {
+                    if !self.declare(
+                        Declared::Module,
+                        &name,
+                        file,
+                        block_span(block),
+                        is_override,
+                    ) {
                         continue;
                     }
                     if is_override {
@@ -153,7 +165,13 @@ impl<'a> Index<'a> {
                 }
                 "output" => {
                     let [name, _] = labels(block);
-                    self.declare("output", &name, file, block_span(block), is_override);
+                    self.declare(
+                        Declared::Output,
+                        &name,
+                        file,
+                        block_span(block),
+                        is_override,
+                    );
                 }
                 _ => {}
             }
@@ -164,7 +182,7 @@ impl<'a> Index<'a> {
     /// declaration stands); an override file's has a declaration to merge into (else `false`).
     fn declare(
         &mut self,
-        kind: &str,
+        kind: Declared,
         name: &str,
         file: FileId,
         span: Span,
@@ -183,7 +201,7 @@ impl<'a> Index<'a> {
             self.conflicts.push(Conflict {
                 file,
                 span,
-                kind: kind.to_owned(),
+                kind,
                 name: name.to_owned(),
                 first,
             });

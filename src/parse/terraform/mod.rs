@@ -247,7 +247,13 @@ pub(crate) fn read_root(set: &ModuleSet, root: &str, default_region: Option<&str
     for dir in &reachable {
         if let Some(index) = indexes.get(dir) {
             for c in &index.conflicts {
-                let message = conflict_message(c, &unit.files, index);
+                let first_at = c.first.and_then(|(file, span)| {
+                    let at = index.locate(file, span);
+                    let f = unit.files.get(at.file)?;
+                    let p = f.position(at.span.start);
+                    Some(format!("{}:{}:{}", f.display, p.line, p.column))
+                });
+                let message = c.message(first_at.as_deref());
                 unit.errors.push((index.locate(c.file, c.span), message));
             }
         }
@@ -271,49 +277,6 @@ pub(crate) fn read_root(set: &ModuleSet, root: &str, default_region: Option<&str
     unit.errors.sort_by_key(|(l, m)| (*l, m.clone()));
     unit.errors.dedup();
     unit
-}
-
-/// What Terraform says of a declaration it refuses, with where the name is declared first.
-fn conflict_message(
-    c: &overrides::Conflict,
-    files: &[Arc<SourceFile>],
-    index: &Index<'_>,
-) -> String {
-    let (kind, name) = (&c.kind, &c.name);
-    let what = kind.split(' ').next().unwrap_or_default();
-    match c.first {
-        Some((file, span)) => {
-            let at = index.locate(file, span);
-            let place = files.get(at.file).map_or_else(String::new, |f| {
-                let p = f.position(at.span.start);
-                format!(" at {}:{}:{}", f.display, p.line, p.column)
-            });
-            let summary = match what {
-                "variable" => "Duplicate variable declaration".to_owned(),
-                "local" => "Duplicate local value definition".to_owned(),
-                "module" => "Duplicate module call".to_owned(),
-                "output" => "Duplicate output definition".to_owned(),
-                _ => format!("Duplicate {kind} configuration"),
-            };
-            format!(
-                "{kind} {name:?} is declared twice (first{place}): Terraform fails with \"{summary}\""
-            )
-        }
-        None => {
-            let summary = match what {
-                "resource" => "Missing resource to override".to_owned(),
-                "data" => "Missing data resource to override".to_owned(),
-                "output" => "Missing base output definition to override".to_owned(),
-                "module" => "Missing module call to override".to_owned(),
-                "local" => "Missing base local value definition to override".to_owned(),
-                "provider" => "Missing base provider configuration for override".to_owned(),
-                _ => format!("Missing base {what} declaration to override"),
-            };
-            format!(
-                "{kind} {name:?} of an override file is not declared by the module's other files: Terraform fails with \"{summary}\""
-            )
-        }
-    }
 }
 
 /// Reads the sessions and the rest of the mirror graph of one module instance.
@@ -393,6 +356,11 @@ pub(crate) fn labels(block: &Block) -> [String; 2] {
         }
     });
     [it.next().unwrap_or_default(), it.next().unwrap_or_default()]
+}
+
+/// Whether a block is `dynamic "name" { … }`: nested `name` blocks, one per item.
+pub(crate) fn is_dynamic(block: &Block, name: &str) -> bool {
+    block.ident.as_str() == "dynamic" && block.labels.first().is_some_and(|l| l.as_str() == name)
 }
 
 pub(crate) fn span_of(x: &impl hcl_edit::Span) -> Span {

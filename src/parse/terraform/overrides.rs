@@ -10,6 +10,7 @@
 
 use hcl_edit::structure::{Attribute, Block, Body};
 
+use super::is_dynamic;
 use crate::model::FileId;
 use crate::source::Span;
 
@@ -51,11 +52,9 @@ impl<'b> Merged<'b> {
         self.latest_first()
             .find(|(_, b)| {
                 b.body.get_attribute(name).is_some()
-                    || b.body.blocks().any(|n| {
-                        n.ident.as_str() == name
-                            || (n.ident.as_str() == "dynamic"
-                                && n.labels.first().is_some_and(|l| l.as_str() == name))
-                    })
+                    || b.body
+                        .blocks()
+                        .any(|n| n.ident.as_str() == name || is_dynamic(n, name))
             })
             .map_or((self.file, &self.block.body), |(f, b)| (f, &b.body))
     }
@@ -80,15 +79,76 @@ impl<'b> Merged<'b> {
     }
 }
 
+/// What kind of name a module declares.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) enum Declared {
+    /// A resource of a type.
+    Resource(String),
+    /// A data source of a type.
+    Data(String),
+    Variable,
+    Local,
+    Provider,
+    Module,
+    Output,
+}
+
+impl std::fmt::Display for Declared {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Self::Resource(ty) => write!(f, "resource \"{ty}\""),
+            Self::Data(ty) => write!(f, "data \"{ty}\""),
+            Self::Variable => f.write_str("variable"),
+            Self::Local => f.write_str("local value"),
+            Self::Provider => f.write_str("provider"),
+            Self::Module => f.write_str("module"),
+            Self::Output => f.write_str("output"),
+        }
+    }
+}
+
 /// A declaration Terraform refuses: a name declared twice by normal files, or an override
 /// block with no declaration to override.
 #[derive(Debug, Clone)]
 pub(crate) struct Conflict {
     pub(crate) file: FileId,
     pub(crate) span: Span,
-    /// `resource "aws_instance"`, `variable`, `local value`…
-    pub(crate) kind: String,
+    pub(crate) kind: Declared,
     pub(crate) name: String,
     /// Where the name is declared first; `None` for an override with no base.
     pub(crate) first: Option<(FileId, Span)>,
+}
+
+impl Conflict {
+    /// What Terraform says of it, with Terraform's own summary; `first_at` is where the
+    /// name is declared first (`main.tf:3:10`), when known.
+    pub(crate) fn message(&self, first_at: Option<&str>) -> String {
+        let (kind, name) = (&self.kind, &self.name);
+        if self.first.is_some() {
+            let summary = match kind {
+                Declared::Variable => "Duplicate variable declaration".to_owned(),
+                Declared::Local => "Duplicate local value definition".to_owned(),
+                Declared::Module => "Duplicate module call".to_owned(),
+                Declared::Output => "Duplicate output definition".to_owned(),
+                _ => format!("Duplicate {kind} configuration"),
+            };
+            let place = first_at.map_or_else(String::new, |at| format!(" at {at}"));
+            format!(
+                "{kind} {name:?} is declared twice (first{place}): Terraform fails with \"{summary}\""
+            )
+        } else {
+            let summary = match kind {
+                Declared::Resource(_) => "Missing resource to override",
+                Declared::Data(_) => "Missing data resource to override",
+                Declared::Variable => "Missing base variable declaration to override",
+                Declared::Local => "Missing base local value definition to override",
+                Declared::Provider => "Missing base provider configuration for override",
+                Declared::Module => "Missing module call to override",
+                Declared::Output => "Missing base output definition to override",
+            };
+            format!(
+                "{kind} {name:?} of an override file is not declared by the module's other files: Terraform fails with \"{summary}\""
+            )
+        }
+    }
 }

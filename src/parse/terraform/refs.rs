@@ -89,7 +89,8 @@ impl Evaluator<'_, '_> {
                 if let Some(items) = self.splat_items(&full, rest) {
                     return Ev::known(Json::Array(items));
                 }
-                let identity = self.resource_identity(t, expr);
+                let canonical = self.canonical(expr);
+                let identity = self.resource_identity(canonical);
                 if declared {
                     self.created(&identity);
                 }
@@ -142,50 +143,27 @@ impl Evaluator<'_, '_> {
         )
     }
 
-    /// The identity of a resource attribute. An instance's primary interface is named as
-    /// the interface when the instance declares it (`network_interface { device_index = 0 }`),
-    /// so both spellings name one interface.
-    fn resource_identity(&mut self, t: &hcl_edit::expr::Traversal, expr: &Expression) -> String {
-        let canonical = self.canonical(expr);
-        let is_primary = matches!(
-            t.operators.last().map(|o| o.value()),
-            Some(TraversalOperator::GetAttr(a)) if a.as_str() == "primary_network_interface_id"
-        );
-        if !is_primary {
+    /// The identity of a resource attribute, from its canonical text. An instance's
+    /// primary interface is named as the interface when the instance declares it
+    /// (`network_interface { device_index = 0 }`, `primary_network_interface { … }`), so both
+    /// spellings name one interface.
+    fn resource_identity(&mut self, canonical: String) -> String {
+        let Some(base) = canonical.strip_suffix(".primary_network_interface_id") else {
             return canonical;
-        }
-        self.primary_identity(canonical)
-    }
-
-    /// The identity of an instance's `primary_network_interface_id` (canonical text): the
-    /// interface its `network_interface` block at device index 0 names, when it has one.
-    fn primary_identity(&mut self, canonical: String) -> String {
-        if !canonical.ends_with(".primary_network_interface_id") {
-            return canonical;
-        }
-        let base = canonical
-            .strip_suffix(".primary_network_interface_id")
-            .unwrap_or(&canonical)
-            .to_owned();
+        };
         let unqualified = base
             .strip_prefix(&self.scope.prefix)
-            .unwrap_or(&base)
+            .unwrap_or(base)
             .split('[')
             .next()
             .unwrap_or("")
             .to_owned();
-        match self.index().primary_interfaces.get(&unqualified) {
-            Some(&(eni, file)) => {
-                let saved = self.file;
-                self.file = file;
-                let v = self.eval(eni).settle();
-                self.file = saved;
-                match v.val {
-                    Val::Symbol { expr, .. } => expr,
-                    _ => canonical,
-                }
-            }
-            None => canonical,
+        let Some(&(eni, file)) = self.index().primary_interfaces.get(&unqualified) else {
+            return canonical;
+        };
+        match self.in_file(file, |ev| ev.eval(eni).settle()).val {
+            Val::Symbol { expr, .. } => expr,
+            _ => canonical,
         }
     }
 
@@ -317,8 +295,8 @@ impl Evaluator<'_, '_> {
                 // An attribute of something the module creates (an item of a splat that a
                 // `for` expression binds) is itself a created thing, as when it is named.
                 Val::Symbol { expr: of, why } if self.scope.created.borrow().contains(&of) => {
-                    let identity = self.canonical(expr);
-                    let identity = self.primary_identity(identity);
+                    let canonical = self.canonical(expr);
+                    let identity = self.resource_identity(canonical);
                     self.created(&identity);
                     Ev::symbol(identity, why)
                 }

@@ -125,7 +125,7 @@ resource "aws_ec2_traffic_mirror_session" "s" {
 "#,
     )]);
     let s = u.sessions.first().expect("session");
-    let first = |alts: &[crate::model::Alt]| alts.first().map(|a| a.val.clone());
+    let first = crate::parse::first_value;
     // A module output is unknown until apply, not an error: never the fallback "".
     assert!(
         matches!(first(&s.traffic_mirror_filter_id), Some(Val::Symbol { expr, .. }) if expr == "module.vns.filter_id")
@@ -176,7 +176,7 @@ resource "aws_ec2_traffic_mirror_session" "s" {
         .sessions
         .first()
         .expect("the file parses and declares its session");
-    let first = |alts: &[crate::model::Alt]| alts.first().map(|a| a.val.clone());
+    let first = crate::parse::first_value;
     assert_eq!(first(&s.session_number), Some(Val::Known(json!(2))));
     assert_eq!(first(&s.packet_length), Some(Val::Known(json!(50000))));
     // `x` is renamed to a placeholder of one letter, `A` first: that is a key of the object
@@ -384,7 +384,7 @@ resource "aws_ec2_traffic_mirror_session" "inst" {
             "aws_ec2_traffic_mirror_session.inst[\"1\"]"
         ]
     );
-    let first = |alts: &[crate::model::Alt]| alts.first().map(|a| a.val.clone());
+    let first = crate::parse::first_value;
     let b = &u.sessions[1];
     assert_eq!(first(&b.session_number), Some(Val::Known(json!(40001))));
     assert_eq!(first(&b.packet_length), Some(Val::Known(json!(80002))));
@@ -501,7 +501,7 @@ resource "aws_ec2_traffic_mirror_session" "s" {
         ]
     );
     let s = &u.sessions[2];
-    let first = |alts: &[crate::model::Alt]| alts.first().map(|a| a.val.clone());
+    let first = crate::parse::first_value;
     assert_eq!(first(&s.session_number), Some(Val::Known(json!(2))));
     assert_eq!(first(&s.packet_length), Some(Val::Known(json!(12))));
     assert_eq!(first(&s.virtual_network_id), Some(Val::Known(json!(7))));
