@@ -4,9 +4,12 @@
 #   A session mirrors only the traffic its filter's rules accept: "if no rules are added, no
 #   traffic is mirrored". A session whose filter is declared in the same template or module
 #   without any rule deploys cleanly and mirrors nothing. A filter with rules in one
-#   direction only is a deliberate choice and not reported. When a rule's filter cannot be
-#   resolved, or part of the unit cannot be read, no filter is said to be empty. Alibaba Cloud
-#   sessions are not checked: its documentation does not say what an empty filter mirrors.
+#   direction only is a deliberate choice and not reported. A filter with a network service
+#   (`amazon-dns`) is not empty either: "when a network service is added to the Traffic
+#   Mirror filter, all traffic related to that network service will be mirrored". When a
+#   rule's filter or the filter's network services cannot be resolved, or part of the unit
+#   cannot be read, no filter is said to be empty. Alibaba Cloud sessions are not checked: its
+#   documentation does not say what an empty filter mirrors.
 # related_resources:
 #   - ref: https://docs.aws.amazon.com/vpc/latest/mirroring/traffic-mirroring-filters.html
 # custom:
@@ -16,9 +19,10 @@
 #   help: >-
 #     Add at least one accept rule to the filter ("If you do not add any rules, no traffic is
 #     mirrored", Traffic Mirroring filters), e.g. ingress and egress rules accepting
-#     0.0.0.0/0. If the rules are declared in another stack or module, suppress this finding
+#     0.0.0.0/0, or the network service amazon-dns if Amazon DNS traffic is what it should
+#     mirror. If the rules are declared in another stack or module, suppress this finding
 #     with that reason.
-#   inputs: [traffic_mirror_filter_id, filter_rules.traffic_mirror_filter_id]
+#   inputs: [traffic_mirror_filter_id, filter_rules.traffic_mirror_filter_id, filters.network_services]
 package mirrorguard.rules.mg021
 
 # Sessions per empty filter, so that each filter is reported once.
@@ -29,8 +33,23 @@ users_entry contains [f, [i, l.alt]] if {
 	filter := input.filters[l.filter]
 	count(filter.rules) == 0
 	filter.rules_unknown == null
+	without_network_services(filter)
 	f := l.filter
 }
+
+# Every alternative of the filter's network services is known to be none: a network service
+# is mirrored whatever the rules, and an unknown one may be.
+without_network_services(filter) if {
+	every alt in object.get(filter, "network_services", []) {
+		no_service(alt)
+	}
+}
+
+no_service(alt) if alt.absent == true
+
+no_service(alt) if alt.known == null
+
+no_service(alt) if alt.known == []
 
 # The members above as [key, member] sorted by key: a group is a run of equal keys. This
 # keeps grouping linear without a keyed `contains`, which the compiled VM does not group.

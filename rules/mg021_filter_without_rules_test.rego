@@ -32,3 +32,27 @@ test_one_finding_per_filter if {
 	some v in vs
 	v.related[1].path == ["sessions", 1, "traffic_mirror_filter_id", 0]
 }
+
+test_filter_with_a_network_service_passes if {
+	dns := {"address": "F", "rules": [], "rules_unknown": null, "network_services": [{"ref": 1, "when": [], "known": ["amazon-dns"]}]}
+	count(mg021.deny) == 0 with input as {"sessions": [session], "filters": [dns]}
+}
+
+test_unknown_network_services_pass if {
+	f := {"address": "F", "rules": [], "rules_unknown": null, "network_services": [{"ref": 1, "when": [], "unknown": "var.services has no value"}]}
+	count(mg021.deny) == 0 with input as {"sessions": [session], "filters": [f]}
+}
+
+test_a_network_service_in_one_alternative_passes if {
+	f := {"address": "F", "rules": [], "rules_unknown": null, "network_services": [
+		{"ref": 1, "when": [{"condition": "C"}], "known": []},
+		{"ref": 2, "when": [{"condition": "C", "negated": true}], "known": ["amazon-dns"]},
+	]}
+	count(mg021.deny) == 0 with input as {"sessions": [session], "filters": [f]}
+}
+
+test_no_network_service_is_reported if {
+	none := [{"ref": 1, "when": [], "known": []}, {"ref": 2, "when": [], "known": null}, {"ref": 3, "when": [], "absent": true}]
+	f := {"address": "F", "rules": [], "rules_unknown": null, "network_services": none}
+	count(mg021.deny) == 1 with input as {"sessions": [session], "filters": [f]}
+}

@@ -75,7 +75,13 @@ pub(crate) fn graph_skips(rules: &RuleSet, unit: &Unit, links: &Links) -> Vec<Sk
         }
         for (attr, alts) in &r.fields {
             let input = format!("{}.{}", r.kind.input_name(), attr.input_name());
-            let hidden = hidden_by(&input);
+            let mut hidden = hidden_by(&input);
+            // A filter's network services decide MG021 only for a filter without rules.
+            if *attr == Attr::NetworkServices
+                && links.filter_rules.get(&i).is_some_and(|rs| !rs.is_empty())
+            {
+                hidden.retain(|id| id != "MG021");
+            }
             if hidden.is_empty() {
                 continue;
             }

@@ -227,6 +227,144 @@ fn the_markdown_summary_embeds_the_drawing_of_units_with_findings_only() {
     mermaid_parses(&[&m]);
 }
 
+/// Each skipped check as ("resource property", its rules).
+fn skipped_rules(report: &serde_json::Value) -> Vec<(String, Vec<String>)> {
+    report["skipped"]
+        .as_array()
+        .expect("skipped")
+        .iter()
+        .map(|s| {
+            (
+                format!(
+                    "{} {}",
+                    s["resource"].as_str().unwrap_or(""),
+                    s["property"].as_str().unwrap_or("")
+                ),
+                s["rules"]
+                    .as_array()
+                    .map(|r| {
+                        r.iter()
+                            .filter_map(|x| x.as_str().map(str::to_owned))
+                            .collect()
+                    })
+                    .unwrap_or_default(),
+            )
+        })
+        .collect()
+}
+
+#[test]
+fn a_filter_with_a_network_service_mirrors_it_without_rules() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    std::fs::write(
+        dir.path().join("main.tf"),
+        r#"variable "services" {
+  type = list(string)
+}
+
+resource "aws_ec2_traffic_mirror_filter" "dns" {
+  network_services = ["amazon-dns"]
+}
+
+resource "aws_ec2_traffic_mirror_filter" "maybe" {
+  network_services = var.services
+}
+
+resource "aws_ec2_traffic_mirror_filter" "ruled" {
+  network_services = var.services
+}
+
+resource "aws_ec2_traffic_mirror_filter_rule" "in" {
+  traffic_mirror_filter_id = aws_ec2_traffic_mirror_filter.ruled.id
+  traffic_direction        = "ingress"
+  rule_number              = 100
+  rule_action              = "accept"
+  source_cidr_block        = "0.0.0.0/0"
+  destination_cidr_block   = "0.0.0.0/0"
+}
+
+resource "aws_ec2_traffic_mirror_filter" "none" {
+  network_services = []
+}
+
+resource "aws_ec2_traffic_mirror_session" "dns" {
+  network_interface_id     = "eni-0123456789abcdef0"
+  traffic_mirror_target_id = "tmt-0123456789abcdef0"
+  traffic_mirror_filter_id = aws_ec2_traffic_mirror_filter.dns.id
+  session_number           = 1
+}
+
+resource "aws_ec2_traffic_mirror_session" "maybe" {
+  network_interface_id     = "eni-0123456789abcdef1"
+  traffic_mirror_target_id = "tmt-0123456789abcdef0"
+  traffic_mirror_filter_id = aws_ec2_traffic_mirror_filter.maybe.id
+  session_number           = 1
+}
+
+resource "aws_ec2_traffic_mirror_session" "ruled" {
+  network_interface_id     = "eni-0123456789abcdef2"
+  traffic_mirror_target_id = "tmt-0123456789abcdef0"
+  traffic_mirror_filter_id = aws_ec2_traffic_mirror_filter.ruled.id
+  session_number           = 1
+}
+
+resource "aws_ec2_traffic_mirror_session" "none" {
+  network_interface_id     = "eni-0123456789abcdef3"
+  traffic_mirror_target_id = "tmt-0123456789abcdef0"
+  traffic_mirror_filter_id = aws_ec2_traffic_mirror_filter.none.id
+  session_number           = 1
+}
+"#,
+    )
+    .expect("write");
+    let out = run_in(
+        dir.path(),
+        &["check", ".", "--no-config", "--format", "json"],
+    );
+    let report: serde_json::Value = serde_json::from_str(&stdout(&out)).expect("json");
+    // Only the filter known to have neither rules nor a network service mirrors nothing.
+    let mg021: Vec<&str> = report["findings"]
+        .as_array()
+        .expect("findings")
+        .iter()
+        .filter(|f| f["rule_id"] == "MG021")
+        .filter_map(|f| f["message"].as_str())
+        .collect();
+    assert_eq!(mg021.len(), 1, "{report:#}");
+    assert!(
+        mg021[0].contains("aws_ec2_traffic_mirror_filter.none has no rules"),
+        "{mg021:?}"
+    );
+    // An unknown network service hides MG021 where the filter has no rules, not elsewhere.
+    let skipped = skipped_rules(&report);
+    let hides = |what: &str, rule: &str| {
+        skipped
+            .iter()
+            .any(|(w, rules)| w == what && rules.iter().any(|r| r == rule))
+    };
+    assert!(
+        hides(
+            "aws_ec2_traffic_mirror_filter.maybe network_services",
+            "MG021"
+        ),
+        "{skipped:#?}"
+    );
+    assert!(
+        !hides(
+            "aws_ec2_traffic_mirror_filter.ruled network_services",
+            "MG021"
+        ),
+        "{skipped:#?}"
+    );
+    assert!(
+        hides(
+            "aws_ec2_traffic_mirror_filter.ruled network_services",
+            "MG025"
+        ),
+        "{skipped:#?}"
+    );
+}
+
 #[test]
 fn unknown_graph_values_are_skipped_checks_never_findings() {
     let dir = tempfile::tempdir().expect("tempdir");
@@ -299,28 +437,7 @@ resource "aws_ec2_traffic_mirror_session" "b" {
         report["findings"].as_array().is_some_and(Vec::is_empty),
         "{report}"
     );
-    let skipped: Vec<(String, Vec<String>)> = report["skipped"]
-        .as_array()
-        .expect("skipped")
-        .iter()
-        .map(|s| {
-            (
-                format!(
-                    "{} {}",
-                    s["resource"].as_str().unwrap_or(""),
-                    s["property"].as_str().unwrap_or("")
-                ),
-                s["rules"]
-                    .as_array()
-                    .map(|r| {
-                        r.iter()
-                            .filter_map(|x| x.as_str().map(str::to_owned))
-                            .collect()
-                    })
-                    .unwrap_or_default(),
-            )
-        })
-        .collect();
+    let skipped = skipped_rules(&report);
     let has = |what: &str, rule: &str| {
         skipped
             .iter()
