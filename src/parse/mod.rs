@@ -276,14 +276,8 @@ pub(crate) fn read_document(src: &Arc<SourceFile>, options: &ReadOptions) -> Rea
             }
             // A resource declared where no template mirrorguard reads puts it: reported,
             // never passed in silence.
-            match cloudformation::nested_mirror_type(&root) {
-                Some((span, ty)) => Read::error(FileError::at(
-                    src,
-                    span,
-                    format!(
-                        "a resource of type {ty} is declared here, inside a document that is not a CloudFormation template mirrorguard reads (resources at the top level's Resources, or a Serverless Framework service's resources.Resources); it is not checked"
-                    ),
-                )),
+            match cloudformation::unread_mirror_resource(&root) {
+                Some(unread) => Read::error(FileError::at(src, unread.span, unread.message)),
                 None => Read::default(),
             }
         }
@@ -446,6 +440,49 @@ mod tests {
         let src = Arc::new(SourceFile::in_memory("notes.yaml", mention));
         let read = read_document(&src, &ReadOptions::default());
         assert!(read.unit.is_none() && read.errors.is_empty());
+    }
+
+    /// A Pulumi YAML program or a Kubernetes object (Crossplane, AWS Controllers for
+    /// Kubernetes) that declares a traffic mirror resource is reported at its type, never
+    /// passed in silence: mirrorguard reads neither. Other resources of those formats, and
+    /// tokens that only look alike, are nothing to check.
+    #[test]
+    fn pulumi_and_kubernetes_mirror_resources_are_reported_not_skipped() {
+        let error_at = |name: &str, text: &str| {
+            let src = Arc::new(SourceFile::in_memory(name, text));
+            let read = read_document(&src, &ReadOptions::default());
+            assert!(read.unit.is_none());
+            read.errors
+                .first()
+                .map(|e| (e.position.map(|p| (p.line, p.column)), e.message.clone()))
+        };
+        for ty in [
+            "aws:ec2:TrafficMirrorSession",
+            "aws:ec2/trafficMirrorFilterRule:TrafficMirrorFilterRule",
+            "aws-native:ec2:TrafficMirrorTarget",
+        ] {
+            let program = format!(
+                "name: m\nruntime: yaml\nresources:\n  b:\n    type: aws:s3:Bucket\n  s:\n    type: {ty}\n"
+            );
+            let (at, message) = error_at("Pulumi.yaml", &program).expect("reported");
+            assert_eq!(at, Some((7, 11)), "{ty}");
+            assert!(
+                message.contains(ty) && message.contains("Pulumi"),
+                "{message}"
+            );
+        }
+        let object =
+            "apiVersion: ec2.aws.upbound.io/v1beta1\nkind: TrafficMirrorSession\nspec: {}\n";
+        let (at, message) = error_at("xp.yaml", object).expect("reported");
+        assert_eq!(at, Some((2, 7)));
+        assert!(message.contains("ec2.aws.upbound.io/v1beta1"), "{message}");
+        for nothing in [
+            "resources:\n  b:\n    type: aws:s3:Bucket\n",
+            "resources:\n  t:\n    type: aws:ec2:TrafficMirrorTarget:extra\n",
+            "kind: TrafficMirrorSession\n",
+        ] {
+            assert_eq!(error_at("x.yaml", nothing), None, "{nothing}");
+        }
     }
 
     /// A large unit's input is built in parallel chunks, each numbering its locations from

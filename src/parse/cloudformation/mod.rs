@@ -88,22 +88,58 @@ pub(crate) fn serverless_resources(root: &Node) -> Option<&Node> {
     (shape(resources) == Shape::Template).then_some(resources)
 }
 
-/// Where a document that is no template mirrorguard reads names a traffic mirror resource
-/// type as a resource's `Type` (a template nested in another document), and the type.
-pub(crate) fn nested_mirror_type(root: &Node) -> Option<(crate::source::Span, String)> {
+/// A traffic mirror resource declared in a document no reader of mirrorguard takes in.
+pub(crate) struct Unread {
+    /// The resource's type, where it is written.
+    pub(crate) span: crate::source::Span,
+    /// Why it is not checked, for the report.
+    pub(crate) message: String,
+}
+
+/// Whether `token` is a Pulumi type token of a traffic mirror resource: `aws:ec2:Traffic…`,
+/// `aws:ec2/trafficMirrorSession:TrafficMirrorSession` or `aws-native:ec2:Traffic…`.
+fn pulumi_mirror_type(token: &str) -> bool {
+    let mut parts = token.split(':');
+    let (Some(package), Some(module), Some(name), None) =
+        (parts.next(), parts.next(), parts.next(), parts.next())
+    else {
+        return false;
+    };
+    matches!(package, "aws" | "aws-native")
+        && (module == "ec2" || module.starts_with("ec2/"))
+        && name.starts_with("TrafficMirror")
+}
+
+/// Where a document that is no template mirrorguard reads declares a traffic mirror
+/// resource: a CloudFormation `Type` nested in another document, a Pulumi YAML program's
+/// resource `type`, or a Kubernetes object (Crossplane, AWS Controllers for Kubernetes) of
+/// kind `TrafficMirror…`. One error per document: the first found, outer maps first.
+pub(crate) fn unread_mirror_resource(root: &Node) -> Option<Unread> {
     let mut todo = vec![root];
     while let Some(node) = todo.pop() {
         match &node.kind {
             NodeKind::Map(entries) => {
-                for e in entries.iter().rev() {
-                    if e.key == "Type"
-                        && let Some(t) = e.value.as_str()
-                        && t.starts_with("AWS::EC2::TrafficMirror")
-                    {
-                        return Some((e.value.span, t.to_owned()));
-                    }
-                    todo.push(&e.value);
+                let api_version = node.get("apiVersion").and_then(Node::as_str);
+                for e in entries {
+                    let Some(t) = e.value.as_str() else { continue };
+                    let message = match (e.key.as_str(), api_version) {
+                        ("Type", _) if t.starts_with("AWS::EC2::TrafficMirror") => format!(
+                            "a resource of type {t} is declared here, inside a document that is not a CloudFormation template mirrorguard reads (resources at the top level's Resources, or a Serverless Framework service's resources.Resources); it is not checked"
+                        ),
+                        ("type", _) if pulumi_mirror_type(t) => format!(
+                            "a Pulumi resource of type {t} is declared here; mirrorguard does not read Pulumi programs, so it is not checked (declare it in CloudFormation or Terraform, or exclude this file in .mirrorguard.toml)"
+                        ),
+                        ("kind", Some(api)) if t.starts_with("TrafficMirror") => format!(
+                            "a Kubernetes object of kind {t} ({api}) is declared here; mirrorguard does not read Kubernetes manifests (Crossplane, AWS Controllers for Kubernetes), so it is not checked (exclude this file in .mirrorguard.toml)"
+                        ),
+                        _ => continue,
+                    };
+                    return Some(Unread {
+                        span: e.value.span,
+                        message,
+                    });
                 }
+                todo.extend(entries.iter().rev().map(|e| &e.value));
             }
             NodeKind::Seq(items) => todo.extend(items.iter().rev()),
             _ => {}
