@@ -44,6 +44,17 @@ pub(crate) fn has_marker(j: &Json) -> bool {
     }
 }
 
+/// Whether a canonical text reads `each` (`each.value`, `"${each.key}"`), not a name that
+/// only ends in it (`var.each`, `reach.x`).
+pub(super) fn reads_each(text: &str) -> bool {
+    text.match_indices("each.").any(|(i, _)| {
+        !text[..i]
+            .chars()
+            .next_back()
+            .is_some_and(|c| c.is_alphanumeric() || c == '_' || c == '.')
+    })
+}
+
 /// An evaluated expression: what is known, and where a literal came from when elsewhere.
 #[derive(Debug, Clone)]
 pub(crate) struct Ev {
@@ -129,6 +140,8 @@ pub(crate) struct Evaluator<'i, 'a> {
     pub(crate) file: FileId,
     pub(crate) count_index: Option<Json>,
     pub(crate) each: Option<(Json, Json)>,
+    /// The `for_each` expression `each` belongs to when its items are not known.
+    pub(crate) each_of: Option<String>,
     pub(crate) depth: usize,
     pub(crate) refs: Vec<Reference>,
     /// Local values being evaluated (cycle guard).
@@ -144,6 +157,7 @@ impl<'i, 'a> Evaluator<'i, 'a> {
             file,
             count_index: None,
             each: None,
+            each_of: None,
             depth: 0,
             refs: Vec::new(),
             evaluating: Vec::new(),
@@ -413,13 +427,31 @@ impl<'i, 'a> Evaluator<'i, 'a> {
 
     /// A canonical text for an expression: references qualified by the module instance
     /// that declares them, bound variables replaced by the identity of their value, known
-    /// indexes evaluated.
+    /// indexes evaluated. A text that reads `each` of an unknown `for_each` names that
+    /// `for_each`: `each.value` of two blocks over different collections is not one value.
     pub(crate) fn canonical(&mut self, expr: &Expression) -> String {
+        let text = self.canonical_of(expr);
+        match &self.each_of {
+            Some(of) if reads_each(&text) => format!("{text} (for_each = {of})"),
+            _ => text,
+        }
+    }
+
+    /// The symbol of `each.key` or `each.value` (`what`) when the items are not known.
+    pub(crate) fn each_symbol(&self, what: &str) -> String {
+        let text = self.qualified(what);
+        match &self.each_of {
+            Some(of) => format!("{text} (for_each = {of})"),
+            None => text,
+        }
+    }
+
+    fn canonical_of(&mut self, expr: &Expression) -> String {
         match strip_parens(expr) {
             Expression::Traversal(t) => {
                 let mut s = match &t.expr {
                     Expression::Variable(root) => self.canonical_root(root.as_str(), t),
-                    other => self.canonical(other),
+                    other => self.canonical_of(other),
                 };
                 let skip = usize::from(matches!(
                     &t.expr,
@@ -435,7 +467,7 @@ impl<'i, 'a> Evaluator<'i, 'a> {
                             let v = self.eval(e);
                             match v.json() {
                                 Some(j) if !has_marker(j) => s.push_str(&format!("[{j}]")),
-                                _ => s.push_str(&format!("[{}]", self.canonical(e))),
+                                _ => s.push_str(&format!("[{}]", self.canonical_of(e))),
                             }
                         }
                         TraversalOperator::LegacyIndex(i) => {
@@ -451,7 +483,7 @@ impl<'i, 'a> Evaluator<'i, 'a> {
                 .bound_identity(v.as_str())
                 .unwrap_or_else(|| self.qualified(v.as_str())),
             Expression::FuncCall(f) => {
-                let args: Vec<String> = f.args.iter().map(|a| self.canonical(a)).collect();
+                let args: Vec<String> = f.args.iter().map(|a| self.canonical_of(a)).collect();
                 format!("{}({})", f.name.name.as_str(), args.join(", "))
             }
             Expression::StringTemplate(_) | Expression::HeredocTemplate(_) => {

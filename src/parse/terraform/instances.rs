@@ -15,6 +15,9 @@ pub(crate) struct Instance {
     pub(crate) key: String,
     pub(crate) count_index: Option<Json>,
     pub(crate) each: Option<(Json, Json)>,
+    /// The `for_each` expression of the one symbolic instance a block with an unknown
+    /// `for_each` stands for: `each` is a symbol of that collection, never of another.
+    pub(crate) each_of: Option<String>,
     pub(crate) conditions: Vec<Condition>,
 }
 
@@ -24,6 +27,7 @@ impl Instance {
             key: key.to_owned(),
             count_index: None,
             each: None,
+            each_of: None,
             conditions,
         }
     }
@@ -66,6 +70,7 @@ pub(crate) fn instances(
                         key: format!("[{i}]"),
                         count_index: Some(json!(i)),
                         each: None,
+                        each_of: None,
                         conditions: Vec::new(),
                     })
                     .collect()
@@ -111,6 +116,7 @@ pub(crate) fn instances(
                     key: format!("[{k}]"),
                     count_index: None,
                     each: Some((k, v)),
+                    each_of: None,
                     conditions: Vec::new(),
                 })
                 .collect();
@@ -121,13 +127,15 @@ pub(crate) fn instances(
         } else {
             String::new()
         };
-        return vec![Instance::single(
+        let mut instance = Instance::single(
             "[each.key]",
             vec![Condition::is(
                 format!("for_each{of} = {text}{within} is non-empty"),
                 true,
             )],
-        )];
+        );
+        instance.each_of = Some(text);
+        return vec![instance];
     }
     vec![Instance::single("", Vec::new())]
 }

@@ -50,7 +50,7 @@ impl Evaluator<'_, '_> {
                     (Some((k, _)), "key") => Ev::known(k.clone()),
                     (Some((_, v)), "value") => Ev::known(v.clone()),
                     _ => Ev::symbol(
-                        self.qualified(&format!("each.{attr}")),
+                        self.each_symbol(&format!("each.{attr}")),
                         "for_each is not known",
                     ),
                 };

@@ -559,3 +559,50 @@ resource "aws_ec2_traffic_mirror_session" "s" {
         [Some("ref:aws_network_interface.a.id".into())]
     );
 }
+
+/// `each` of a block whose `for_each` is not known stands for an item of that collection:
+/// two blocks over different collections read different values (found on a repository that
+/// mirrors the instances of three subnets, each through `for_each = data.aws_instance.x`,
+/// where MG005 took the three `each.value.network_interface_id` for one interface), while
+/// blocks over the same collection read the same item for the same key.
+#[test]
+fn each_of_an_unknown_for_each_names_its_collection() {
+    let session = |name: &str, over: &str, eni: &str| {
+        format!(
+            "resource \"aws_ec2_traffic_mirror_session\" \"{name}\" {{\n  for_each = {over}\n  network_interface_id = {eni}\n  description = \"${{each.key}} of var.each\"\n}}\n"
+        )
+    };
+    let text = [
+        session(
+            "a",
+            "data.aws_instance.a",
+            "each.value.network_interface_id",
+        ),
+        session(
+            "b",
+            "data.aws_instance.b",
+            "each.value.network_interface_id",
+        ),
+        session(
+            "c",
+            "data.aws_instance.a",
+            "each.value.network_interface_id",
+        ),
+        session("d", "toset(var.enis)", "\"${each.value}\""),
+    ]
+    .concat();
+    let u = module(&[("main.tf", &text)]);
+    assert_eq!(
+        interface_identities(&u.sessions),
+        [
+            Some("ref:each.value.network_interface_id (for_each = data.aws_instance.a)".into()),
+            Some("ref:each.value.network_interface_id (for_each = data.aws_instance.b)".into()),
+            Some("ref:each.value.network_interface_id (for_each = data.aws_instance.a)".into()),
+            Some("ref:each.value (for_each = toset(var.enis))".into()),
+        ]
+    );
+    // A name that only ends in `each` is not `each`.
+    assert!(super::eval::reads_each("\"${each.key} of var.each\""));
+    assert!(!super::eval::reads_each("var.each.x"));
+    assert!(!super::eval::reads_each("reach.x"));
+}
