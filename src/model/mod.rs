@@ -392,16 +392,44 @@ pub(crate) struct ModuleCall {
 }
 
 /// Something the unit uses but mirrorguard cannot look into (a registry module that is not
-/// downloaded, a local module whose folder is not there): every check is skipped for what
-/// it may declare, and the report says so.
+/// downloaded, a local module whose folder is not there, a CloudFormation macro): every
+/// check is skipped for what it may declare, and the report says so.
 #[derive(Debug, Clone, PartialEq)]
 pub(crate) struct Opaque {
-    /// Where it is named (a module's `source`).
+    /// Where it is named (a module's `source`, a transform's name).
     pub(crate) loc: Loc,
-    /// What it is (`module.ids`).
+    /// What it is (`module.ids`, `Transform MyMacro`).
     pub(crate) address: String,
     /// Why it cannot be read.
     pub(crate) why: String,
+    pub(crate) kind: OpaqueKind,
+}
+
+/// What an [`Opaque`] is.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub(crate) enum OpaqueKind {
+    /// A Terraform module call.
+    Module,
+    /// A CloudFormation transform that rewrites the template before deployment.
+    Transform,
+}
+
+impl Opaque {
+    /// The property the report names it by.
+    pub(crate) fn property(&self) -> &'static str {
+        match self.kind {
+            OpaqueKind::Module => "source",
+            OpaqueKind::Transform => "Transform",
+        }
+    }
+
+    /// Why every check is skipped for it.
+    pub(crate) fn reason(&self) -> String {
+        match self.kind {
+            OpaqueKind::Module => format!("module cannot be read: {}", self.why),
+            OpaqueKind::Transform => self.why.clone(),
+        }
+    }
 }
 
 /// One unit of evaluation: a CloudFormation template or a Terraform module (folder).

@@ -30,8 +30,8 @@ pub(crate) fn opaque(rules: &RuleSet, unit: &Unit) -> Vec<Skipped> {
             Some(Skipped {
                 location: Location::new(unit.files.get(o.loc.file)?.clone(), o.loc.span),
                 address: o.address.clone(),
-                property: "source".into(),
-                reason: format!("module cannot be read: {}", o.why),
+                property: o.property().into(),
+                reason: o.reason(),
                 rules: all.clone(),
             })
         })

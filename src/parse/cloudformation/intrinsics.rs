@@ -125,7 +125,8 @@ impl<'a> Context<'a> {
                     _ => (String::new(), String::new()),
                 };
                 let declared = self.resources.contains_key(&res);
-                self.reference(node.span, RefKind::Resource, &res, declared);
+                let generated = self.generated(&res);
+                self.reference(node.span, RefKind::Resource, &res, declared || generated);
                 if declared {
                     self.created.insert(format!("GetAtt({res}.{attr})"));
                 }
@@ -230,7 +231,7 @@ impl<'a> Context<'a> {
             if declared {
                 format!("the id of resource {name} is known only after deployment")
             } else {
-                format!("{name} is not declared in this template")
+                self.undeclared_why(name)
             },
         )
     }
@@ -319,7 +320,7 @@ impl<'a> Context<'a> {
                 b.item.as_ref().map(|(item, _)| item.clone())
             } else if var.contains('.') {
                 let res = var.split('.').next().unwrap_or("");
-                let declared = self.resources.contains_key(res);
+                let declared = self.resources.contains_key(res) || self.generated(res);
                 self.reference(node.span, RefKind::Resource, res, declared);
                 None
             } else if PSEUDO_PARAMETERS.contains(&var) {
@@ -372,7 +373,8 @@ impl<'a> Context<'a> {
         if let (Some(Some(map)), Some(Some(k1)), Some(Some(k2))) =
             (keys.first(), keys.get(1), keys.get(2))
         {
-            let declared = self.mappings.and_then(|m| m.get(map)).is_some();
+            let declared = self.mappings.and_then(|m| m.get(map)).is_some()
+                || !self.transforms.opaque.is_empty();
             self.reference(node.span, RefKind::Mapping, map, declared);
             if let Some(v) = self
                 .mappings

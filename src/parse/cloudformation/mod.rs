@@ -14,6 +14,7 @@ mod intrinsics;
 mod suppressions;
 #[cfg(test)]
 mod tests;
+mod transforms;
 
 use std::collections::{BTreeMap, HashMap};
 use std::sync::Arc;
@@ -211,6 +212,7 @@ pub(crate) fn read_as<'a>(
         budget: crate::parse::Budget::default(),
         bindings: Vec::new(),
         dialect,
+        transforms: transforms::of(root),
     };
     let mut secrets = std::collections::BTreeSet::new();
     if let Some(params) = root.get("Parameters").and_then(Node::as_map) {
@@ -299,6 +301,16 @@ pub(crate) fn read_as<'a>(
         }
     }
     cx.bindings.clear();
+    for (span, name) in std::mem::take(&mut cx.transforms.opaque) {
+        unit.opaque.push(crate::model::Opaque {
+            loc: loc(span),
+            address: name.clone(),
+            why: format!(
+                "transform {name} rewrites the template before deployment; what it adds or changes is not checked"
+            ),
+            kind: crate::model::OpaqueKind::Transform,
+        });
+    }
     unit.references = cx.references;
     unit.created = cx.created;
     unit.secrets = secrets;
@@ -332,11 +344,13 @@ pub(crate) struct Context<'a> {
     /// The items of the `Fn::ForEach` loops around the resource being read.
     pub(crate) bindings: Vec<foreach::Binding>,
     pub(crate) dialect: Dialect<'a>,
+    /// The template's transforms (what they declare counts as declared).
+    pub(crate) transforms: transforms::Transforms,
 }
 
 impl<'a> Context<'a> {
     pub(crate) fn note_condition(&mut self, name: &str, span: crate::source::Span) {
-        let declared = self.conditions.contains_key(name);
+        let declared = self.conditions.contains_key(name) || !self.transforms.opaque.is_empty();
         self.reference(span, RefKind::Condition, name, declared);
     }
 
@@ -358,21 +372,22 @@ impl<'a> Context<'a> {
     }
 
     /// Records a reference to `name`, which is not a parameter: a resource of the
-    /// template when one has that logical id, else an undeclared parameter.
-    /// Returns whether the resource exists.
+    /// template when one has that logical id, or one a transform declares, else an
+    /// undeclared parameter. Returns whether the template declares the resource.
     pub(crate) fn reference_resource_or_undeclared(
         &mut self,
         span: crate::source::Span,
         name: &str,
     ) -> bool {
-        let declared = self.resources.contains_key(name);
-        let kind = if declared {
+        let own = self.resources.contains_key(name);
+        let generated = !own && self.generated(name);
+        let kind = if own || generated {
             RefKind::Resource
         } else {
             RefKind::Parameter
         };
-        self.reference(span, kind, name, declared);
-        declared
+        self.reference(span, kind, name, own || generated);
+        own
     }
 
     /// The tag sets of a `Tags` value: one per `Fn::If` branch, per-tag spans.

@@ -248,3 +248,74 @@ Resources:
         Some(Val::Symbol { why, .. }) if why.contains("has no staging.Session")
     ));
 }
+
+/// The names a transform declares are not undeclared references: SAM's generated
+/// resources (`HandlerRole`, `Handler.Alias`, `ServerlessRestApi`) are declared by SAM,
+/// a misspelt name still is not; a macro or `AWS::Include` may declare anything, so no
+/// reference is undeclared and the template is opaque (every check listed as skipped).
+#[test]
+fn names_a_transform_declares_are_not_undeclared() {
+    let template = |transform: &str| {
+        format!(
+            "Transform: {transform}
+Resources:
+  Handler:
+    Type: AWS::Serverless::Function
+    Properties: {{Runtime: python3.12, Handler: app.handler, CodeUri: src/}}
+  S:
+    Type: AWS::EC2::TrafficMirrorSession
+    Properties:
+      NetworkInterfaceId: eni-0123456789abcdef0
+      TrafficMirrorTargetId: !GetAtt HandlerRole.Arn
+      TrafficMirrorFilterId: !Ref ServerlessRestApi
+      SessionNumber: 1
+      Description: !Sub '${{Handler.Alias}} ${{Misspelt}}'
+"
+        )
+    };
+    let undeclared = |u: &Unit| -> Vec<String> {
+        u.references
+            .iter()
+            .filter(|r| !r.declared)
+            .map(|r| r.name.clone())
+            .collect()
+    };
+    let sam = unit(
+        &template("AWS::Serverless-2016-10-31"),
+        &ParameterValues::new(),
+    );
+    assert_eq!(undeclared(&sam), ["Misspelt"]);
+    assert!(sam.opaque.is_empty());
+
+    let macros = unit(
+        &template(
+            "[AWS::Serverless-2016-10-31, {Name: AWS::Include, Parameters: {Location: s3://b/k}}, MyMacro]",
+        ),
+        &ParameterValues::new(),
+    );
+    assert!(undeclared(&macros).is_empty());
+    let opaque: Vec<(&str, usize)> = macros
+        .opaque
+        .iter()
+        .map(|o| (o.address.as_str(), o.loc.span.start))
+        .collect();
+    let text = template(
+        "[AWS::Serverless-2016-10-31, {Name: AWS::Include, Parameters: {Location: s3://b/k}}, MyMacro]",
+    );
+    assert_eq!(
+        opaque,
+        [
+            ("AWS::Include", text.find("AWS::Include").unwrap_or(0)),
+            ("MyMacro", text.find("MyMacro").unwrap_or(0))
+        ]
+    );
+
+    let plain = unit(
+        &template("AWS::LanguageExtensions"),
+        &ParameterValues::new(),
+    );
+    assert_eq!(
+        undeclared(&plain),
+        ["HandlerRole", "ServerlessRestApi", "Misspelt"]
+    );
+}

@@ -19,7 +19,7 @@ use super::index::Index;
 use super::instances::instances;
 use super::scope::{Input, Scope};
 use super::{ParsedFile, block_span, labels, span_of};
-use crate::model::{ModuleCall, Opaque, Unit};
+use crate::model::{ModuleCall, Opaque, OpaqueKind, Unit};
 
 /// Deepest chain of module calls followed.
 pub(crate) const MAX_MODULE_DEPTH: usize = 16;
@@ -237,6 +237,7 @@ impl<'s, 'a> Expander<'s, 'a> {
                         loc: at,
                         address,
                         why,
+                        kind: OpaqueKind::Module,
                     });
                     continue;
                 }
@@ -248,6 +249,7 @@ impl<'s, 'a> Expander<'s, 'a> {
                     why: format!(
                         "it calls {child_dir} again or nests deeper than {MAX_MODULE_DEPTH} modules; not followed"
                     ),
+                    kind: OpaqueKind::Module,
                 });
                 continue;
             }
