@@ -8,6 +8,26 @@ use crate::model::{Alt, Provider, Unit};
 use crate::parse::numeric;
 use crate::parse::tree::Node;
 
+/// Whether `Fn::GetAtt X.attr` of a resource of type `ty` is the value `Ref X` returns:
+/// the id of an interface, a mirror target, filter, rule or session, or a VPC endpoint
+/// (`Id`), or of an instance (`InstanceId`). Both spellings then name one thing: two
+/// sessions on `!Ref Eni` and `!GetAtt Eni.Id` share their source interface.
+pub(crate) fn attribute_is_ref(ty: &str, attr: &str) -> bool {
+    match attr {
+        "Id" => matches!(
+            ty,
+            "AWS::EC2::NetworkInterface"
+                | "AWS::EC2::TrafficMirrorTarget"
+                | "AWS::EC2::TrafficMirrorFilter"
+                | "AWS::EC2::TrafficMirrorFilterRule"
+                | "AWS::EC2::TrafficMirrorSession"
+                | "AWS::EC2::VPCEndpoint"
+        ),
+        "InstanceId" => ty == "AWS::EC2::Instance",
+        _ => false,
+    }
+}
+
 /// Reads one graph resource (and, for an instance, its interfaces) into the unit.
 pub(crate) fn read<'a>(cx: &mut Context<'a>, unit: &mut Unit, e: &Decl<'a>, kind: Kind) {
     let ty = e.value.get("Type").and_then(Node::as_str).unwrap_or("");

@@ -127,14 +127,15 @@ impl<'a> Context<'a> {
                 let declared = self.resources.contains_key(&res);
                 let generated = self.generated(&res);
                 self.reference(node.span, RefKind::Resource, &res, declared || generated);
+                let expr = match self.resources.get(&res) {
+                    Some(ty) if super::graph::attribute_is_ref(ty, &attr) => format!("Ref({res})"),
+                    _ => format!("GetAtt({res}.{attr})"),
+                };
                 if declared {
-                    self.created.insert(format!("GetAtt({res}.{attr})"));
+                    self.created.insert(expr.clone());
                 }
-                vec![Alt::symbol(
-                    here,
-                    format!("GetAtt({res}.{attr})"),
-                    format!("Fn::GetAtt {res}.{attr} is known only after deployment"),
-                )]
+                let why = format!("Fn::GetAtt {res}.{attr} is known only after deployment");
+                vec![Alt::symbol(here, expr, why)]
             }
             "Fn::Sub" => vec![self.eval_sub(node, arg, depth)],
             "Fn::FindInMap" => vec![self.eval_find_in_map(node, arg, depth)],

@@ -319,3 +319,42 @@ Resources:
         ["HandlerRole", "ServerlessRestApi", "Misspelt"]
     );
 }
+
+/// `!GetAtt Eni.Id` is the value `!Ref Eni` returns: one identity, so two sessions on the
+/// two spellings share their source interface (before, they were two created things, and
+/// neither the duplicate session number nor the source's instance type was found).
+#[test]
+fn get_att_id_is_the_ref_of_the_resource() {
+    let text = "Resources:
+  Eni:
+    Type: AWS::EC2::NetworkInterface
+    Properties: {SubnetId: subnet-0123456789abcdef0}
+  Box:
+    Type: AWS::EC2::Instance
+    Properties: {InstanceType: c5.large}
+  A:
+    Type: AWS::EC2::TrafficMirrorSession
+    Properties: {NetworkInterfaceId: !GetAtt Eni.Id, Description: !GetAtt Box.InstanceId}
+  B:
+    Type: AWS::EC2::TrafficMirrorSession
+    Properties: {NetworkInterfaceId: !Ref Eni, Description: !GetAtt Eni.PrimaryPrivateIpAddress}
+";
+    let u = unit(text, &ParameterValues::new());
+    let ids = |f: fn(&crate::model::Session) -> &Vec<crate::model::Alt>| -> Vec<Option<String>> {
+        u.sessions
+            .iter()
+            .map(|s| f(s).first().and_then(|a| crate::model::identity(&a.val)))
+            .collect()
+    };
+    assert_eq!(
+        ids(|s| &s.network_interface_id),
+        [Some("ref:Ref(Eni)".into()), Some("ref:Ref(Eni)".into())]
+    );
+    assert_eq!(
+        ids(|s| &s.description),
+        [
+            Some("ref:Ref(Box)".into()),
+            Some("ref:GetAtt(Eni.PrimaryPrivateIpAddress)".into())
+        ]
+    );
+}
