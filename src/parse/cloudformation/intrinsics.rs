@@ -55,6 +55,7 @@ impl<'a> Context<'a> {
     pub(crate) fn eval(&mut self, node: &'a Node) -> Vec<Alt> {
         let mut alts = self.eval_inner(node, 0);
         alts.truncate(MAX_ALTERNATIVES);
+        alts.iter_mut().for_each(super::dynamic::resolve_later);
         alts
     }
 

@@ -8,6 +8,7 @@
 //! reference: its identity is known, its literal value is not.
 
 mod conditions;
+mod dynamic;
 mod foreach;
 mod graph;
 mod intrinsics;

@@ -358,3 +358,30 @@ fn get_att_id_is_the_ref_of_the_resource() {
         ]
     );
 }
+
+/// A dynamic reference is resolved by CloudFormation at deployment: the values that hold
+/// one, directly or through Fn::Sub, are unknown (they were malformed ids and a session
+/// number that was not a number).
+#[test]
+fn dynamic_references_are_unknown_values() {
+    let text = "Resources:
+  S:
+    Type: AWS::EC2::TrafficMirrorSession
+    Properties:
+      NetworkInterfaceId: '{{resolve:ssm:/mirror/eni}}'
+      TrafficMirrorFilterId: !Sub '{{resolve:ssm:/mirror/${AWS::Region}/filter}}'
+      SessionNumber: '{{resolve:ssm:/mirror/number:2}}'
+";
+    let u = unit(text, &ParameterValues::new());
+    let s = u.sessions.first().expect("session");
+    for alts in [
+        &s.network_interface_id,
+        &s.traffic_mirror_filter_id,
+        &s.session_number,
+    ] {
+        assert!(
+            matches!(alts.first().map(|a| &a.val), Some(Val::Symbol { .. })),
+            "{alts:?}"
+        );
+    }
+}

@@ -1,0 +1,59 @@
+//! Dynamic references (`{{resolve:ssm:/name}}`, `{{resolve:ssm-secure:…}}`,
+//! `{{resolve:secretsmanager:…}}`): CloudFormation replaces them with a parameter's or a
+//! secret's value when the stack deploys, so a value that holds one is not known here. It is
+//! never a malformed id or a session number that is not a number.
+
+use crate::model::{Alt, Val};
+use serde_json::Value as Json;
+
+/// Makes a value that holds a dynamic reference unknown, naming the reference.
+pub(crate) fn resolve_later(alt: &mut Alt) {
+    let Val::Known(Json::String(text)) = &alt.val else {
+        return;
+    };
+    let Some(start) = text.find("{{resolve:") else {
+        return;
+    };
+    let reference = text[start..]
+        .find("}}")
+        .map_or(&text[start..], |end| &text[start..start + end + 2]);
+    let why = format!("CloudFormation resolves the dynamic reference {reference} at deployment");
+    alt.val = Val::Symbol {
+        expr: text.clone(),
+        why,
+    };
+}
+
+#[cfg(test)]
+mod tests {
+    use super::resolve_later;
+    use crate::model::{Alt, Loc, Val};
+    use serde_json::json;
+
+    #[test]
+    fn a_value_holding_a_dynamic_reference_is_unknown() {
+        let at = Loc::default();
+        let mut whole = Alt::known(at, json!("{{resolve:ssm:/mirror/eni:3}}"));
+        resolve_later(&mut whole);
+        assert!(
+            matches!(&whole.val, Val::Symbol { expr, why } if expr == "{{resolve:ssm:/mirror/eni:3}}" && why.contains("{{resolve:ssm:/mirror/eni:3}}"))
+        );
+        let mut part = Alt::known(
+            at,
+            json!("prefix-{{resolve:secretsmanager:s:SecretString:k}}-x"),
+        );
+        resolve_later(&mut part);
+        assert!(
+            matches!(&part.val, Val::Symbol { why, .. } if why.contains("{{resolve:secretsmanager:s:SecretString:k}} at"))
+        );
+        for plain in [
+            json!("eni-0123456789abcdef0"),
+            json!("{{not a reference}}"),
+            json!(7),
+        ] {
+            let mut alt = Alt::known(at, plain.clone());
+            resolve_later(&mut alt);
+            assert_eq!(alt.val, Val::Known(plain));
+        }
+    }
+}
