@@ -1,10 +1,36 @@
-//! Dynamic references (`{{resolve:ssm:/name}}`, `{{resolve:ssm-secure:…}}`,
-//! `{{resolve:secretsmanager:…}}`): CloudFormation replaces them with a parameter's or a
-//! secret's value when the stack deploys, so a value that holds one is not known here. It is
-//! never a malformed id or a session number that is not a number.
+//! Values CloudFormation reads from Systems Manager or Secrets Manager when the stack
+//! deploys, so they are not known here (never a malformed id, or a session number that is
+//! not a number):
+//!
+//! * dynamic references (`{{resolve:ssm:/name}}`, `{{resolve:ssm-secure:…}}`,
+//!   `{{resolve:secretsmanager:…}}`);
+//! * parameters of an SSM type (`AWS::SSM::Parameter::Value<String>`), whose default or
+//!   given value is the name of the Systems Manager parameter, not the value.
 
-use crate::model::{Alt, Val};
+use crate::model::{Alt, Loc, Val};
+use crate::parse::tree::Node;
 use serde_json::Value as Json;
+
+/// Whether a declared parameter is of an SSM type: its value names a Systems Manager
+/// parameter whose value CloudFormation reads at deployment.
+pub(crate) fn is_ssm_parameter(param: &Node) -> bool {
+    param
+        .get("Type")
+        .and_then(Node::as_str)
+        .is_some_and(|t| t.starts_with("AWS::SSM::Parameter::Value<"))
+}
+
+/// The value of `Ref name` for a parameter of an SSM type named `held` (its default or the
+/// value given on the command line, if any).
+pub(crate) fn ssm_parameter_value(here: Loc, name: &str, held: Option<&str>) -> Alt {
+    let why = match held {
+        Some(p) => {
+            format!("parameter {name} is read from the Systems Manager parameter {p} at deployment")
+        }
+        None => format!("parameter {name} is read from Systems Manager at deployment"),
+    };
+    Alt::symbol(here, format!("Ref({name})"), why)
+}
 
 /// Makes a value that holds a dynamic reference unknown, naming the reference.
 pub(crate) fn resolve_later(alt: &mut Alt) {

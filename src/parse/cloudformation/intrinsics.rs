@@ -196,6 +196,11 @@ impl<'a> Context<'a> {
         }
         if let Some(param) = self.params.get(name).copied() {
             self.reference(node.span, RefKind::Parameter, name, true);
+            if super::dynamic::is_ssm_parameter(param) {
+                let held = self.overrides.get(name).map(String::as_str);
+                let held = held.or_else(|| param.get("Default").and_then(Node::as_str));
+                return super::dynamic::ssm_parameter_value(here, name, held);
+            }
             if let Some(v) = self.overrides.get(name) {
                 let mut alt = Alt::known(here, json!(v));
                 alt.origin = Some(Origin::outside(format!(
@@ -329,12 +334,14 @@ impl<'a> Context<'a> {
                 None
             } else if let Some(param) = self.params.get(var).copied() {
                 self.reference(node.span, RefKind::Parameter, var, true);
-                self.overrides.get(var).cloned().or_else(|| {
+                let ssm = super::dynamic::is_ssm_parameter(param);
+                let value = self.overrides.get(var).cloned().or_else(|| {
                     param
                         .get("Default")
                         .and_then(Node::scalar_text)
                         .filter(|s| !s.is_empty())
-                })
+                });
+                value.filter(|_| !ssm)
             } else {
                 self.reference_resource_or_undeclared(node.span, var);
                 None

@@ -193,9 +193,22 @@ pub(crate) fn read_as<'a>(
         .iter()
         .map(|e| (e.key.clone(), &e.value))
         .collect();
+    // A parameter of an SSM type is given the name of a Systems Manager parameter, not its
+    // value: it decides no condition.
+    let declared = root.get("Parameters");
+    let given: ParameterValues = options
+        .parameters
+        .iter()
+        .filter(|(k, _)| {
+            !declared
+                .and_then(|p| p.get(k))
+                .is_some_and(dynamic::is_ssm_parameter)
+        })
+        .map(|(k, v)| (k.clone(), v.clone()))
+        .collect();
     let facts = conditions::Facts {
         definitions,
-        given: &options.parameters,
+        given: &given,
         region: options.region.as_deref(),
         mappings: root.get("Mappings"),
     };

@@ -385,3 +385,40 @@ fn dynamic_references_are_unknown_values() {
         );
     }
 }
+
+/// A parameter of an SSM type holds the name of a Systems Manager parameter: `Ref`,
+/// `${Param}` and conditions read its value at deployment, never the name written as its
+/// default or given with --parameters (the names were malformed ids and session numbers).
+#[test]
+fn ssm_typed_parameters_are_read_at_deployment() {
+    let text = "Parameters:
+  Eni:
+    Type: AWS::SSM::Parameter::Value<String>
+    Default: /mirror/eni
+  Number:
+    Type: AWS::SSM::Parameter::Value<String>
+Conditions:
+  Mirrored: !Equals [!Ref Number, '/mirror/number']
+Resources:
+  S:
+    Type: AWS::EC2::TrafficMirrorSession
+    Condition: Mirrored
+    Properties:
+      NetworkInterfaceId: !Ref Eni
+      Description: !Sub 'from ${Eni}'
+      SessionNumber: !Ref Number
+";
+    let given = ParameterValues::from([("Number".to_owned(), "/mirror/number".to_owned())]);
+    let u = unit(text, &given);
+    let s = u
+        .sessions
+        .first()
+        .expect("the condition is not decided by the name");
+    assert!(!s.conditions.is_empty());
+    for alts in [&s.network_interface_id, &s.description, &s.session_number] {
+        assert!(
+            matches!(alts.first().map(|a| &a.val), Some(Val::Symbol { .. })),
+            "{alts:?}"
+        );
+    }
+}
