@@ -12,6 +12,7 @@ mod dynamic;
 mod foreach;
 mod graph;
 mod intrinsics;
+mod sub;
 mod suppressions;
 #[cfg(test)]
 mod tests;

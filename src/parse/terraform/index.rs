@@ -22,6 +22,8 @@ pub(crate) struct Index<'a> {
     pub(crate) variables: HashMap<String, (Option<&'a Expression>, FileId)>,
     /// Variables marked `sensitive = true`: their values never appear in reports.
     pub(crate) sensitive: HashSet<String>,
+    /// The `type` constraint of each variable that has one, and its file.
+    pub(crate) variable_types: HashMap<String, (&'a Expression, FileId)>,
     pub(crate) locals: HashMap<String, (&'a Expression, FileId)>,
     pub(crate) declared: HashSet<String>,
     /// Span maps of files written in JSON syntax.
@@ -72,6 +74,9 @@ impl<'a> Index<'a> {
                         Some(Expression::Bool(b)) if *b.value()
                     ) {
                         self.sensitive.insert(name.clone());
+                    }
+                    if let Some(ty) = block.body.get_attribute("type") {
+                        self.variable_types.insert(name.clone(), (&ty.value, file));
                     }
                     // An override without a default keeps the base's.
                     let default = block.body.get_attribute("default").map(|a| &a.value);

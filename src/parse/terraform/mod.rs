@@ -22,6 +22,7 @@ mod resources;
 mod scope;
 #[cfg(test)]
 mod tests;
+mod types;
 mod values;
 
 use std::collections::HashMap;

@@ -168,7 +168,25 @@ impl Evaluator<'_, '_> {
     }
 
     pub(crate) fn variable(&mut self, name: &str, expr: &Expression) -> Ev {
-        let ev = self.variable_value(name, expr);
+        let mut ev = self.variable_value(name, expr);
+        // The value as its type constraint converts it (optional attributes filled in).
+        if let Some(&(ty, file)) = self.index().variable_types.get(name)
+            && let Val::Known(j) = &mut ev.val
+        {
+            let given = std::mem::take(j);
+            let converted = self.in_file(file, |ev| ev.convert(ty, given.clone()));
+            // The origin of the whole value no longer says where each part is written: an
+            // attribute may come from an `optional()` default in the type.
+            if converted != given
+                && let Some(origin) = &ev.origin
+            {
+                ev.origin = Some(Origin::outside(format!(
+                    "{}, as its type constraint converts it",
+                    origin.how
+                )));
+            }
+            *j = converted;
+        }
         if self.index().sensitive.contains(name)
             && let Val::Known(j) = &ev.val
         {

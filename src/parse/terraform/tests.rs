@@ -8,7 +8,7 @@ use super::*;
 use crate::model::{Condition, Unit, Val};
 use crate::source::SourceFile;
 
-fn module(files: &[(&str, &str)]) -> Unit {
+pub(super) fn module(files: &[(&str, &str)]) -> Unit {
     let parsed: Vec<ParsedFile> = files
         .iter()
         .map(|(name, text)| {
