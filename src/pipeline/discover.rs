@@ -464,6 +464,55 @@ impl ModuleLoader for DiskLoader {
             })
             .collect()
     }
+
+    fn data_files(&self) -> Option<Arc<dyn crate::parse::terraform::files::DataFiles>> {
+        Some(Arc::new(DiskData {
+            root: self.root.clone(),
+            read: std::sync::Mutex::default(),
+        }))
+    }
+}
+
+/// The YAML and JSON files Terraform's `file()` reads, from disk when first asked and only
+/// inside the repository (symbolic links resolved first), as discovery reads files: regular
+/// files under the size limit, valid UTF-8. Each file is read once per run.
+#[derive(Debug)]
+pub(crate) struct DiskData {
+    root: Option<PathBuf>,
+    read: std::sync::Mutex<std::collections::BTreeMap<String, Result<Arc<SourceFile>, String>>>,
+}
+
+impl DiskData {
+    fn read_now(&self, path: &str) -> Result<Arc<SourceFile>, String> {
+        if kind_of(Path::new(path)) != Some(Kind::Document) {
+            return Err("only YAML and JSON files are read".into());
+        }
+        let real = Path::new(path)
+            .canonicalize()
+            .map_err(|_| "there is no such file".to_owned())?;
+        if !self.root.as_ref().is_some_and(|r| real.starts_with(r)) {
+            return Err("it is outside the repository".into());
+        }
+        if !real.is_file() {
+            return Err("it is not a regular file".into());
+        }
+        read_source(&real).map(Arc::new).map_err(|e| e.message)
+    }
+}
+
+impl crate::parse::terraform::files::DataFiles for DiskData {
+    fn read(&self, path: &str) -> Result<Arc<SourceFile>, String> {
+        if let Ok(done) = self.read.lock()
+            && let Some(r) = done.get(path)
+        {
+            return r.clone();
+        }
+        let r = self.read_now(path);
+        if let Ok(mut done) = self.read.lock() {
+            done.insert(path.to_owned(), r.clone());
+        }
+        r
+    }
 }
 
 /// Files changed in memory only (`check --diff`), by the path they are read with.

@@ -9,6 +9,7 @@ use std::sync::Arc;
 use crate::error::FileError;
 use rayon::prelude::*;
 
+use crate::parse::terraform::files::DataFiles;
 use crate::parse::terraform::modules::{self, ModuleSet, ParsedModule};
 use crate::parse::terraform::{self, ParsedFile};
 use crate::parse::{self, Kind, ReadOptions, json, stackql, tfplan, yaml};
@@ -43,6 +44,10 @@ pub(crate) trait ModuleLoader: Sync {
     fn load(&self, dir: &str) -> Option<Vec<Arc<SourceFile>>>;
     /// The `Key` → `Dir` entries of a root's `.terraform/modules/modules.json`.
     fn registry(&self, root: &str) -> Vec<(String, String)>;
+    /// The YAML and JSON files Terraform's `file()` may read.
+    fn data_files(&self) -> Option<Arc<dyn DataFiles>> {
+        None
+    }
 }
 
 /// Groups files into units of work: documents, Terraform roots, manifests, plans. Files of
@@ -149,7 +154,10 @@ fn terraform_jobs(
             parse_module(dir, &tf, &tfvars)
         })
         .collect();
-    let mut set = ModuleSet::default();
+    let mut set = ModuleSet {
+        data: loader.and_then(ModuleLoader::data_files),
+        ..ModuleSet::default()
+    };
     let mut errors = Vec::new();
     for (m, errs) in parsed {
         errors.extend(errs);

@@ -301,3 +301,63 @@ fn two_sessions_on_parameters_without_values_list_the_hidden_duplicate() {
     assert_eq!(status, 1);
     assert_eq!(findings(&r, "MG005").len(), 1);
 }
+
+/// Settings a module keeps in a file beside it are read: `jsondecode(file("${path.module}/…"))`
+/// in a called module and `yamldecode(file("${path.root}/…"))` in the root, each relative to
+/// the root module as Terraform resolves them.
+#[test]
+fn settings_files_a_module_decodes_are_checked() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let root = dir.path();
+    std::fs::create_dir(root.join(".git")).expect("mkdir");
+    std::fs::create_dir_all(root.join("envs/prod")).expect("mkdir");
+    std::fs::create_dir_all(root.join("modules/mirror")).expect("mkdir");
+    std::fs::write(
+        root.join("envs/prod/main.tf"),
+        "module \"mirror\" {\n  source = \"../../modules/mirror\"\n}\n\nlocals {\n  extra = yamldecode(file(\"${path.root}/extra.yaml\"))\n}\n\nresource \"aws_ec2_traffic_mirror_session\" \"extra\" {\n  network_interface_id     = local.extra.eni\n  traffic_mirror_target_id = \"tmt-0123456789abcdef0\"\n  traffic_mirror_filter_id = \"tmf-0123456789abcdef0\"\n  session_number           = local.extra.number\n}\n",
+    )
+    .expect("write");
+    std::fs::write(
+        root.join("envs/prod/extra.yaml"),
+        "eni: eni-0123456789abcdef9\nnumber: 40000\n",
+    )
+    .expect("write");
+    std::fs::write(
+        root.join("modules/mirror/main.tf"),
+        "locals {\n  sessions = jsondecode(file(\"${path.module}/sessions.json\"))\n}\n\nresource \"aws_ec2_traffic_mirror_session\" \"s\" {\n  for_each                 = local.sessions\n  network_interface_id     = each.value.eni\n  traffic_mirror_target_id = \"tmt-0123456789abcdef0\"\n  traffic_mirror_filter_id = \"tmf-0123456789abcdef0\"\n  session_number           = each.value.number\n}\n",
+    )
+    .expect("write");
+    std::fs::write(
+        root.join("modules/mirror/sessions.json"),
+        "{\"web\": {\"eni\": \"eni-0123456789abcdef0\", \"number\": 0}, \"db\": {\"eni\": \"eni-0123456789abcdef1\", \"number\": 2}}",
+    )
+    .expect("write");
+    // The same whether the root is named relative to the working folder or absolute (an
+    // absolute path lost its leading `/` when normalized: its module calls led nowhere).
+    let absolute = root.join("envs/prod").display().to_string();
+    for named in ["envs/prod", absolute.as_str()] {
+        let out = run_in(root, &["check", named, "--no-config", "--format", "json"]);
+        let r: serde_json::Value = serde_json::from_str(&stdout(&out)).expect("json");
+        let mut found: Vec<String> = r["findings"]
+            .as_array()
+            .expect("findings")
+            .iter()
+            .map(|f| {
+                format!(
+                    "{} {}",
+                    f["resource"].as_str().unwrap_or(""),
+                    f["message"].as_str().unwrap_or("")
+                )
+            })
+            .collect();
+        found.sort();
+        assert_eq!(
+            found,
+            [
+                "aws_ec2_traffic_mirror_session.extra session number 40000 is outside 1..32766",
+                "module.mirror.aws_ec2_traffic_mirror_session.s[\"web\"] session number 0 is outside 1..32766",
+            ],
+            "{named}: {r:#}"
+        );
+    }
+}

@@ -542,3 +542,74 @@ fn a_closed_pipe_keeps_the_exit_status_of_the_findings() {
         .expect("runs");
     assert_eq!(status.code(), Some(1));
 }
+
+/// Terraform's `file()` reads only a YAML or JSON file inside the repository, as discovery
+/// would: an absolute path, a path or a symbolic link that leads outside, another kind of
+/// file, a FIFO (which would block the read) and a missing file are unknown values whose
+/// reason is listed, never a read of them, and the run does not hang.
+#[test]
+fn terraform_file_reads_only_yaml_and_json_inside_the_repository() {
+    let outside = tempfile::tempdir().expect("tempdir");
+    std::fs::write(outside.path().join("secret.json"), "{\"n\": 40000}").expect("write");
+    let repo = tempfile::tempdir().expect("tempdir");
+    let root = repo.path();
+    std::fs::create_dir(root.join(".git")).expect("mkdir");
+    std::fs::write(root.join("ok.json"), "{\"n\": 40000}").expect("write");
+    std::fs::write(root.join("notes.txt"), "{\"n\": 40000}").expect("write");
+    std::os::unix::fs::symlink(outside.path().join("secret.json"), root.join("link.json"))
+        .expect("symlink");
+    let fifo = Command::new("mkfifo")
+        .arg(root.join("fifo.json"))
+        .status()
+        .expect("mkfifo");
+    assert!(fifo.success());
+    let outside_path = outside.path().join("secret.json");
+    let cases = [
+        ("ok", "ok.json".to_owned(), ""),
+        (
+            "abs",
+            outside_path.display().to_string(),
+            "outside the repository",
+        ),
+        ("up", "../x/secret.json".to_owned(), "no such file"),
+        ("link", "link.json".to_owned(), "outside the repository"),
+        ("txt", "notes.txt".to_owned(), "only YAML and JSON files"),
+        ("fifo", "fifo.json".to_owned(), "not a regular file"),
+        ("missing", "nope.json".to_owned(), "no such file"),
+    ];
+    let mut tf = String::new();
+    for (i, (name, path, _)) in cases.iter().enumerate() {
+        tf.push_str(&format!(
+            "resource \"aws_ec2_traffic_mirror_session\" \"{name}\" {{\n  network_interface_id     = \"eni-0123456789abcdef{i}\"\n  traffic_mirror_target_id = \"tmt-0123456789abcdef0\"\n  traffic_mirror_filter_id = \"tmf-0123456789abcdef0\"\n  session_number           = jsondecode(file(\"{path}\")).n\n}}\n\n"
+        ));
+    }
+    std::fs::write(root.join("main.tf"), tf).expect("write");
+    let out = bounded(
+        root,
+        &["check", "main.tf", "--no-config", "--format", "json"],
+    );
+    let r: Value = serde_json::from_str(&stdout(&out)).expect("json");
+    // Only the file inside the repository is read: its session number is checked.
+    let findings: Vec<&str> = r["findings"]
+        .as_array()
+        .expect("findings")
+        .iter()
+        .filter_map(|f| f["resource"].as_str())
+        .collect();
+    assert_eq!(findings, ["aws_ec2_traffic_mirror_session.ok"], "{r:#}");
+    for (name, _, why) in cases.iter().skip(1) {
+        let reason = r["skipped"]
+            .as_array()
+            .expect("skipped")
+            .iter()
+            .find(|s| s["resource"] == format!("aws_ec2_traffic_mirror_session.{name}"))
+            .and_then(|s| s["reason"].as_str())
+            .unwrap_or_default()
+            .to_owned();
+        assert!(reason.contains(why), "{name}: {reason}");
+    }
+    assert!(
+        !stdout(&out).contains("40000\""),
+        "no text of a refused file"
+    );
+}

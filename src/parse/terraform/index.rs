@@ -19,6 +19,11 @@ use crate::source::Span;
 /// What a module folder declares, for resolving references.
 #[derive(Default)]
 pub(crate) struct Index<'a> {
+    /// The module's folder and the root module's, normalized (`modules/ids`, `envs/prod`).
+    pub(crate) dir: String,
+    pub(crate) root_dir: String,
+    /// What `file()` may read (see [`super::modules::ModuleSet::data`]).
+    pub(crate) data: Option<&'a dyn super::files::DataFiles>,
     pub(crate) variables: HashMap<String, (Option<&'a Expression>, FileId)>,
     /// Variables marked `sensitive = true`: their values never appear in reports.
     pub(crate) sensitive: HashSet<String>,

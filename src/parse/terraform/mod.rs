@@ -9,6 +9,7 @@
 //! whose condition is unknown gives one alternative per branch, like CloudFormation's `Fn::If`.
 
 mod eval;
+pub(crate) mod files;
 mod for_expr;
 mod functions;
 mod graph;
@@ -165,6 +166,9 @@ pub(crate) fn read_root(set: &ModuleSet, root: &str, default_region: Option<&str
             continue;
         };
         let mut index = Index::default();
+        index.dir.clone_from(dir);
+        root.clone_into(&mut index.root_dir);
+        index.data = set.data.as_deref();
         // Override files last, in name order: their blocks merge into the others'.
         let (overriding, normal): (Vec<&ParsedFile>, Vec<&ParsedFile>) =
             m.tf.iter().partition(|f| {

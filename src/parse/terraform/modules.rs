@@ -9,6 +9,7 @@
 //! is already on the call stack.
 
 use std::collections::{BTreeMap, HashMap};
+use std::sync::Arc;
 
 use hcl_edit::expr::Expression;
 use hcl_edit::structure::{Attribute, Block};
@@ -53,6 +54,8 @@ pub(crate) struct ModuleSet {
     /// Per root folder, the `Key` → `Dir` of its `.terraform/modules/modules.json`
     /// (`Dir` already joined to the root and normalized).
     pub(crate) registry: HashMap<String, HashMap<String, String>>,
+    /// The YAML and JSON files `file()` may read (none when absent).
+    pub(crate) data: Option<Arc<dyn super::files::DataFiles>>,
 }
 
 /// Where a `module` block's source leads.
@@ -68,8 +71,10 @@ pub(crate) enum Source {
     Unknown,
 }
 
-/// Normalizes a `/`-separated path lexically (`a/./b/../c` → `a/c`; leading `..` kept).
+/// Normalizes a `/`-separated path lexically (`a/./b/../c` → `a/c`; leading `..` kept; an
+/// absolute path stays absolute, and `..` at its root stays at the root).
 pub(crate) fn normalize(path: &str) -> String {
+    let absolute = path.starts_with('/');
     let mut parts: Vec<&str> = Vec::new();
     for part in path.split(['/', '\\']) {
         match part {
@@ -77,10 +82,13 @@ pub(crate) fn normalize(path: &str) -> String {
             ".." if parts.last().is_some_and(|p| *p != "..") => {
                 parts.pop();
             }
+            ".." if absolute => {}
             other => parts.push(other),
         }
     }
-    if parts.is_empty() {
+    if absolute {
+        format!("/{}", parts.join("/"))
+    } else if parts.is_empty() {
         ".".to_owned()
     } else {
         parts.join("/")

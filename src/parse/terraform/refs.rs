@@ -56,6 +56,10 @@ impl Evaluator<'_, '_> {
                 };
                 self.apply_ops(base, rest, expr)
             }
+            ("path", Some(attr)) if self.path_value(&attr).is_some() => {
+                let base = Ev::known(self.path_value(&attr).unwrap_or_default());
+                self.apply_ops(base, rest, expr)
+            }
             ("path" | "terraform" | "self", _) => Ev::symbol(
                 self.canonical(expr),
                 format!("{root}.* is known only to Terraform"),

@@ -56,6 +56,22 @@ impl Evaluator<'_, '_> {
             Ok(a) => a,
             Err(why) => return Ev::symbol(self.canonical(expr), why),
         };
+        match (name, args.first()) {
+            ("file", Some(Json::String(path))) => return self.read_file(path),
+            ("jsondecode" | "yamldecode" | "jsonencode", Some(arg)) => {
+                return match super::files::decode(name, arg) {
+                    Some(v) if crate::parse::too_large(&v) => {
+                        self.scope.budget.oversize();
+                        Ev::unknown(format!(
+                            "{name}() gives a value larger than mirrorguard keeps"
+                        ))
+                    }
+                    Some(v) => Ev::known(v),
+                    None => Ev::failed(format!("{name}() cannot decode its argument")),
+                };
+            }
+            _ => {}
+        }
         match call_function(name, &args) {
             Some(v) if v.json().is_some_and(crate::parse::too_large) => {
                 self.scope.budget.oversize();

@@ -1,0 +1,109 @@
+//! `file()`, `jsondecode()`, `yamldecode()` and `jsonencode()`, and `path.module` /
+//! `path.root`: settings a module keeps in a YAML or JSON file beside it
+//! (`jsondecode(file("${path.module}/sessions.json"))`) are read and checked.
+//!
+//! `file()` reads only a YAML or JSON file of the run: one discovery found inside the
+//! repository (ignore files and the symbolic link rules applied) and already read under the
+//! size limit. Any other path (another kind of file, outside the repository, absolute, not
+//! there) is an unknown value that says why, never a read of the file system.
+
+use std::sync::Arc;
+
+use serde_json::Value as Json;
+
+use super::eval::{Ev, Evaluator};
+use crate::source::SourceFile;
+
+/// The YAML and JSON files of a run that `file()` may read, by normalized path
+/// (`modules/m/sessions.json`); the run reads them when first asked, within its limits.
+pub(crate) trait DataFiles: Send + Sync + std::fmt::Debug {
+    /// The file at `path`, or why it cannot be read.
+    fn read(&self, path: &str) -> Result<Arc<SourceFile>, String>;
+}
+use super::modules::normalize;
+use crate::model::Origin;
+
+impl Evaluator<'_, '_> {
+    /// `path.module` (the module's folder, relative to the root module's, as Terraform
+    /// gives it) and `path.root` (`.`); `None` for any other name.
+    pub(crate) fn path_value(&self, attr: &str) -> Option<Json> {
+        let index = self.index();
+        index.data?;
+        match attr {
+            "root" => Some(Json::String(".".into())),
+            "module" => Some(Json::String(relative(&index.root_dir, &index.dir))),
+            _ => None,
+        }
+    }
+
+    /// The text of `path` (relative to the root module's folder), for `file()`.
+    pub(crate) fn read_file(&self, path: &str) -> Ev {
+        let index = self.index();
+        let Some(data) = index.data else {
+            return Ev::unknown("file() is not read here");
+        };
+        if path.starts_with('/') || path.starts_with('~') || path.contains(':') {
+            return Ev::unknown(format!(
+                "file(\"{path}\") reads outside the repository; mirrorguard does not"
+            ));
+        }
+        let full = normalize(&format!("{}/{path}", index.root_dir));
+        match data.read(&full) {
+            Ok(src) => {
+                let mut ev = Ev::known(Json::String(src.text.to_string()));
+                ev.origin = Some(Origin::outside(format!("read from {}", src.display)));
+                ev
+            }
+            Err(why) => Ev::unknown(format!("file(\"{path}\") is not read: {why}")),
+        }
+    }
+}
+
+/// `to`, relative to `from` (both normalized, `/`-separated, relative to the same folder).
+fn relative(from: &str, to: &str) -> String {
+    let parts = |p: &str| -> Vec<String> {
+        if p == "." {
+            Vec::new()
+        } else {
+            p.split('/').map(str::to_owned).collect()
+        }
+    };
+    let (from, to) = (parts(from), parts(to));
+    let common = from.iter().zip(&to).take_while(|(a, b)| a == b).count();
+    let mut out: Vec<&str> = vec![".."; from.len() - common];
+    out.extend(to[common..].iter().map(String::as_str));
+    if out.is_empty() {
+        ".".to_owned()
+    } else {
+        out.join("/")
+    }
+}
+
+/// `jsondecode`, `yamldecode` and `jsonencode` of a known argument; `None` when the text
+/// does not decode (Terraform fails on it; the value stays unknown).
+pub(crate) fn decode(name: &str, arg: &Json) -> Option<Json> {
+    match (name, arg) {
+        ("jsondecode", Json::String(s)) => serde_json::from_str(s).ok(),
+        ("yamldecode", Json::String(s)) => {
+            let src = crate::source::SourceFile::in_memory("yamldecode", s);
+            let node = crate::parse::yaml::parse(&src).ok()??;
+            Some(node.to_json())
+        }
+        ("jsonencode", value) => Some(Json::String(value.to_string())),
+        _ => None,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::relative;
+
+    #[test]
+    fn path_module_is_relative_to_the_root_module() {
+        assert_eq!(relative(".", "."), ".");
+        assert_eq!(relative(".", "modules/m"), "modules/m");
+        assert_eq!(relative("envs/prod", "modules/m"), "../../modules/m");
+        assert_eq!(relative("envs/prod", "envs/prod"), ".");
+        assert_eq!(relative("envs/prod", "envs/prod/sub"), "sub");
+    }
+}
