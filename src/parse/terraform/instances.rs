@@ -75,6 +75,11 @@ pub(crate) fn instances(
                     })
                     .collect()
             }
+            // `count = 0` written as a constant: the block is switched off in the code, and
+            // nothing of it is created whatever the inputs.
+            Val::Known(Json::Number(n)) if n.as_u64() == Some(0) && is_constant(&count.value) => {
+                Vec::new()
+            }
             Val::Known(Json::Number(n)) if n.as_u64() == Some(0) => vec![Instance::single(
                 "[count.index]",
                 vec![Condition::is(
@@ -107,6 +112,10 @@ pub(crate) fn instances(
             }
             _ => None,
         };
+        // `for_each = {}` (or `[]`, `toset([])`) written as a constant: nothing is created.
+        if items.as_ref().is_some_and(Vec::is_empty) && is_constant(&for_each.value) {
+            return Vec::new();
+        }
         if let Some(items) = items.filter(|i| {
             !i.is_empty() && i.len() <= MAX_INSTANCES && scope.budget.take_instances(i.len())
         }) {
@@ -138,4 +147,59 @@ pub(crate) fn instances(
         return vec![instance];
     }
     vec![Instance::single("", Vec::new())]
+}
+
+/// Whether an expression reads nothing (no variable, local, resource or `each`): its value
+/// is fixed in the code, whatever the inputs.
+fn is_constant(expr: &hcl_edit::expr::Expression) -> bool {
+    use hcl_edit::expr::Expression as E;
+    use hcl_edit::template::Element;
+    match expr {
+        E::Null(_) | E::Bool(_) | E::Number(_) | E::String(_) => true,
+        E::Array(a) => a.iter().all(is_constant),
+        E::Object(o) => o.iter().all(|(k, v)| {
+            matches!(k, hcl_edit::expr::ObjectKey::Ident(_)) && is_constant(v.expr())
+        }),
+        E::Parenthesis(p) => is_constant(p.inner()),
+        E::FuncCall(f) => f.args.iter().all(is_constant),
+        E::UnaryOp(u) => is_constant(&u.expr),
+        E::BinaryOp(b) => is_constant(&b.lhs_expr) && is_constant(&b.rhs_expr),
+        E::Conditional(c) => {
+            is_constant(&c.cond_expr) && is_constant(&c.true_expr) && is_constant(&c.false_expr)
+        }
+        E::StringTemplate(t) => t.iter().all(|e| matches!(e, Element::Literal(_))),
+        _ => false,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::parse::terraform::tests::module;
+
+    /// A block switched off with a constant (`count = 0`, `for_each = {}`) creates nothing
+    /// and is not checked; a count that is 0 only with the current variable values is still
+    /// checked, under the condition that it is not 0.
+    #[test]
+    fn a_block_switched_off_by_a_constant_creates_nothing() {
+        let session = |name: &str, repeat: &str| {
+            format!(
+                "resource \"aws_ec2_traffic_mirror_session\" \"{name}\" {{\n  {repeat}\n  session_number = 0\n}}\n"
+            )
+        };
+        let text = [
+            "variable \"enabled\" {\n  default = false\n}\n".to_owned(),
+            session("zero", "count = 0"),
+            session("off", "count = false ? 1 : 0"),
+            session("empty", "for_each = toset([])"),
+            session("none", "for_each = {}"),
+            session("input", "count = var.enabled ? 1 : 0"),
+        ]
+        .concat();
+        let u = module(&[("main.tf", &text)]);
+        let addresses: Vec<&str> = u.sessions.iter().map(|s| s.address.as_str()).collect();
+        assert_eq!(
+            addresses,
+            ["aws_ec2_traffic_mirror_session.input[count.index]"]
+        );
+    }
 }
