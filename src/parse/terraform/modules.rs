@@ -315,6 +315,7 @@ impl<'s, 'a> Expander<'s, 'a> {
                     calls,
                     default_region: scope.default_region.clone(),
                     locals: Default::default(),
+                    variables: Default::default(),
                     created: Default::default(),
                     budget: scope.budget.clone(),
                     secrets: scope.secrets.clone(),

@@ -28,6 +28,9 @@ impl Evaluator<'_, '_> {
         let prefix = self.scope.prefix.clone();
         match (root, first_attr) {
             ("var", Some(name)) => {
+                if let Some(ev) = self.variable_path(&name, rest) {
+                    return ev;
+                }
                 let base = self.variable(&name, expr);
                 self.apply_ops(base, rest, expr)
             }
@@ -171,7 +174,58 @@ impl Evaluator<'_, '_> {
         }
     }
 
+    /// `var.name.a[k]` read in place from the variable's resolved value, when every step is
+    /// there: only the part read is copied (`var.list[count.index].eni` over a long list
+    /// copied the whole list at each use). `None` leaves it to [`Self::apply_ops`].
+    fn variable_path(
+        &mut self,
+        name: &str,
+        ops: &[hcl_edit::Decorated<TraversalOperator>],
+    ) -> Option<Ev> {
+        if ops.is_empty() || !self.scope.variables.borrow().contains_key(name) {
+            return None;
+        }
+        let mut keys = Vec::with_capacity(ops.len());
+        for op in ops {
+            keys.push(match op.value() {
+                TraversalOperator::GetAttr(i) => Json::String(i.as_str().to_owned()),
+                TraversalOperator::Index(e) => match self.eval(e).val {
+                    Val::Known(j @ (Json::String(_) | Json::Number(_))) => j,
+                    _ => return None,
+                },
+                _ => return None,
+            });
+        }
+        let cache = self.scope.variables.borrow();
+        let base = cache.get(name)?;
+        let Val::Known(first) = &base.val else {
+            return None;
+        };
+        let mut cur: &Json = first;
+        if base.failed {
+            return None;
+        }
+        for key in &keys {
+            if as_marker(cur).is_some() {
+                return None;
+            }
+            cur = match (key, cur) {
+                (Json::String(s), Json::Object(m)) => m.get(s)?,
+                (Json::Number(n), Json::Array(a)) => a.get(usize::try_from(n.as_u64()?).ok()?)?,
+                (Json::String(s), Json::Array(a)) => a.get(s.parse::<usize>().ok()?)?,
+                _ => return None,
+            };
+        }
+        let mut ev = Ev::new(Val::Known(cur.clone())).settle();
+        ev.origin.clone_from(&base.origin);
+        ev.at = base.at;
+        Some(ev)
+    }
+
     pub(crate) fn variable(&mut self, name: &str, expr: &Expression) -> Ev {
+        if let Some(ev) = self.scope.variables.borrow().get(name) {
+            return ev.clone();
+        }
         let mut ev = self.variable_value(name, expr);
         // The value as its type constraint converts it (optional attributes filled in).
         if let Some(&(ty, file)) = self.index().variable_types.get(name)
@@ -201,6 +255,13 @@ impl Evaluator<'_, '_> {
             if !text.is_empty() {
                 self.scope.secrets.borrow_mut().insert(text);
             }
+        }
+        // An undeclared variable is not kept: each use is a reference MG009 reports.
+        if self.index().variables.contains_key(name) {
+            self.scope
+                .variables
+                .borrow_mut()
+                .insert(name.to_owned(), ev.clone());
         }
         ev
     }

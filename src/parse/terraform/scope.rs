@@ -42,6 +42,10 @@ pub(crate) struct Scope<'s, 'a> {
     pub(crate) default_region: Option<String>,
     /// Local values already evaluated (locals cannot depend on `count.index` or `each`).
     pub(crate) locals: RefCell<HashMap<String, Ev>>,
+    /// Declared variables' values already resolved and converted by their type (a value is
+    /// the same for every use in a module instance; resolving it again at each use made
+    /// `var.list[count.index]` over a long list quadratic).
+    pub(crate) variables: RefCell<HashMap<String, Ev>>,
     /// Identities of what the configuration creates (declared resources' attributes).
     pub(crate) created: RefCell<BTreeSet<String>>,
     /// Evaluation steps and instances left to the whole unit (shared by every instance).
@@ -68,6 +72,7 @@ impl<'s, 'a> Scope<'s, 'a> {
             calls: Vec::new(),
             default_region: default_region.map(str::to_owned),
             locals: RefCell::new(HashMap::new()),
+            variables: RefCell::new(HashMap::new()),
             created: RefCell::new(BTreeSet::new()),
             budget: Rc::new(Budget::default()),
             secrets: Rc::default(),

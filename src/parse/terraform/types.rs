@@ -224,4 +224,32 @@ resource "aws_ec2_traffic_mirror_session" "s" {
             Some(Val::Known("x".into()))
         );
     }
+
+    /// A variable is resolved once per module instance and read in place: a list of 1,000
+    /// settings read by index in each of 1,000 instances stays within the evaluation budget
+    /// (resolving the list again at each use spent it by the 125th instance).
+    #[test]
+    fn a_long_variable_read_per_instance_is_resolved_once() {
+        let items: Vec<String> = (0..1000)
+            .map(|i| format!("{{ eni = \"eni-{i:017x}\", number = {} }}", 1 + i % 3))
+            .collect();
+        let text = format!(
+            "variable \"l\" {{\n  type    = list(object({{ eni = string, number = optional(number, 1) }}))\n  default = [{}]\n}}\n\nresource \"aws_ec2_traffic_mirror_session\" \"s\" {{\n  count                = length(var.l)\n  network_interface_id = var.l[count.index].eni\n  session_number       = var.l[count.index].number\n}}\n",
+            items.join(", ")
+        );
+        let u = module(&[("main.tf", &text)]);
+        assert_eq!(u.sessions.len(), 1000);
+        assert!(u.errors.is_empty(), "{:?}", u.errors);
+        let known = u
+            .sessions
+            .iter()
+            .filter(|s| {
+                matches!(
+                    s.session_number.first().map(|a| &a.val),
+                    Some(Val::Known(_))
+                )
+            })
+            .count();
+        assert_eq!(known, 1000);
+    }
 }
