@@ -28,13 +28,16 @@ impl Evaluator<'_, '_> {
         let prefix = self.scope.prefix.clone();
         match (root, first_attr) {
             ("var", Some(name)) => {
-                if let Some(ev) = self.variable_path(&name, rest) {
+                if let Some(ev) = self.read_in_place(false, &name, rest) {
                     return ev;
                 }
                 let base = self.variable(&name, expr);
                 self.apply_ops(base, rest, expr)
             }
             ("local", Some(name)) => {
+                if let Some(ev) = self.read_in_place(true, &name, rest) {
+                    return ev;
+                }
                 let base = self.local(&name, expr);
                 self.apply_ops(base, rest, expr)
             }
@@ -174,15 +177,24 @@ impl Evaluator<'_, '_> {
         }
     }
 
-    /// `var.name.a[k]` read in place from the variable's resolved value, when every step is
-    /// there: only the part read is copied (`var.list[count.index].eni` over a long list
-    /// copied the whole list at each use). `None` leaves it to [`Self::apply_ops`].
-    fn variable_path(
+    /// `var.name.a[k]` (or `local.…`) read in place from the value already resolved for
+    /// this module instance, when every step is there: only the part read is copied
+    /// (`var.list[count.index].eni` over a long list copied the whole list at each use).
+    /// `None` leaves it to [`Self::apply_ops`].
+    fn read_in_place(
         &mut self,
+        local: bool,
         name: &str,
         ops: &[hcl_edit::Decorated<TraversalOperator>],
     ) -> Option<Ev> {
-        if ops.is_empty() || !self.scope.variables.borrow().contains_key(name) {
+        let cache = |ev: &Self| {
+            if local {
+                &ev.scope.locals
+            } else {
+                &ev.scope.variables
+            }
+        };
+        if ops.is_empty() || !cache(self).borrow().contains_key(name) {
             return None;
         }
         let mut keys = Vec::with_capacity(ops.len());
@@ -196,8 +208,8 @@ impl Evaluator<'_, '_> {
                 _ => return None,
             });
         }
-        let cache = self.scope.variables.borrow();
-        let base = cache.get(name)?;
+        let resolved = cache(self).borrow();
+        let base = resolved.get(name)?;
         let Val::Known(first) = &base.val else {
             return None;
         };
