@@ -256,9 +256,17 @@ fn skipped_rules(report: &serde_json::Value) -> Vec<(String, Vec<String>)> {
 #[test]
 fn a_filter_with_a_network_service_mirrors_it_without_rules() {
     let dir = tempfile::tempdir().expect("tempdir");
-    std::fs::write(
-        dir.path().join("main.tf"),
-        r#"variable "services" {
+    // One session per filter, each on its own interface.
+    let sessions: String = ["dns", "maybe", "ruled", "none"]
+        .iter()
+        .enumerate()
+        .map(|(i, f)| {
+            format!(
+                "resource \"aws_ec2_traffic_mirror_session\" \"{f}\" {{\n  network_interface_id     = \"eni-0123456789abcdef{i}\"\n  traffic_mirror_target_id = \"tmt-0123456789abcdef0\"\n  traffic_mirror_filter_id = aws_ec2_traffic_mirror_filter.{f}.id\n  session_number           = 1\n}}\n\n"
+            )
+        })
+        .collect();
+    let filters = r#"variable "services" {
   type = list(string)
 }
 
@@ -287,36 +295,8 @@ resource "aws_ec2_traffic_mirror_filter" "none" {
   network_services = []
 }
 
-resource "aws_ec2_traffic_mirror_session" "dns" {
-  network_interface_id     = "eni-0123456789abcdef0"
-  traffic_mirror_target_id = "tmt-0123456789abcdef0"
-  traffic_mirror_filter_id = aws_ec2_traffic_mirror_filter.dns.id
-  session_number           = 1
-}
-
-resource "aws_ec2_traffic_mirror_session" "maybe" {
-  network_interface_id     = "eni-0123456789abcdef1"
-  traffic_mirror_target_id = "tmt-0123456789abcdef0"
-  traffic_mirror_filter_id = aws_ec2_traffic_mirror_filter.maybe.id
-  session_number           = 1
-}
-
-resource "aws_ec2_traffic_mirror_session" "ruled" {
-  network_interface_id     = "eni-0123456789abcdef2"
-  traffic_mirror_target_id = "tmt-0123456789abcdef0"
-  traffic_mirror_filter_id = aws_ec2_traffic_mirror_filter.ruled.id
-  session_number           = 1
-}
-
-resource "aws_ec2_traffic_mirror_session" "none" {
-  network_interface_id     = "eni-0123456789abcdef3"
-  traffic_mirror_target_id = "tmt-0123456789abcdef0"
-  traffic_mirror_filter_id = aws_ec2_traffic_mirror_filter.none.id
-  session_number           = 1
-}
-"#,
-    )
-    .expect("write");
+"#;
+    std::fs::write(dir.path().join("main.tf"), format!("{filters}{sessions}")).expect("write");
     let out = run_in(
         dir.path(),
         &["check", ".", "--no-config", "--format", "json"],

@@ -2,16 +2,19 @@
 //! `path.root`: settings a module keeps in a YAML or JSON file beside it
 //! (`jsondecode(file("${path.module}/sessions.json"))`) are read and checked.
 //!
-//! `file()` reads only a YAML or JSON file of the run: one discovery found inside the
-//! repository (ignore files and the symbolic link rules applied) and already read under the
-//! size limit. Any other path (another kind of file, outside the repository, absolute, not
-//! there) is an unknown value that says why, never a read of the file system.
+//! `file()` reads only a YAML or JSON file inside the repository, through the run's
+//! [`DataFiles`]: once, when first asked, as discovery reads files (symbolic links resolved,
+//! regular files under the size limit, UTF-8). Any other path (another kind of file, outside
+//! the repository, absolute, not a regular file, not there) is an unknown value that says
+//! why, never a read of the file system.
 
 use std::sync::Arc;
 
 use serde_json::Value as Json;
 
 use super::eval::{Ev, Evaluator};
+use super::modules::normalize;
+use crate::model::Origin;
 use crate::source::SourceFile;
 
 /// The YAML and JSON files of a run that `file()` may read, by normalized path
@@ -20,8 +23,6 @@ pub(crate) trait DataFiles: Send + Sync + std::fmt::Debug {
     /// The file at `path`, or why it cannot be read.
     fn read(&self, path: &str) -> Result<Arc<SourceFile>, String>;
 }
-use super::modules::normalize;
-use crate::model::Origin;
 
 impl Evaluator<'_, '_> {
     /// `path.module` (the module's folder, relative to the root module's, as Terraform
