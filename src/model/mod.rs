@@ -398,7 +398,7 @@ pub(crate) struct ModuleCall {
 pub(crate) struct Opaque {
     /// Where it is named (a module's `source`, a transform's name).
     pub(crate) loc: Loc,
-    /// What it is (`module.ids`, `Transform MyMacro`).
+    /// What it is (`module.ids`, a transform's name: `MyMacro`).
     pub(crate) address: String,
     /// Why it cannot be read.
     pub(crate) why: String,

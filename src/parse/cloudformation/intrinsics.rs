@@ -125,9 +125,8 @@ impl<'a> Context<'a> {
                     ),
                     _ => (String::new(), String::new()),
                 };
+                self.reference(node.span, RefKind::Resource, &res, self.declares(&res));
                 let declared = self.resources.contains_key(&res);
-                let generated = self.generated(&res);
-                self.reference(node.span, RefKind::Resource, &res, declared || generated);
                 let expr = match self.resources.get(&res) {
                     Some(ty) if super::graph::attribute_is_ref(ty, &attr) => format!("Ref({res})"),
                     _ => format!("GetAtt({res}.{attr})"),
@@ -290,8 +289,8 @@ impl<'a> Context<'a> {
         if let (Some(Some(map)), Some(Some(k1)), Some(Some(k2))) =
             (keys.first(), keys.get(1), keys.get(2))
         {
-            let declared = self.mappings.and_then(|m| m.get(map)).is_some()
-                || !self.transforms.opaque.is_empty();
+            let declared =
+                self.mappings.and_then(|m| m.get(map)).is_some() || self.transforms.rewrite();
             self.reference(node.span, RefKind::Mapping, map, declared);
             if let Some(v) = self
                 .mappings

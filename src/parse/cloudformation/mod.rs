@@ -365,7 +365,7 @@ pub(crate) struct Context<'a> {
 
 impl<'a> Context<'a> {
     pub(crate) fn note_condition(&mut self, name: &str, span: crate::source::Span) {
-        let declared = self.conditions.contains_key(name) || !self.transforms.opaque.is_empty();
+        let declared = self.conditions.contains_key(name) || self.transforms.rewrite();
         self.reference(span, RefKind::Condition, name, declared);
     }
 
@@ -394,15 +394,14 @@ impl<'a> Context<'a> {
         span: crate::source::Span,
         name: &str,
     ) -> bool {
-        let own = self.resources.contains_key(name);
-        let generated = !own && self.generated(name);
-        let kind = if own || generated {
+        let declared = self.declares(name);
+        let kind = if declared {
             RefKind::Resource
         } else {
             RefKind::Parameter
         };
-        self.reference(span, kind, name, own || generated);
-        own
+        self.reference(span, kind, name, declared);
+        self.resources.contains_key(name)
     }
 
     /// The tag sets of a `Tags` value: one per `Fn::If` branch, per-tag spans.

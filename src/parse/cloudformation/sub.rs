@@ -57,8 +57,7 @@ impl<'a> Context<'a> {
                 b.item.as_ref().map(|(item, _)| item.clone())
             } else if var.contains('.') {
                 let res = var.split('.').next().unwrap_or("");
-                let declared = self.resources.contains_key(res) || self.generated(res);
-                self.reference(node.span, RefKind::Resource, res, declared);
+                self.reference(node.span, RefKind::Resource, res, self.declares(res));
                 None
             } else if PSEUDO_PARAMETERS.contains(&var) {
                 None

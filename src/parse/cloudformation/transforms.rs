@@ -28,6 +28,14 @@ pub(crate) struct Transforms {
     pub(crate) opaque: Vec<(Span, String)>,
 }
 
+impl Transforms {
+    /// Whether a transform mirrorguard cannot apply rewrites the template: it may declare
+    /// any resource, condition or mapping.
+    pub(crate) fn rewrite(&self) -> bool {
+        !self.opaque.is_empty()
+    }
+}
+
 /// The transforms of a template: `Transform: Name`, a list of names, or a list of
 /// `{Name: …, Parameters: …}` (as `AWS::Include` is written).
 pub(crate) fn of(root: &Node) -> Transforms {
@@ -57,9 +65,14 @@ pub(crate) fn of(root: &Node) -> Transforms {
 }
 
 impl Context<'_> {
+    /// Whether `name` is a resource the template or one of its transforms declares.
+    pub(crate) fn declares(&self, name: &str) -> bool {
+        self.resources.contains_key(name) || self.generated(name)
+    }
+
     /// Whether a transform of the template declares `name`, which the template does not.
     pub(crate) fn generated(&self, name: &str) -> bool {
-        if !self.transforms.opaque.is_empty() {
+        if self.transforms.rewrite() {
             return true;
         }
         self.transforms.sam

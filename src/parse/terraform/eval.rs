@@ -55,6 +55,19 @@ pub(super) fn reads_each(text: &str) -> bool {
     })
 }
 
+/// What `each` is in the block being read.
+#[derive(Debug, Clone, Default)]
+pub(crate) enum Each {
+    /// The block has no `for_each`.
+    #[default]
+    None,
+    /// One instance: its key and value.
+    Item(Json, Json),
+    /// The one symbolic instance of a `for_each` whose items are not known (its text):
+    /// `each` is an item of that collection, never of another.
+    Of(String),
+}
+
 /// An evaluated expression: what is known, and where a literal came from when elsewhere.
 #[derive(Debug, Clone)]
 pub(crate) struct Ev {
@@ -139,9 +152,7 @@ pub(crate) struct Evaluator<'i, 'a> {
     pub(crate) scope: &'i Scope<'i, 'a>,
     pub(crate) file: FileId,
     pub(crate) count_index: Option<Json>,
-    pub(crate) each: Option<(Json, Json)>,
-    /// The `for_each` expression `each` belongs to when its items are not known.
-    pub(crate) each_of: Option<String>,
+    pub(crate) each: Each,
     pub(crate) depth: usize,
     pub(crate) refs: Vec<Reference>,
     /// Local values being evaluated (cycle guard).
@@ -156,8 +167,7 @@ impl<'i, 'a> Evaluator<'i, 'a> {
             scope,
             file,
             count_index: None,
-            each: None,
-            each_of: None,
+            each: Each::None,
             depth: 0,
             refs: Vec::new(),
             evaluating: Vec::new(),
@@ -431,8 +441,8 @@ impl<'i, 'a> Evaluator<'i, 'a> {
     /// `for_each`: `each.value` of two blocks over different collections is not one value.
     pub(crate) fn canonical(&mut self, expr: &Expression) -> String {
         let text = self.canonical_of(expr);
-        match &self.each_of {
-            Some(of) if reads_each(&text) => format!("{text} (for_each = {of})"),
+        match &self.each {
+            Each::Of(of) if reads_each(&text) => format!("{text} (for_each = {of})"),
             _ => text,
         }
     }
@@ -440,9 +450,9 @@ impl<'i, 'a> Evaluator<'i, 'a> {
     /// The symbol of `each.key` or `each.value` (`what`) when the items are not known.
     pub(crate) fn each_symbol(&self, what: &str) -> String {
         let text = self.qualified(what);
-        match &self.each_of {
-            Some(of) => format!("{text} (for_each = {of})"),
-            None => text,
+        match &self.each {
+            Each::Of(of) => format!("{text} (for_each = {of})"),
+            _ => text,
         }
     }
 

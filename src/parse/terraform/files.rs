@@ -1,6 +1,6 @@
-//! `file()`, `jsondecode()`, `yamldecode()` and `jsonencode()`, and `path.module` /
-//! `path.root`: settings a module keeps in a YAML or JSON file beside it
-//! (`jsondecode(file("${path.module}/sessions.json"))`) are read and checked.
+//! `file()` and `path.module` / `path.root`: settings a module keeps in a YAML or JSON file
+//! beside it (`jsondecode(file("${path.module}/sessions.json"))`, the decoding with the
+//! other functions in `functions`) are read and checked.
 //!
 //! `file()` reads only a YAML or JSON file inside the repository, through the run's
 //! [`DataFiles`]: once, when first asked, as discovery reads files (symbolic links resolved,
@@ -77,21 +77,6 @@ fn relative(from: &str, to: &str) -> String {
         ".".to_owned()
     } else {
         out.join("/")
-    }
-}
-
-/// `jsondecode`, `yamldecode` and `jsonencode` of a known argument; `None` when the text
-/// does not decode (Terraform fails on it; the value stays unknown).
-pub(crate) fn decode(name: &str, arg: &Json) -> Option<Json> {
-    match (name, arg) {
-        ("jsondecode", Json::String(s)) => serde_json::from_str(s).ok(),
-        ("yamldecode", Json::String(s)) => {
-            let src = crate::source::SourceFile::in_memory("yamldecode", s);
-            let node = crate::parse::yaml::parse(&src).ok()??;
-            Some(node.to_json())
-        }
-        ("jsonencode", value) => Some(Json::String(value.to_string())),
-        _ => None,
     }
 }
 

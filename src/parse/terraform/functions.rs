@@ -370,7 +370,29 @@ pub(crate) fn call_function(name: &str, args: &[Json]) -> Option<Ev> {
             }
             Json::Object(m)
         }
+        // A text that does not decode is an error in Terraform.
+        "jsondecode" | "yamldecode" | "jsonencode" => {
+            return Some(codec(name, a0?).map_or_else(
+                || Ev::failed(format!("{name}() cannot decode its argument")),
+                Ev::known,
+            ));
+        }
         _ => return None,
     };
     Some(Ev::known(v))
+}
+
+/// `jsondecode`, `yamldecode` and `jsonencode` of a known argument; `None` when the text
+/// does not decode.
+fn codec(name: &str, arg: &Json) -> Option<Json> {
+    match (name, arg) {
+        ("jsondecode", Json::String(s)) => serde_json::from_str(s).ok(),
+        ("yamldecode", Json::String(s)) => {
+            let src = crate::source::SourceFile::in_memory("yamldecode", s);
+            let node = crate::parse::yaml::parse(&src).ok()??;
+            Some(node.to_json())
+        }
+        ("jsonencode", value) => Some(Json::String(value.to_string())),
+        _ => None,
+    }
 }

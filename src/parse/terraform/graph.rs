@@ -181,7 +181,6 @@ pub(crate) fn read(
         let mut ev = Evaluator::new(scope, block.file);
         ev.count_index = inst.count_index;
         ev.each = inst.each;
-        ev.each_of = inst.each_of;
         let address = format!("{}{ty}.{name}{}", scope.prefix, inst.key);
         let mut r = Resource::new(kind, address.clone(), &ty, provider, loc);
         r.conditions = scope.conditions.clone();

@@ -4,7 +4,7 @@
 use serde_json::{Value as Json, json};
 
 use super::MAX_INSTANCES;
-use super::eval::{Evaluator, has_marker};
+use super::eval::{Each, Evaluator, has_marker};
 use super::functions::compact;
 use super::overrides::Merged;
 use super::scope::Scope;
@@ -14,10 +14,7 @@ use crate::model::{Condition, Reference, Val};
 pub(crate) struct Instance {
     pub(crate) key: String,
     pub(crate) count_index: Option<Json>,
-    pub(crate) each: Option<(Json, Json)>,
-    /// The `for_each` expression of the one symbolic instance a block with an unknown
-    /// `for_each` stands for: `each` is a symbol of that collection, never of another.
-    pub(crate) each_of: Option<String>,
+    pub(crate) each: Each,
     pub(crate) conditions: Vec<Condition>,
 }
 
@@ -26,8 +23,7 @@ impl Instance {
         Self {
             key: key.to_owned(),
             count_index: None,
-            each: None,
-            each_of: None,
+            each: Each::None,
             conditions,
         }
     }
@@ -69,8 +65,7 @@ pub(crate) fn instances(
                     .map(|i| Instance {
                         key: format!("[{i}]"),
                         count_index: Some(json!(i)),
-                        each: None,
-                        each_of: None,
+                        each: Each::None,
                         conditions: Vec::new(),
                     })
                     .collect()
@@ -124,8 +119,7 @@ pub(crate) fn instances(
                 .map(|(k, v)| Instance {
                     key: format!("[{k}]"),
                     count_index: None,
-                    each: Some((k, v)),
-                    each_of: None,
+                    each: Each::Item(k, v),
                     conditions: Vec::new(),
                 })
                 .collect();
@@ -143,7 +137,7 @@ pub(crate) fn instances(
                 true,
             )],
         );
-        instance.each_of = Some(text);
+        instance.each = Each::Of(text);
         return vec![instance];
     }
     vec![Instance::single("", Vec::new())]

@@ -272,7 +272,6 @@ impl<'s, 'a> Expander<'s, 'a> {
                 let mut ev = Evaluator::new(scope, base_file);
                 ev.count_index = inst.count_index;
                 ev.each = inst.each;
-                ev.each_of = inst.each_of;
                 let mut inputs = HashMap::new();
                 for (file, attr) in block.attributes() {
                     let k = attr.key.as_str();

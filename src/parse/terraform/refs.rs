@@ -5,7 +5,7 @@
 use hcl_edit::expr::{Expression, TraversalOperator};
 use serde_json::Value as Json;
 
-use super::eval::{Ev, Evaluator, as_marker, has_marker, marker};
+use super::eval::{Each, Ev, Evaluator, as_marker, has_marker, marker};
 use super::functions::{compact, empty_is_unknown};
 use crate::model::{Origin, RefKind, Val};
 
@@ -53,8 +53,8 @@ impl Evaluator<'_, '_> {
             },
             ("each", Some(attr)) => {
                 let base = match (&self.each, attr.as_str()) {
-                    (Some((k, _)), "key") => Ev::known(k.clone()),
-                    (Some((_, v)), "value") => Ev::known(v.clone()),
+                    (Each::Item(k, _), "key") => Ev::known(k.clone()),
+                    (Each::Item(_, v), "value") => Ev::known(v.clone()),
                     _ => Ev::symbol(
                         self.each_symbol(&format!("each.{attr}")),
                         "for_each is not known",
@@ -62,14 +62,18 @@ impl Evaluator<'_, '_> {
                 };
                 self.apply_ops(base, rest, expr)
             }
-            ("path", Some(attr)) if self.path_value(&attr).is_some() => {
-                let base = Ev::known(self.path_value(&attr).unwrap_or_default());
-                self.apply_ops(base, rest, expr)
+            ("path" | "terraform" | "self", attr) => {
+                match attr
+                    .filter(|_| root == "path")
+                    .and_then(|a| self.path_value(&a))
+                {
+                    Some(value) => self.apply_ops(Ev::known(value), rest, expr),
+                    None => Ev::symbol(
+                        self.canonical(expr),
+                        format!("{root}.* is known only to Terraform"),
+                    ),
+                }
             }
-            ("path" | "terraform" | "self", _) => Ev::symbol(
-                self.canonical(expr),
-                format!("{root}.* is known only to Terraform"),
-            ),
             ("data", Some(ty)) => {
                 let name = match rest.first().map(|o| o.value()) {
                     Some(TraversalOperator::GetAttr(i)) => i.as_str().to_owned(),
@@ -351,7 +355,11 @@ impl Evaluator<'_, '_> {
             return Ev::unknown(format!("local.{name} refers to itself"));
         }
         self.evaluating.push(name.to_owned());
-        let saved = (self.file, self.count_index.take(), self.each.take());
+        let saved = (
+            self.file,
+            self.count_index.take(),
+            std::mem::take(&mut self.each),
+        );
         self.file = file;
         let v = self.eval(value);
         let loc = self.loc(value);

@@ -38,7 +38,6 @@ pub(crate) fn read_sessions(
         let mut ev = Evaluator::new(scope, block.file);
         ev.count_index = inst.count_index;
         ev.each = inst.each;
-        ev.each_of = inst.each_of;
         let field = |ev: &mut Evaluator<'_, '_>, key: &str| -> Vec<Alt> {
             block
                 .attribute(key)

@@ -56,21 +56,8 @@ impl Evaluator<'_, '_> {
             Ok(a) => a,
             Err(why) => return Ev::symbol(self.canonical(expr), why),
         };
-        match (name, args.first()) {
-            ("file", Some(Json::String(path))) => return self.read_file(path),
-            ("jsondecode" | "yamldecode" | "jsonencode", Some(arg)) => {
-                return match super::files::decode(name, arg) {
-                    Some(v) if crate::parse::too_large(&v) => {
-                        self.scope.budget.oversize();
-                        Ev::unknown(format!(
-                            "{name}() gives a value larger than mirrorguard keeps"
-                        ))
-                    }
-                    Some(v) => Ev::known(v),
-                    None => Ev::failed(format!("{name}() cannot decode its argument")),
-                };
-            }
-            _ => {}
+        if let ("file", Some(Json::String(path))) = (name, args.first()) {
+            return self.read_file(path);
         }
         match call_function(name, &args) {
             Some(v) if v.json().is_some_and(crate::parse::too_large) => {
@@ -121,7 +108,11 @@ impl Evaluator<'_, '_> {
             return None;
         }
         self.evaluating.push(full.to_owned());
-        let saved = (self.file, self.count_index.take(), self.each.take());
+        let saved = (
+            self.file,
+            self.count_index.take(),
+            std::mem::take(&mut self.each),
+        );
         self.file = file;
         let v = self.eval(&attr.value);
         (self.file, self.count_index, self.each) = saved;
