@@ -46,7 +46,17 @@ alicloud := {
 	"session_number": "priority",
 }
 
+# An `aws ec2 create-traffic-mirror-session` command line in a shell script.
+options := {
+	"network_interface_id": "--network-interface-id",
+	"traffic_mirror_target_id": "--traffic-mirror-target-id",
+	"traffic_mirror_filter_id": "--traffic-mirror-filter-id",
+	"session_number": "--session-number",
+}
+
 names(s) := alicloud if s.provider == "alicloud"
+
+else := options if s.type == "aws-cli-command"
 
 else := snake if s.format == "terraform"
 

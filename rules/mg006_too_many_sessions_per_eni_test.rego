@@ -35,3 +35,24 @@ test_alternatives_of_one_session_count_once if {
 	}
 	count(mg006.deny) == 0 with input as inp
 }
+
+# Sessions in branches that exclude each other (the two arms of one `if`) never count
+# together; the same branch does.
+branch(addr, arm) := object.union(session(addr, "eni-1"), {"conditions": [{"name": "if", "value": arm}]})
+
+test_sessions_of_exclusive_branches_do_not_count_together if {
+	ss := [session("A", "eni-1"), session("B", "eni-1"), branch("C", "then"), branch("D", "else")]
+	inp := {"sessions": ss, "groups": {"interface": [{"key": ["eni-1"], "members": members(4)}]}}
+	count(mg006.deny) == 0 with input as inp
+}
+
+test_sessions_of_one_branch_count_together if {
+	ss := [session("A", "eni-1"), session("B", "eni-1"), branch("C", "then"), branch("D", "then"), branch("E", "else")]
+	inp := {"sessions": ss, "groups": {"interface": [{"key": ["eni-1"], "members": members(5)}]}}
+	vs := mg006.deny with input as inp
+	count(vs) == 1
+	some v in vs
+	v.path == ["sessions", 3, "network_interface_id", 0]
+	v.msg == "at least 4 sessions use source network interface eni-1; AWS allows at most 3"
+	{r.path[1] | some r in v.related} == {0, 1, 2}
+}

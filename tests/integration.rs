@@ -21,6 +21,7 @@ mod integration {
     pub(crate) mod parsing;
     pub(crate) mod preflight;
     pub(crate) mod registry;
+    pub(crate) mod scripts;
     pub(crate) mod untrusted;
     pub(crate) mod workflow;
 }

@@ -73,15 +73,38 @@ pub(crate) fn inline(source: &Arc<SourceFile>) -> Vec<Suppression> {
             .map(str::to_ascii_uppercase)
             .collect();
         let comment_start = start + before.rfind(['#', '/', '-']).unwrap_or(at);
+        let scope = match continued_command(source, i + 1) {
+            Some(last) if before.trim().trim_matches('#').trim().is_empty() => {
+                Scope::Lines(i + 1, last)
+            }
+            _ => Scope::Line(i + 1),
+        };
         out.push(Suppression {
             rule_ids,
             reason,
-            scope: Scope::Line(i + 1),
+            scope,
             source: source.clone(),
             span: Span::new(comment_start, start + line.trim_end().len()),
         });
     }
     out
+}
+
+/// In a shell script, the last line (1-based) of the command that starts on the line after
+/// `line` when it is continued with `\` over several lines.
+fn continued_command(source: &SourceFile, line: usize) -> Option<usize> {
+    let name = source.path.file_name()?.to_str()?;
+    if !crate::parse::shell::is_script(name) {
+        return None;
+    }
+    let mut last = line + 1;
+    for text in source.text.split('\n').skip(line) {
+        if !text.trim_end_matches('\r').ends_with('\\') {
+            break;
+        }
+        last += 1;
+    }
+    (last > line + 1).then_some(last)
 }
 
 fn matches(s: &Suppression, f: &Finding) -> bool {
@@ -97,6 +120,9 @@ fn matches(s: &Suppression, f: &Finding) -> bool {
         Scope::Line(line) => {
             loc.file() == s.source.display
                 && (loc.start.line == *line || loc.start.line == line + 1)
+        }
+        Scope::Lines(first, last) => {
+            loc.file() == s.source.display && (*first..=*last).contains(&loc.start.line)
         }
         Scope::Resource(address) => {
             loc.file() == s.source.display

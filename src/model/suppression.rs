@@ -10,6 +10,9 @@ use crate::source::{SourceFile, Span};
 pub(crate) enum Scope {
     /// Findings starting on this 1-based line or the next one, in the comment's file.
     Line(usize),
+    /// Findings starting on these 1-based lines (first, last), in the comment's file: a
+    /// comment above a shell command continued over several lines (`\`) covers all of them.
+    Lines(usize, usize),
     /// Findings on this resource (logical id or address), in the suppression's file.
     Resource(String),
 }

@@ -17,6 +17,8 @@ pub(crate) fn comment_spans(source: &SourceFile) -> Vec<Span> {
         hcl(text)
     } else if name.ends_with(".iql") || name.ends_with(".sql") {
         sql(text)
+    } else if super::shell::is_script(&name) {
+        super::shell::comment_spans(text)
     } else {
         yaml(text)
     }

@@ -11,6 +11,7 @@ pub(crate) mod comments;
 pub(crate) mod graph;
 pub(crate) mod hcl_scan;
 pub(crate) mod json;
+pub(crate) mod shell;
 pub mod stackql;
 pub(crate) mod terraform;
 pub(crate) mod tfjson;
@@ -43,6 +44,8 @@ pub enum Kind {
     Manifest,
     /// `.iql` query files of stackql-deploy resources
     Query,
+    /// `.sh`, `.bash`, `.zsh`, `.ksh` scripts (AWS CLI command lines)
+    Script,
 }
 
 /// What a path can be, by its name; `None` for files mirrorguard never reads.
@@ -66,6 +69,8 @@ pub fn kind_of(path: &Path) -> Option<Kind> {
         Some(Kind::Terraform)
     } else if any_of(&["iql"]) {
         Some(Kind::Query)
+    } else if shell::is_script(name) {
+        Some(Kind::Script)
     } else {
         None
     }

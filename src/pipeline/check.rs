@@ -10,7 +10,7 @@ use std::sync::Arc;
 use rayon::prelude::*;
 
 use super::discover::{
-    DiskLoader, discover, display_path, read_source, read_source_if, report_root,
+    DiskLoader, discover, display_path, read_script, read_source, read_source_if, report_root,
 };
 use super::jobs::{Job, build_unit, make_jobs};
 use crate::checks::iam::{Operation, Principal};
@@ -164,6 +164,9 @@ pub(crate) fn read_inputs(paths: &[PathBuf], options: &CheckOptions) -> Inputs {
         .par_iter()
         .map(|f| {
             let kind = kind_of(&f.path).unwrap_or(Kind::Document);
+            if kind == Kind::Script {
+                return (kind, read_script(&f.path));
+            }
             let needed =
                 |text: &str| full_parse || kind != Kind::Document || could_declare_mirroring(text);
             (kind, read_source_if(&f.path, needed))

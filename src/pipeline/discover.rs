@@ -273,6 +273,23 @@ pub(crate) fn read_source_if(
     read_text(path, |text| keep(text).then(|| source_of(path, text)))
 }
 
+/// Reads a shell script when it could run a traffic mirror command
+/// (`parse::shell::could_declare`): others are not parsed, and one that is not UTF-8 (an
+/// installer with a binary payload) is an error only when it names such a command.
+pub(crate) fn read_script(path: &Path) -> Result<Option<SourceFile>, FileError> {
+    if let Some(source) = overlaid(path) {
+        return Ok(Some(source));
+    }
+    read_bytes(path, |bytes| {
+        if !crate::parse::shell::could_declare(bytes) {
+            return Ok(None);
+        }
+        let text = std::str::from_utf8(bytes)
+            .map_err(|e| FileError::whole_file(display_path(path), not_utf8(&e)))?;
+        Ok(Some(source_of(path, without_bom(text))))
+    })?
+}
+
 /// `check --diff` fixes files in memory: what it has "written" is read instead of the file.
 fn overlaid(path: &Path) -> Option<SourceFile> {
     overlay_get(path).map(|text| SourceFile::new(path.to_path_buf(), display_path(path), text))
@@ -287,10 +304,20 @@ fn source_of(path: &Path, text: &str) -> SourceFile {
 /// file does not hold memory for the rest of the run.
 const KEPT_BUFFER_BYTES: usize = 1024 * 1024;
 
-/// Reads a file into the thread's reusable buffer and hands its text (valid UTF-8, without a
-/// leading byte-order mark) to `with`. The file is opened once and its size taken from the
-/// open file; a file over [`MAX_FILE_BYTES`], or growing past it while read, is refused.
+/// Reads a file (see [`read_bytes`]) and hands its text (valid UTF-8, without a leading
+/// byte-order mark) to `with`.
 fn read_text<R>(path: &Path, with: impl FnOnce(&str) -> R) -> Result<R, FileError> {
+    read_bytes(path, |bytes| {
+        let text = std::str::from_utf8(bytes)
+            .map_err(|e| FileError::whole_file(display_path(path), not_utf8(&e)))?;
+        Ok(with(without_bom(text)))
+    })?
+}
+
+/// Reads a file into the thread's reusable buffer and hands its bytes to `with`. The file
+/// is opened once and its size taken from the open file; a file over [`MAX_FILE_BYTES`], or
+/// growing past it while read, is refused.
+fn read_bytes<R>(path: &Path, with: impl FnOnce(&[u8]) -> R) -> Result<R, FileError> {
     thread_local! {
         static BUFFER: std::cell::RefCell<Vec<u8>> = const { std::cell::RefCell::new(Vec::new()) };
     }
@@ -312,11 +339,7 @@ fn read_text<R>(path: &Path, with: impl FnOnce(&str) -> R) -> Result<R, FileErro
         let result = fill_limited(&mut file, size, &mut taken)
             .map_err(cannot)
             .and_then(|read| read.map_err(|n| too_long(n as u64)))
-            .and_then(|()| {
-                let text = std::str::from_utf8(&taken)
-                    .map_err(|e| FileError::whole_file(display_path(path), not_utf8(&e)))?;
-                Ok(with(without_bom(text)))
-            });
+            .map(|()| with(&taken));
         taken.clear();
         if taken.capacity() <= KEPT_BUFFER_BYTES {
             buffer.replace(taken);

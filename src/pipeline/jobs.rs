@@ -23,6 +23,8 @@ type ModuleFiles = (Vec<Arc<SourceFile>>, Vec<Arc<SourceFile>>);
 pub(crate) enum Job {
     /// A YAML or JSON document.
     Document(Arc<SourceFile>),
+    /// A shell script.
+    Script(Arc<SourceFile>),
     /// A Terraform root module, with every folder of the run it may call.
     Terraform { set: Arc<ModuleSet>, root: String },
     /// A stackql-deploy manifest and the query files under its folder, by relative path.
@@ -87,6 +89,7 @@ pub(crate) fn make_jobs(
     for (kind, src) in sources {
         match kind {
             Kind::Document => jobs.push(Job::Document(src)),
+            Kind::Script => jobs.push(Job::Script(src)),
             Kind::Manifest => manifests.push(src),
             Kind::Query => queries.push(src),
             Kind::Terraform | Kind::TfVars => {
@@ -340,6 +343,7 @@ fn read_job(job: &Job, options: &ReadOptions) -> parse::Read {
             },
         },
         Job::Document(src) => parse::read_document(src, options),
+        Job::Script(src) => parse::shell::read(src),
         Job::Terraform { set, root } => parse::Read {
             unit: Some(terraform::read_root(set, root, options.region.as_deref())),
             errors: Vec::new(),

@@ -69,10 +69,19 @@ golden_case!(broken, "broken");
 golden_case!(clean, "clean");
 golden_case!(mixed, "mixed");
 golden_case!(graph, "graph");
+golden_case!(scripts, "scripts");
 
 #[test]
 fn sarif_goldens_deserialize_into_serde_sarif() {
-    for case in ["cfn", "terraform", "broken", "clean", "mixed", "graph"] {
+    for case in [
+        "cfn",
+        "terraform",
+        "broken",
+        "clean",
+        "mixed",
+        "graph",
+        "scripts",
+    ] {
         let path = root().join("tests/golden").join(format!("{case}.sarif"));
         let text = std::fs::read_to_string(&path).expect("golden exists");
         let parsed: Result<serde_sarif::sarif::Sarif, _> = serde_json::from_str(&text);

@@ -366,3 +366,43 @@ fn sessions_on_unknown_interfaces_are_paired_up_to_a_bound() {
         "{reasons:?}"
     );
 }
+
+#[test]
+fn shell_scripts_nested_unclosed_or_not_utf8() {
+    let r = hostile("deep.sh", |p| {
+        let text = format!(
+            "aws ec2 create-traffic-mirror-session --session-number {}1\n",
+            "$(".repeat(200_000)
+        );
+        std::fs::write(p, text).expect("write")
+    });
+    assert!(
+        r["errors"][0]["message"]
+            .as_str()
+            .unwrap_or("")
+            .contains("nested deeper")
+    );
+    hostile("ifs.sh", |p| {
+        let text = format!(
+            "{}aws ec2 create-traffic-mirror-session --session-number 1\n",
+            "if true; then\n".repeat(200_000)
+        );
+        std::fs::write(p, text).expect("write")
+    });
+    let r = hostile("open.sh", |p| {
+        std::fs::write(p, "aws ec2 create-traffic-mirror-session --description \"never closed --session-number 0\n").expect("write")
+    });
+    let e = &r["errors"][0];
+    assert_eq!(
+        (e["line"].as_u64(), e["column"].as_u64()),
+        (Some(1), Some(53)),
+        "{e}"
+    );
+    hostile("latin1.sh", |p| {
+        std::fs::write(
+            p,
+            b"# caf\xe9\naws ec2 create-traffic-mirror-session --session-number 1\n",
+        )
+        .expect("write")
+    });
+}

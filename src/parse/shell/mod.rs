@@ -1,0 +1,99 @@
+//! Shell scripts (`.sh`, `.bash`, `.zsh`, `.ksh`) that run the AWS CLI: each
+//! `aws ec2 create-traffic-mirror-session` command line is a session, each
+//! `aws ec2 modify-traffic-mirror-session` a partial one (it changes only what it names),
+//! wherever the command is (a branch, a loop, a function, `ID=$(aws …)`).
+//!
+//! Values are literal words, variables the script sets once to a literal (see `vars`), or
+//! unknown (the environment, a command's output, a loop variable): never guessed. A
+//! command in a branch of an `if` or `case` exists only in that branch: two sessions in
+//! different branches of one `if` never both exist. A script that cannot be read to its end
+//! (a quote never closed) is an error at that place; the commands before it are checked.
+
+mod aws;
+mod scan;
+mod vars;
+
+use std::sync::Arc;
+
+use super::Read;
+use crate::model::{Format, Loc, Unit};
+use crate::source::{SourceFile, Span};
+
+/// Whether a file name is a shell script mirrorguard reads.
+pub(crate) fn is_script(name: &str) -> bool {
+    let Some((_, ext)) = name.rsplit_once('.') else {
+        return false;
+    };
+    ["sh", "bash", "zsh", "ksh"]
+        .iter()
+        .any(|e| ext.eq_ignore_ascii_case(e))
+}
+
+/// Whether a script could run a traffic mirror command: it names one, also when quotes or
+/// `\`-continued lines cut the name (`create-traffic-mirror-"session"`).
+pub(crate) fn could_declare(bytes: &[u8]) -> bool {
+    const NAME: &[u8] = b"traffic-mirror";
+    if memchr::memmem::find(bytes, NAME).is_some() {
+        return true;
+    }
+    if memchr::memmem::find(bytes, b"mirror").is_none() {
+        return false;
+    }
+    let mut joined = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while let Some(&b) = bytes.get(i) {
+        i += 1;
+        match b {
+            b'\\' => {
+                // A continued line goes on without its break.
+                if bytes.get(i) == Some(&b'\r') {
+                    i += 1;
+                }
+                if bytes.get(i) == Some(&b'\n') {
+                    i += 1;
+                }
+            }
+            b'\'' | b'"' => {}
+            _ => joined.push(b),
+        }
+    }
+    memchr::memmem::find(&joined, NAME).is_some()
+}
+
+/// Reads a script into a unit of the sessions its commands declare (`None` when it runs
+/// no such command and can be read to its end).
+pub(crate) fn read(source: &Arc<SourceFile>) -> Read {
+    let script = scan::scan(&source.text);
+    let vars = vars::Variables::of(&source.text, &script.commands);
+    let mut unit = Unit::new(Format::AwsCli, source.display.clone(), vec![source.clone()]);
+    let mut ordinals = [0usize; 2];
+    for command in &script.commands {
+        let Some((operation, op, options)) = aws::call(command) else {
+            continue;
+        };
+        let n = &mut ordinals[usize::from(operation == aws::Operation::Modify)];
+        *n += 1;
+        unit.push_session(aws::session(command, operation, op, &options, *n, &vars));
+    }
+    if let Some((at, why)) = script.error {
+        unit.errors.push((
+            Loc {
+                file: 0,
+                span: Span::new(at, at),
+            },
+            format!("the script cannot be read past this point: {why}; commands after it are not checked"),
+        ));
+    }
+    Read {
+        unit: (!unit.sessions.is_empty() || !unit.errors.is_empty()).then_some(unit),
+        errors: Vec::new(),
+    }
+}
+
+/// Where the comments of a script are.
+pub(crate) fn comment_spans(text: &str) -> Vec<Span> {
+    scan::scan(text).comments
+}
+
+#[cfg(test)]
+mod tests;

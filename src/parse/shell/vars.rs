@@ -1,0 +1,133 @@
+//! Which shell variables have one value a reader can be sure of.
+//!
+//! `$NAME` is known only when the script sets it exactly once, at its top level (not in a
+//! branch, loop, function or command substitution), to a literal (`NAME=1`, `export NAME=1`,
+//! `readonly NAME=1`), before the use, the name appears nowhere else in the script (no
+//! `read NAME`, `for NAME in`, `NAME+=…`, `local NAME`, …), and nothing after the assignment
+//! can set it unseen (`source`, `.`, `eval`). Every other variable is unknown: its value
+//! comes from the environment, a command's output or an order mirrorguard does not follow.
+
+use std::collections::HashMap;
+
+use serde_json::Value as Json;
+
+use super::aws::is_assignment;
+use super::scan::{Command, Word};
+use crate::model::{Alt, Loc, Origin};
+use crate::source::Span;
+
+/// The variables of one script with a known value.
+#[derive(Debug, Default)]
+pub(crate) struct Variables {
+    known: HashMap<String, Known>,
+}
+
+#[derive(Debug)]
+struct Known {
+    value: String,
+    /// The value as written in the assignment.
+    span: Span,
+    /// Where the assignment ends: a use before it is unknown.
+    after: usize,
+}
+
+impl Variables {
+    /// Finds the variables of `commands` (of `text`) that have one sure value.
+    pub(crate) fn of(text: &str, commands: &[Command]) -> Self {
+        let mut candidates: HashMap<String, Option<Known>> = HashMap::new();
+        let mut reruns: Vec<usize> = Vec::new();
+        for c in commands {
+            let mut words = c.words.iter().peekable();
+            let first = words.peek().map(|w| w.text.as_str());
+            if matches!(first, Some("source" | "." | "eval")) {
+                reruns.push(c.words.first().map_or(0, |w| w.span.start));
+                continue;
+            }
+            let declares = matches!(first, Some("export" | "readonly"));
+            if declares {
+                words.next();
+            }
+            let all_assignments = c
+                .words
+                .iter()
+                .skip(usize::from(declares))
+                .all(is_assignment);
+            for w in words.filter(|w| is_assignment(w)) {
+                let Some((name, _)) = w.text.split_once('=') else {
+                    continue;
+                };
+                let sure = all_assignments
+                    && c.branches.is_empty()
+                    && !c.nested
+                    && w.dynamic.is_none()
+                    && !w.text.contains("+=");
+                let known = sure.then(|| {
+                    let start = name.len() + 1;
+                    Known {
+                        value: w.text[start..].to_owned(),
+                        span: w.span_of(start, w.text.len()),
+                        after: w.span.end,
+                    }
+                });
+                candidates
+                    .entry(name.to_owned())
+                    .and_modify(|k| *k = None)
+                    .or_insert(known);
+            }
+        }
+        let known = candidates
+            .into_iter()
+            .filter_map(|(name, k)| Some((name, k?)))
+            .filter(|(name, k)| {
+                !reruns.iter().any(|&r| r > k.after) && occurrences(text, name) == 1
+            })
+            .collect();
+        Self { known }
+    }
+
+    /// The value of a word (from byte `skip` of its text on): a literal, a variable with a
+    /// sure value (the assignment is its origin), or unknown.
+    pub(crate) fn value(&self, w: &Word, skip: usize) -> Alt {
+        let loc = |span| Loc { file: 0, span };
+        let here = loc(if skip == 0 {
+            w.span
+        } else {
+            w.span_of(skip, w.text.len())
+        });
+        if w.dynamic.is_none() {
+            return Alt::known(
+                here,
+                Json::String(w.text.get(skip..).unwrap_or("").to_owned()),
+            );
+        }
+        if skip == 0
+            && let Some(name) = &w.variable
+            && let Some(k) = self.known.get(name).filter(|k| k.after <= w.span.start)
+        {
+            let mut alt = Alt::known(here, Json::String(k.value.clone()));
+            alt.origin = Some(Origin::at(loc(k.span), format!("shell variable {name}")));
+            return alt;
+        }
+        let written = w.text.get(skip..).unwrap_or("");
+        Alt::unknown(
+            here,
+            format!("{} ({written})", w.dynamic.unwrap_or("not literal")),
+        )
+    }
+}
+
+/// How often `name` appears in `text` as a whole word, not counting its expansions (`$NAME`,
+/// `${NAME}`).
+fn occurrences(text: &str, name: &str) -> usize {
+    let ident = |b: u8| b.is_ascii_alphanumeric() || b == b'_';
+    let bytes = text.as_bytes();
+    memchr::memmem::find_iter(bytes, name.as_bytes())
+        .filter(|&at| {
+            let before = at.checked_sub(1).map(|i| bytes[i]);
+            let after = bytes.get(at + name.len()).copied();
+            let expansion =
+                before == Some(b'$') || (before == Some(b'{') && at >= 2 && bytes[at - 2] == b'$');
+            !before.is_some_and(ident) && !after.is_some_and(ident) && !expansion
+        })
+        .count()
+}

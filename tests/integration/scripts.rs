@@ -1,0 +1,171 @@
+//! Shell scripts that run the AWS CLI: read as bash reads them, checked like any other input.
+
+use super::common::{code, fixture, run_in, stdout};
+
+/// Each command of the fixture passes one literal `--description` in another quoting form.
+/// Real bash runs the script with a function standing in for `aws` that prints each
+/// description it is given; mirrorguard must read the same values, in the same order.
+#[test]
+fn script_words_are_the_ones_bash_passes() {
+    let dir = fixture("shell-words");
+    let stub = r#"aws() { local prev=""; for a in "$@"; do
+  if [ "$prev" = --description ]; then printf '%s\0' "$a" >&2; fi
+  case "$a" in --description=*) printf '%s\0' "${a#--description=}" >&2;; esac
+  prev="$a"; done; }
+. ./words.sh"#;
+    let bash = std::process::Command::new("bash")
+        .arg("-c")
+        .arg(stub)
+        .current_dir(&dir)
+        .output()
+        .expect("bash runs (it is needed to compare with)");
+    assert!(
+        bash.status.success(),
+        "{}",
+        String::from_utf8_lossy(&bash.stderr)
+    );
+    let passed: Vec<String> = String::from_utf8(bash.stderr)
+        .expect("UTF-8")
+        .split('\0')
+        .filter(|s| !s.is_empty())
+        .map(str::to_owned)
+        .collect();
+    let out = run_in(&dir, &["rules", "input", "words.sh"]);
+    assert_eq!(code(&out), 0);
+    let input: serde_json::Value = serde_json::from_str(&stdout(&out)).expect("json");
+    let read: Vec<String> = input[0]["sessions"]
+        .as_array()
+        .expect("sessions")
+        .iter()
+        .map(|s| {
+            s["description"][0]["known"]
+                .as_str()
+                .unwrap_or_else(|| panic!("{} has no literal description: {s}", s["address"]))
+                .to_owned()
+        })
+        .filter(|d| !d.is_empty())
+        .collect();
+    assert_eq!(read.len(), 15, "{read:?}");
+    assert_eq!(read, passed);
+    // The empty description is read as empty (bash passes it too, as an empty word).
+    let empty = input[0]["sessions"]
+        .as_array()
+        .expect("sessions")
+        .iter()
+        .filter(|s| s["description"][0]["known"] == "")
+        .count();
+    assert_eq!(empty, 1);
+}
+
+#[test]
+fn script_findings_point_at_the_value_and_its_assignment() {
+    let out = run_in(&fixture("scripts"), &["check", "--format", "json"]);
+    assert_eq!(code(&out), 1);
+    let report: serde_json::Value = serde_json::from_str(&stdout(&out)).expect("json");
+    let found: Vec<(String, u64, u64)> = report["findings"]
+        .as_array()
+        .expect("findings")
+        .iter()
+        .filter(|f| f["suppression"].is_null())
+        .map(|f| {
+            (
+                f["rule_id"].as_str().unwrap_or("").to_owned(),
+                f["location"]["start"]["line"].as_u64().unwrap_or(0),
+                f["location"]["start"]["column"].as_u64().unwrap_or(0),
+            )
+        })
+        .collect();
+    let expected = [
+        ("MG001", 18, 20),
+        ("MG002", 19, 19),
+        ("MG008", 20, 72),
+        ("MG003", 27, 45),
+        ("MG004", 44, 9),
+        ("MG004", 44, 9),
+    ];
+    let expected: Vec<(String, u64, u64)> = expected
+        .iter()
+        .map(|(r, l, c)| ((*r).to_owned(), *l, *c))
+        .collect();
+    assert_eq!(found, expected);
+    // MG001's value comes from `SESSION_NUMBER=40000`: the related location is that literal.
+    let mg001 = &report["findings"][0];
+    assert_eq!(mg001["related"][0]["location"]["start"]["line"], 6);
+    assert_eq!(mg001["related"][0]["location"]["start"]["column"], 16);
+    // The interface of the loop's session comes from a query: listed, with what it hides.
+    let skipped = report["skipped"].as_array().expect("skipped");
+    assert!(
+        skipped
+            .iter()
+            .any(|s| s["reason"].as_str().unwrap_or("").contains("$eni")),
+        "{skipped:?}"
+    );
+    // The binary installer names no mirror command and is not UTF-8: not an error.
+    assert!(
+        report["errors"].as_array().is_some_and(Vec::is_empty),
+        "{}",
+        report["errors"]
+    );
+    assert_eq!(report["summary"]["suppressed"], 1);
+}
+
+#[test]
+fn sessions_in_two_arms_of_one_if_never_collide_but_a_session_after_it_does() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let cmd = |n: u32| {
+        format!(
+            "aws ec2 create-traffic-mirror-session --network-interface-id eni-0aaaaaaaaaaaaaaaa --traffic-mirror-target-id tmt-0123456789abcdef0 --traffic-mirror-filter-id tmf-0123456789abcdef0 --session-number {n}\n"
+        )
+    };
+    let text = format!(
+        "if [ \"$X\" = a ]; then\n  {}else\n  {}fi\n{}",
+        cmd(1),
+        cmd(1),
+        cmd(1)
+    );
+    std::fs::write(dir.path().join("s.sh"), text).expect("write");
+    let out = run_in(dir.path(), &["check", "--no-config", "--format", "json"]);
+    let report: serde_json::Value = serde_json::from_str(&stdout(&out)).expect("json");
+    let findings = report["findings"].as_array().expect("findings");
+    let lines: Vec<u64> = findings
+        .iter()
+        .map(|f| f["location"]["start"]["line"].as_u64().unwrap_or(0))
+        .collect();
+    // The last command collides with each arm (under that arm's condition), the arms never
+    // with each other.
+    assert!(
+        findings.iter().all(|f| f["rule_id"] == "MG005"),
+        "{findings:?}"
+    );
+    assert!(lines.iter().all(|&l| l == 6), "{lines:?}");
+    assert!(!lines.is_empty());
+}
+
+#[test]
+fn a_script_on_standard_input_is_read_by_its_name() {
+    use std::io::Write as _;
+    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_mirrorguard"))
+        .args([
+            "check",
+            "-",
+            "--stdin-filename",
+            "deploy.sh",
+            "--no-config",
+            "--format",
+            "json",
+        ])
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .expect("runs");
+    child
+        .stdin
+        .take()
+        .expect("stdin")
+        .write_all(b"aws ec2 create-traffic-mirror-session --network-interface-id eni-0aaaaaaaaaaaaaaaa --traffic-mirror-target-id tmt-0123456789abcdef0 --traffic-mirror-filter-id tmf-0123456789abcdef0 --session-number 0\n")
+        .expect("write");
+    let out = child.wait_with_output().expect("finishes");
+    let report: serde_json::Value = serde_json::from_slice(&out.stdout).expect("json");
+    assert_eq!(report["findings"][0]["rule_id"], "MG001");
+    assert_eq!(report["findings"][0]["location"]["file"], "deploy.sh");
+}
