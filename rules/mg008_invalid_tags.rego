@@ -17,7 +17,7 @@
 #     characters, at most 50 tags and each key once (EC2 API reference, Tag; EC2 user guide,
 #     "Tag restrictions").
 #   scope: session
-#   inputs: []
+#   inputs: [tags]
 package mirrorguard.rules.mg008
 
 item_path(i, t, k, part) := ["sessions", i, "tags", t, "items", k, part]

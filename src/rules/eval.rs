@@ -382,7 +382,39 @@ fn redact(unit: &Unit, findings: &mut [Finding], skipped: &mut [Skipped]) {
 /// Lists the checks each unknown value hides, by the rules' declared inputs.
 fn skipped_checks(rules: &RuleSet, unit: &Unit) -> Vec<Skipped> {
     let mut out = Vec::new();
+    let tag_rules: Vec<String> = rules
+        .rego_rules()
+        .filter(|r| r.meta.inputs.iter().any(|i| i == "tags"))
+        .map(|r| r.meta.id.clone())
+        .collect();
     for s in &unit.sessions {
+        // A tag set, or a tag key, that is not known hides the tag checks.
+        for set in s.tags.iter().filter(|_| !tag_rules.is_empty()) {
+            let unknown: Vec<(crate::model::Loc, String)> = match &set.items {
+                None => vec![(set.loc, set.why.clone())],
+                Some(items) => items
+                    .iter()
+                    .filter_map(|t| match &t.key.val {
+                        Val::Unknown(why) | Val::Symbol { why, .. } => {
+                            Some((t.key.loc, why.clone()))
+                        }
+                        _ => None,
+                    })
+                    .collect(),
+            };
+            for (loc, reason) in unknown {
+                let Some(source) = unit.files.get(loc.file).cloned() else {
+                    continue;
+                };
+                out.push(Skipped {
+                    location: Location::new(source, loc.span),
+                    address: s.address.clone(),
+                    property: "tags".to_owned(),
+                    reason,
+                    rules: tag_rules.clone(),
+                });
+            }
+        }
         for (prop, alts) in s.fields() {
             let field = prop.input_name();
             let hidden: Vec<String> = rules

@@ -361,3 +361,38 @@ fn settings_files_a_module_decodes_are_checked() {
         );
     }
 }
+
+/// Tags that are not known (a variable without a value, a tag key from one) hide the tag
+/// checks, and the report says so: a tag set with an `aws:` key could hide behind them.
+#[test]
+fn unknown_tags_list_the_tag_checks_they_hide() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    std::fs::write(
+        dir.path().join("main.tf"),
+        "variable \"tags\" {}\nvariable \"key\" {}\n\nresource \"aws_ec2_traffic_mirror_session\" \"a\" {\n  network_interface_id     = \"eni-0123456789abcdef0\"\n  traffic_mirror_target_id = \"tmt-0123456789abcdef0\"\n  traffic_mirror_filter_id = \"tmf-0123456789abcdef0\"\n  session_number           = 1\n  tags                     = var.tags\n}\n\nresource \"aws_ec2_traffic_mirror_session\" \"b\" {\n  network_interface_id     = \"eni-0123456789abcdef1\"\n  traffic_mirror_target_id = \"tmt-0123456789abcdef0\"\n  traffic_mirror_filter_id = \"tmf-0123456789abcdef0\"\n  session_number           = 1\n  tags                     = { (var.key) = \"x\", team = \"netsec\" }\n}\n",
+    )
+    .expect("write");
+    let out = super::common::run_in(dir.path(), &["check", "--no-config", "--format", "json"]);
+    let r: serde_json::Value = serde_json::from_str(&super::common::stdout(&out)).expect("json");
+    let tags: Vec<(String, u64)> = r["skipped"]
+        .as_array()
+        .expect("skipped")
+        .iter()
+        .filter(|s| s["property"] == "tags")
+        .map(|s| {
+            assert_eq!(s["rules"], serde_json::json!(["MG008"]), "{s}");
+            (
+                s["resource"].as_str().unwrap_or("").to_owned(),
+                s["location"]["start"]["line"].as_u64().unwrap_or(0),
+            )
+        })
+        .collect();
+    assert_eq!(
+        tags,
+        [
+            ("aws_ec2_traffic_mirror_session.a".to_owned(), 9),
+            ("aws_ec2_traffic_mirror_session.b".to_owned(), 17)
+        ],
+        "{r:#}"
+    );
+}

@@ -6,7 +6,7 @@
 use serde_json::Value as Json;
 
 use super::scan::{Command, Word};
-use super::vars::Variables;
+use super::vars::{Item, Variables};
 use crate::model::{Alt, Loc, Provider, Session, TagItem, TagSet};
 use crate::parse::numeric;
 
@@ -165,16 +165,12 @@ pub(crate) fn session(
     operation: Operation,
     op: &Word,
     options: &[Opt<'_>],
-    ordinal: usize,
+    address: String,
     vars: &Variables,
+    items: &[Item<'_>],
 ) -> Session {
     let loc = |span| Loc { file: 0, span };
-    let mut s = Session::new(
-        format!("{} #{ordinal}", operation.name()),
-        "aws-cli-command",
-        Provider::Aws,
-        loc(op.span),
-    );
+    let mut s = Session::new(address, "aws-cli-command", Provider::Aws, loc(op.span));
     s.partial = operation == Operation::Modify;
     s.conditions = command.branches.clone();
     // What the command line leaves out may come from an input file or the prompt.
@@ -192,7 +188,7 @@ pub(crate) fn session(
     let field = |name: &str| -> Vec<Alt> {
         match option(name) {
             Some(o) => match o.values.first() {
-                Some((w, skip)) => vec![vars.value(w, *skip)],
+                Some((w, skip)) => vec![vars.value(w, *skip, items)],
                 None => vec![Alt::unknown(
                     loc(o.name.span),
                     format!("{name} is given no value"),
@@ -235,7 +231,7 @@ fn tag_set(w: &Word, skip: usize) -> Option<TagSet> {
             loc: loc(w.span),
             when: Vec::new(),
             items: None,
-            why: w.dynamic.unwrap_or_default().to_owned(),
+            why: format!("{} ({text})", w.dynamic.unwrap_or_default()),
         });
     }
     if text.trim_start().starts_with(['[', '{']) {

@@ -73,7 +73,15 @@ pub(crate) fn read(source: &Arc<SourceFile>) -> Read {
         };
         let n = &mut ordinals[usize::from(operation == aws::Operation::Modify)];
         *n += 1;
-        unit.push_session(aws::session(command, operation, op, &options, *n, &vars));
+        for items in copies(&script, command, &source.text) {
+            let mut address = format!("{} #{n}", operation.name());
+            if !items.is_empty() {
+                let keys: Vec<&str> = items.iter().map(|i| i.word.text.as_str()).collect();
+                address = format!("{address}[{}]", keys.join(","));
+            }
+            let session = aws::session(command, operation, op, &options, address, &vars, &items);
+            unit.push_session(session);
+        }
     }
     if let Some((at, why)) = script.error {
         unit.errors.push((
@@ -88,6 +96,57 @@ pub(crate) fn read(source: &Arc<SourceFile>) -> Read {
         unit: (!unit.sessions.is_empty() || !unit.errors.is_empty()).then_some(unit),
         errors: Vec::new(),
     }
+}
+
+/// Most copies of one command its `for` loops expand to; a command in loops over more items
+/// is read once, its loop variables unknown.
+const MAX_COPIES: usize = 1_000;
+
+/// The copies of a command its `for` loops make: one per item of each loop over literal
+/// words whose variable the command uses and that nothing in the loop sets again (`for eni in
+/// eni-a eni-b; do aws … --network-interface-id "$eni"`), none for a loop over no words, and
+/// one copy with nothing bound otherwise.
+fn copies<'a>(
+    script: &'a scan::Script,
+    command: &scan::Command,
+    text: &str,
+) -> Vec<Vec<vars::Item<'a>>> {
+    let mut out: Vec<Vec<vars::Item<'a>>> = vec![Vec::new()];
+    for l in command.loops.iter().filter_map(|&i| script.loops.get(i)) {
+        let used = command
+            .words
+            .iter()
+            .any(|w| w.variable.as_deref() == Some(l.name.as_str()));
+        let Some(items) = l
+            .items
+            .as_ref()
+            .filter(|items| items.iter().all(|w| w.dynamic.is_none()))
+        else {
+            continue;
+        };
+        let body = text.get(l.body.start..l.body.end).unwrap_or("");
+        if !used || vars::occurrences(body, &l.name) > 0 {
+            continue;
+        }
+        if out.len().saturating_mul(items.len()) > MAX_COPIES {
+            return vec![Vec::new()];
+        }
+        out = out
+            .iter()
+            .flat_map(|bound| {
+                items.iter().map(move |word| {
+                    let mut next = bound.clone();
+                    next.push(vars::Item {
+                        name: &l.name,
+                        word,
+                        line: l.line,
+                    });
+                    next
+                })
+            })
+            .collect();
+    }
+    out
 }
 
 /// Where the comments of a script are.

@@ -25,6 +25,19 @@ pub(crate) struct Command {
     /// Inside a loop, a function or a command substitution (not run once, in order, at the
     /// top of the script).
     pub(crate) nested: bool,
+    /// The `for` loops around it (indices into [`Script::loops`]), outermost first.
+    pub(crate) loops: Vec<usize>,
+}
+
+/// A `for NAME in WORDS; do … done` loop.
+#[derive(Debug, Clone)]
+pub(crate) struct ForLoop {
+    pub(crate) name: String,
+    /// The words it runs over (`None` without `in`: the script's arguments).
+    pub(crate) items: Option<Vec<Word>>,
+    /// From the end of its header to its `done` (the end of the text while open).
+    pub(crate) body: Span,
+    pub(crate) line: usize,
 }
 
 /// What a script is made of.
@@ -32,6 +45,7 @@ pub(crate) struct Command {
 pub(crate) struct Script {
     pub(crate) commands: Vec<Command>,
     pub(crate) comments: Vec<Span>,
+    pub(crate) loops: Vec<ForLoop>,
     /// Why the script could not be read to its end, and where.
     pub(crate) error: Option<(usize, String)>,
 }
@@ -52,7 +66,8 @@ enum Open {
         branch: Option<String>,
         pattern_next: bool,
     },
-    Loop,
+    /// A loop; a `for` loop's index into [`Script::loops`].
+    Loop(Option<usize>),
     Group,
 }
 
@@ -328,12 +343,35 @@ impl Scanner<'_> {
                         }
                     }
                 }
-                "while" | "until" | "for" | "select" => {
-                    self.push_open(Open::Loop);
-                    // `for NAME in WORDS`: the rest of the line is not a command.
-                    if w.text != "while" && w.text != "until" {
+                "while" | "until" | "select" => {
+                    self.push_open(Open::Loop(None));
+                    // `select NAME in WORDS`: the rest of the line is not a command.
+                    if w.text == "select" {
                         rest.by_ref().for_each(drop);
                     }
+                }
+                "for" => {
+                    // `for NAME in WORDS`: the rest of the line is not a command.
+                    let header: Vec<Word> = rest.by_ref().collect();
+                    let binding = match header.as_slice() {
+                        [name, tail @ ..] if name.dynamic.is_none() => {
+                            let items = match tail {
+                                [] => None,
+                                [is_in, items @ ..] if is_in.text == "in" => Some(items.to_vec()),
+                                _ => None,
+                            };
+                            let end = header.last().map_or(w.span.end, |h| h.span.end);
+                            self.out.loops.push(ForLoop {
+                                name: name.text.clone(),
+                                items,
+                                body: Span::new(end, self.text.len()),
+                                line,
+                            });
+                            Some(self.out.loops.len() - 1)
+                        }
+                        _ => None,
+                    };
+                    self.push_open(Open::Loop(binding));
                 }
                 "case" => {
                     self.push_open(Open::Case {
@@ -352,7 +390,11 @@ impl Scanner<'_> {
                 }
                 "{" => self.push_open(Open::Group),
                 "fi" | "done" | "esac" | "}" => {
-                    self.open.pop();
+                    if let Some(Open::Loop(Some(i))) = self.open.pop()
+                        && let Some(l) = self.out.loops.get_mut(i)
+                    {
+                        l.body = Span::new(l.body.start, w.span.start);
+                    }
                 }
                 _ => {}
             }
@@ -404,11 +446,20 @@ impl Scanner<'_> {
         let in_loop = self
             .open
             .iter()
-            .any(|o| matches!(o, Open::Loop | Open::Group));
+            .any(|o| matches!(o, Open::Loop(_) | Open::Group));
+        let loops = self
+            .open
+            .iter()
+            .filter_map(|o| match o {
+                Open::Loop(i) => *i,
+                _ => None,
+            })
+            .collect();
         self.out.commands.push(Command {
             words,
             branches,
             nested: nested || in_loop,
+            loops,
         });
     }
 

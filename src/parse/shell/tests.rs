@@ -228,3 +228,43 @@ fn scripts_are_found_by_name_and_read_only_when_they_name_a_mirror_command() {
     ));
     assert!(!could_declare(b"aws s3 cp a b # mirror"));
 }
+
+#[test]
+fn a_for_loop_over_literal_words_makes_one_session_per_item() {
+    let cmd =
+        "aws ec2 create-traffic-mirror-session --network-interface-id \"$eni\" --session-number 1";
+    let u = unit_of(&format!(
+        "for eni in eni-0aaaaaaaaaaaaaaaa eni-0bbbbbbbbbbbbbbbb; do\n  {cmd}\ndone\n"
+    ));
+    let addresses: Vec<&str> = u.sessions.iter().map(|s| s.address.as_str()).collect();
+    assert_eq!(
+        addresses,
+        [
+            "create-traffic-mirror-session #1[eni-0aaaaaaaaaaaaaaaa]",
+            "create-traffic-mirror-session #1[eni-0bbbbbbbbbbbbbbbb]"
+        ]
+    );
+    let eni = &u.sessions[1].network_interface_id[0];
+    assert_eq!(eni.val, Val::Known(json!("eni-0bbbbbbbbbbbbbbbb")));
+    let origin = eni.origin.as_ref().and_then(|o| o.at).expect("origin");
+    assert_eq!(origin.span.start, "for eni in eni-0aaaaaaaaaaaaaaaa ".len());
+    // A loop that sets its variable again, or runs over expansions, is one unknown copy.
+    for unsure in [
+        format!("for eni in a b; do\n  eni=x\n  {cmd}\ndone\n"),
+        format!("for eni in $LIST; do {cmd}; done\n"),
+        format!("for eni; do {cmd}; done\n"),
+    ] {
+        let u = unit_of(&unsure);
+        assert_eq!(u.sessions.len(), 1, "{unsure}");
+        assert!(
+            matches!(u.sessions[0].network_interface_id[0].val, Val::Unknown(_)),
+            "{unsure}"
+        );
+    }
+    // A loop over nothing runs nothing.
+    let src = Arc::new(SourceFile::in_memory(
+        "s.sh",
+        &format!("for eni in; do {cmd}; done\n"),
+    ));
+    assert!(read(&src).unit.is_none());
+}

@@ -87,13 +87,25 @@ impl Variables {
 
     /// The value of a word (from byte `skip` of its text on): a literal, a variable with a
     /// sure value (the assignment is its origin), or unknown.
-    pub(crate) fn value(&self, w: &Word, skip: usize) -> Alt {
+    pub(crate) fn value(&self, w: &Word, skip: usize, items: &[Item<'_>]) -> Alt {
         let loc = |span| Loc { file: 0, span };
         let here = loc(if skip == 0 {
             w.span
         } else {
             w.span_of(skip, w.text.len())
         });
+        // The innermost loop of a name wins.
+        if skip == 0
+            && let Some(name) = &w.variable
+            && let Some(item) = items.iter().rev().find(|i| i.name == name)
+        {
+            let mut alt = Alt::known(here, Json::String(item.word.text.clone()));
+            alt.origin = Some(Origin::at(
+                loc(item.word.span),
+                format!("item of the `for` loop at line {}", item.line),
+            ));
+            return alt;
+        }
         if w.dynamic.is_none() {
             return Alt::known(
                 here,
@@ -116,9 +128,18 @@ impl Variables {
     }
 }
 
+/// The item a `for` loop gives its variable in one copy of a command.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Item<'a> {
+    pub(crate) name: &'a str,
+    pub(crate) word: &'a Word,
+    /// The line of the loop.
+    pub(crate) line: usize,
+}
+
 /// How often `name` appears in `text` as a whole word, not counting its expansions (`$NAME`,
 /// `${NAME}`).
-fn occurrences(text: &str, name: &str) -> usize {
+pub(super) fn occurrences(text: &str, name: &str) -> usize {
     let ident = |b: u8| b.is_ascii_alphanumeric() || b == b'_';
     let bytes = text.as_bytes();
     memchr::memmem::find_iter(bytes, name.as_bytes())
