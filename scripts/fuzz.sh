@@ -9,7 +9,7 @@ seconds="${1:-30}"
 shift || true
 targets=("$@")
 if [ ${#targets[@]} -eq 0 ]; then
-  targets=(cloudformation_yaml cloudformation_json cloudformation_conditions terraform_hcl terraform_modules stackql_manifest terraform_plan check_pipeline byte_scan)
+  targets=(cloudformation_yaml cloudformation_json cloudformation_conditions terraform_hcl terraform_modules stackql_manifest terraform_plan check_pipeline byte_scan shell_script)
 fi
 command -v cargo-fuzz >/dev/null || cargo install --quiet cargo-fuzz
 # cargo fuzz needs nightly compiler flags. Without a nightly toolchain, the stable one is
@@ -41,6 +41,7 @@ seed check_pipeline '*.yaml' '*.tf' '*.json'
 seed cloudformation_conditions '*.yaml'
 seed terraform_modules '*.tf'
 seed byte_scan '*.yaml' '*.json' '*.tf'
+seed shell_script '*.sh'
 
 cargo "${toolchain[@]}" fuzz build --release "${sanitizer[@]}" 2>&1 | tail -n 2
 for t in "${targets[@]}"; do

@@ -108,6 +108,26 @@ pub fn byte_scan(data: &[u8]) {
     });
 }
 
+/// Shell scripts: the reader never panics, and a script the byte scan would skip
+/// (`parse::shell::could_declare`) declares no session.
+pub fn shell_script(data: &[u8]) {
+    let Some(src) = source("s.sh", data) else {
+        return;
+    };
+    let read = crate::parse::shell::read(&src);
+    let sessions = read.unit.as_ref().map_or(0, |u| u.sessions.len());
+    #[expect(
+        clippy::panic,
+        reason = "a fuzz target reports a broken property by panicking"
+    )]
+    if sessions > 0 && !crate::parse::shell::could_declare(data) {
+        panic!("the byte scan would skip a script that declares {sessions} sessions");
+    }
+    if let Some(unit) = read.unit {
+        let _ = unit.to_input();
+    }
+}
+
 /// CloudFormation JSON: strict JSON loader, then the template reader.
 pub fn cloudformation_json(data: &[u8]) {
     let Some(src) = source("t.json", data) else {

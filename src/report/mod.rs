@@ -158,7 +158,17 @@ impl Report {
             )
         };
         self.skipped.sort_by_key(key);
-        self.skipped.dedup_by(|a, b| key(a) == key(b));
+        // One value that hides checks of several things (a command changing every filter's
+        // network services) is listed once, with every check it hides.
+        self.skipped.dedup_by(|later, kept| {
+            let same = key(later) == key(kept);
+            if same {
+                kept.rules.append(&mut later.rules);
+                kept.rules.sort();
+                kept.rules.dedup();
+            }
+            same
+        });
         self.errors.sort_by(|a, b| a.sort_key().cmp(&b.sort_key()));
         self.errors.dedup_by(|a, b| a.sort_key() == b.sort_key());
         self.topologies.sort_by(|a, b| a.unit.cmp(&b.unit));

@@ -347,3 +347,48 @@ fn standard_input_is_checked_under_the_name_it_is_given() {
     let r: Value = serde_json::from_str(&stdout(&out)).expect("json");
     assert_eq!(r["findings"][0]["location"]["file"], "stacks/ids.yaml");
 }
+
+/// The pre-commit hook passes exactly the files mirrorguard reads: every extension its
+/// `files` pattern names is read, and every kind of file mirrorguard reads is named (a new
+/// format the hook does not pass would never be checked on commit).
+#[test]
+fn the_pre_commit_hook_passes_every_file_kind_mirrorguard_reads() {
+    let hooks = std::fs::read_to_string(super::common::root().join(".pre-commit-hooks.yaml"))
+        .expect("hooks file");
+    let pattern = hooks
+        .lines()
+        .find_map(|l| l.trim().strip_prefix("files: (\\.("))
+        .and_then(|l| l.strip_suffix(")$)"))
+        .expect("a files pattern of extensions");
+    let named: std::collections::BTreeSet<String> = pattern
+        .split('|')
+        .flat_map(|e| match e {
+            "ya?ml" => vec!["yaml".to_owned(), "yml".to_owned()],
+            other => vec![other.to_owned()],
+        })
+        .collect();
+    let read = [
+        "yaml", "yml", "json", "template", "tf", "tfvars", "iql", "sh", "bash", "zsh", "ksh",
+    ];
+    for ext in &named {
+        let path = std::path::PathBuf::from(format!("x.{ext}"));
+        let kind = mirrorguard::parse::kind_of(&path).or_else(|| {
+            mirrorguard::parse::kind_of(std::path::Path::new("terraform.tfvars"))
+                .filter(|_| ext == "tfvars")
+        });
+        assert!(
+            kind.is_some(),
+            "the hook passes .{ext} files, which mirrorguard does not read"
+        );
+    }
+    for ext in read {
+        assert!(
+            mirrorguard::parse::kind_of(std::path::Path::new(&format!("x.{ext}"))).is_some()
+                || ext == "tfvars"
+        );
+        assert!(
+            named.contains(ext),
+            "mirrorguard reads .{ext} files, which the hook never passes"
+        );
+    }
+}

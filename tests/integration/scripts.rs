@@ -169,3 +169,85 @@ fn a_script_on_standard_input_is_read_by_its_name() {
     assert_eq!(report["findings"][0]["rule_id"], "MG001");
     assert_eq!(report["findings"][0]["location"]["file"], "deploy.sh");
 }
+
+/// Targets, filters and rules the script creates, named by the ids it captures
+/// (`TARGET=$(aws ec2 create-traffic-mirror-target … --output text)`), are the mirror graph.
+#[test]
+fn what_a_script_creates_is_the_mirror_graph_its_sessions_name() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let script = r#"#!/usr/bin/env bash
+SOURCE_ENI=eni-0a1b2c3d4e5f60718
+SENSOR_ENI=eni-0fedcba9876543210
+TARGET_ID=$(aws ec2 create-traffic-mirror-target --network-interface-id "$SENSOR_ENI" \
+  --network-load-balancer-arn arn:aws:elasticloadbalancing:us-east-1:123456789012:loadbalancer/net/ids/0123456789abcdef \
+  --query TrafficMirrorTarget.TrafficMirrorTargetId --output text)
+FILTER_ID=$(aws ec2 create-traffic-mirror-filter --query TrafficMirrorFilter.TrafficMirrorFilterId --output text)
+EMPTY=`aws ec2 create-traffic-mirror-filter --query TrafficMirrorFilter.TrafficMirrorFilterId --output text`
+DNS="$(aws ec2 create-traffic-mirror-filter --query TrafficMirrorFilter.TrafficMirrorFilterId --output text)"
+aws ec2 modify-traffic-mirror-filter-network-services --traffic-mirror-filter-id "$DNS" --add-network-services amazon-dns
+aws ec2 create-traffic-mirror-filter-rule --traffic-mirror-filter-id "$FILTER_ID" --traffic-direction ingress \
+  --rule-number 100 --rule-action accept --protocol 6 --destination-port-range FromPort=443,ToPort=80 \
+  --source-cidr-block 0.0.0.0/0 --destination-cidr-block 10.0.0.0/8
+aws ec2 create-traffic-mirror-filter-rule --traffic-mirror-filter-id "$FILTER_ID" --traffic-direction ingress \
+  --rule-number 100 --rule-action accept --source-cidr-block 0.0.0.0/0 --destination-cidr-block 0.0.0.0/0
+aws ec2 create-traffic-mirror-session --network-interface-id "$SOURCE_ENI" --traffic-mirror-target-id "$TARGET_ID" \
+  --traffic-mirror-filter-id "$FILTER_ID" --session-number 1
+aws ec2 create-traffic-mirror-session --network-interface-id "$SENSOR_ENI" --traffic-mirror-target-id "$TARGET_ID" \
+  --traffic-mirror-filter-id "$EMPTY" --session-number 1
+aws ec2 create-traffic-mirror-session --network-interface-id eni-0123456789abcdef0 --traffic-mirror-target-id "$TARGET_ID" \
+  --traffic-mirror-filter-id "$DNS" --session-number 1
+"#;
+    std::fs::write(dir.path().join("mirror.sh"), script).expect("write");
+    let out = run_in(dir.path(), &["check", "--no-config", "--format", "json"]);
+    let report: serde_json::Value = serde_json::from_str(&stdout(&out)).expect("json");
+    let found: Vec<(String, u64, String)> = report["findings"]
+        .as_array()
+        .expect("findings")
+        .iter()
+        .map(|f| {
+            (
+                f["rule_id"].as_str().unwrap_or("").to_owned(),
+                f["location"]["start"]["line"].as_u64().unwrap_or(0),
+                f["resource"].as_str().unwrap_or("").to_owned(),
+            )
+        })
+        .collect();
+    let expected = [
+        ("MG015", 5, "create-traffic-mirror-target #1"),
+        ("MG017", 12, "create-traffic-mirror-filter-rule #1"),
+        ("MG016", 15, "create-traffic-mirror-filter-rule #2"),
+        ("MG007", 18, "create-traffic-mirror-session #2"),
+        ("MG021", 19, "create-traffic-mirror-session #2"),
+    ];
+    let expected: Vec<(String, u64, String)> = expected
+        .iter()
+        .map(|(r, l, a)| ((*r).to_owned(), *l, (*a).to_owned()))
+        .collect();
+    assert_eq!(found, expected, "{report:#}");
+    // A filter whose network services a command changes through an id that is not known may
+    // have any: no filter of the script is then said to be empty.
+    let unsure = script.replace(
+        "--traffic-mirror-filter-id \"$DNS\" --add",
+        "--traffic-mirror-filter-id \"$OTHER\" --add",
+    );
+    std::fs::write(dir.path().join("mirror.sh"), unsure).expect("write");
+    let out = run_in(dir.path(), &["check", "--no-config", "--format", "json"]);
+    let report: serde_json::Value = serde_json::from_str(&stdout(&out)).expect("json");
+    let ids: Vec<&str> = report["findings"]
+        .as_array()
+        .expect("findings")
+        .iter()
+        .filter_map(|f| f["rule_id"].as_str())
+        .collect();
+    assert!(!ids.contains(&"MG021"), "{ids:?}");
+    assert!(
+        report["skipped"]
+            .as_array()
+            .expect("skipped")
+            .iter()
+            .any(|s| s["rules"]
+                .as_array()
+                .is_some_and(|r| r.iter().any(|r| r == "MG021"))),
+        "{report:#}"
+    );
+}

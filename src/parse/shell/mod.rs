@@ -10,7 +10,9 @@
 //! (a quote never closed) is an error at that place; the commands before it are checked.
 
 mod aws;
+mod graph;
 mod scan;
+mod session;
 mod vars;
 
 use std::sync::Arc;
@@ -60,29 +62,57 @@ pub(crate) fn could_declare(bytes: &[u8]) -> bool {
     memchr::memmem::find(&joined, NAME).is_some()
 }
 
-/// Reads a script into a unit of the sessions its commands declare (`None` when it runs
-/// no such command and can be read to its end).
+/// Reads a script into a unit of the sessions and mirror graph its commands declare
+/// (`None` when it runs no such command and can be read to its end).
 pub(crate) fn read(source: &Arc<SourceFile>) -> Read {
     let script = scan::scan(&source.text);
-    let vars = vars::Variables::of(&source.text, &script.commands);
+    let calls: Vec<(&scan::Command, aws::Call<'_>)> = script
+        .commands
+        .iter()
+        .filter_map(|c| Some((c, aws::call(c)?)))
+        .collect();
+    // Each command is numbered per operation; what one creates is named by that number.
+    let mut counts = std::collections::HashMap::new();
+    let numbered: Vec<(usize, String)> = calls
+        .iter()
+        .map(|(_, call)| {
+            let n = counts.entry(call.operation.name()).or_insert(0usize);
+            *n += 1;
+            (*n, format!("{} #{n}", call.operation.name()))
+        })
+        .collect();
+    let created: std::collections::HashMap<Span, String> = calls
+        .iter()
+        .zip(&numbered)
+        .filter(|((c, call), _)| call.operation.creates() && c.inside.is_some())
+        .filter_map(|((c, _), (_, address))| Some((c.inside?, format!("$({address})"))))
+        .collect();
+    let vars = vars::Variables::of(&source.text, &script.commands, &created);
     let mut unit = Unit::new(Format::AwsCli, source.display.clone(), vec![source.clone()]);
-    let mut ordinals = [0usize; 2];
-    for command in &script.commands {
-        let Some((operation, op, options)) = aws::call(command) else {
-            continue;
-        };
-        let n = &mut ordinals[usize::from(operation == aws::Operation::Modify)];
-        *n += 1;
+    for ((command, call), (_, address)) in calls.iter().zip(&numbered) {
         for items in copies(&script, command, &source.text) {
-            let mut address = format!("{} #{n}", operation.name());
+            let mut named = address.clone();
             if !items.is_empty() {
                 let keys: Vec<&str> = items.iter().map(|i| i.word.text.as_str()).collect();
-                address = format!("{address}[{}]", keys.join(","));
+                named = format!("{named}[{}]", keys.join(","));
             }
-            let session = aws::session(command, operation, op, &options, address, &vars, &items);
-            unit.push_session(session);
+            let identity = format!("$({named})");
+            match call.operation {
+                aws::Operation::CreateSession | aws::Operation::ModifySession => {
+                    unit.push_session(session::session(command, call, named, &vars, &items));
+                }
+                _ => {
+                    if let Some(r) =
+                        graph::resource(command, call, named, identity.clone(), &vars, &items)
+                    {
+                        unit.created.insert(identity);
+                        unit.resources.push(r);
+                    }
+                }
+            }
         }
     }
+    graph::network_services(&mut unit.resources, &calls, &vars);
     if let Some((at, why)) = script.error {
         unit.errors.push((
             Loc {
@@ -92,8 +122,9 @@ pub(crate) fn read(source: &Arc<SourceFile>) -> Read {
             format!("the script cannot be read past this point: {why}; commands after it are not checked"),
         ));
     }
+    let declares = !unit.sessions.is_empty() || !unit.resources.is_empty();
     Read {
-        unit: (!unit.sessions.is_empty() || !unit.errors.is_empty()).then_some(unit),
+        unit: (declares || !unit.errors.is_empty()).then_some(unit),
         errors: Vec::new(),
     }
 }

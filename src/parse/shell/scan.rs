@@ -27,6 +27,8 @@ pub(crate) struct Command {
     pub(crate) nested: bool,
     /// The `for` loops around it (indices into [`Script::loops`]), outermost first.
     pub(crate) loops: Vec<usize>,
+    /// The command substitution it is in (`$(…)` or backticks, as written), innermost.
+    pub(crate) inside: Option<Span>,
 }
 
 /// A `for NAME in WORDS; do … done` loop.
@@ -154,6 +156,7 @@ impl Scanner<'_> {
             return;
         }
         let nested = end.is_some();
+        let first = self.out.commands.len();
         let mut words: Vec<Word> = Vec::new();
         let mut parens = 0usize;
         let mut redirect = false;
@@ -205,14 +208,14 @@ impl Scanner<'_> {
                     if parens > 0 {
                         parens -= 1;
                     } else if end == Some(b')') {
-                        self.depth -= 1;
+                        self.close(first, opened);
                         return;
                     }
                 }
                 b'`' if end == Some(b'`') => {
                     self.finish(&mut words, nested);
                     self.pos += 1;
-                    self.depth -= 1;
+                    self.close(first, opened);
                     return;
                 }
                 b'<' | b'>' => {
@@ -275,6 +278,16 @@ impl Scanner<'_> {
                 ..
             })
         )
+    }
+
+    /// Ends a command substitution opened at `opened` (the cursor is past its end): the
+    /// commands read since command `first` are inside it, unless inside a deeper one.
+    fn close(&mut self, first: usize, opened: usize) {
+        let span = Span::new(opened, self.pos);
+        for c in self.out.commands.iter_mut().skip(first) {
+            c.inside.get_or_insert(span);
+        }
+        self.depth -= 1;
     }
 
     /// Whether a `)` ends the pattern of a `case` item (`prod)`, `a|b)`).
@@ -460,6 +473,7 @@ impl Scanner<'_> {
             branches,
             nested: nested || in_loop,
             loops,
+            inside: None,
         });
     }
 

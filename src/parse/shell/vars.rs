@@ -16,6 +16,16 @@ use super::scan::{Command, Word};
 use crate::model::{Alt, Loc, Origin};
 use crate::source::Span;
 
+/// What a sure variable holds.
+#[derive(Debug)]
+enum Value {
+    /// A literal.
+    Literal(String),
+    /// The id a command of the script prints when it creates something: that thing's
+    /// identity (`$(create-traffic-mirror-target #1)`).
+    Created(String),
+}
+
 /// The variables of one script with a known value.
 #[derive(Debug, Default)]
 pub(crate) struct Variables {
@@ -24,7 +34,7 @@ pub(crate) struct Variables {
 
 #[derive(Debug)]
 struct Known {
-    value: String,
+    value: Value,
     /// The value as written in the assignment.
     span: Span,
     /// Where the assignment ends: a use before it is unknown.
@@ -32,8 +42,10 @@ struct Known {
 }
 
 impl Variables {
-    /// Finds the variables of `commands` (of `text`) that have one sure value.
-    pub(crate) fn of(text: &str, commands: &[Command]) -> Self {
+    /// Finds the variables of `commands` (of `text`) that have one sure value. `created`
+    /// gives the identity of what the command substitutions that create something create,
+    /// by the substitution's span (`$(…)` as written).
+    pub(crate) fn of(text: &str, commands: &[Command], created: &HashMap<Span, String>) -> Self {
         let mut candidates: HashMap<String, Option<Known>> = HashMap::new();
         let mut reruns: Vec<usize> = Vec::new();
         for c in commands {
@@ -56,18 +68,19 @@ impl Variables {
                 let Some((name, _)) = w.text.split_once('=') else {
                     continue;
                 };
-                let sure = all_assignments
-                    && c.branches.is_empty()
-                    && !c.nested
-                    && w.dynamic.is_none()
-                    && !w.text.contains("+=");
-                let known = sure.then(|| {
-                    let start = name.len() + 1;
-                    Known {
-                        value: w.text[start..].to_owned(),
-                        span: w.span_of(start, w.text.len()),
-                        after: w.span.end,
-                    }
+                let start = name.len() + 1;
+                let span = w.span_of(start, w.text.len());
+                let value = match w.dynamic {
+                    None => Some(Value::Literal(w.text[start..].to_owned())),
+                    // `ID=$(aws ec2 create-… --output text)`: the id of what it creates.
+                    Some(_) => created.get(&span).cloned().map(Value::Created),
+                };
+                let sure =
+                    all_assignments && c.branches.is_empty() && !c.nested && !w.text.contains("+=");
+                let known = value.filter(|_| sure).map(|value| Known {
+                    value,
+                    span,
+                    after: w.span.end,
                 });
                 candidates
                     .entry(name.to_owned())
@@ -116,9 +129,21 @@ impl Variables {
             && let Some(name) = &w.variable
             && let Some(k) = self.known.get(name).filter(|k| k.after <= w.span.start)
         {
-            let mut alt = Alt::known(here, Json::String(k.value.clone()));
-            alt.origin = Some(Origin::at(loc(k.span), format!("shell variable {name}")));
-            return alt;
+            return match &k.value {
+                Value::Literal(v) => {
+                    let mut alt = Alt::known(here, Json::String(v.clone()));
+                    alt.origin = Some(Origin::at(loc(k.span), format!("shell variable {name}")));
+                    alt
+                }
+                Value::Created(id) => Alt::symbol(
+                    here,
+                    id.clone(),
+                    format!(
+                        "${name} is the id the script's {} prints when it runs",
+                        id.trim_start_matches("$(").trim_end_matches(')')
+                    ),
+                ),
+            };
         }
         let written = w.text.get(skip..).unwrap_or("");
         Alt::unknown(

@@ -1,0 +1,170 @@
+//! Sessions from `aws ec2 create-traffic-mirror-session` and `modify-traffic-mirror-session`
+//! command lines: every option of the request, tag specifications in the CLI's shorthand
+//! or JSON.
+
+use serde_json::Value as Json;
+
+use super::aws::{Call, Operation};
+use super::scan::{Command, Word};
+use super::vars::{Item, Variables};
+use crate::model::{Alt, Loc, Provider, Session, TagItem, TagSet};
+use crate::parse::numeric;
+
+/// The session a `create-traffic-mirror-session` (or `modify-…`) command declares.
+pub(crate) fn session(
+    command: &Command,
+    call: &Call<'_>,
+    address: String,
+    vars: &Variables,
+    items: &[Item<'_>],
+) -> Session {
+    let loc = |span| Loc { file: 0, span };
+    let mut s = Session::new(address, "aws-cli-command", Provider::Aws, loc(call.op.span));
+    s.partial = call.operation == Operation::ModifySession;
+    s.conditions = command.branches.clone();
+    let field = |name: &str| call.field(name, vars, items);
+    s.network_interface_id = field("--network-interface-id");
+    s.traffic_mirror_target_id = field("--traffic-mirror-target-id");
+    s.traffic_mirror_filter_id = field("--traffic-mirror-filter-id");
+    s.session_number = numeric(field("--session-number"));
+    s.packet_length = numeric(field("--packet-length"));
+    s.virtual_network_id = numeric(field("--virtual-network-id"));
+    s.description = field("--description");
+    if let Some(o) = call.option("--tag-specifications") {
+        for (w, skip) in &o.values {
+            if let Some(tags) = tag_set(w, *skip) {
+                s.tags.push(tags);
+            }
+        }
+    }
+    s
+}
+
+/// The tags a `--tag-specifications` value gives the session (`None` for another resource
+/// type's, or a value that is not literal).
+fn tag_set(w: &Word, skip: usize) -> Option<TagSet> {
+    let loc = |span| Loc { file: 0, span };
+    let text = w.text.get(skip..)?;
+    if w.dynamic.is_some() {
+        return Some(TagSet {
+            loc: loc(w.span),
+            when: Vec::new(),
+            items: None,
+            why: format!("{} ({text})", w.dynamic.unwrap_or_default()),
+        });
+    }
+    if text.trim_start().starts_with(['[', '{']) {
+        let json: Json = serde_json::from_str(text).ok()?;
+        let specs = match json {
+            Json::Array(a) => a,
+            other => vec![other],
+        };
+        let spec = specs.into_iter().find(|s| {
+            s.get("ResourceType")
+                .and_then(Json::as_str)
+                .is_none_or(|t| t == "traffic-mirror-session")
+        })?;
+        let items = spec
+            .get("Tags")
+            .and_then(Json::as_array)
+            .map(|tags| {
+                tags.iter()
+                    .map(|t| TagItem {
+                        loc: loc(w.span),
+                        key: Alt::known(loc(w.span), t.get("Key").cloned().unwrap_or(Json::Null)),
+                        value: Alt::known(
+                            loc(w.span),
+                            t.get("Value")
+                                .cloned()
+                                .unwrap_or(Json::String(String::new())),
+                        ),
+                    })
+                    .collect()
+            })
+            .unwrap_or_default();
+        return Some(TagSet {
+            loc: loc(w.span),
+            when: Vec::new(),
+            items: Some(items),
+            why: String::new(),
+        });
+    }
+    // Shorthand: ResourceType=traffic-mirror-session,Tags=[{Key=a,Value=b},{Key=c,Value=d}]
+    let resource_type = shorthand_member(text, "ResourceType").map(|(s, e)| &text[s..e]);
+    if resource_type.is_some_and(|t| t != "traffic-mirror-session") {
+        return None;
+    }
+    let (start, end) = shorthand_member(text, "Tags")?;
+    let list = &text[start..end];
+    let body = list
+        .strip_prefix('[')
+        .and_then(|l| l.strip_suffix(']'))
+        .unwrap_or(list);
+    let body_start = start + usize::from(list.starts_with('['));
+    let mut items = Vec::new();
+    let mut offset = 0;
+    for item in split_top(body, ',') {
+        let at = body_start + offset;
+        offset += item.len() + 1;
+        let inner = item.trim().trim_start_matches('{').trim_end_matches('}');
+        let inner_at = at + item.find(inner).unwrap_or(0);
+        let member =
+            |name: &str| shorthand_member(inner, name).map(|(s, e)| (inner_at + s, inner_at + e));
+        let span_at = |(s, e): (usize, usize)| loc(w.span_of(s + skip, e + skip));
+        let key =
+            member("Key").map(|r| Alt::known(span_at(r), Json::String(text[r.0..r.1].to_owned())));
+        let value = member("Value")
+            .map(|r| Alt::known(span_at(r), Json::String(text[r.0..r.1].to_owned())));
+        let here = span_at((at, at + item.len()));
+        items.push(TagItem {
+            loc: here,
+            key: key.unwrap_or_else(|| Alt::known(here, Json::Null)),
+            value: value.unwrap_or_else(|| Alt::known(here, Json::String(String::new()))),
+        });
+    }
+    Some(TagSet {
+        loc: loc(w.span),
+        when: Vec::new(),
+        items: Some(items),
+        why: String::new(),
+    })
+}
+
+/// The byte range of `name=VALUE` among the top-level comma-separated members of `text`.
+pub(super) fn shorthand_member(text: &str, name: &str) -> Option<(usize, usize)> {
+    let mut offset = 0;
+    for part in split_top(text, ',') {
+        let at = offset;
+        offset += part.len() + 1;
+        let lead = part.len() - part.trim_start().len();
+        if let Some(v) = part
+            .trim_start()
+            .strip_prefix(name)
+            .and_then(|r| r.strip_prefix('='))
+        {
+            let start = at + lead + name.len() + 1;
+            return Some((start, start + v.trim_end().len()));
+        }
+    }
+    None
+}
+
+/// `text` cut at each `sep` outside brackets and braces.
+pub(super) fn split_top(text: &str, sep: char) -> Vec<&str> {
+    let mut out = Vec::new();
+    let mut level = 0i32;
+    let mut start = 0;
+    for (i, c) in text.char_indices() {
+        match c {
+            '[' | '{' => level += 1,
+            ']' | '}' => level -= 1,
+            c if c == sep && level == 0 => {
+                out.push(&text[start..i]);
+                start = i + 1;
+            }
+            _ => {}
+        }
+    }
+    out.push(&text[start..]);
+    out
+}
