@@ -250,4 +250,29 @@ aws ec2 create-traffic-mirror-session --network-interface-id eni-0123456789abcde
                 .is_some_and(|r| r.iter().any(|r| r == "MG021"))),
         "{report:#}"
     );
+    // A filter whose id the script hands on (printed, saved, written by a here-document) may
+    // get its rules elsewhere: MG021 is listed as skipped, not claimed.
+    for leaves in [
+        "echo \"filter: $EMPTY\"\n",
+        "cat > ids.env <<END\nfilter=${EMPTY}\nEND\n",
+    ] {
+        std::fs::write(dir.path().join("mirror.sh"), format!("{script}{leaves}")).expect("write");
+        let out = run_in(dir.path(), &["check", "--no-config", "--format", "json"]);
+        let report: serde_json::Value = serde_json::from_str(&stdout(&out)).expect("json");
+        let ids: Vec<&str> = report["findings"]
+            .as_array()
+            .expect("findings")
+            .iter()
+            .filter_map(|f| f["rule_id"].as_str())
+            .collect();
+        assert_eq!(ids, ["MG015", "MG017", "MG016", "MG007"], "{leaves}");
+        let skipped = report["skipped"].as_array().expect("skipped");
+        assert!(
+            skipped.iter().any(|s| s["reason"]
+                .as_str()
+                .unwrap_or("")
+                .contains("leaves the script")),
+            "{skipped:?}"
+        );
+    }
 }

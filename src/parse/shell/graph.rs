@@ -9,7 +9,7 @@
 use serde_json::{Value as Json, json};
 
 use super::aws::{Call, Operation};
-use super::scan::{Command, Word};
+use super::scan::{Command, Script, Word};
 use super::session::shorthand_member;
 use super::vars::{Item, Variables};
 use crate::model::graph::{Attr, Kind, Resource};
@@ -185,6 +185,49 @@ pub(crate) fn network_services(
                         .push(Alt::unknown(here, why.clone()));
                 }
             }
+        }
+    }
+}
+
+/// Marks the filters whose id leaves the script (`echo "$FILTER"`, `save_var F "$FILTER"`, a
+/// here-document writing it to a file): another script may add their rules or network
+/// services, so their network services are unknown and MG021 is not claimed for them.
+pub(crate) fn leaving_filters(
+    resources: &mut [Resource],
+    script: &Script,
+    calls: &[(&Command, Call<'_>)],
+    vars: &Variables,
+    text: &str,
+) {
+    for f in resources.iter_mut().filter(|r| r.kind == Kind::Filter) {
+        let Some(id) = f.identities.first() else {
+            continue;
+        };
+        let names: Vec<String> = vars.holding(id).map(str::to_owned).collect();
+        let expands = |t: &str| {
+            names
+                .iter()
+                .any(|n| t.contains(&format!("${n}")) || t.contains(&format!("${{{n}")))
+        };
+        let in_command = script
+            .commands
+            .iter()
+            .filter(|c| !calls.iter().any(|(called, _)| std::ptr::eq(*called, *c)))
+            .find_map(|c| c.words.iter().find(|w| expands(&w.text)).map(|w| w.span));
+        let in_heredoc = || {
+            script
+                .heredocs
+                .iter()
+                .find(|b| expands(text.get(b.start..b.end).unwrap_or("")))
+                .copied()
+        };
+        if let Some(span) = in_command.or_else(in_heredoc) {
+            let why =
+                "its id leaves the script here: rules or network services may be added elsewhere";
+            f.fields
+                .entry(Attr::NetworkServices)
+                .or_default()
+                .push(Alt::unknown(Loc { file: 0, span }, why));
         }
     }
 }

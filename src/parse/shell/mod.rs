@@ -113,6 +113,7 @@ pub(crate) fn read(source: &Arc<SourceFile>) -> Read {
         }
     }
     graph::network_services(&mut unit.resources, &calls, &vars);
+    graph::leaving_filters(&mut unit.resources, &script, &calls, &vars, &source.text);
     if let Some((at, why)) = script.error {
         unit.errors.push((
             Loc {

@@ -48,6 +48,8 @@ pub(crate) struct Script {
     pub(crate) commands: Vec<Command>,
     pub(crate) comments: Vec<Span>,
     pub(crate) loops: Vec<ForLoop>,
+    /// The bodies of its here-documents (text, not commands; they may expand variables).
+    pub(crate) heredocs: Vec<Span>,
     /// Why the script could not be read to its end, and where.
     pub(crate) error: Option<(usize, String)>,
 }
@@ -480,8 +482,10 @@ impl Scanner<'_> {
     /// Skips the bodies of the here-documents opened on the line just ended.
     fn read_heredocs(&mut self) {
         for (delimiter, strip) in std::mem::take(&mut self.heredocs) {
+            let body = self.pos;
             loop {
                 if self.pos >= self.bytes.len() {
+                    self.out.heredocs.push(Span::new(body, self.pos));
                     return;
                 }
                 let start = self.pos;
@@ -499,6 +503,7 @@ impl Scanner<'_> {
                 };
                 self.pos = (stop + 1).min(self.bytes.len());
                 if line == delimiter {
+                    self.out.heredocs.push(Span::new(body, start));
                     break;
                 }
             }

@@ -98,6 +98,16 @@ impl Variables {
         Self { known }
     }
 
+    /// The variables that hold the id of what `identity` names (`$(create-… #1)`).
+    pub(crate) fn holding(&self, identity: &str) -> impl Iterator<Item = &str> {
+        self.known
+            .iter()
+            .filter_map(move |(name, k)| match &k.value {
+                Value::Created(id) if id == identity => Some(name.as_str()),
+                _ => None,
+            })
+    }
+
     /// The value of a word (from byte `skip` of its text on): a literal, a variable with a
     /// sure value (the assignment is its origin), or unknown.
     pub(crate) fn value(&self, w: &Word, skip: usize, items: &[Item<'_>]) -> Alt {
