@@ -82,6 +82,10 @@ struct Scanner<'a> {
     bytes: &'a [u8],
     pos: usize,
     heredocs: Vec<(String, bool)>,
+    /// Bare parentheses open around the cursor: a subshell, whose assignments do not last.
+    subshells: usize,
+    /// The command being read follows `&&`, `||` or `|`.
+    conditional: bool,
     open: Vec<Open>,
     depth: usize,
     out: Script,
@@ -95,6 +99,8 @@ pub(crate) fn scan(text: &str) -> Script {
         bytes: text.as_bytes(),
         pos: 0,
         heredocs: Vec::new(),
+        subshells: 0,
+        conditional: false,
         open: Vec::new(),
         depth: 0,
         out: Script::default(),
@@ -175,28 +181,40 @@ impl Scanner<'_> {
                 }
                 b'\n' => {
                     self.finish(&mut words, nested);
+                    self.conditional = false;
                     self.pos += 1;
                     self.read_heredocs();
                 }
                 // `a|b)`: one pattern of a `case` item.
                 b'|' if self.in_case_pattern() && !self.at("||") => self.pos += 1,
                 b';' | b'&' | b'|' => {
+                    // A command before `&` or `|` runs in a subshell.
+                    let subshell =
+                        (self.at("&") && !self.at("&&")) || (self.at("|") && !self.at("||"));
+                    self.subshells += usize::from(subshell);
                     self.finish(&mut words, nested);
+                    self.subshells -= usize::from(subshell);
                     if self.at(";;") {
                         self.pos += 2;
                         self.end_case_item();
                         if matches!(self.peek(), Some(b'&')) {
                             self.pos += 1;
                         }
-                    } else if self.at("&&") || self.at("||") || self.at(";&") || self.at("|&") {
-                        self.pos += 2;
                     } else {
-                        self.pos += 1;
+                        // After `&&` or `||` a command may not run; in a pipeline it runs in a
+                        // subshell: what it sets is not sure either way.
+                        self.conditional =
+                            self.at("&&") || self.at("||") || self.at("|&") || self.at("|");
+                        let two = self.at("&&") || self.at("||") || self.at(";&") || self.at("|&");
+                        self.pos += if two { 2 } else { 1 };
+                        continue;
                     }
+                    self.conditional = false;
                 }
                 b'(' => {
                     self.finish(&mut words, nested);
                     parens += 1;
+                    self.subshells += 1;
                     self.pos += 1;
                 }
                 b')' => {
@@ -209,7 +227,9 @@ impl Scanner<'_> {
                     self.pos += 1;
                     if parens > 0 {
                         parens -= 1;
+                        self.subshells -= 1;
                     } else if end == Some(b')') {
+                        self.subshells -= parens;
                         self.close(first, opened);
                         return;
                     }
@@ -217,6 +237,7 @@ impl Scanner<'_> {
                 b'`' if end == Some(b'`') => {
                     self.finish(&mut words, nested);
                     self.pos += 1;
+                    self.subshells -= parens;
                     self.close(first, opened);
                     return;
                 }
@@ -239,6 +260,10 @@ impl Scanner<'_> {
                         self.pos += 1;
                         if matches!(self.peek(), Some(b'>' | b'&' | b'|')) {
                             self.pos += 1;
+                        }
+                        // `<(cmd)`: a process substitution, not a redirection's target.
+                        if self.peek() == Some(b'(') {
+                            continue;
                         }
                     }
                     redirect = true;
@@ -266,6 +291,7 @@ impl Scanner<'_> {
             }
         }
         self.finish(&mut words, nested);
+        self.subshells -= parens;
         if end.is_some() {
             self.fail_at(opened, "this command substitution is never closed");
         }
@@ -473,7 +499,7 @@ impl Scanner<'_> {
         self.out.commands.push(Command {
             words,
             branches,
-            nested: nested || in_loop,
+            nested: nested || in_loop || self.subshells > 0 || self.conditional,
             loops,
             inside: None,
         });

@@ -268,3 +268,34 @@ fn a_for_loop_over_literal_words_makes_one_session_per_item() {
     ));
     assert!(read(&src).unit.is_none());
 }
+
+#[test]
+fn assignments_that_may_not_run_or_do_not_last_are_not_sure() {
+    let cmd = "aws ec2 create-traffic-mirror-session --session-number $N\n";
+    for unsure in [
+        format!("[ -z \"$N\" ] && N=5\n{cmd}"),
+        format!("true || N=5\n{cmd}"),
+        format!("(N=5)\n{cmd}"),
+        format!("echo 5 | N=5\n{cmd}"),
+        format!("N=5 | cat\n{cmd}"),
+        format!("N=5 &\n{cmd}"),
+    ] {
+        let u = unit_of(&unsure);
+        assert!(
+            matches!(u.sessions[0].session_number[0].val, Val::Unknown(_)),
+            "{unsure}"
+        );
+    }
+    for sure in [
+        format!("N=5 && true\n{cmd}"),
+        format!("N=5; true &\n{cmd}"),
+        format!("diff <(a) <(b)\nN=5\n{cmd}"),
+    ] {
+        let u = unit_of(&sure);
+        assert_eq!(
+            u.sessions[0].session_number[0].val,
+            Val::Known(json!(5)),
+            "{sure}"
+        );
+    }
+}
