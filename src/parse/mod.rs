@@ -279,6 +279,11 @@ pub(crate) fn read_document(src: &Arc<SourceFile>, options: &ReadOptions) -> Rea
                     cloudformation::Dialect::Serverless(&root),
                 ));
             }
+            // AWS CLI commands in a CI pipeline or build specification (`run:`,
+            // `script:`, `commands:`): read as the shell scripts they are.
+            if let Some(read) = shell::embedded::read(src, &root) {
+                return read;
+            }
             // A resource declared where no template mirrorguard reads puts it: reported,
             // never passed in silence.
             match cloudformation::unread_mirror_resource(&root) {
@@ -291,8 +296,9 @@ pub(crate) fn read_document(src: &Arc<SourceFile>, options: &ReadOptions) -> Rea
 }
 
 /// Whether a text could declare a traffic mirror resource: it names one, in any spelling
-/// its format allows, or holds `NetworkInterfaceId` (an AWS CLI input can declare a session
-/// with that key alone, naming no traffic mirror resource: `{"NetworkInterfaceId": …,
+/// its format allows (`traffic-mirror` of an AWS CLI command a CI pipeline runs included),
+/// or holds `NetworkInterfaceId` (an AWS CLI input can declare a session with that key
+/// alone, naming no traffic mirror resource: `{"NetworkInterfaceId": …,
 /// "SessionNumber": 1}`). A file without a backslash is searched as it is; one with escapes
 /// (`\u004d`, `\x4D`, a `\`-continued YAML line) is also searched with them decoded, so
 /// that no escape can hide a resource type from the shortcut.
@@ -300,10 +306,15 @@ pub(crate) fn read_document(src: &Arc<SourceFile>, options: &ReadOptions) -> Rea
 /// The search is memchr's vectorized substring search, the needles prepared once: most files
 /// of a repository name none of them and are read to the end three times.
 pub(crate) fn could_declare_mirroring(text: &str) -> bool {
-    static NEEDLES: std::sync::LazyLock<[memchr::memmem::Finder<'static>; 3]> =
+    static NEEDLES: std::sync::LazyLock<[memchr::memmem::Finder<'static>; 4]> =
         std::sync::LazyLock::new(|| {
-            ["TrafficMirror", "traffic_mirror", "NetworkInterfaceId"]
-                .map(|n| memchr::memmem::Finder::new(n.as_bytes()))
+            [
+                "TrafficMirror",
+                "traffic_mirror",
+                "NetworkInterfaceId",
+                "traffic-mirror",
+            ]
+            .map(|n| memchr::memmem::Finder::new(n.as_bytes()))
         });
     let names = |t: &str| NEEDLES.iter().any(|f| f.find(t.as_bytes()).is_some());
     names(text) || (memchr::memchr(b'\\', text.as_bytes()).is_some() && names(&unescape(text)))

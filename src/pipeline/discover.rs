@@ -76,6 +76,10 @@ pub fn discover(paths: &[PathBuf], root: &Path) -> (Vec<Found>, Vec<FileError>) 
             .require_git(false)
             .git_global(false)
             .follow_links(false)
+            .hidden(false)
+            .filter_entry(|e| {
+                e.depth() == 0 || !is_hidden(e.file_name()) || is_ci_config(e.file_name())
+            })
             .sort_by_file_name(std::cmp::Ord::cmp)
             .build();
         for entry in walker {
@@ -271,6 +275,20 @@ pub(crate) fn read_source_if(
         return Ok(Some(source));
     }
     read_text(path, |text| keep(text).then(|| source_of(path, text)))
+}
+
+/// Whether a file or folder name is hidden (`.terraform`, `.git`, `.aws-sam`): tools' caches
+/// and build output, copies of what the repository declares, never walked into.
+fn is_hidden(name: &std::ffi::OsStr) -> bool {
+    name.as_encoded_bytes().first() == Some(&b'.')
+}
+
+/// The hidden names that hold CI pipelines, which may run the AWS CLI: walked like any other.
+fn is_ci_config(name: &std::ffi::OsStr) -> bool {
+    matches!(
+        name.to_str(),
+        Some(".github" | ".gitlab" | ".gitlab-ci.yml" | ".circleci" | ".buildkite" | ".travis.yml")
+    )
 }
 
 /// Reads a shell script when it could run a traffic mirror command

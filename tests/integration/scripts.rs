@@ -276,3 +276,83 @@ aws ec2 create-traffic-mirror-session --network-interface-id eni-0123456789abcde
         );
     }
 }
+
+/// AWS CLI commands a CI pipeline runs (`run:`, `script:`, `package.json` scripts) are read
+/// where they are written, in the pipeline folders discovery walks (`.github`,
+/// `.gitlab-ci.yml`); other hidden folders (tool caches, build output) are not walked, and a
+/// step's name that mentions a command is not one.
+#[test]
+fn commands_in_ci_pipelines_are_checked_where_they_are_written() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let root = dir.path();
+    let cmd = |eni: u32, extra: &str| {
+        format!(
+            "aws ec2 create-traffic-mirror-session --network-interface-id eni-0123456789abcdef{eni} --traffic-mirror-target-id tmt-0123456789abcdef0 --traffic-mirror-filter-id tmf-0123456789abcdef0 {extra}"
+        )
+    };
+    std::fs::create_dir_all(root.join(".github/workflows")).expect("mkdir");
+    std::fs::write(
+        root.join(".github/workflows/mirror.yml"),
+        format!(
+            "on: [workflow_dispatch]\njobs:\n  mirror:\n    runs-on: ubuntu-latest\n    steps:\n      - name: Run {}\n        run: |\n          N=40000\n          {} \\\n            --session-number \"$N\"\n      - run: {}\n",
+            cmd(0, "--session-number 0"),
+            cmd(1, ""),
+            cmd(2, "--session-number 1 --packet-length 9000"),
+        ),
+    )
+    .expect("write");
+    std::fs::write(
+        root.join(".gitlab-ci.yml"),
+        format!(
+            "mirror:\n  script:\n    - {}\n",
+            cmd(3, "--session-number 0")
+        ),
+    )
+    .expect("write");
+    std::fs::write(
+        root.join("package.json"),
+        format!(
+            "{{\"name\": \"x\", \"scripts\": {{\"mirror\": \"{}\"}}}}\n",
+            cmd(4, "--session-number 1 --virtual-network-id 16777216")
+        ),
+    )
+    .expect("write");
+    for cache in [".terraform/modules/m", ".aws-sam/build"] {
+        std::fs::create_dir_all(root.join(cache)).expect("mkdir");
+        std::fs::write(
+            root.join(cache).join("run.sh"),
+            format!("{}\n", cmd(5, "--session-number 0")),
+        )
+        .expect("write");
+    }
+    let out = run_in(root, &["check", "--no-config", "--format", "json"]);
+    let report: serde_json::Value = serde_json::from_str(&stdout(&out)).expect("json");
+    let found: Vec<(String, String, u64)> = report["findings"]
+        .as_array()
+        .expect("findings")
+        .iter()
+        .map(|f| {
+            (
+                f["rule_id"].as_str().unwrap_or("").to_owned(),
+                f["location"]["file"].as_str().unwrap_or("").to_owned(),
+                f["location"]["start"]["line"].as_u64().unwrap_or(0),
+            )
+        })
+        .collect();
+    let expected = [
+        ("MG001", ".github/workflows/mirror.yml", 10),
+        ("MG002", ".github/workflows/mirror.yml", 11),
+        ("MG001", ".gitlab-ci.yml", 3),
+        ("MG003", "package.json", 1),
+    ];
+    let expected: Vec<(String, String, u64)> = expected
+        .iter()
+        .map(|(r, f, l)| ((*r).to_owned(), (*f).to_owned(), *l))
+        .collect();
+    assert_eq!(found, expected, "{report:#}");
+    // The value in the workflow comes from `N=40000` in the same `run:` block.
+    assert_eq!(
+        report["findings"][0]["related"][0]["location"]["start"]["line"],
+        8
+    );
+}

@@ -88,6 +88,11 @@ const LISTS: &[&str] = &[
 /// Commands that print their arguments rather than run them.
 const PRINTERS: &[&str] = &["echo", "printf", "print", "cat", "logger"];
 
+/// Commands that run the command after them.
+const WRAPPERS: &[&str] = &[
+    "sudo", "env", "command", "exec", "nohup", "time", "timeout", "xargs", "nice", "stdbuf",
+];
+
 /// An option as written: its name, and its value words (`--name=value` gives one word
 /// whose value starts after the `=`: `skip` bytes).
 pub(crate) struct Opt<'a> {
@@ -160,13 +165,34 @@ pub(crate) fn call(command: &Command) -> Option<Call<'_>> {
     {
         return None;
     }
-    let is_cli = |w: &&Word| {
+    let is_cli = |w: &Word| {
         w.dynamic.is_none()
             && ["aws", "awslocal"]
                 .iter()
                 .any(|p| w.text == *p || w.text.strip_suffix(p).is_some_and(|d| d.ends_with('/')))
     };
-    words.find(is_cli)?;
+    // `aws` first, or after commands that run the command after them and their options
+    // (`sudo -E`, `env A=b`, `timeout 60`, `xargs -n1 -I{}`); any other first word is another
+    // program, whose arguments may merely mention `aws` (`log Running aws ec2 …`).
+    let mut wrapped = false;
+    loop {
+        let w = words.next()?;
+        if is_cli(w) {
+            break;
+        }
+        let option_like = w.text.starts_with('-')
+            || is_assignment(w)
+            || w.text == "{}"
+            || w.text
+                .trim_end_matches(['s', 'm', 'h'])
+                .parse::<f64>()
+                .is_ok();
+        if w.dynamic.is_none() && WRAPPERS.contains(&w.text.as_str()) {
+            wrapped = true;
+        } else if !(wrapped && option_like) {
+            return None;
+        }
+    }
     let rest: Vec<&Word> = words.collect();
     let mut i = 0;
     let mut positional = Vec::new();

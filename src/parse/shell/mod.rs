@@ -10,6 +10,7 @@
 //! (a quote never closed) is an error at that place; the commands before it are checked.
 
 mod aws;
+pub(crate) mod embedded;
 mod graph;
 mod scan;
 mod session;
@@ -65,7 +66,13 @@ pub(crate) fn could_declare(bytes: &[u8]) -> bool {
 /// Reads a script into a unit of the sessions and mirror graph its commands declare
 /// (`None` when it runs no such command and can be read to its end).
 pub(crate) fn read(source: &Arc<SourceFile>) -> Read {
-    let script = scan::scan(&source.text);
+    read_text(source, &source.text)
+}
+
+/// Reads `text`, the script of `source` as the shell sees it (the file's own text, or for
+/// commands inside YAML the file with everything else blanked: see `embedded`).
+fn read_text(source: &Arc<SourceFile>, text: &str) -> Read {
+    let script = scan::scan(text);
     let calls: Vec<(&scan::Command, aws::Call<'_>)> = script
         .commands
         .iter()
@@ -87,10 +94,10 @@ pub(crate) fn read(source: &Arc<SourceFile>) -> Read {
         .filter(|((c, call), _)| call.operation.creates() && c.inside.is_some())
         .filter_map(|((c, _), (_, address))| Some((c.inside?, format!("$({address})"))))
         .collect();
-    let vars = vars::Variables::of(&source.text, &script.commands, &created);
+    let vars = vars::Variables::of(text, &script.commands, &created);
     let mut unit = Unit::new(Format::AwsCli, source.display.clone(), vec![source.clone()]);
     for ((command, call), (_, address)) in calls.iter().zip(&numbered) {
-        for items in copies(&script, command, &source.text) {
+        for items in copies(&script, command, text) {
             let mut named = address.clone();
             if !items.is_empty() {
                 let keys: Vec<&str> = items.iter().map(|i| i.word.text.as_str()).collect();
@@ -113,7 +120,7 @@ pub(crate) fn read(source: &Arc<SourceFile>) -> Read {
         }
     }
     graph::network_services(&mut unit.resources, &calls, &vars);
-    graph::leaving_filters(&mut unit.resources, &script, &calls, &vars, &source.text);
+    graph::leaving_filters(&mut unit.resources, &script, &calls, &vars, text);
     if let Some((at, why)) = script.error {
         unit.errors.push((
             Loc {
