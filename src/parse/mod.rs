@@ -317,7 +317,10 @@ pub(crate) fn could_declare_mirroring(text: &str) -> bool {
             .map(|n| memchr::memmem::Finder::new(n.as_bytes()))
         });
     let names = |t: &str| NEEDLES.iter().any(|f| f.find(t.as_bytes()).is_some());
-    names(text) || (memchr::memchr(b'\\', text.as_bytes()).is_some() && names(&unescape(text)))
+    names(text)
+        || (memchr::memchr(b'\\', text.as_bytes()).is_some() && names(&unescape(text)))
+        // A command a pipeline runs, its name cut by shell quotes (`traffic-''mirror`).
+        || shell::named_when_joined(text.as_bytes())
 }
 
 /// Decodes the escapes of JSON, YAML and HCL strings wherever they appear (outside strings
@@ -419,6 +422,18 @@ mod tests {
         let escaped = text.replace("NetworkInterfaceId", "Network\\u0049nterfaceId");
         assert!(super::could_declare_mirroring(&escaped));
         let src = Arc::new(SourceFile::in_memory("in.json", text));
+        let read = read_document(&src, &ReadOptions::default());
+        assert_eq!(read.unit.map(|u| u.sessions.len()), Some(1));
+    }
+
+    /// A pipeline's command whose name shell quotes cut (`traffic-''mirror`, which YAML and
+    /// then the shell join) is not skipped by the byte scan: it declares a session.
+    #[test]
+    fn the_byte_scan_keeps_a_pipeline_command_cut_by_quotes() {
+        let text =
+            "job:\n  script:\n    - aws ec2 create-traffic-''mirror-session --session-number 0\n";
+        assert!(super::could_declare_mirroring(text));
+        let src = Arc::new(SourceFile::in_memory(".gitlab-ci.yml", text));
         let read = read_document(&src, &ReadOptions::default());
         assert_eq!(read.unit.map(|u| u.sessions.len()), Some(1));
     }

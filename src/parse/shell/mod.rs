@@ -35,10 +35,15 @@ pub(crate) fn is_script(name: &str) -> bool {
 /// Whether a script could run a traffic mirror command: it names one, also when quotes or
 /// `\`-continued lines cut the name (`create-traffic-mirror-"session"`).
 pub(crate) fn could_declare(bytes: &[u8]) -> bool {
-    const NAME: &[u8] = b"traffic-mirror";
-    if memchr::memmem::find(bytes, NAME).is_some() {
-        return true;
-    }
+    memchr::memmem::find(bytes, NAME).is_some() || named_when_joined(bytes)
+}
+
+/// The name of the traffic mirror commands.
+const NAME: &[u8] = b"traffic-mirror";
+
+/// Whether [`NAME`] appears once quotes and `\`-continued lines are taken out
+/// (`create-traffic-"mirror"-session`).
+pub(crate) fn named_when_joined(bytes: &[u8]) -> bool {
     if memchr::memmem::find(bytes, b"mirror").is_none() {
         return false;
     }
