@@ -22,11 +22,16 @@ package mirrorguard.rules.mg006
 # `groups.interface`. Linear in the sessions of an interface: each member is compared with
 # the first three (or, when conditions are involved, the first sixteen), never with every
 # other member.
-deny contains v if {
+# The groups of more than three sessions, with their sessions in order: most units have none.
+crowded contains [group, sessions] if {
 	some group in input.groups.interface
-	unconditional(group)
 	sessions := sort({m[0] | some m in group.members})
 	count(sessions) > 3
+}
+
+deny contains v if {
+	some [group, sessions] in crowded
+	unconditional(group)
 	first := array.slice(sessions, 0, 3)
 	some m in group.members
 	not m[0] in first
@@ -44,9 +49,8 @@ deny contains v if {
 # sixteen members: a group whose first ones exclude each other is not reported, never
 # reported wrongly).
 deny contains v if {
-	some group in input.groups.interface
+	some [group, _] in crowded
 	not unconditional(group)
-	count({m[0] | some m in group.members}) > 3
 	head := array.slice(group.members, 0, 16)
 	some m in group.members
 	before := [o | some o in head; o[0] < m[0]; not contradicts(conditions(o), conditions(m))]
