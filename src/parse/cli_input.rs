@@ -38,6 +38,33 @@ const MODIFY: &[&str] = &[
     "DryRun",
 ];
 
+/// The request members that are session properties: as the JSON input spells them, and as
+/// the command line does.
+const MEMBERS: [(&str, &str); 7] = [
+    ("NetworkInterfaceId", "--network-interface-id"),
+    ("TrafficMirrorTargetId", "--traffic-mirror-target-id"),
+    ("TrafficMirrorFilterId", "--traffic-mirror-filter-id"),
+    ("SessionNumber", "--session-number"),
+    ("PacketLength", "--packet-length"),
+    ("VirtualNetworkId", "--virtual-network-id"),
+    ("Description", "--description"),
+];
+
+/// Sets the session properties of a CreateTrafficMirrorSession (or Modify) request: `field`
+/// gives the alternatives of a member by its JSON and its command-line name; numbers are
+/// converted as the CLI converts them.
+pub(crate) fn fill(s: &mut Session, mut field: impl FnMut(&str, &str) -> Vec<Alt>) {
+    let [eni, target, filter, number, length, vni, description] =
+        MEMBERS.map(|(json, option)| field(json, option));
+    s.network_interface_id = eni;
+    s.traffic_mirror_target_id = target;
+    s.traffic_mirror_filter_id = filter;
+    s.session_number = numeric(number);
+    s.packet_length = numeric(length);
+    s.virtual_network_id = numeric(vni);
+    s.description = description;
+}
+
 /// Which request a document is the input of.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum Request {
@@ -98,13 +125,7 @@ pub(crate) fn read(source: Arc<SourceFile>, root: &Node, request: Request) -> Un
         Loc { file: 0, span: loc },
     );
     s.partial = request == Request::Modify;
-    s.network_interface_id = field("NetworkInterfaceId");
-    s.traffic_mirror_target_id = field("TrafficMirrorTargetId");
-    s.traffic_mirror_filter_id = field("TrafficMirrorFilterId");
-    s.session_number = numeric(field("SessionNumber"));
-    s.packet_length = numeric(field("PacketLength"));
-    s.virtual_network_id = numeric(field("VirtualNetworkId"));
-    s.description = field("Description");
+    fill(&mut s, |member, _| field(member));
     for spec in root
         .get("TagSpecifications")
         .and_then(Node::as_seq)

@@ -2,6 +2,35 @@
 
 use super::common::{code, fixture, run_in, stdout};
 
+/// The JSON report of `check` in `dir`, without a configuration file.
+fn report_of(dir: &std::path::Path) -> serde_json::Value {
+    let out = run_in(dir, &["check", "--no-config", "--format", "json"]);
+    serde_json::from_str(&stdout(&out)).expect("a JSON report")
+}
+
+/// Each finding's rule, file, line and resource.
+fn findings(report: &serde_json::Value) -> Vec<(String, String, u64, String)> {
+    let text = |v: &serde_json::Value| v.as_str().unwrap_or("").to_owned();
+    report["findings"]
+        .as_array()
+        .expect("findings")
+        .iter()
+        .map(|f| {
+            (
+                text(&f["rule_id"]),
+                text(&f["location"]["file"]),
+                f["location"]["start"]["line"].as_u64().unwrap_or(0),
+                text(&f["resource"]),
+            )
+        })
+        .collect()
+}
+
+/// The rule ids of the findings, in report order.
+fn rule_ids(report: &serde_json::Value) -> Vec<String> {
+    findings(report).into_iter().map(|f| f.0).collect()
+}
+
 /// Each command of the fixture passes one literal `--description` in another quoting form.
 /// Real bash runs the script with a function standing in for `aws` that prints each
 /// description it is given; mirrorguard must read the same values, in the same order.
@@ -124,8 +153,7 @@ fn sessions_in_two_arms_of_one_if_never_collide_but_a_session_after_it_does() {
         cmd(1)
     );
     std::fs::write(dir.path().join("s.sh"), text).expect("write");
-    let out = run_in(dir.path(), &["check", "--no-config", "--format", "json"]);
-    let report: serde_json::Value = serde_json::from_str(&stdout(&out)).expect("json");
+    let report = report_of(dir.path());
     let findings = report["findings"].as_array().expect("findings");
     let lines: Vec<u64> = findings
         .iter()
@@ -198,19 +226,10 @@ aws ec2 create-traffic-mirror-session --network-interface-id eni-0123456789abcde
   --traffic-mirror-filter-id "$DNS" --session-number 1
 "#;
     std::fs::write(dir.path().join("mirror.sh"), script).expect("write");
-    let out = run_in(dir.path(), &["check", "--no-config", "--format", "json"]);
-    let report: serde_json::Value = serde_json::from_str(&stdout(&out)).expect("json");
-    let found: Vec<(String, u64, String)> = report["findings"]
-        .as_array()
-        .expect("findings")
-        .iter()
-        .map(|f| {
-            (
-                f["rule_id"].as_str().unwrap_or("").to_owned(),
-                f["location"]["start"]["line"].as_u64().unwrap_or(0),
-                f["resource"].as_str().unwrap_or("").to_owned(),
-            )
-        })
+    let report = report_of(dir.path());
+    let found: Vec<(String, u64, String)> = findings(&report)
+        .into_iter()
+        .map(|(rule, _, line, resource)| (rule, line, resource))
         .collect();
     let expected = [
         ("MG015", 5, "create-traffic-mirror-target #1"),
@@ -231,15 +250,9 @@ aws ec2 create-traffic-mirror-session --network-interface-id eni-0123456789abcde
         "--traffic-mirror-filter-id \"$OTHER\" --add",
     );
     std::fs::write(dir.path().join("mirror.sh"), unsure).expect("write");
-    let out = run_in(dir.path(), &["check", "--no-config", "--format", "json"]);
-    let report: serde_json::Value = serde_json::from_str(&stdout(&out)).expect("json");
-    let ids: Vec<&str> = report["findings"]
-        .as_array()
-        .expect("findings")
-        .iter()
-        .filter_map(|f| f["rule_id"].as_str())
-        .collect();
-    assert!(!ids.contains(&"MG021"), "{ids:?}");
+    let report = report_of(dir.path());
+    let ids = rule_ids(&report);
+    assert!(!ids.iter().any(|i| i == "MG021"), "{ids:?}");
     assert!(
         report["skipped"]
             .as_array()
@@ -257,14 +270,8 @@ aws ec2 create-traffic-mirror-session --network-interface-id eni-0123456789abcde
         "cat > ids.env <<END\nfilter=${EMPTY}\nEND\n",
     ] {
         std::fs::write(dir.path().join("mirror.sh"), format!("{script}{leaves}")).expect("write");
-        let out = run_in(dir.path(), &["check", "--no-config", "--format", "json"]);
-        let report: serde_json::Value = serde_json::from_str(&stdout(&out)).expect("json");
-        let ids: Vec<&str> = report["findings"]
-            .as_array()
-            .expect("findings")
-            .iter()
-            .filter_map(|f| f["rule_id"].as_str())
-            .collect();
+        let report = report_of(dir.path());
+        let ids = rule_ids(&report);
         assert_eq!(ids, ["MG015", "MG017", "MG016", "MG007"], "{leaves}");
         let skipped = report["skipped"].as_array().expect("skipped");
         assert!(
@@ -325,19 +332,10 @@ fn commands_in_ci_pipelines_are_checked_where_they_are_written() {
         )
         .expect("write");
     }
-    let out = run_in(root, &["check", "--no-config", "--format", "json"]);
-    let report: serde_json::Value = serde_json::from_str(&stdout(&out)).expect("json");
-    let found: Vec<(String, String, u64)> = report["findings"]
-        .as_array()
-        .expect("findings")
-        .iter()
-        .map(|f| {
-            (
-                f["rule_id"].as_str().unwrap_or("").to_owned(),
-                f["location"]["file"].as_str().unwrap_or("").to_owned(),
-                f["location"]["start"]["line"].as_u64().unwrap_or(0),
-            )
-        })
+    let report = report_of(root);
+    let found: Vec<(String, String, u64)> = findings(&report)
+        .into_iter()
+        .map(|(rule, file, line, _)| (rule, file, line))
         .collect();
     let expected = [
         ("MG001", ".github/workflows/mirror.yml", 10),

@@ -8,7 +8,6 @@ use super::aws::{Call, Operation};
 use super::scan::{Command, Word};
 use super::vars::{Item, Variables};
 use crate::model::{Alt, Loc, Provider, Session, TagItem, TagSet};
-use crate::parse::numeric;
 
 /// The session a `create-traffic-mirror-session` (or `modify-…`) command declares.
 pub(crate) fn session(
@@ -22,14 +21,7 @@ pub(crate) fn session(
     let mut s = Session::new(address, "aws-cli-command", Provider::Aws, loc(call.op.span));
     s.partial = call.operation == Operation::ModifySession;
     s.conditions = command.branches.clone();
-    let field = |name: &str| call.field(name, vars, items);
-    s.network_interface_id = field("--network-interface-id");
-    s.traffic_mirror_target_id = field("--traffic-mirror-target-id");
-    s.traffic_mirror_filter_id = field("--traffic-mirror-filter-id");
-    s.session_number = numeric(field("--session-number"));
-    s.packet_length = numeric(field("--packet-length"));
-    s.virtual_network_id = numeric(field("--virtual-network-id"));
-    s.description = field("--description");
+    crate::parse::cli_input::fill(&mut s, |_, option| call.field(option, vars, items));
     if let Some(o) = call.option("--tag-specifications") {
         for (w, skip) in &o.values {
             if let Some(tags) = tag_set(w, *skip) {
