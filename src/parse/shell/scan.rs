@@ -211,6 +211,20 @@ impl Scanner<'_> {
                     }
                     self.conditional = false;
                 }
+                // `NAME=(a b)`: an array, one word whose value is not a literal.
+                b'(' if words
+                    .last()
+                    .is_some_and(|w| w.span.end == self.pos && w.text.ends_with('=')) =>
+                {
+                    let start = self.pos;
+                    self.skip_balanced(b'(', b')');
+                    if let Some(w) = words.last_mut() {
+                        w.dynamic.get_or_insert("an array");
+                        w.text
+                            .push_str(self.text.get(start..self.pos).unwrap_or(""));
+                        w.span = Span::new(w.span.start, self.pos);
+                    }
+                }
                 b'(' => {
                     self.finish(&mut words, nested);
                     parens += 1;

@@ -299,3 +299,15 @@ fn assignments_that_may_not_run_or_do_not_last_are_not_sure() {
         );
     }
 }
+
+#[test]
+fn an_array_is_not_a_literal_and_its_parentheses_are_not_a_subshell() {
+    let u = unit_of(
+        "ENIS=(eni-0aaaaaaaaaaaaaaaa eni-0bbbbbbbbbbbbbbbb)\nN=5\naws ec2 create-traffic-mirror-session --network-interface-id $ENIS --session-number $N\n",
+    );
+    assert!(matches!(
+        u.sessions[0].network_interface_id[0].val,
+        Val::Unknown(_)
+    ));
+    assert_eq!(u.sessions[0].session_number[0].val, Val::Known(json!(5)));
+}

@@ -278,7 +278,7 @@ impl Scanner<'_> {
     }
 
     /// Skips from an `open` byte at the cursor to its matching `close`, over quotes.
-    fn skip_balanced(&mut self, open: u8, close: u8) {
+    pub(super) fn skip_balanced(&mut self, open: u8, close: u8) {
         let start = self.pos;
         let mut level = 0usize;
         while let Some(c) = self.peek() {
