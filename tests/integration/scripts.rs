@@ -354,3 +354,43 @@ fn commands_in_ci_pipelines_are_checked_where_they_are_written() {
         8
     );
 }
+
+/// Fixes edit the words of a command line in place, keeping their quotes: the next free
+/// session number, a swapped port range in the CLI's shorthand.
+#[test]
+fn fixes_edit_command_line_words_in_place() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let ids = "--network-interface-id eni-0aaaaaaaaaaaaaaaa --traffic-mirror-target-id tmt-0123456789abcdef0 --traffic-mirror-filter-id tmf-0123456789abcdef0";
+    std::fs::write(
+        dir.path().join("s.sh"),
+        format!("aws ec2 create-traffic-mirror-session {ids} --session-number 1\naws ec2 create-traffic-mirror-session {ids} --session-number \"1\"\naws ec2 create-traffic-mirror-filter-rule --traffic-mirror-filter-id tmf-0123456789abcdef0 --traffic-direction ingress --rule-number 1 --rule-action accept --destination-port-range FromPort=443,ToPort=80 --source-cidr-block 0.0.0.0/0 --destination-cidr-block 0.0.0.0/0\n"),
+    )
+    .expect("write");
+    let out = run_in(
+        dir.path(),
+        &["check", "--no-config", "--diff", "--unsafe-fixes"],
+    );
+    let diff = stdout(&out);
+    assert!(
+        diff.contains(&format!(
+            "+aws ec2 create-traffic-mirror-session {ids} --session-number \"2\"\n"
+        )),
+        "{diff}"
+    );
+    assert!(
+        diff.contains("--destination-port-range FromPort=80,ToPort=443 "),
+        "{diff}"
+    );
+    // The fixed script reads without those findings, and bash still parses it.
+    let out = run_in(
+        dir.path(),
+        &["check", "--no-config", "--fix", "--unsafe-fixes"],
+    );
+    assert_eq!(code(&out), 0, "{}", stdout(&out));
+    let bash = std::process::Command::new("bash")
+        .args(["-n", "s.sh"])
+        .current_dir(dir.path())
+        .status()
+        .expect("bash runs");
+    assert!(bash.success());
+}
