@@ -397,4 +397,19 @@ fn aws_cli_remediation_modifies_and_never_deletes_uncommented() {
         .status()
         .expect("bash runs");
     assert!(check.success());
+    // mirrorguard reads the script it wrote: two partial sessions, the values it sets, no
+    // finding and nothing it cannot read.
+    let out = run_in(dir.path(), &["check", "--no-config", "--format", "json"]);
+    let report: serde_json::Value = serde_json::from_str(&stdout(&out)).expect("json");
+    assert_eq!(code(&out), 0, "{report:#}");
+    assert_eq!(report["summary"]["sessions"], 2);
+    assert!(report["findings"].as_array().is_some_and(Vec::is_empty));
+    assert!(
+        report["skipped"].as_array().is_some_and(Vec::is_empty),
+        "{report:#}"
+    );
+    let input = run_in(dir.path(), &["rules", "input", "fix.sh"]);
+    let input: serde_json::Value = serde_json::from_str(&stdout(&input)).expect("json");
+    assert_eq!(input[0]["sessions"][0]["session_number"][0]["known"], 1);
+    assert_eq!(input[0]["sessions"][0]["partial"], true);
 }
