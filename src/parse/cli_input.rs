@@ -65,6 +65,51 @@ pub(crate) fn fill(s: &mut Session, mut field: impl FnMut(&str, &str) -> Vec<Alt
     s.description = description;
 }
 
+/// The tag sets a `TagSpecifications` list gives a session: one per specification for
+/// `traffic-mirror-session` (or naming no resource type), each tag where `at` places it.
+pub(crate) fn tag_sets(specs: &[Node], at: &dyn Fn(&Node) -> Loc) -> Vec<TagSet> {
+    let mut out = Vec::new();
+    for spec in specs {
+        if spec
+            .get("ResourceType")
+            .and_then(Node::as_str)
+            .is_some_and(|t| t != "traffic-mirror-session")
+        {
+            continue;
+        }
+        let Some(tags) = spec.get("Tags") else {
+            continue;
+        };
+        let items = tags
+            .as_seq()
+            .unwrap_or(&[])
+            .iter()
+            .filter_map(|t| {
+                let (k, v) = (t.get("Key")?, t.get("Value").unwrap_or(t));
+                Some(TagItem {
+                    loc: at(t),
+                    key: Alt::known(at(k), k.to_json()),
+                    value: Alt::known(
+                        at(v),
+                        if std::ptr::eq(v, t) {
+                            Json::String(String::new())
+                        } else {
+                            v.to_json()
+                        },
+                    ),
+                })
+            })
+            .collect();
+        out.push(TagSet {
+            loc: at(tags),
+            when: Vec::new(),
+            items: Some(items),
+            why: String::new(),
+        });
+    }
+    out
+}
+
 /// Which request a document is the input of.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum Request {
@@ -126,48 +171,8 @@ pub(crate) fn read(source: Arc<SourceFile>, root: &Node, request: Request) -> Un
     );
     s.partial = request == Request::Modify;
     fill(&mut s, |member, _| field(member));
-    for spec in root
-        .get("TagSpecifications")
-        .and_then(Node::as_seq)
-        .unwrap_or(&[])
-    {
-        if spec
-            .get("ResourceType")
-            .and_then(Node::as_str)
-            .is_some_and(|t| t != "traffic-mirror-session")
-        {
-            continue;
-        }
-        let Some(tags) = spec.get("Tags") else {
-            continue;
-        };
-        let items = tags
-            .as_seq()
-            .unwrap_or(&[])
-            .iter()
-            .filter_map(|t| {
-                let (k, v) = (t.get("Key")?, t.get("Value").unwrap_or(t));
-                Some(TagItem {
-                    loc: at(t),
-                    key: Alt::known(at(k), k.to_json()),
-                    value: Alt::known(
-                        at(v),
-                        if std::ptr::eq(v, t) {
-                            Json::String(String::new())
-                        } else {
-                            v.to_json()
-                        },
-                    ),
-                })
-            })
-            .collect();
-        s.tags.push(TagSet {
-            loc: at(tags),
-            when: Vec::new(),
-            items: Some(items),
-            why: String::new(),
-        });
-    }
+    let specs = root.get("TagSpecifications").and_then(Node::as_seq);
+    s.tags = tag_sets(specs.unwrap_or(&[]), &at);
     let mut unit = Unit::new(Format::AwsCli, source.display.clone(), vec![source]);
     unit.push_session(s);
     unit

@@ -302,9 +302,7 @@ pub(crate) fn read_script(path: &Path) -> Result<Option<SourceFile>, FileError> 
         if !crate::parse::shell::could_declare(bytes) {
             return Ok(None);
         }
-        let text = std::str::from_utf8(bytes)
-            .map_err(|e| FileError::whole_file(display_path(path), not_utf8(&e)))?;
-        Ok(Some(source_of(path, without_bom(text))))
+        Ok(Some(source_of(path, text_of(path, bytes)?)))
     })?
 }
 
@@ -325,11 +323,14 @@ const KEPT_BUFFER_BYTES: usize = 1024 * 1024;
 /// Reads a file (see [`read_bytes`]) and hands its text (valid UTF-8, without a leading
 /// byte-order mark) to `with`.
 fn read_text<R>(path: &Path, with: impl FnOnce(&str) -> R) -> Result<R, FileError> {
-    read_bytes(path, |bytes| {
-        let text = std::str::from_utf8(bytes)
-            .map_err(|e| FileError::whole_file(display_path(path), not_utf8(&e)))?;
-        Ok(with(without_bom(text)))
-    })?
+    read_bytes(path, |bytes| text_of(path, bytes).map(with))?
+}
+
+/// The text of a file's bytes: valid UTF-8, without its leading byte-order mark.
+fn text_of<'b>(path: &Path, bytes: &'b [u8]) -> Result<&'b str, FileError> {
+    std::str::from_utf8(bytes)
+        .map(without_bom)
+        .map_err(|e| FileError::whole_file(display_path(path), not_utf8(&e)))
 }
 
 /// Reads a file into the thread's reusable buffer and hands its bytes to `with`. The file

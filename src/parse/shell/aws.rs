@@ -1,7 +1,7 @@
 //! AWS CLI command lines (`aws ec2 create-traffic-mirror-session …`): which traffic mirror
 //! operation a command runs, and its options as the AWS CLI reads them (`--name value`,
 //! `--name=value`, global options anywhere, list options taking every word up to the next
-//! option).
+//! option), and the shorthand syntax of its structure values (`FromPort=80,ToPort=443`).
 
 use super::scan::{Command, Word};
 use super::vars::{Item, Variables};
@@ -100,6 +100,14 @@ pub(crate) struct Opt<'a> {
     pub(crate) values: Vec<(&'a Word, usize)>,
 }
 
+impl Opt<'_> {
+    /// The option's name without a value written into it (`--packet-length` of
+    /// `--packet-length=9000`).
+    pub(crate) fn key(&self) -> &str {
+        self.name.text.split('=').next().unwrap_or("")
+    }
+}
+
 /// A traffic mirror command line: its operation, the word naming it, its options.
 pub(crate) struct Call<'a> {
     pub(crate) operation: Operation,
@@ -110,9 +118,7 @@ pub(crate) struct Call<'a> {
 impl Call<'_> {
     /// The last occurrence of an option (the CLI keeps the last).
     pub(crate) fn option(&self, name: &str) -> Option<&Opt<'_>> {
-        self.options.iter().rev().find(|o| {
-            o.name.text == name || o.name.text.split_once('=').is_some_and(|(n, _)| n == name)
-        })
+        self.options.iter().rev().find(|o| o.key() == name)
     }
 
     /// The value of an option: what its word says (see [`Variables::value`]); when the
@@ -131,8 +137,8 @@ impl Call<'_> {
                 .input()
                 .map(|f| {
                     vec![Alt::unknown(
-                        loc(f.span),
-                        format!("given by {}", f.text.split('=').next().unwrap_or("")),
+                        loc(f.name.span),
+                        format!("given by {}", f.key()),
                     )]
                 })
                 .unwrap_or_default(),
@@ -140,16 +146,13 @@ impl Call<'_> {
     }
 
     /// The option that may give what the command line leaves out: an input file or the prompt.
-    fn input(&self) -> Option<&Word> {
-        self.options
-            .iter()
-            .find(|o| {
-                matches!(
-                    o.name.text.split('=').next(),
-                    Some("--cli-input-json" | "--cli-input-yaml" | "--cli-auto-prompt")
-                )
-            })
-            .map(|o| o.name)
+    fn input(&self) -> Option<&Opt<'_>> {
+        self.options.iter().find(|o| {
+            matches!(
+                o.key(),
+                "--cli-input-json" | "--cli-input-yaml" | "--cli-auto-prompt"
+            )
+        })
     }
 }
 
@@ -157,7 +160,7 @@ impl Call<'_> {
 pub(crate) fn call(command: &Command) -> Option<Call<'_>> {
     // The AWS CLI run directly or by another command (`sudo`, `env A=b`, `timeout 60`,
     // `xargs -I{}`), never one printed (`echo aws …`).
-    let mut words = command.words.iter().skip_while(|w| is_assignment(w));
+    let mut words = command.words.iter().skip_while(|w| w.is_assignment());
     if words
         .clone()
         .next()
@@ -181,7 +184,7 @@ pub(crate) fn call(command: &Command) -> Option<Call<'_>> {
             break;
         }
         let option_like = w.text.starts_with('-')
-            || is_assignment(w)
+            || w.is_assignment()
             || w.text == "{}"
             || w.text
                 .trim_end_matches(['s', 'm', 'h'])
@@ -253,16 +256,43 @@ pub(crate) fn call(command: &Command) -> Option<Call<'_>> {
     })
 }
 
-/// `NAME=value`.
-pub(crate) fn is_assignment(w: &Word) -> bool {
-    let Some(eq) = w.text.find('=') else {
-        return false;
-    };
-    let name = &w.text[..eq];
-    !name.is_empty()
-        && name
-            .bytes()
-            .next()
-            .is_some_and(|b| b.is_ascii_alphabetic() || b == b'_')
-        && name.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_')
+/// The CLI's shorthand syntax for structures (`FromPort=80,ToPort=443`,
+/// `ResourceType=…,Tags=[{Key=a,Value=b}]`): the byte range of `name=VALUE` among the
+/// top-level comma-separated members of `text`.
+pub(crate) fn shorthand_member(text: &str, name: &str) -> Option<(usize, usize)> {
+    let mut offset = 0;
+    for part in split_top(text, ',') {
+        let at = offset;
+        offset += part.len() + 1;
+        let lead = part.len() - part.trim_start().len();
+        if let Some(v) = part
+            .trim_start()
+            .strip_prefix(name)
+            .and_then(|r| r.strip_prefix('='))
+        {
+            let start = at + lead + name.len() + 1;
+            return Some((start, start + v.trim_end().len()));
+        }
+    }
+    None
+}
+
+/// `text` cut at each `sep` outside brackets and braces.
+pub(crate) fn split_top(text: &str, sep: char) -> Vec<&str> {
+    let mut out = Vec::new();
+    let mut level = 0i32;
+    let mut start = 0;
+    for (i, c) in text.char_indices() {
+        match c {
+            '[' | '{' => level += 1,
+            ']' | '}' => level -= 1,
+            c if c == sep && level == 0 => {
+                out.push(&text[start..i]);
+                start = i + 1;
+            }
+            _ => {}
+        }
+    }
+    out.push(&text[start..]);
+    out
 }

@@ -8,12 +8,11 @@
 
 use serde_json::{Value as Json, json};
 
-use super::aws::{Call, Operation};
+use super::aws::{Call, Operation, shorthand_member};
 use super::scan::{Command, Script, Word};
-use super::session::shorthand_member;
 use super::vars::{Item, Variables};
 use crate::model::graph::{Attr, Kind, Resource};
-use crate::model::{Alt, Loc, Provider, Val, identity};
+use crate::model::{Alt, Loc, Provider, Val};
 use crate::parse::numeric;
 
 /// The target, filter or filter rule a command creates (`None` for other operations).
@@ -95,8 +94,8 @@ pub(crate) fn resource(
 fn port(w: &Word, skip: usize, member: &str) -> Alt {
     let loc = |span| Loc { file: 0, span };
     let text = w.text.get(skip..).unwrap_or("");
-    if let Some(why) = w.dynamic {
-        return Alt::unknown(loc(w.span), format!("{why} ({text})"));
+    if let Some(why) = w.unknown_reason(skip) {
+        return Alt::unknown(loc(w.span), why);
     }
     if text.trim_start().starts_with('{') {
         let value = serde_json::from_str::<Json>(text)
@@ -159,12 +158,10 @@ pub(crate) fn network_services(
                 }
             }
         };
-        let key = identity(&named.val);
         let filters = resources.iter_mut().filter(|r| r.kind == Kind::Filter);
-        match (&named.val, key) {
-            (Val::Symbol { .. }, Some(key)) => {
-                for f in filters.filter(|f| f.identities.iter().any(|i| format!("ref:{i}") == key))
-                {
+        match &named.val {
+            Val::Symbol { expr, .. } => {
+                for f in filters.filter(|f| f.identities.contains(expr)) {
                     f.fields
                         .entry(Attr::NetworkServices)
                         .or_default()
@@ -172,7 +169,7 @@ pub(crate) fn network_services(
                 }
             }
             // A literal id names a filter created elsewhere, never one the script creates.
-            (Val::Known(_), _) => {}
+            Val::Known(_) => {}
             _ => {
                 let why = format!(
                     "{} changes the network services of a filter that is not known",

@@ -85,30 +85,30 @@ fn read_text(source: &Arc<SourceFile>, text: &str) -> Read {
         .collect();
     // Each command is numbered per operation; what one creates is named by that number.
     let mut counts = std::collections::HashMap::new();
-    let numbered: Vec<(usize, String)> = calls
+    let numbered: Vec<String> = calls
         .iter()
         .map(|(_, call)| {
             let n = counts.entry(call.operation.name()).or_insert(0usize);
             *n += 1;
-            (*n, format!("{} #{n}", call.operation.name()))
+            format!("{} #{n}", call.operation.name())
         })
         .collect();
     let created: std::collections::HashMap<Span, String> = calls
         .iter()
         .zip(&numbered)
-        .filter(|((c, call), _)| call.operation.creates() && c.inside.is_some())
-        .filter_map(|((c, _), (_, address))| Some((c.inside?, format!("$({address})"))))
+        .filter(|((_, call), _)| call.operation.creates())
+        .filter_map(|((c, _), address)| Some((c.inside?, vars::created_by(address))))
         .collect();
     let vars = vars::Variables::of(text, &script.commands, &created);
     let mut unit = Unit::new(Format::AwsCli, source.display.clone(), vec![source.clone()]);
-    for ((command, call), (_, address)) in calls.iter().zip(&numbered) {
+    for ((command, call), address) in calls.iter().zip(&numbered) {
         for items in copies(&script, command, text) {
             let mut named = address.clone();
             if !items.is_empty() {
                 let keys: Vec<&str> = items.iter().map(|i| i.word.text.as_str()).collect();
                 named = format!("{named}[{}]", keys.join(","));
             }
-            let identity = format!("$({named})");
+            let identity = vars::created_by(&named);
             match call.operation {
                 aws::Operation::CreateSession | aws::Operation::ModifySession => {
                     unit.push_session(session::session(command, call, named, &vars, &items));

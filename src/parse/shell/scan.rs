@@ -11,7 +11,7 @@ mod word;
 
 use crate::model::Condition;
 use crate::source::Span;
-pub(crate) use word::Word;
+pub(crate) use word::{Word, is_name};
 
 /// Most nested command substitutions, subshells and compound commands followed.
 pub(crate) const MAX_NESTING: usize = 64;

@@ -4,10 +4,12 @@
 
 use serde_json::Value as Json;
 
-use super::aws::{Call, Operation};
+use super::aws::{Call, Operation, shorthand_member, split_top};
 use super::scan::{Command, Word};
 use super::vars::{Item, Variables};
 use crate::model::{Alt, Loc, Provider, Session, TagItem, TagSet};
+use crate::parse::tree::{Node, NodeKind};
+use crate::source::SourceFile;
 
 /// The session a `create-traffic-mirror-session` (or `modify-…`) command declares.
 pub(crate) fn session(
@@ -37,49 +39,26 @@ pub(crate) fn session(
 fn tag_set(w: &Word, skip: usize) -> Option<TagSet> {
     let loc = |span| Loc { file: 0, span };
     let text = w.text.get(skip..)?;
-    if w.dynamic.is_some() {
+    if let Some(why) = w.unknown_reason(skip) {
         return Some(TagSet {
             loc: loc(w.span),
             when: Vec::new(),
             items: None,
-            why: format!("{} ({text})", w.dynamic.unwrap_or_default()),
+            why,
         });
     }
+    // JSON: read as `--cli-input-json` reads its `TagSpecifications`, each tag in place.
     if text.trim_start().starts_with(['[', '{']) {
-        let json: Json = serde_json::from_str(text).ok()?;
-        let specs = match json {
-            Json::Array(a) => a,
-            other => vec![other],
+        let json = SourceFile::in_memory("tag-specifications.json", text);
+        let root = crate::parse::json::parse(&json).ok().flatten()?;
+        let specs = match &root.kind {
+            NodeKind::Seq(specs) => specs.as_slice(),
+            _ => std::slice::from_ref(&root),
         };
-        let spec = specs.into_iter().find(|s| {
-            s.get("ResourceType")
-                .and_then(Json::as_str)
-                .is_none_or(|t| t == "traffic-mirror-session")
-        })?;
-        let items = spec
-            .get("Tags")
-            .and_then(Json::as_array)
-            .map(|tags| {
-                tags.iter()
-                    .map(|t| TagItem {
-                        loc: loc(w.span),
-                        key: Alt::known(loc(w.span), t.get("Key").cloned().unwrap_or(Json::Null)),
-                        value: Alt::known(
-                            loc(w.span),
-                            t.get("Value")
-                                .cloned()
-                                .unwrap_or(Json::String(String::new())),
-                        ),
-                    })
-                    .collect()
-            })
-            .unwrap_or_default();
-        return Some(TagSet {
-            loc: loc(w.span),
-            when: Vec::new(),
-            items: Some(items),
-            why: String::new(),
-        });
+        let at = |n: &Node| loc(w.span_of(skip + n.span.start, skip + n.span.end));
+        return crate::parse::cli_input::tag_sets(specs, &at)
+            .into_iter()
+            .next();
     }
     // Shorthand: ResourceType=traffic-mirror-session,Tags=[{Key=a,Value=b},{Key=c,Value=d}]
     let resource_type = shorthand_member(text, "ResourceType").map(|(s, e)| &text[s..e]);
@@ -120,43 +99,4 @@ fn tag_set(w: &Word, skip: usize) -> Option<TagSet> {
         items: Some(items),
         why: String::new(),
     })
-}
-
-/// The byte range of `name=VALUE` among the top-level comma-separated members of `text`.
-pub(super) fn shorthand_member(text: &str, name: &str) -> Option<(usize, usize)> {
-    let mut offset = 0;
-    for part in split_top(text, ',') {
-        let at = offset;
-        offset += part.len() + 1;
-        let lead = part.len() - part.trim_start().len();
-        if let Some(v) = part
-            .trim_start()
-            .strip_prefix(name)
-            .and_then(|r| r.strip_prefix('='))
-        {
-            let start = at + lead + name.len() + 1;
-            return Some((start, start + v.trim_end().len()));
-        }
-    }
-    None
-}
-
-/// `text` cut at each `sep` outside brackets and braces.
-pub(super) fn split_top(text: &str, sep: char) -> Vec<&str> {
-    let mut out = Vec::new();
-    let mut level = 0i32;
-    let mut start = 0;
-    for (i, c) in text.char_indices() {
-        match c {
-            '[' | '{' => level += 1,
-            ']' | '}' => level -= 1,
-            c if c == sep && level == 0 => {
-                out.push(&text[start..i]);
-                start = i + 1;
-            }
-            _ => {}
-        }
-    }
-    out.push(&text[start..]);
-    out
 }

@@ -311,3 +311,13 @@ fn an_array_is_not_a_literal_and_its_parentheses_are_not_a_subshell() {
     ));
     assert_eq!(u.sessions[0].session_number[0].val, Val::Known(json!(5)));
 }
+
+#[test]
+fn json_tag_specifications_are_read_as_the_cli_input_reads_them_each_tag_in_place() {
+    let text = "aws ec2 create-traffic-mirror-session --tag-specifications '[{\"ResourceType\": \"traffic-mirror-session\", \"Tags\": [{\"Key\": \"aws:x\", \"Value\": \"v\"}]}]'\n";
+    let u = unit_of(text);
+    let tags = u.sessions[0].tags[0].items.as_ref().expect("tags");
+    assert_eq!(tags[0].key.val, Val::Known(json!("aws:x")));
+    let key = tags[0].key.loc.span;
+    assert_eq!(&text[key.start..key.end], "\"aws:x\"");
+}

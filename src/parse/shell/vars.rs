@@ -11,8 +11,7 @@ use std::collections::HashMap;
 
 use serde_json::Value as Json;
 
-use super::aws::is_assignment;
-use super::scan::{Command, Word};
+use super::scan::{Command, Word, is_name};
 use crate::model::{Alt, Loc, Origin};
 use crate::source::Span;
 
@@ -63,8 +62,8 @@ impl Variables {
                 .words
                 .iter()
                 .skip(usize::from(declares))
-                .all(is_assignment);
-            for w in words.filter(|w| is_assignment(w)) {
+                .all(Word::is_assignment);
+            for w in words.filter(|w| w.is_assignment()) {
                 let Some((name, _)) = w.text.split_once('=') else {
                     continue;
                 };
@@ -150,17 +149,27 @@ impl Variables {
                     id.clone(),
                     format!(
                         "${name} is the id the script's {} prints when it runs",
-                        id.trim_start_matches("$(").trim_end_matches(')')
+                        creator(id)
                     ),
                 ),
             };
         }
-        let written = w.text.get(skip..).unwrap_or("");
-        Alt::unknown(
-            here,
-            format!("{} ({written})", w.dynamic.unwrap_or("not literal")),
-        )
+        Alt::unknown(here, w.unknown_reason(skip).unwrap_or_default())
     }
+}
+
+/// The identity of what the command at `address` (`create-traffic-mirror-target #1`)
+/// creates: the id it prints, `$(create-traffic-mirror-target #1)`.
+pub(crate) fn created_by(address: &str) -> String {
+    format!("$({address})")
+}
+
+/// The address of the command that creates what `identity` names (see [`created_by`]).
+fn creator(identity: &str) -> &str {
+    identity
+        .strip_prefix("$(")
+        .and_then(|i| i.strip_suffix(')'))
+        .unwrap_or(identity)
 }
 
 /// The item a `for` loop gives its variable in one copy of a command.
@@ -175,7 +184,6 @@ pub(crate) struct Item<'a> {
 /// How often `name` appears in `text` as a whole word, not counting its expansions (`$NAME`,
 /// `${NAME}`).
 pub(super) fn occurrences(text: &str, name: &str) -> usize {
-    let ident = |b: u8| b.is_ascii_alphanumeric() || b == b'_';
     let bytes = text.as_bytes();
     memchr::memmem::find_iter(bytes, name.as_bytes())
         .filter(|&at| {
@@ -183,7 +191,7 @@ pub(super) fn occurrences(text: &str, name: &str) -> usize {
             let after = bytes.get(at + name.len()).copied();
             let expansion =
                 before == Some(b'$') || (before == Some(b'{') && at >= 2 && bytes[at - 2] == b'$');
-            !before.is_some_and(ident) && !after.is_some_and(ident) && !expansion
+            !before.is_some_and(is_name) && !after.is_some_and(is_name) && !expansion
         })
         .count()
 }

@@ -31,6 +31,19 @@ impl Word {
             _ => self.span,
         }
     }
+
+    /// `NAME=value`.
+    pub(crate) fn is_assignment(&self) -> bool {
+        let name = self.text.split_once('=').map_or("", |(name, _)| name);
+        is_name_word(name)
+    }
+
+    /// Why the value from byte `skip` on is not known, with that text as written
+    /// (`a shell variable ($ENI)`); `None` for a literal.
+    pub(crate) fn unknown_reason(&self, skip: usize) -> Option<String> {
+        let written = self.text.get(skip..).unwrap_or("");
+        self.dynamic.map(|why| format!("{why} ({written})"))
+    }
 }
 
 /// Whether `b` ends an unquoted word.
@@ -45,8 +58,14 @@ fn is_name_start(b: u8) -> bool {
     b.is_ascii_alphabetic() || b == b'_'
 }
 
-fn is_name(b: u8) -> bool {
+/// A byte of a shell name (`[A-Za-z0-9_]`).
+pub(crate) fn is_name(b: u8) -> bool {
     b.is_ascii_alphanumeric() || b == b'_'
+}
+
+/// Whether `text` is a shell name (`SESSION_NUMBER`, `_x1`).
+fn is_name_word(text: &str) -> bool {
+    text.bytes().next().is_some_and(is_name_start) && text.bytes().all(is_name)
 }
 
 impl Scanner<'_> {
@@ -227,10 +246,7 @@ impl Scanner<'_> {
                     .text
                     .get(start + 2..self.pos.saturating_sub(1))
                     .unwrap_or("");
-                if !inner.is_empty()
-                    && inner.bytes().all(is_name)
-                    && is_name_start(inner.as_bytes()[0])
-                {
+                if is_name_word(inner) {
                     name = Some(inner.to_owned());
                 }
                 w.dynamic.get_or_insert("a shell variable");
